@@ -1,0 +1,101 @@
+"""LearnHub: learning programmes and webinars for cities and city networks."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask, render_template
+
+from .config import BaseConfig, load_config
+from .extensions import csrf, db, login_manager, migrate
+from .tasking import celery_init_app
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def create_app(config: BaseConfig | dict | None = None) -> Flask:
+    """Build the application.
+
+    `config` is either a ready settings object, or a mapping of overrides applied on top of the
+    settings read from the environment (what tests pass), or None.
+    """
+    instance_path = Path(os.environ.get("LEARNHUB_INSTANCE_PATH", PROJECT_ROOT / "instance"))
+    app = Flask(
+        __name__,
+        instance_path=str(instance_path),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder="static",
+    )
+    if isinstance(config, BaseConfig):
+        settings = config
+    else:
+        overrides = dict(config or {})
+        settings = load_config(instance_path, overrides.pop("LEARNHUB_ENV", None))
+    app.config.from_object(settings)
+    if isinstance(config, dict):
+        app.config.update({k: v for k, v in config.items() if k != "LEARNHUB_ENV"})
+    instance_path.mkdir(parents=True, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    celery_init_app(app)
+
+    from . import database
+
+    database.configure_engines(app)
+
+    from . import models  # noqa: F401  (registers every table on the metadata)
+    from .accounts.views import bp as accounts_bp
+    from .catalogue.views import bp as catalogue_bp
+    from .health import bp as health_bp
+    from .notifications.views import bp as notifications_bp
+    from .organiser.views import bp as organiser_bp
+    from .registration.views import bp as registration_bp
+
+    app.register_blueprint(catalogue_bp)
+    app.register_blueprint(registration_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(organiser_bp)
+    app.register_blueprint(health_bp)
+    if app.config.get("DEV_MAILBOX"):
+        app.register_blueprint(notifications_bp)
+
+    from . import outbox_dispatch, templating  # noqa: F401  (outbox_dispatch hooks the session)
+    from .cli import register_cli
+
+    templating.init_app(app)
+    register_cli(app)
+    _register_error_pages(app)
+    return app
+
+
+def _register_error_pages(app: Flask) -> None:
+    messages = {
+        400: ("Bad request", "The request could not be understood. Please go back and try again."),
+        403: ("Not allowed", "You do not have access to this page."),
+        404: (
+            "Not found",
+            "We could not find that page. Check the address or start from the catalogue.",
+        ),
+        405: ("Not allowed", "That action is not available here."),
+        413: ("Too large", "The file or form you sent is too large."),
+        429: ("Too many attempts", "Please wait a moment and try again."),
+        500: ("Something went wrong", "We have been told about it. Please try again in a moment."),
+        503: ("Unavailable", "LearnHub is briefly unavailable. Please try again in a moment."),
+    }
+
+    def make_handler(code: int):
+        title, text = messages[code]
+
+        def handler(error):
+            if code == 500:
+                db.session.rollback()
+            return render_template("errors/error.html", code=code, title=title, text=text), code
+
+        return handler
+
+    for code in messages:
+        app.register_error_handler(code, make_handler(code))

@@ -1,0 +1,93 @@
+"""People who sign in: participants, organisers and administrators."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..types import UTCDateTime, one_of, utcnow
+
+ROLES = ("participant", "organiser", "admin")
+TEAM_RIGHTS = ("manage_programme", "manage_registrations", "manage_attendance")
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user_account"
+    __table_args__ = (one_of("role", ROLES, "role"),)
+    #: Surrogate key.
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Sign-in address, stored lower-case; unique.
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    #: Name as it appears on certificates and attendance sheets.
+    full_name: Mapped[str] = mapped_column(String(200))
+    #: Organisation the person works for.
+    organisation_name: Mapped[str | None] = mapped_column(String(300))
+    #: City.
+    city: Mapped[str | None] = mapped_column(String(120))
+    #: Country.
+    country: Mapped[str | None] = mapped_column(String(120))
+    #: IANA time zone every time is shown in.
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    #: participant, organiser or admin.
+    role: Mapped[str] = mapped_column(String(20), default="participant")
+    #: Password hash (organisers and admins; participants use sign-in links).
+    password_hash: Mapped[str | None] = mapped_column(String(300))
+    #: When the account was created.
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Last successful sign-in.
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def is_organiser(self) -> bool:
+        return self.role in ("organiser", "admin")
+
+
+class LoginToken(db.Model):
+    """A single-use sign-in link; only the token's hash is stored."""
+
+    __tablename__ = "login_token"
+    #: Surrogate key.
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Whose link it is.
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    #: SHA-256 of the token in the link.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: Local path to open after signing in.
+    next_path: Mapped[str | None] = mapped_column(String(500))
+    #: When it was issued.
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: After this instant the link no longer works.
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: When it was used; a used link never works again.
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class ProgrammeTeamMember(db.Model):
+    """An organiser's rights on one programme."""
+
+    __tablename__ = "programme_team_member"
+    __table_args__ = (UniqueConstraint("programme_id", "user_id"),)
+    #: Surrogate key.
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The programme.
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programme.id", ondelete="CASCADE"))
+    #: The organiser.
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    #: May edit the programme.
+    manage_programme: Mapped[bool] = mapped_column(default=True)
+    #: May see and change registrations.
+    manage_registrations: Mapped[bool] = mapped_column(default=True)
+    #: May record attendance.
+    manage_attendance: Mapped[bool] = mapped_column(default=True)
+
+    user: Mapped[User] = relationship()

@@ -1,0 +1,1 @@
+"""Programmes, sessions, modules, materials, speakers, organisations and topics."""

@@ -1,0 +1,299 @@
+"""Catalogue tables: what a programme is, who runs it, when its sessions are, what it teaches."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..types import UTCDateTime, one_of, utcnow
+
+PROGRAMME_KINDS = ("programme", "webinar")
+PROGRAMME_FORMATS = ("online", "in_person", "hybrid")
+PROGRAMME_STATUSES = ("draft", "published", "archived")
+ORGANISATION_ROLES = ("host", "supporter", "partner", "alliance")
+SPEAKER_ROLES = ("speaker", "moderator")
+MATERIAL_KINDS = ("guidebook", "programme", "recording", "policy_case", "reading", "slides")
+MATERIAL_VISIBILITIES = ("public", "registered")
+
+
+class Topic(db.Model):
+    __tablename__ = "topic"
+    #: Surrogate key.
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: URL-safe name used by the catalogue filter.
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    #: Display name, e.g. "Sustainability and climate change".
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class Organisation(db.Model):
+    __tablename__ = "organisation"
+    #: Surrogate key.
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Full name, unique so that organisers reuse rather than duplicate.
+    name: Mapped[str] = mapped_column(String(300), unique=True)
+    #: Short form or acronym, e.g. "UCLG-ASPAC".
+    short_name: Mapped[str | None] = mapped_column(String(80))
+    #: Public website.
+    website: Mapped[str | None] = mapped_column(String(500))
+
+
+class Person(db.Model):
+    """A speaker or moderator, reused across programmes."""
+
+    __tablename__ = "person"
+    #: Surrogate key.
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Honorific shown before the name ("Ms.", "Mr."), empty when the source gives none.
+    honorific: Mapped[str | None] = mapped_column(String(20))
+    #: Full name as the person writes it.
+    full_name: Mapped[str] = mapped_column(String(200))
+    #: Position or title, e.g. "Secretary General".
+    position: Mapped[str | None] = mapped_column(String(300))
+    #: Organisation the position belongs to.
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    #: Free text when the organisation is not in the organisation table.
+    organisation_text: Mapped[str | None] = mapped_column(String(300))
+    #: Short biography.
+    bio: Mapped[str | None] = mapped_column(Text)
+
+    organisation: Mapped[Organisation | None] = relationship()
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.honorific} {self.full_name}" if self.honorific else self.full_name
+
+    @property
+    def affiliation(self) -> str | None:
+        return self.organisation.name if self.organisation else self.organisation_text
+
+
+class Programme(db.Model):
+    """A multi-session training programme or a single webinar."""
+
+    __tablename__ = "programme"
+    __table_args__ = (
+        one_of("kind", PROGRAMME_KINDS, "kind"),
+        one_of("format", PROGRAMME_FORMATS, "format"),
+        one_of("status", PROGRAMME_STATUSES, "status"),
+        CheckConstraint("capacity IS NULL OR capacity >= 0", name="capacity_not_negative"),
+    )
+    #: Surrogate key.
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: URL name, unique: /programmes/<slug>.
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    #: "programme" (several sessions and modules) or "webinar" (one event).
+    kind: Mapped[str] = mapped_column(String(20))
+    #: Title as published.
+    title: Mapped[str] = mapped_column(String(300))
+    #: Edition label, e.g. "2nd edition"; empty for one-off events.
+    edition: Mapped[str | None] = mapped_column(String(80))
+    #: One or two sentences for the catalogue card and the top of the page.
+    summary: Mapped[str] = mapped_column(Text)
+    #: Long description in Markdown (sanitised when rendered).
+    description: Mapped[str] = mapped_column(Text, default="")
+    #: Subject area.
+    topic_id: Mapped[int | None] = mapped_column(ForeignKey("topic.id"))
+    #: "online", "in_person" or "hybrid".
+    format: Mapped[str] = mapped_column(String(20), default="online")
+    #: Venue for in-person and hybrid formats.
+    venue: Mapped[str | None] = mapped_column(String(300))
+    #: Language the programme is taught in.
+    language: Mapped[str] = mapped_column(String(40), default="English")
+    #: The organisers' IANA time zone; sessions are entered in it.
+    timezone: Mapped[str] = mapped_column(String(64))
+    #: Lifecycle: drafts are visible only to their organisers.
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    #: Confirmed seats available; NULL means unlimited.
+    capacity: Mapped[int | None] = mapped_column()
+    #: When the programme was created.
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    topic: Mapped[Topic | None] = relationship()
+    sessions: Mapped[list[Session]] = relationship(
+        back_populates="programme", order_by="Session.starts_at", cascade="all, delete-orphan"
+    )
+    modules: Mapped[list[Module]] = relationship(
+        back_populates="programme", order_by="Module.position", cascade="all, delete-orphan"
+    )
+    materials: Mapped[list[Material]] = relationship(
+        back_populates="programme", order_by="Material.position", cascade="all, delete-orphan"
+    )
+    organisation_links: Mapped[list[ProgrammeOrganisation]] = relationship(
+        order_by="ProgrammeOrganisation.position", cascade="all, delete-orphan"
+    )
+
+    def organisations(self, role: str) -> list[Organisation]:
+        return [link.organisation for link in self.organisation_links if link.role == role]
+
+    @property
+    def is_public(self) -> bool:
+        return self.status in ("published", "archived")
+
+
+class ProgrammeOrganisation(db.Model):
+    """An organisation's part in a programme: host, supporter, partner or related alliance."""
+
+    __tablename__ = "programme_organisation"
+    __table_args__ = (
+        UniqueConstraint("programme_id", "organisation_id", "role"),
+        one_of("role", ORGANISATION_ROLES, "role"),
+    )
+    #: Surrogate key.
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The programme.
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programme.id", ondelete="CASCADE"))
+    #: The organisation.
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    #: "host", "supporter", "partner" or "alliance".
+    role: Mapped[str] = mapped_column(String(20))
+    #: Display order within the role.
+    position: Mapped[int] = mapped_column(default=0)
+
+    organisation: Mapped[Organisation] = relationship()
+
+
+class Session(db.Model):
+    """A live session of a programme (a webinar has exactly one)."""
+
+    __tablename__ = "session"
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        Index("ix_session_starts_at", "starts_at"),
+    )
+    #: Surrogate key.
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The programme it belongs to.
+    programme_id: Mapped[int] = mapped_column(
+        ForeignKey("programme.id", ondelete="CASCADE"), index=True
+    )
+    #: Session title.
+    title: Mapped[str] = mapped_column(String(300))
+    #: What happens in the session (Markdown).
+    description: Mapped[str] = mapped_column(Text, default="")
+    #: Start instant (UTC).
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: End instant (UTC).
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: The session's own IANA time zone (usually the programme's).
+    timezone: Mapped[str] = mapped_column(String(64))
+    #: Meeting link, shown to confirmed registrants only.
+    join_url: Mapped[str | None] = mapped_column(String(1000))
+    #: Module this session belongs to, if any.
+    module_id: Mapped[int | None] = mapped_column(ForeignKey("module.id", ondelete="SET NULL"))
+    #: iCalendar SEQUENCE, raised whenever the time changes.
+    ics_sequence: Mapped[int] = mapped_column(default=0)
+
+    programme: Mapped[Programme] = relationship(back_populates="sessions")
+    speaker_links: Mapped[list[SessionSpeaker]] = relationship(
+        order_by="SessionSpeaker.position", cascade="all, delete-orphan"
+    )
+    module: Mapped[Module | None] = relationship()
+
+    @property
+    def duration_minutes(self) -> int:
+        return int((self.ends_at - self.starts_at).total_seconds() // 60)
+
+
+class SessionSpeaker(db.Model):
+    """A person speaking at or moderating a session."""
+
+    __tablename__ = "session_speaker"
+    __table_args__ = (
+        UniqueConstraint("session_id", "person_id"),
+        one_of("role", SPEAKER_ROLES, "role"),
+    )
+    #: Surrogate key.
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The session.
+    session_id: Mapped[int] = mapped_column(ForeignKey("session.id", ondelete="CASCADE"))
+    #: The person.
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    #: "speaker" or "moderator".
+    role: Mapped[str] = mapped_column(String(20), default="speaker")
+    #: What they present, e.g. a talk title or "pre-recorded video message".
+    contribution: Mapped[str | None] = mapped_column(String(500))
+    #: Display order.
+    position: Mapped[int] = mapped_column(default=0)
+
+    person: Mapped[Person] = relationship()
+
+
+class Module(db.Model):
+    """A unit of a programme's learning path, e.g. "Climate resilience"."""
+
+    __tablename__ = "module"
+    __table_args__ = (
+        UniqueConstraint("programme_id", "position"),
+        CheckConstraint("position >= 1", name="position_positive"),
+    )
+    #: Surrogate key.
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The programme.
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programme.id", ondelete="CASCADE"))
+    #: 1-based order in the programme; also the module's URL.
+    position: Mapped[int] = mapped_column()
+    #: Module title.
+    title: Mapped[str] = mapped_column(String(300))
+    #: Theme, e.g. "Climate".
+    theme: Mapped[str | None] = mapped_column(String(120))
+    #: Short summary for lists.
+    summary: Mapped[str] = mapped_column(Text, default="")
+    #: Module body in Markdown (sanitised when rendered).
+    body: Mapped[str] = mapped_column(Text, default="")
+
+    programme: Mapped[Programme] = relationship(back_populates="modules")
+    materials: Mapped[list[Material]] = relationship(
+        back_populates="module", order_by="Material.position"
+    )
+
+
+class Material(db.Model):
+    """A guidebook, recording, policy case or reading: an uploaded file or a link."""
+
+    __tablename__ = "material"
+    __table_args__ = (
+        one_of("kind", MATERIAL_KINDS, "kind"),
+        one_of("visibility", MATERIAL_VISIBILITIES, "visibility"),
+        CheckConstraint(
+            "(url IS NOT NULL AND file_name IS NULL) OR (url IS NULL AND file_name IS NOT NULL)",
+            name="file_or_link",
+        ),
+    )
+    #: Surrogate key.
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The programme.
+    programme_id: Mapped[int] = mapped_column(
+        ForeignKey("programme.id", ondelete="CASCADE"), index=True
+    )
+    #: Module it belongs to, if any.
+    module_id: Mapped[int | None] = mapped_column(ForeignKey("module.id", ondelete="SET NULL"))
+    #: Session it belongs to (a recording), if any.
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("session.id", ondelete="SET NULL"))
+    #: guidebook, programme, recording, policy_case, reading or slides.
+    kind: Mapped[str] = mapped_column(String(20))
+    #: Title shown to people.
+    title: Mapped[str] = mapped_column(String(300))
+    #: Link, for link materials.
+    url: Mapped[str | None] = mapped_column(String(1000))
+    #: Stored file name under the upload folder, for file materials.
+    file_name: Mapped[str | None] = mapped_column(String(300))
+    #: Name offered on download.
+    download_name: Mapped[str | None] = mapped_column(String(300))
+    #: MIME type of the stored file.
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    #: Size of the stored file in bytes.
+    size_bytes: Mapped[int | None] = mapped_column()
+    #: Language of the material.
+    language: Mapped[str] = mapped_column(String(40), default="English")
+    #: "public" or "registered" (confirmed registrants and organisers only).
+    visibility: Mapped[str] = mapped_column(String(20), default="public")
+    #: Display order.
+    position: Mapped[int] = mapped_column(default=0)
+
+    programme: Mapped[Programme] = relationship(back_populates="materials")
+    module: Mapped[Module | None] = relationship(back_populates="materials")
+    session: Mapped[Session | None] = relationship()

@@ -1,0 +1,142 @@
+"""Reading the catalogue: what the public pages show."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..extensions import db
+from ..registration.models import Registration
+from ..types import utcnow
+from .models import (
+    Material,
+    Module,
+    Programme,
+    ProgrammeOrganisation,
+    Session,
+    SessionSpeaker,
+    Topic,
+)
+
+
+@dataclass
+class CatalogueEntry:
+    programme: Programme
+    first_session: Session | None
+    last_session_end: datetime | None
+    seats_left: int | None
+
+    @property
+    def is_past(self) -> bool:
+        return self.last_session_end is not None and self.last_session_end < utcnow()
+
+
+def list_topics() -> list[Topic]:
+    return list(db.session.scalars(select(Topic).order_by(Topic.name)))
+
+
+def catalogue(topic_slug: str | None = None, kind: str | None = None) -> list[CatalogueEntry]:
+    """Public programmes with their first session and seats left, in a fixed number of queries."""
+    query = (
+        select(Programme)
+        .where(Programme.status.in_(("published", "archived")))
+        .options(
+            joinedload(Programme.topic),
+            selectinload(Programme.sessions),
+            selectinload(Programme.organisation_links).joinedload(
+                ProgrammeOrganisation.organisation
+            ),
+        )
+    )
+    if topic_slug:
+        query = query.join(Programme.topic).where(Topic.slug == topic_slug)
+    if kind:
+        query = query.where(Programme.kind == kind)
+    programmes = db.session.scalars(query).unique().all()
+    confirmed = confirmed_counts([p.id for p in programmes])
+    entries = []
+    for programme in programmes:
+        sessions = programme.sessions
+        entries.append(
+            CatalogueEntry(
+                programme=programme,
+                first_session=sessions[0] if sessions else None,
+                last_session_end=max((s.ends_at for s in sessions), default=None),
+                seats_left=seats_left(programme, confirmed.get(programme.id, 0)),
+            )
+        )
+    far_future = datetime.max.replace(tzinfo=utcnow().tzinfo)
+    entries.sort(
+        key=lambda e: (e.first_session.starts_at if e.first_session else far_future, e.programme.id)
+    )
+    return entries
+
+
+def confirmed_counts(programme_ids: list[int]) -> dict[int, int]:
+    if not programme_ids:
+        return {}
+    rows = db.session.execute(
+        select(Registration.programme_id, func.count())
+        .where(Registration.programme_id.in_(programme_ids), Registration.status == "confirmed")
+        .group_by(Registration.programme_id)
+    )
+    return {programme_id: count for programme_id, count in rows}
+
+
+def seats_left(programme: Programme, confirmed: int) -> int | None:
+    if programme.capacity is None:
+        return None
+    return max(programme.capacity - confirmed, 0)
+
+
+def public_programme(slug: str) -> Programme | None:
+    """A published or archived programme with everything its page shows, loaded up front."""
+    return db.session.scalar(
+        select(Programme)
+        .where(Programme.slug == slug, Programme.status.in_(("published", "archived")))
+        .options(
+            joinedload(Programme.topic),
+            selectinload(Programme.sessions)
+            .selectinload(Session.speaker_links)
+            .joinedload(SessionSpeaker.person),
+            selectinload(Programme.modules),
+            selectinload(Programme.materials),
+            selectinload(Programme.organisation_links).joinedload(
+                ProgrammeOrganisation.organisation
+            ),
+        )
+    )
+
+
+def programme_speakers(programme: Programme) -> list[SessionSpeaker]:
+    """Everyone who speaks in the programme, once each, in session order."""
+    seen: set[int] = set()
+    speakers = []
+    for session in programme.sessions:
+        for link in session.speaker_links:
+            if link.person_id not in seen:
+                seen.add(link.person_id)
+                speakers.append(link)
+    return speakers
+
+
+def module_at(programme: Programme, position: int) -> Module | None:
+    return db.session.scalar(
+        select(Module)
+        .where(Module.programme_id == programme.id, Module.position == position)
+        .options(selectinload(Module.materials))
+    )
+
+
+def material_for_download(material_id: int) -> Material | None:
+    return db.session.scalar(
+        select(Material).where(Material.id == material_id).options(joinedload(Material.programme))
+    )
+
+
+def upcoming_session(programme: Programme) -> Session | None:
+    now = utcnow()
+    return next((s for s in programme.sessions if s.ends_at > now), None)

@@ -1,0 +1,178 @@
+"""Settings from the environment, one class per mode.
+
+`load_config(instance_path)` picks the class from `LEARNHUB_ENV` (development by default) and
+reads the environment; `ProductionConfig.problems()` names every missing or unsafe setting so
+that production refuses to start with a message that says which.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import urlsplit
+
+
+class ConfigError(RuntimeError):
+    """Raised when production starts with missing or unsafe settings."""
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _development_secret_key(instance_path: Path) -> str:
+    """Generate the secret key once and keep it in instance/ so sessions survive restarts."""
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the usual `postgres://` and `postgresql://` forms and use psycopg 3 for them."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+class BaseConfig:
+    ENV_NAME = "base"
+    TESTING = False
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    WTF_CSRF_TIME_LIMIT = None
+    MAX_CONTENT_LENGTH = 26 * 1024 * 1024
+    #: Minutes a sign-in link stays valid.
+    MAGIC_LINK_MINUTES = 15
+    #: Reminder offsets in minutes before each session (24 h and 1 h).
+    REMINDER_OFFSETS_MINUTES = (24 * 60, 60)
+    #: Seconds between beat's reminder scans and outbox sweeps.
+    BEAT_INTERVAL_SECONDS = 60.0
+    #: How new outbox rows reach the worker after commit: "celery", or "none" (tests drain).
+    OUTBOX_DISPATCH = "celery"
+    #: Where the worker delivers email: "devmailbox" (kept in the database) or "smtp".
+    MAIL_BACKEND = "devmailbox"
+    MAIL_FROM = "LearnHub <no-reply@learnhub.local>"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+
+    def __init__(self, instance_path: Path) -> None:
+        self.INSTANCE_PATH = str(instance_path)
+        self.SQLALCHEMY_DATABASE_URI = normalise_database_url(
+            _env("DATABASE_URL", f"sqlite:///{instance_path / 'learnhub.sqlite'}")
+        )
+        self.REDIS_URL = _env("REDIS_URL")
+        self.CELERY_BROKER_URL = (
+            _env("CELERY_BROKER_URL")
+            or self.REDIS_URL
+            or (f"sqla+sqlite:///{instance_path / 'broker.sqlite'}")
+        )
+        self.BASE_URL = (_env("BASE_URL", "http://127.0.0.1:5000")).rstrip("/")
+        self.UPLOAD_FOLDER = _env("UPLOAD_FOLDER", str(instance_path / "uploads"))
+        self.SMTP_URL = _env("SMTP_URL")
+        self.SMTP_HOST = _env("SMTP_HOST")
+        self.SMTP_PORT = int(_env("SMTP_PORT", "0") or 0)
+        self.SMTP_USERNAME = _env("SMTP_USERNAME")
+        self.SMTP_PASSWORD = _env("SMTP_PASSWORD")
+        self.SMTP_STARTTLS = _env("SMTP_STARTTLS", "0") in ("1", "true", "yes")
+        self.MAIL_FROM = _env("MAIL_FROM", self.MAIL_FROM)
+        if self.SMTP_URL or self.SMTP_HOST:
+            self.MAIL_BACKEND = "smtp"
+        self.MAIL_BACKEND = _env("MAIL_BACKEND", self.MAIL_BACKEND)
+        self.OUTBOX_DISPATCH = _env("OUTBOX_DISPATCH", self.OUTBOX_DISPATCH)
+        self.BEAT_INTERVAL_SECONDS = float(
+            _env("BEAT_INTERVAL_SECONDS", str(self.BEAT_INTERVAL_SECONDS))
+        )
+        self.SECRET_KEY = _env("SECRET_KEY")
+
+    def problems(self) -> list[str]:
+        return []
+
+
+class DevelopmentConfig(BaseConfig):
+    ENV_NAME = "development"
+    #: /dev/mailbox shows what the worker delivered; never registered in production.
+    DEV_MAILBOX = True
+
+    def __init__(self, instance_path: Path) -> None:
+        super().__init__(instance_path)
+        if self.SQLALCHEMY_DATABASE_URI.startswith("sqlite"):
+            self.SQLALCHEMY_ENGINE_OPTIONS = {"connect_args": {"timeout": 30}}
+        self.SECRET_KEY = self.SECRET_KEY or _development_secret_key(instance_path)
+
+
+class TestConfig(DevelopmentConfig):
+    ENV_NAME = "test"
+    TESTING = True
+    WTF_CSRF_ENABLED = False
+    OUTBOX_DISPATCH = "none"
+    SERVER_NAME = None
+
+    def __init__(self, instance_path: Path) -> None:
+        super().__init__(instance_path)
+        self.SECRET_KEY = "test-secret-key-not-for-production-use-0123456789"
+
+
+class ProductionConfig(BaseConfig):
+    ENV_NAME = "production"
+    DEV_MAILBOX = False
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    MAIL_BACKEND = "smtp"
+
+    def __init__(self, instance_path: Path) -> None:
+        super().__init__(instance_path)
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    def problems(self) -> list[str]:
+        found = []
+        if not self.SECRET_KEY:
+            found.append("SECRET_KEY is not set (use 32+ random characters)")
+        elif len(self.SECRET_KEY) < 32 or self.SECRET_KEY in {"dev", "changeme", "secret"}:
+            found.append(
+                "SECRET_KEY is too short or a known placeholder (use 32+ random characters)"
+            )
+        if not _env("DATABASE_URL"):
+            found.append("DATABASE_URL is not set (production runs on PostgreSQL)")
+        elif not self.SQLALCHEMY_DATABASE_URI.startswith("postgresql"):
+            found.append("DATABASE_URL must point to PostgreSQL in production")
+        if not self.REDIS_URL:
+            found.append("REDIS_URL is not set (the Celery broker and rate limits use Redis)")
+        if self.MAIL_BACKEND != "smtp" or not (self.SMTP_URL or self.SMTP_HOST):
+            found.append("SMTP_URL (or SMTP_HOST) is not set: production sends email over SMTP")
+        base = urlsplit(self.BASE_URL)
+        if not _env("BASE_URL"):
+            found.append("BASE_URL is not set (links in emails need the public address)")
+        elif base.scheme != "https":
+            found.append("BASE_URL must use https in production")
+        return found
+
+
+MODES = {
+    "development": DevelopmentConfig,
+    "test": TestConfig,
+    "production": ProductionConfig,
+}
+
+
+def load_config(instance_path: Path, mode: str | None = None) -> BaseConfig:
+    mode = mode or _env("LEARNHUB_ENV", "development")
+    if mode not in MODES:
+        raise ConfigError(f"LEARNHUB_ENV must be one of {', '.join(MODES)}, not {mode!r}")
+    config = MODES[mode](instance_path)
+    problems = config.problems()
+    if problems:
+        raise ConfigError(
+            "LearnHub refuses to start in production with these settings:\n  - "
+            + "\n  - ".join(problems)
+        )
+    return config

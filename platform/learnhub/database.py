@@ -1,0 +1,61 @@
+"""Engine settings per database, and the write lock that rule 5 of ARCHITECTURE.md relies on.
+
+SQLite: WAL so the web and the worker read while one writes, a busy timeout, foreign keys on,
+and write transactions started with BEGIN IMMEDIATE (SQLAlchemy's with_for_update() does
+nothing on SQLite). PostgreSQL: the use case locks the row it counts against.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from .extensions import db
+
+WRITE_LOCK_OPTION = "learnhub_write_lock"
+
+
+def configure_engines(app: Flask) -> None:
+    with app.app_context():
+        engine = db.engine
+        if engine.dialect.name == "sqlite":
+            _configure_sqlite(engine)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        # Take over transaction control from pysqlite so BEGIN is ours to choose.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection):
+        if connection.get_execution_options().get(WRITE_LOCK_OPTION):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("BEGIN")
+
+
+def begin_write_transaction() -> None:
+    """Start the use case's transaction holding the database's write lock on SQLite.
+
+    Anything read before (a view loading the programme to render it) belongs to a read
+    transaction that ends here; nothing has been changed yet at this point of a use case.
+    """
+    session = db.session()
+    if session.in_transaction():
+        if session.new or session.dirty or session.deleted:
+            raise RuntimeError("begin_write_transaction() called with pending changes")
+        session.rollback()
+    session.connection(execution_options={WRITE_LOCK_OPTION: True})
+
+
+def is_postgres() -> bool:
+    return db.engine.dialect.name == "postgresql"

@@ -1,0 +1,395 @@
+"""The two demo programmes of the source material, with dates relative to today.
+
+Facts (titles, hosts, partners, speakers and their positions, topic, format, modules, texts)
+come from shared/seeds/programmes-source.txt. Session times are invented but plausible: the
+webinar in Chengdu's afternoon, the Resilient City sessions in Seoul's afternoon.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+
+from ..accounts.models import ProgrammeTeamMember, User
+from ..accounts.services import set_password
+from ..catalogue.models import (
+    Material,
+    Module,
+    Organisation,
+    Person,
+    Programme,
+    ProgrammeOrganisation,
+    Session,
+    SessionSpeaker,
+    Topic,
+)
+from ..extensions import db
+from ..registration.models import Registration
+from ..types import utcnow
+
+GUIDEBOOK = Path(__file__).with_name("resilient-city-guidebook.pdf")
+ORGANISER_EMAIL = "organiser@learnhub.local"
+ORGANISER_PASSWORD = "learnhub-organiser"
+PARTICIPANT_EMAIL = "participant@learnhub.local"
+
+NET_ZERO_DESCRIPTION = """\
+Metropolis Learning Hub Chengdu with the support of C40 and Chengdu’s Municipal Commission for \
+Urban and Rural Community Development and Management organised a session which sought to provide \
+knowledge on how to design good public policies to help foster favourable climate for green \
+transition and guidelines that help grass-root communities navigate their way to net zero \
+transition. This session had speakers from C40, Chengdu and Madrid.
+
+## Contents
+
+Working towards the 2030 peaking goal and long-term carbon neutrality China's national goal, local \
+governments have a critical role to play in helping to implement policies on the ground and \
+establishing an enabling environment for stakeholders to increase contributions to net-zero.
+
+To achieve peaking and carbon neutrality goals, and explore a near-net-zero solution that adapts to \
+local conditions, the city of Chengdu released the Work Plan for Pilot Near-Net-Zero Communities in \
+March 2022, targeting to create 10 near-net-zero communities in 2022 and 30 more by the end of 2025.
+
+In July 2022, Chengdu joins hands with C40’s Green and Thriving Neighbourhoods Network. The two \
+parties, together with the Science and Technology and Industrialisation Development Centre of \
+China’s Ministry of Housing and Urban-Rural Development, will work jointly on a pilot net zero \
+community project in Chengdu.
+
+On the eve of the COP27, Metropolis Learning Hub Chengdu with the support of C40 and Chengdu’s \
+Municipal Commission for Urban and Rural Community Development and Management organised a webinar \
+under the title "Pathways to Near-Net-Zero Communities", a way to address climate change not only a \
+local and neighbourhood level.
+
+The objective of the session was to provide knowledge on how to design good public policies to help \
+foster favourable climate for green transition and guidelines that help grass-root communities \
+navigate their way to net zero transition. That is exactly what Luke Sherlock from C40 Cities \
+pre-recorded video message was meant to: providing 5 key elements to make urban public space \
+accessible, inclusive, cohesive and green and so to harness for low carbon urban development.
+
+On the other hand, Chengdu representatives presented its initiatives at the neighbourhood scale such \
+as "Chengdu’s Near-net-zero Initiative at Community Scale" and "Chengdu’s low-carbon programme \
+within the framework of Park City Initiative, featuring complete neighbourhoods and the 15-minute \
+city".
+
+On the European side, Madrid presented the Madrid 360 Environmental Sustainability Strategy and how \
+private and public transport modes are being changed to reduce emissions and to return public space \
+to the people.
+
+For more information, you can read the programme and watch the recording of the event.
+"""
+
+RESILIENT_SUMMARY = (
+    "In collaboration with UCLG, UCLG-ASPAC, and the SHRDC as MITI HQ, we organised a Learning "
+    'Program on "Resilient City", which provided various e-learning contents and diverse policy '
+    "cases with active discussions among the participants."
+)
+
+RESILIENT_DESCRIPTION = f"""\
+{RESILIENT_SUMMARY}
+
+## Contents
+
+More than half of the world’s population resides in urban and metropolitan areas, and cities have \
+experienced rapid growth and urbanization. The local governments have to endure the threats and \
+vulnerabilities as a result. Thus, strategic disaster risk reduction and response measures are \
+critical for the sustainability. However, resilience is about more than natural disasters. It \
+should incorporate a holistic perspective that covers social, economic, and climate dimensions, as \
+well.
+
+The Sendai Framework, adopted at the Third UN World Conference in Disaster Risk Reduction, \
+recognizes the need for improved understanding of disaster risk, the strengthening of disaster risk \
+governance, and the mobilization of risk sensitive investment to reduce natural and social risks \
+and to support the vulnerable.
+
+You can consult the guidebook of the programme below, under Materials.
+
+During the second live session of this training program, we explored the concept "Resilient City" \
+as well as the three dimensions of resilience: climate, economic and social.
+"""
+
+MODULES = [
+    (
+        "Climate resilience",
+        "Climate",
+        "Climate hazards, exposure and adaptation of infrastructure and public space.",
+        "Cities face heat, floods and drought. This module maps climate hazards and the people and "
+        "assets exposed to them, and looks at how cities adapt infrastructure and public space "
+        "while protecting the most vulnerable first.",
+    ),
+    (
+        "Economic resilience",
+        "Economic",
+        "Keeping the local economy and public services running through shocks.",
+        "This module looks at diversifying the local economy, supporting small businesses and "
+        "keeping services running through shocks, and at the mobilisation of risk-sensitive "
+        "investment that the Sendai Framework calls for.",
+    ),
+    (
+        "Social resilience",
+        "Social",
+        "Trust, networks and inclusive services that help communities recover together.",
+        "Resilience is social too: this module looks at how trust, community networks and "
+        "inclusive public services help residents prepare, respond and recover together, with "
+        "support for the vulnerable.",
+    ),
+]
+
+
+def _at(day: date, clock: time, tz: str) -> datetime:
+    return datetime.combine(day, clock, tzinfo=ZoneInfo(tz))
+
+
+def _organisation(name: str, short_name: str | None = None, website: str | None = None):
+    found = db.session.query(Organisation).filter_by(name=name).one_or_none()
+    if found is None:
+        found = Organisation(name=name, short_name=short_name, website=website)
+        db.session.add(found)
+    return found
+
+
+def _link(programme: Programme, organisation: Organisation, role: str, position: int) -> None:
+    programme.organisation_links.append(
+        ProgrammeOrganisation(organisation=organisation, role=role, position=position)
+    )
+
+
+def load_demo(today: date | None = None) -> dict[str, str]:
+    """Load both programmes, an organiser and a participant; returns the logins."""
+    today = today or utcnow().date()
+    topic = (
+        db.session.query(Topic).filter_by(slug="sustainability-and-climate-change").one_or_none()
+    )
+    if topic is None:
+        topic = Topic(
+            slug="sustainability-and-climate-change", name="Sustainability and climate change"
+        )
+        db.session.add(topic)
+
+    metropolis = _organisation("Metropolis", "Metropolis", "https://www.metropolis.org")
+    hub_chengdu = _organisation("Metropolis Learning Hub Chengdu", "Learning Hub Chengdu")
+    c40 = _organisation("C40 Cities", "C40", "https://www.c40.org")
+    chengdu_commission = _organisation(
+        "Chengdu’s Municipal Commission for Urban and Rural Community Development and Management"
+    )
+    chengdu_fao = _organisation("Chengdu Foreign Affairs Office")
+    chengdu_cpc = _organisation(
+        "Commission for Urban-Rural Community Development and Governance of CPC Chengdu "
+        "Municipal Committee"
+    )
+    chengdu_planning = _organisation("Chengdu Planning and Design Institute")
+    madrid = _organisation("Madrid City Council", "Madrid")
+    uclg = _organisation("United Cities and Local Governments", "UCLG", "https://www.uclg.org")
+    uclg_aspac = _organisation(
+        "United Cities and Local Governments Asia-Pacific", "UCLG-ASPAC", "https://uclg-aspac.org"
+    )
+    shrdc = _organisation("Seoul Human Resources Development Center (SHRDC), MITI HQ", "SHRDC")
+
+    webinar = Programme(
+        slug="creating-a-net-zero-community",
+        kind="webinar",
+        title="Creating a Net Zero Community",
+        summary=(
+            "How to design good public policies that foster a favourable climate for green "
+            "transition, and guidelines that help grass-root communities navigate their way to "
+            "net zero. With speakers from C40, Chengdu and Madrid."
+        ),
+        description=NET_ZERO_DESCRIPTION,
+        topic=topic,
+        format="online",
+        language="English",
+        timezone="Asia/Shanghai",
+        status="published",
+        capacity=300,
+    )
+    _link(webinar, hub_chengdu, "host", 0)
+    _link(webinar, c40, "supporter", 0)
+    _link(webinar, chengdu_commission, "supporter", 1)
+    _link(webinar, metropolis, "alliance", 0)
+    _link(webinar, c40, "alliance", 1)
+    webinar_day = today + timedelta(days=12)
+    webinar_session = Session(
+        title="Pathways to Near-Net-Zero Communities",
+        description=(
+            "A pre-recorded video message from C40 on 5 key elements to make urban public space "
+            "accessible, inclusive, cohesive and green; Chengdu’s Near-net-zero Initiative at "
+            "Community Scale; Chengdu’s low-carbon programme within the framework of Park City "
+            "Initiative, featuring complete neighbourhoods and the 15-minute city; and the Madrid "
+            "360 Environmental Sustainability Strategy."
+        ),
+        starts_at=_at(webinar_day, time(16, 0), "Asia/Shanghai"),
+        ends_at=_at(webinar_day, time(18, 0), "Asia/Shanghai"),
+        timezone="Asia/Shanghai",
+        join_url="https://meet.example.org/learnhub-demo/net-zero-community",
+    )
+    webinar.sessions.append(webinar_session)
+    speakers = [
+        ("Ms.", "Li Li", "Vice Director General", chengdu_fao, None),
+        ("Mr.", "Lei Ke", "Vice-Director", chengdu_cpc, None),
+        (
+            "Mr.",
+            "Luke Sherlock",
+            "C40 Director of Urban Planning & Design",
+            c40,
+            "Pre-recorded video message: 5 key elements to make urban public space accessible, "
+            "inclusive, cohesive and green",
+        ),
+        ("Ms.", "Yao Nan", "Deputy chief engineer", chengdu_planning, None),
+        (
+            None,
+            "Lola Ortiz Sánchez",
+            "General Director of Mobility Planning and Infrastructures",
+            madrid,
+            "Madrid 360 Environmental Sustainability Strategy",
+        ),
+        ("Mr.", "Jordi Vaquer", "Secretary General of Metropolis", metropolis, None),
+    ]
+    for position, (honorific, name, role, organisation, contribution) in enumerate(speakers):
+        person = Person(
+            honorific=honorific, full_name=name, position=role, organisation=organisation
+        )
+        webinar_session.speaker_links.append(
+            SessionSpeaker(
+                person=person, role="speaker", contribution=contribution, position=position
+            )
+        )
+    webinar.materials += [
+        Material(
+            kind="programme",
+            title="Programme of the event",
+            url="https://files.example.org/learnhub-demo/net-zero-community-programme.pdf",
+            visibility="public",
+            position=0,
+        ),
+        Material(
+            kind="recording",
+            title="Recording of the event",
+            url="https://video.example.org/learnhub-demo/net-zero-community-recording",
+            visibility="public",
+            position=1,
+        ),
+    ]
+
+    resilient = Programme(
+        slug="resilient-city-2nd-edition",
+        kind="programme",
+        title="On-line training program on Resilient City",
+        edition="2nd edition",
+        summary=RESILIENT_SUMMARY,
+        description=RESILIENT_DESCRIPTION,
+        topic=topic,
+        format="online",
+        language="English",
+        timezone="Asia/Seoul",
+        status="published",
+        capacity=60,
+    )
+    _link(resilient, shrdc, "host", 0)
+    _link(resilient, uclg, "partner", 0)
+    _link(resilient, uclg_aspac, "partner", 1)
+    _link(resilient, metropolis, "alliance", 0)
+    modules = []
+    for position, (title, theme, summary, body) in enumerate(MODULES, start=1):
+        module = Module(position=position, title=title, theme=theme, summary=summary, body=body)
+        resilient.modules.append(module)
+        modules.append(module)
+    mayor = Person(honorific=None, full_name="Sello Enoch Morero", position="Executive Mayor")
+    first_day = today + timedelta(days=7)
+    session_plan = [
+        ("Opening session: why resilient cities", None),
+        ('Live session 2: the "Resilient City" concept and its three dimensions', modules[0]),
+        ("Live session 3: economic resilience and policy cases", modules[1]),
+        ("Live session 4: social resilience and closing", modules[2]),
+    ]
+    for week, (title, module) in enumerate(session_plan):
+        day = first_day + timedelta(weeks=week)
+        session = Session(
+            title=title,
+            starts_at=_at(day, time(15, 0), "Asia/Seoul"),
+            ends_at=_at(day, time(16, 30), "Asia/Seoul"),
+            timezone="Asia/Seoul",
+            join_url=f"https://meet.example.org/learnhub-demo/resilient-city-{week + 1}",
+            module=module,
+        )
+        if week == 0:
+            session.speaker_links.append(SessionSpeaker(person=mayor, role="speaker", position=0))
+        resilient.sessions.append(session)
+
+    upload_folder = Path(current_app.config["UPLOAD_FOLDER"])
+    upload_folder.mkdir(parents=True, exist_ok=True)
+    stored_name = "demo-resilient-city-guidebook.pdf"
+    shutil.copyfile(GUIDEBOOK, upload_folder / stored_name)
+    resilient.materials.append(
+        Material(
+            kind="guidebook",
+            title="Resilient City guidebook",
+            file_name=stored_name,
+            download_name="resilient-city-guidebook.pdf",
+            content_type="application/pdf",
+            size_bytes=GUIDEBOOK.stat().st_size,
+            visibility="public",
+            position=0,
+        )
+    )
+    for index, module in enumerate(modules):
+        slug = module.theme.lower()
+        resilient.materials += [
+            Material(
+                module=module,
+                kind="recording",
+                title=f"{module.title}: lecture recording",
+                url=f"https://video.example.org/learnhub-demo/resilient-city-{slug}",
+                visibility="registered",
+                position=10 + index * 2,
+            ),
+            Material(
+                module=module,
+                kind="policy_case",
+                title=f"{module.title}: policy case for discussion",
+                url=f"https://files.example.org/learnhub-demo/resilient-city-{slug}-policy-case",
+                visibility="registered",
+                position=11 + index * 2,
+            ),
+        ]
+    db.session.add_all([webinar, resilient])
+
+    organiser = User(
+        email=ORGANISER_EMAIL,
+        full_name="Olivia Organiser",
+        organisation_name="Metropolis",
+        city="Barcelona",
+        country="Spain",
+        timezone="Europe/Madrid",
+        role="organiser",
+    )
+    set_password(organiser, ORGANISER_PASSWORD)
+    participant = User(
+        email=PARTICIPANT_EMAIL,
+        full_name="Paula Participante",
+        organisation_name="Prefeitura de São Paulo",
+        city="São Paulo",
+        country="Brazil",
+        timezone="America/Sao_Paulo",
+        role="participant",
+    )
+    db.session.add_all([organiser, participant])
+    db.session.flush()
+    for programme in (webinar, resilient):
+        db.session.add(ProgrammeTeamMember(programme_id=programme.id, user_id=organiser.id))
+    now = utcnow()
+    db.session.add(
+        Registration(
+            programme_id=resilient.id,
+            user_id=participant.id,
+            status="confirmed",
+            confirmed_at=now,
+            consent_at=now,
+        )
+    )
+    db.session.commit()
+    return {
+        "organiser": f"{ORGANISER_EMAIL} / password {ORGANISER_PASSWORD}",
+        "participant": f"{PARTICIPANT_EMAIL} (sign in with an emailed link, see /dev/mailbox)",
+    }

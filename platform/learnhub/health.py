@@ -1,0 +1,57 @@
+"""/healthz: is the database answering, is the broker reachable, when did beat last run."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify
+from sqlalchemy import select, text
+
+from .extensions import db
+from .types import utcnow
+
+bp = Blueprint("health", __name__)
+
+
+def database_state() -> str:
+    try:
+        db.session.execute(text("SELECT 1"))
+        return "ok"
+    except Exception as error:  # any failure means "down", with the reason
+        db.session.rollback()
+        return f"down: {type(error).__name__}"
+
+
+def broker_state() -> str:
+    celery = current_app.extensions["celery"]
+    try:
+        with celery.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1, interval_start=0, timeout=3)
+        return "ok"
+    except Exception as error:
+        return f"down: {type(error).__name__}"
+
+
+def beat_age_seconds() -> float | None:
+    from .notifications.models import WorkerHeartbeat
+
+    try:
+        beat_at = db.session.scalar(
+            select(WorkerHeartbeat.beat_at).where(WorkerHeartbeat.name == "beat")
+        )
+    except Exception:
+        db.session.rollback()
+        return None
+    return round((utcnow() - beat_at).total_seconds(), 1) if beat_at else None
+
+
+@bp.get("/healthz")
+def healthz():
+    database = database_state()
+    broker = broker_state()
+    healthy = database == "ok" and broker == "ok"
+    body = {
+        "status": "ok" if healthy else "unavailable",
+        "database": database,
+        "broker": broker,
+        "beat_last_run_seconds_ago": beat_age_seconds() if database == "ok" else None,
+    }
+    return jsonify(body), 200 if healthy else 503

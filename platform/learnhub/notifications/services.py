@@ -1,0 +1,120 @@
+"""Writing emails into the outbox, in the transaction of the change that causes them.
+
+Nothing here sends anything: rows are handed to the worker after the commit
+(see `outbox_dispatch`), and the worker delivers them (see `delivery`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import render_template
+
+from ..accounts.models import User
+from ..catalogue.models import Programme, Session
+from ..extensions import db
+from ..links import external_url
+from ..registration.models import Registration
+from .ics import programme_calendar
+from .models import OutboxMessage
+
+
+def queue_email(
+    *,
+    kind: str,
+    dedupe_key: str,
+    to: User,
+    subject: str,
+    template: str,
+    context: dict,
+    ics: str | None = None,
+    registration: Registration | None = None,
+    expires_at: datetime | None = None,
+) -> OutboxMessage:
+    """Render `email/<template>.txt` and `.html` for the recipient and add the outbox row."""
+    context = {"recipient": to, "recipient_tz": to.timezone, "subject": subject, **context}
+    message = OutboxMessage(
+        kind=kind,
+        dedupe_key=dedupe_key,
+        to_address=to.email,
+        subject=subject,
+        text_body=render_template(f"email/{template}.txt", **context),
+        html_body=render_template(f"email/{template}.html", **context),
+        ics=ics,
+        registration_id=registration.id if registration else None,
+        expires_at=expires_at,
+    )
+    db.session.add(message)
+    db.session.flush()
+    return message
+
+
+def queue_registration_confirmation(
+    registration: Registration, sign_in_link: str, sequence: int
+) -> OutboxMessage:
+    programme = registration.programme
+    sessions = list(programme.sessions)
+    return queue_email(
+        kind="confirmation",
+        dedupe_key=f"confirmation:{registration.id}:{sequence}",
+        to=registration.user,
+        subject=f"You are registered: {programme.title}",
+        template="registration_confirmed",
+        context={
+            "programme": programme,
+            "sessions": sessions,
+            "programme_url": external_url("catalogue.programme", slug=programme.slug),
+            "my_programmes_url": external_url("registration.my_programmes"),
+            "sign_in_link": sign_in_link,
+        },
+        ics=programme_calendar(programme, sessions),
+        registration=registration,
+    )
+
+
+def queue_sign_in_link(user: User, link: str, token_id: int, minutes: int) -> OutboxMessage:
+    return queue_email(
+        kind="magic_link",
+        dedupe_key=f"magic_link:{token_id}",
+        to=user,
+        subject="Your LearnHub sign-in link",
+        template="sign_in_link",
+        context={"link": link, "minutes": minutes},
+    )
+
+
+def render_reminder(
+    session: Session, programme: Programme, registration: Registration, offset_minutes: int
+) -> dict:
+    """The outbox row's values for one reminder (used by reminder planning)."""
+    user = registration.user
+    when = "in 1 hour" if offset_minutes == 60 else _describe_offset(offset_minutes)
+    subject = f"Reminder: {programme.title} starts {when}"
+    context = {
+        "recipient": user,
+        "recipient_tz": user.timezone,
+        "subject": subject,
+        "programme": programme,
+        "session": session,
+        "when": when,
+        "programme_url": external_url("catalogue.programme", slug=programme.slug),
+    }
+    return {
+        "kind": "reminder",
+        "dedupe_key": f"reminder:{session.id}:{registration.id}:{offset_minutes}",
+        "to_address": user.email,
+        "subject": subject,
+        "text_body": render_template("email/reminder.txt", **context),
+        "html_body": render_template("email/reminder.html", **context),
+        "registration_id": registration.id,
+        "expires_at": session.starts_at,
+    }
+
+
+def _describe_offset(minutes: int) -> str:
+    if minutes % (24 * 60) == 0:
+        days = minutes // (24 * 60)
+        return "tomorrow" if days == 1 else f"in {days} days"
+    if minutes % 60 == 0:
+        return f"in {minutes // 60} hours"
+    return f"in {minutes} minutes"

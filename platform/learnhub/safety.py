@@ -1,0 +1,23 @@
+"""Small request-safety helpers shared by blueprints."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+
+def safe_next_path(candidate: str | None, default: str = "/") -> str:
+    """Only a local path may be a redirect target (no scheme, no host, no `//` or `\\`)."""
+    if not candidate:
+        return default
+    candidate = candidate.strip()
+    parts = urlsplit(candidate)
+    if (
+        parts.scheme
+        or parts.netloc
+        or not candidate.startswith("/")
+        or candidate.startswith("//")
+        or "\\" in candidate
+        or any(ord(c) < 32 for c in candidate)
+    ):
+        return default
+    return candidate

@@ -1,0 +1,41 @@
+"""Jinja filters and globals shared by pages and emails."""
+
+from __future__ import annotations
+
+import markdown
+import nh3
+from flask import Flask, has_request_context, request
+from flask_login import current_user
+from markupsafe import Markup
+
+from . import timefmt
+
+VIEWER_TZ_COOKIE = "tz"
+
+
+def render_markdown(text: str | None) -> Markup:
+    """Markdown to HTML, sanitised with nh3 so organiser text can never run script."""
+    html = markdown.markdown(text or "", extensions=["extra", "sane_lists"])
+    return Markup(nh3.clean(html, link_rel="noopener noreferrer nofollow"))
+
+
+def viewer_timezone() -> str:
+    """The zone the current viewer reads times in: their profile, their choice, or UTC."""
+    if (
+        has_request_context()
+        and current_user.is_authenticated
+        and timefmt.is_valid_timezone(current_user.timezone)
+    ):
+        return current_user.timezone
+    chosen = request.cookies.get(VIEWER_TZ_COOKIE) if has_request_context() else None
+    return chosen if timefmt.is_valid_timezone(chosen) else "UTC"
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["time_range"] = timefmt.format_range
+    app.jinja_env.filters["moment"] = timefmt.format_moment
+    app.jinja_env.filters["date"] = timefmt.format_date
+    app.jinja_env.globals["viewer_timezone"] = viewer_timezone
+    app.jinja_env.globals["all_timezones"] = timefmt.all_timezones
+    app.jinja_env.globals["dev_mailbox_enabled"] = bool(app.config.get("DEV_MAILBOX"))

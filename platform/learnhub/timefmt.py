@@ -1,0 +1,64 @@
+"""How times are written for people: always with their zone, never ambiguous.
+
+Example: "Tue 14 Nov 2026, 09:30–11:00 KST (Asia/Seoul)".
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+
+@lru_cache(maxsize=1)
+def all_timezones() -> tuple[str, ...]:
+    return tuple(sorted(name for name in available_timezones() if "/" in name or name == "UTC"))
+
+
+def is_valid_timezone(name: str | None) -> bool:
+    if not name:
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def zone(name: str | None) -> ZoneInfo:
+    return ZoneInfo(name) if is_valid_timezone(name) else ZoneInfo("UTC")
+
+
+def zone_abbreviation(moment: datetime, tz: str) -> str:
+    """The zone's own abbreviation (KST, CET) or, where it has none, its UTC offset."""
+    local = moment.astimezone(zone(tz))
+    abbreviation = local.tzname() or ""
+    if not abbreviation or abbreviation[0] in "+-":
+        offset = local.strftime("%z")
+        hours, minutes = offset[:3], offset[3:]
+        return f"UTC{hours}" + (f":{minutes}" if minutes != "00" else "")
+    return abbreviation
+
+
+def format_date(moment: datetime, tz: str) -> str:
+    return moment.astimezone(zone(tz)).strftime("%a %-d %b %Y")
+
+
+def format_moment(moment: datetime, tz: str) -> str:
+    local = moment.astimezone(zone(tz))
+    return f"{local.strftime('%a %-d %b %Y, %H:%M')} {zone_abbreviation(moment, tz)} ({tz})"
+
+
+def format_range(start: datetime, end: datetime, tz: str, *, with_zone_name: bool = True) -> str:
+    """A session's time span in one zone, e.g. "Tue 14 Nov 2026, 09:30–11:00 KST (Asia/Seoul)"."""
+    local_start = start.astimezone(zone(tz))
+    local_end = end.astimezone(zone(tz))
+    if local_start.date() == local_end.date():
+        span = f"{local_start.strftime('%a %-d %b %Y, %H:%M')}–{local_end.strftime('%H:%M')}"
+    else:
+        span = (
+            f"{local_start.strftime('%a %-d %b %Y, %H:%M')} – "
+            f"{local_end.strftime('%a %-d %b %Y, %H:%M')}"
+        )
+    label = zone_abbreviation(start, tz)
+    return f"{span} {label}" + (f" ({tz})" if with_zone_name else "")

@@ -1,0 +1,65 @@
+"""Celery tasks. Each takes ids, re-reads the database and calls a service (rule 7)."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from learnhub.extensions import db
+from learnhub.notifications import delivery, reminders
+from learnhub.notifications.models import WorkerHeartbeat
+from learnhub.types import utcnow
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(name="notifications.deliver", bind=True, max_retries=5)
+def deliver(self, outbox_id: int) -> str | None:
+    """Deliver one outbox row; a transient failure retries with the row's own backoff."""
+    try:
+        outcome = delivery.deliver(outbox_id)
+    except delivery.TransientDeliveryError as error:
+        # The row is back in the queue with its next attempt time; the sweep also picks it up.
+        if self.request.retries < self.max_retries:
+            raise self.retry(countdown=error.retry_in) from error
+        return "queued"
+    finally:
+        db.session.remove()
+    return outcome.status if outcome else None
+
+
+@shared_task(name="notifications.plan_reminders")
+def plan_reminders() -> int:
+    """Beat, every minute: write the reminders whose instant has passed (rule 4)."""
+    try:
+        now = utcnow()
+        ids = reminders.plan_due_reminders(now)
+        heartbeat = db.session.get(WorkerHeartbeat, "beat")
+        if heartbeat is None:
+            db.session.add(WorkerHeartbeat(name="beat", beat_at=now))
+        else:
+            heartbeat.beat_at = now
+        db.session.commit()  # the new rows are handed to `deliver` after this commit
+        if ids:
+            log.info("planned %d reminder(s)", len(ids))
+        return len(ids)
+    finally:
+        db.session.remove()
+
+
+@shared_task(name="notifications.sweep_outbox")
+def sweep_outbox() -> int:
+    """Beat, every minute: deliver rows that were never handed over or are due for a retry."""
+    try:
+        now = utcnow()
+        delivery.release_lost_claims(now)
+        handled = 0
+        for outbox_id in delivery.overdue_ids(now):
+            try:
+                if delivery.deliver(outbox_id):
+                    handled += 1
+            except delivery.TransientDeliveryError:
+                continue
+        return handled
+    finally:
+        db.session.remove()
