@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+
 from learnhub.extensions import db
 from learnhub.notifications import delivery, reminders
 from learnhub.notifications.models import WorkerHeartbeat

@@ -1,0 +1,171 @@
+"""Factories: each test builds the data it needs. All commit, like a finished use case."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime, timedelta
+
+from learnhub.accounts.models import ProgrammeTeamMember, User
+from learnhub.accounts.services import set_password
+from learnhub.catalogue.models import (
+    Material,
+    Module,
+    Organisation,
+    Person,
+    Programme,
+    ProgrammeOrganisation,
+    Session,
+    SessionSpeaker,
+    Topic,
+)
+from learnhub.extensions import db
+from learnhub.registration.models import Registration
+from learnhub.types import utcnow
+
+_seq = itertools.count(1)
+
+
+def _n() -> int:
+    return next(_seq)
+
+
+def save(*objects):
+    db.session.add_all(objects)
+    db.session.commit()
+    return objects[0] if len(objects) == 1 else objects
+
+
+def make_topic(name: str = "Sustainability and climate change", slug: str | None = None) -> Topic:
+    return save(Topic(name=name, slug=slug or f"topic-{_n()}"))
+
+
+def make_organisation(name: str | None = None, short_name: str | None = None) -> Organisation:
+    return save(Organisation(name=name or f"Organisation {_n()}", short_name=short_name))
+
+
+def make_programme(
+    *,
+    title: str | None = None,
+    kind: str = "programme",
+    status: str = "published",
+    timezone: str = "Asia/Seoul",
+    capacity: int | None = None,
+    topic: Topic | None = None,
+    sessions: int = 1,
+    first_session_in: timedelta = timedelta(days=7),
+    session_length: timedelta = timedelta(hours=1, minutes=30),
+    hosts: list[Organisation] | None = None,
+    **fields,
+) -> Programme:
+    n = _n()
+    programme = Programme(
+        slug=f"programme-{n}",
+        kind=kind,
+        title=title or f"Programme {n}",
+        summary=f"Summary of programme {n}.",
+        description=fields.pop("description", "Description."),
+        status=status,
+        timezone=timezone,
+        capacity=capacity,
+        topic=topic,
+        **fields,
+    )
+    start = utcnow().replace(microsecond=0) + first_session_in
+    for index in range(sessions):
+        begins = start + timedelta(weeks=index)
+        programme.sessions.append(
+            Session(
+                title=f"Session {index + 1}",
+                starts_at=begins,
+                ends_at=begins + session_length,
+                timezone=timezone,
+                join_url=f"https://meet.example.org/{n}/{index + 1}",
+            )
+        )
+    for position, organisation in enumerate(hosts or []):
+        programme.organisation_links.append(
+            ProgrammeOrganisation(organisation=organisation, role="host", position=position)
+        )
+    return save(programme)
+
+
+def make_session(programme: Programme, starts_at: datetime, minutes: int = 90, **fields) -> Session:
+    return save(
+        Session(
+            programme_id=programme.id,
+            title=fields.pop("title", f"Session {_n()}"),
+            starts_at=starts_at,
+            ends_at=starts_at + timedelta(minutes=minutes),
+            timezone=fields.pop("timezone", programme.timezone),
+            **fields,
+        )
+    )
+
+
+def make_module(programme: Programme, position: int, title: str | None = None) -> Module:
+    return save(
+        Module(programme_id=programme.id, position=position, title=title or f"Module {position}")
+    )
+
+
+def make_material(programme: Programme, **fields) -> Material:
+    fields.setdefault("kind", "reading")
+    fields.setdefault("title", f"Material {_n()}")
+    if "file_name" not in fields:
+        fields.setdefault("url", "https://files.example.org/reading")
+    return save(Material(programme_id=programme.id, **fields))
+
+
+def make_speaker(session: Session, name: str, position: str, organisation=None) -> Person:
+    person = Person(full_name=name, position=position, organisation=organisation)
+    save(SessionSpeaker(session_id=session.id, person=person, role="speaker"))
+    return person
+
+
+def make_user(
+    *,
+    email: str | None = None,
+    role: str = "participant",
+    timezone: str = "America/Sao_Paulo",
+    password: str | None = None,
+    full_name: str | None = None,
+) -> User:
+    n = _n()
+    user = User(
+        email=email or f"person{n}@example.org",
+        full_name=full_name or f"Person {n}",
+        role=role,
+        timezone=timezone,
+    )
+    if password:
+        set_password(user, password)
+    return save(user)
+
+
+def make_organiser(programme: Programme | None = None, **fields) -> User:
+    fields.setdefault("password", "organiser-password")
+    fields.setdefault("timezone", "Europe/Madrid")
+    user = make_user(role="organiser", **fields)
+    if programme is not None:
+        save(ProgrammeTeamMember(programme_id=programme.id, user_id=user.id))
+    return user
+
+
+def make_registration(
+    programme: Programme,
+    user: User | None = None,
+    *,
+    status: str = "confirmed",
+    confirmed_at: datetime | None = None,
+) -> Registration:
+    user = user or make_user()
+    now = utcnow()
+    return save(
+        Registration(
+            programme_id=programme.id,
+            user_id=user.id,
+            status=status,
+            confirmed_at=(confirmed_at or now) if status == "confirmed" else confirmed_at,
+            consent_at=now,
+        )
+    )
