@@ -83,8 +83,9 @@ def app_factory(database_url, tmp_path):
         return app
 
     yield build
-    if built:
-        with built[0].app_context():
+    on_test_database = [a for a in built if a.config["SQLALCHEMY_DATABASE_URI"] == database_url]
+    if on_test_database:
+        with on_test_database[0].app_context():
             db.session.remove()
             _empty_all_tables(db)
     for app in built:
@@ -100,18 +101,18 @@ def app(app_factory):
 
 
 class _FreshStateClient(FlaskClient):
-    """Requests share the test's app context (Flask reuses it), so the test's session must
-    not keep what it loaded before: everything is expired before and after each request."""
+    """Each request runs in an app context of its own (its own `g` and database session), as
+    in production; the test's session ends its transaction around it to see what it wrote."""
 
     def open(self, *args, **kwargs):
         from learnhub.extensions import db
 
-        db.session.expire_all()
+        db.session.rollback()
         try:
-            return super().open(*args, **kwargs)
+            with self.application.app_context():
+                return super().open(*args, **kwargs)
         finally:
             db.session.rollback()
-            db.session.expire_all()
 
 
 @pytest.fixture

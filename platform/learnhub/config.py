@@ -105,8 +105,6 @@ class DevelopmentConfig(BaseConfig):
 
     def __init__(self, instance_path: Path) -> None:
         super().__init__(instance_path)
-        if self.SQLALCHEMY_DATABASE_URI.startswith("sqlite"):
-            self.SQLALCHEMY_ENGINE_OPTIONS = {"connect_args": {"timeout": 30}}
         self.SECRET_KEY = self.SECRET_KEY or _development_secret_key(instance_path)
 
 

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import SelectField
+from wtforms import SelectChoice, SelectField
 from wtforms.validators import DataRequired, ValidationError
 
 from .timefmt import all_timezones, is_valid_timezone
+
+
+def strip(value: str | None) -> str | None:
+    """Pasted values often carry spaces; an email address with one must still be accepted."""
+    return value.strip() if isinstance(value, str) else value
 
 
 def _valid_zone(_form, field) -> None:
@@ -17,7 +22,10 @@ def _valid_zone(_form, field) -> None:
 def timezone_field(label: str = "Time zone") -> SelectField:
     return SelectField(
         label,
-        choices=[(name, name.replace("_", " ")) for name in all_timezones()],
+        choices=[
+            SelectChoice(name, name.replace("_", " "), optgroup=name.split("/")[0])
+            for name in all_timezones()
+        ],
         validators=[DataRequired(), _valid_zone],
         validate_choice=False,
     )

@@ -2,12 +2,13 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField
 from wtforms.validators import DataRequired, Email, Length
 
-from ..forms import timezone_field
+from ..forms import strip, timezone_field
 
 
 class SignInLinkForm(FlaskForm):
     email = EmailField(
         "Email address",
+        filters=[strip],
         validators=[
             DataRequired(),
             Email(message="Enter an email address like name@city.gov."),
@@ -18,7 +19,9 @@ class SignInLinkForm(FlaskForm):
 
 
 class PasswordSignInForm(FlaskForm):
-    email = EmailField("Email address", validators=[DataRequired(), Email(), Length(max=320)])
+    email = EmailField(
+        "Email address", filters=[strip], validators=[DataRequired(), Email(), Length(max=320)]
+    )
     password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
     next = HiddenField()
 

@@ -72,11 +72,13 @@ def _hash_token(token: str) -> str:
 def issue_sign_in_link(user: User, next_path: str | None = None) -> tuple[LoginToken, str]:
     token = secrets.token_urlsafe(32)
     minutes = current_app.config["MAGIC_LINK_MINUTES"]
+    now = utcnow()
     login_token = LoginToken(
         user_id=user.id,
         token_hash=_hash_token(token),
         next_path=next_path,
-        expires_at=utcnow() + timedelta(minutes=minutes),
+        created_at=now,
+        expires_at=now + timedelta(minutes=minutes),
     )
     db.session.add(login_token)
     db.session.flush()

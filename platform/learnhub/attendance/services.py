@@ -67,7 +67,7 @@ def record_attendance(session: Session, marks: dict[int, str], recorded_by: User
     """Save present/absent per registration id; returns how many marks changed."""
     for status in marks.values():
         if status not in ATTENDANCE_STATUSES:
-            raise AttendanceError(f"Unknown attendance status {status!r}.")
+            raise AttendanceError("Choose present or absent for each participant.")
     valid_ids = {r.id for r in confirmed_registrations(session.programme_id)}
     unknown = set(marks) - valid_ids
     if unknown:

@@ -244,7 +244,7 @@ def load_demo(today: date | None = None) -> dict[str, str]:
             madrid,
             "Madrid 360 Environmental Sustainability Strategy",
         ),
-        ("Mr.", "Jordi Vaquer", "Secretary General of Metropolis", metropolis, None),
+        ("Mr.", "Jordi Vaquer", "Secretary General", metropolis, None),
     ]
     for position, (honorific, name, role, organisation, contribution) in enumerate(speakers):
         person = Person(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import RadioField
+from wtforms import RadioField, SelectChoice
 
 from ..attendance import services as attendance
 from ..attendance.models import ATTENDANCE_STATUSES
@@ -68,9 +68,9 @@ def _sheet_form(rows) -> FlaskForm:
             f"r{row.registration.id}",
             RadioField(
                 row.registration.user.full_name,
-                choices=[(s, s.capitalize()) for s in ATTENDANCE_STATUSES],
+                choices=[SelectChoice(s, s.capitalize()) for s in ATTENDANCE_STATUSES],
                 default=row.status,
-                validate_choice=True,
+                validate_choice=False,  # the service refuses unknown marks
             ),
         )
     return SheetForm()
@@ -101,7 +101,7 @@ def attendance_sheet(slug: str, session_id: int):
                 )
                 return redirect(request.path)
         else:
-            flash("Some marks could not be read; please choose present or absent.", "error")
+            flash("The form had expired. Please mark attendance again.", "error")
     return render_template(
         "organiser/attendance_sheet.html",
         programme=g.programme,

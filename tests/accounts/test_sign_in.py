@@ -1,0 +1,140 @@
+"""Signing in: single-use expiring links for participants, passwords for organisers."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from learnhub.accounts.models import LoginToken
+from learnhub.extensions import db
+from learnhub.notifications.models import OutboxMessage
+from learnhub.safety import safe_next_path
+from tests import factories as f
+
+
+def request_link(client, email, next_path=""):
+    return client.post("/login/link", data={"email": email, "next": next_path})
+
+
+def emailed_link(to: str) -> str:
+    message = db.session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.to_address == to)
+        .order_by(OutboxMessage.id.desc())
+    ).first()
+    return re.search(r"http://[^\s]+/login/link/[\w-]+", message.text_body).group(0)
+
+
+def path_of(link: str) -> str:
+    return "/" + link.split("/", 3)[3]
+
+
+def test_link_request_answers_the_same_for_known_and_unknown_addresses(client):
+    f.make_user(email="known@example.org")
+    known = request_link(client, "known@example.org")
+    unknown = request_link(client, "nobody@example.org")
+    assert known.status_code == unknown.status_code == 200
+    strip = lambda r: (
+        r.get_data(as_text=True)
+        .replace("known@example.org", "X")
+        .replace(  # noqa: E731
+            "nobody@example.org", "X"
+        )
+    )
+    assert strip(known) == strip(unknown)
+    assert db.session.scalar(select(OutboxMessage.to_address)) == "known@example.org"
+
+
+def test_link_signs_in_once_and_goes_to_next(client):
+    user = f.make_user(email="p@example.org")
+    request_link(client, "P@example.org", "/me/programmes")
+    link = path_of(emailed_link("p@example.org"))
+    page = client.get(link)
+    assert page.status_code == 200
+    assert "p@example.org" in page.get_data(as_text=True)
+    assert db.session.scalar(select(LoginToken.used_at)) is None, "a GET must not spend the link"
+    response = client.post(link)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/me/programmes"
+    with client.session_transaction() as session:
+        assert session["_user_id"] == str(user.id)
+    again = client.post(link)
+    assert again.status_code == 410
+    assert "already been used" in again.get_data(as_text=True)
+
+
+def test_expired_link_is_refused_with_a_way_forward(client):
+    f.make_user(email="p@example.org")
+    request_link(client, "p@example.org")
+    link = path_of(emailed_link("p@example.org"))
+    token = db.session.scalar(select(LoginToken))
+    token.expires_at = token.created_at - timedelta(seconds=1)
+    db.session.commit()
+    response = client.post(link)
+    assert response.status_code == 410
+    body = response.get_data(as_text=True)
+    assert "expired" in body and "Get a new sign-in link" in body
+
+
+def test_made_up_link_is_refused(client):
+    response = client.get("/login/link/made-up-token")
+    assert response.status_code == 410
+    assert "not valid" in response.get_data(as_text=True)
+
+
+def test_links_expire_after_fifteen_minutes(client):
+    f.make_user(email="p@example.org")
+    request_link(client, "p@example.org")
+    token = db.session.scalar(select(LoginToken))
+    assert token.expires_at - token.created_at == timedelta(minutes=15)
+
+
+def test_organiser_signs_in_with_password(client):
+    f.make_organiser(email="o@example.org", password="correct horse")
+    wrong = client.post("/login/password", data={"email": "o@example.org", "password": "nope"})
+    assert wrong.status_code == 422
+    assert "do not match" in wrong.get_data(as_text=True)
+    right = client.post(
+        "/login/password", data={"email": "o@example.org", "password": "correct horse"}
+    )
+    assert right.status_code == 302
+    assert right.headers["Location"] == "/organiser/"
+
+
+def test_password_sign_in_ignores_an_off_site_next(client):
+    f.make_organiser(email="o@example.org", password="pw-12345")
+    response = client.post(
+        "/login/password",
+        data={"email": "o@example.org", "password": "pw-12345", "next": "//evil.example/x"},
+    )
+    assert response.headers["Location"] == "/organiser/"
+
+
+@pytest.mark.parametrize(
+    ("candidate", "expected"),
+    [
+        ("/me/programmes", "/me/programmes"),
+        ("/programmes/x?tab=1", "/programmes/x?tab=1"),
+        ("https://evil.example/", "/"),
+        ("//evil.example", "/"),
+        ("/\\evil.example", "/"),
+        ("javascript:alert(1)", "/"),
+        ("me/programmes", "/"),
+        ("", "/"),
+        (None, "/"),
+    ],
+)
+def test_next_is_only_ever_a_local_path(candidate, expected):
+    assert safe_next_path(candidate, "/") == expected
+
+
+def test_sign_out_needs_a_post(client):
+    user = f.make_user()
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user.id)
+    assert client.get("/logout").status_code == 405
+    assert client.post("/logout").status_code == 302
+    assert client.get("/me/programmes").status_code == 302

@@ -1,0 +1,193 @@
+"""Outbox delivery: claim once, skip with a reason, retry transient failures, record permanent ones."""
+
+from __future__ import annotations
+
+import email
+import socket
+from datetime import UTC, datetime, timedelta
+from email import policy
+
+import pytest
+from aiosmtpd.controller import Controller
+from icalendar import Calendar
+from sqlalchemy import select
+
+from learnhub.extensions import db
+from learnhub.notifications import delivery
+from learnhub.notifications.models import DevMailboxMessage, OutboxMessage
+from learnhub.notifications.services import queue_registration_confirmation
+from learnhub.types import utcnow
+from tests import factories as f
+
+
+def queued(**fields) -> OutboxMessage:
+    values = {
+        "kind": "announcement",
+        "dedupe_key": f"test:{utcnow().timestamp()}:{id(fields)}",
+        "to_address": "p@example.org",
+        "subject": "Hello",
+        "text_body": "Plain text",
+        "html_body": "<p>HTML</p>",
+        **fields,
+    }
+    return f.save(OutboxMessage(**values))
+
+
+def test_confirmation_has_both_parts_and_a_valid_ics_in_both_zones(app):
+    programme = f.make_programme(timezone="Asia/Shanghai", sessions=0)
+    session = f.make_session(programme, datetime(2030, 11, 3, 8, 0, tzinfo=UTC), minutes=120)
+    registration = f.make_registration(programme, f.make_user(timezone="Europe/Madrid"))
+    with app.test_request_context():
+        queue_registration_confirmation(registration, "http://x/login/link/t", sequence=1)
+        db.session.commit()
+    outcome = delivery.drain()
+    assert [o.status for o in outcome] == ["sent"]
+    raw = db.session.scalar(select(DevMailboxMessage.raw))
+    parsed = email.message_from_string(raw, policy=policy.default)
+    text = parsed.get_body(preferencelist=("plain",)).get_content()
+    assert "Sun 3 Nov 2030, 16:00–18:00 CST (Asia/Shanghai)" in text
+    assert "Sun 3 Nov 2030, 09:00–11:00 CET (Europe/Madrid)" in text
+    assert parsed.get_body(preferencelist=("html",)) is not None
+    (attachment,) = list(parsed.iter_attachments())
+    assert attachment.get_content_type() == "text/calendar"
+    calendar = Calendar.from_ical(attachment.get_content())
+    (event,) = calendar.walk("VEVENT")
+    assert event.decoded("dtstart") == session.starts_at
+    assert event.decoded("dtend") == session.ends_at
+    assert str(event["uid"]) == f"session-{session.id}@127.0.0.1"
+    assert calendar.walk("VTIMEZONE"), "the TZID used by DTSTART must be defined"
+    stored = db.session.scalar(select(OutboxMessage))
+    assert stored.message_id == parsed["Message-ID"]
+
+
+def test_a_row_is_claimed_once(app):
+    message = queued()
+    now = utcnow()
+    assert delivery.claim(message.id, now) is not None
+    assert delivery.claim(message.id, now) is None
+    assert delivery.deliver(message.id) is None
+
+
+def test_delivered_row_is_never_sent_again(app):
+    message = queued()
+    assert delivery.deliver(message.id).status == "sent"
+    assert delivery.deliver(message.id) is None
+    assert db.session.query(DevMailboxMessage).count() == 1
+
+
+def test_message_past_its_expiry_is_skipped_with_a_reason(app):
+    message = queued(kind="reminder", expires_at=utcnow() - timedelta(minutes=1))
+    outcome = delivery.deliver(message.id)
+    assert outcome.status == "skipped"
+    assert "already started" in outcome.reason
+    assert db.session.query(DevMailboxMessage).count() == 0
+
+
+def test_reminder_for_a_cancelled_registration_is_skipped(app):
+    registration = f.make_registration(f.make_programme(), status="cancelled")
+    message = queued(kind="reminder", registration_id=registration.id)
+    outcome = delivery.deliver(message.id)
+    assert outcome.status == "skipped"
+    assert "cancelled" in outcome.reason
+
+
+def test_lost_claims_are_released_after_the_lease(app):
+    message = queued(status="sending", claimed_at=utcnow() - timedelta(minutes=10))
+    fresh = queued(status="sending", claimed_at=utcnow())
+    assert delivery.release_lost_claims(utcnow()) == 1
+    db.session.refresh(message)
+    db.session.refresh(fresh)
+    assert message.status == "queued"
+    assert fresh.status == "sending"
+
+
+def test_backoff_grows_and_is_capped():
+    assert 30 <= delivery.backoff_seconds(1) <= 36
+    assert 60 <= delivery.backoff_seconds(2) <= 72
+    assert 3600 <= delivery.backoff_seconds(30) <= 4320
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class ReplyingHandler:
+    """An SMTP server that answers DATA with a chosen reply."""
+
+    def __init__(self, reply: str) -> None:
+        self.reply = reply
+        self.received: list = []
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.reply.startswith("250"):
+            self.received.append(envelope)
+        return self.reply
+
+
+@pytest.fixture
+def smtp(app):
+    controllers = []
+
+    def start(reply: str) -> ReplyingHandler:
+        handler = ReplyingHandler(reply)
+        port = free_port()
+        controller = Controller(handler, hostname="127.0.0.1", port=port)
+        controller.start()
+        controllers.append(controller)
+        app.config.update(MAIL_BACKEND="smtp", SMTP_URL=f"smtp://127.0.0.1:{port}")
+        return handler
+
+    yield start
+    for controller in controllers:
+        controller.stop()
+
+
+@pytest.mark.smtp
+def test_smtp_delivery(app, smtp):
+    handler = smtp("250 OK")
+    message = queued()
+    assert delivery.deliver(message.id).status == "sent"
+    assert handler.received[0].rcpt_tos == ["p@example.org"]
+
+
+@pytest.mark.smtp
+def test_smtp_4xx_goes_back_to_the_queue_with_backoff(app, smtp):
+    smtp("421 Service not available, try later")
+    message = queued()
+    with pytest.raises(delivery.TransientDeliveryError):
+        delivery.deliver(message.id)
+    db.session.refresh(message)
+    assert message.status == "queued"
+    assert message.attempts == 1
+    assert "421" in message.last_error
+    assert message.next_attempt_at > utcnow() + timedelta(seconds=25)
+
+
+@pytest.mark.smtp
+def test_smtp_5xx_fails_for_good_with_the_reply(app, smtp):
+    smtp("550 No such user here")
+    message = queued()
+    outcome = delivery.deliver(message.id)
+    assert outcome.status == "failed"
+    assert "550 No such user here" in outcome.reason
+    assert delivery.drain() == []
+
+
+def test_unreachable_server_is_transient(app):
+    app.config.update(MAIL_BACKEND="smtp", SMTP_URL="smtp://127.0.0.1:1")
+    message = queued()
+    with pytest.raises(delivery.TransientDeliveryError):
+        delivery.deliver(message.id)
+    db.session.refresh(message)
+    assert message.status == "queued"
+    assert "could not reach the mail server" in message.last_error
+
+
+def test_transient_failures_give_up_after_the_last_attempt(app):
+    app.config.update(MAIL_BACKEND="smtp", SMTP_URL="smtp://127.0.0.1:1")
+    message = queued(attempts=delivery.MAX_ATTEMPTS - 1)
+    outcome = delivery.deliver(message.id)
+    assert outcome.status == "failed"
+    assert "gave up after" in outcome.reason

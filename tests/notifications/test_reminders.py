@@ -1,0 +1,104 @@
+"""Reminder planning (rule 4): keyed rows, no duplicates, nothing late, nothing for latecomers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from learnhub.extensions import db
+from learnhub.notifications.models import OutboxMessage
+from learnhub.notifications.reminders import plan_due_reminders
+from learnhub.types import utcnow
+from tests import factories as f
+
+
+def reminders() -> list[OutboxMessage]:
+    return list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "reminder")))
+
+
+def programme_with_session_in(delta: timedelta, **fields):
+    programme = f.make_programme(sessions=0, **fields)
+    session = f.make_session(programme, utcnow().replace(microsecond=0) + delta, title="Kick-off")
+    return programme, session
+
+
+def test_one_hour_reminders_go_to_confirmed_registrants_only(app):
+    programme, session = programme_with_session_in(timedelta(minutes=59))
+    early = utcnow() - timedelta(days=2)
+    confirmed = [f.make_registration(programme, confirmed_at=early) for _ in range(3)]
+    f.make_registration(programme, status="cancelled")
+    f.make_registration(programme, status="waitlisted")
+    ids = plan_due_reminders(utcnow())
+    db.session.commit()
+    rows = reminders()
+    assert sorted(ids) == sorted(r.id for r in rows)
+    assert sorted(r.registration_id for r in rows) == sorted(r.id for r in confirmed)
+    assert {r.dedupe_key.rsplit(":", 1)[1] for r in rows} == {"60"}
+    assert all(r.expires_at == session.starts_at for r in rows)
+    assert all("in 1 hour" in r.subject for r in rows)
+
+
+def test_planning_twice_writes_nothing_new(app):
+    programme, _ = programme_with_session_in(timedelta(minutes=30))
+    f.make_registration(programme, confirmed_at=utcnow() - timedelta(days=1))
+    assert len(plan_due_reminders(utcnow())) == 1
+    db.session.commit()
+    assert plan_due_reminders(utcnow()) == []
+    db.session.commit()
+    assert len(reminders()) == 1
+
+
+def test_nothing_is_planned_before_the_instant(app):
+    programme, _ = programme_with_session_in(timedelta(minutes=61 + 24 * 60))
+    f.make_registration(programme, confirmed_at=utcnow() - timedelta(days=3))
+    assert plan_due_reminders(utcnow()) == []
+
+
+def test_twenty_four_hour_reminder(app):
+    programme, _ = programme_with_session_in(timedelta(hours=23))
+    f.make_registration(programme, confirmed_at=utcnow() - timedelta(days=3))
+    plan_due_reminders(utcnow())
+    db.session.commit()
+    (row,) = reminders()
+    assert row.dedupe_key.endswith(":1440")
+    assert "tomorrow" in row.subject
+
+
+def test_an_unplanned_24_hour_reminder_is_superseded_by_the_1_hour_one(app):
+    programme, _ = programme_with_session_in(timedelta(minutes=50))
+    f.make_registration(programme, confirmed_at=utcnow() - timedelta(days=3))
+    plan_due_reminders(utcnow())
+    db.session.commit()
+    assert [r.dedupe_key.rsplit(":", 1)[1] for r in reminders()] == ["60"]
+
+
+def test_registered_after_the_instant_gets_no_reminder_for_it(app):
+    programme, session = programme_with_session_in(timedelta(minutes=40))
+    f.make_registration(programme, confirmed_at=session.starts_at - timedelta(minutes=50))
+    f.make_registration(programme, confirmed_at=session.starts_at - timedelta(minutes=70))
+    plan_due_reminders(utcnow())
+    db.session.commit()
+    assert len(reminders()) == 1
+
+
+def test_started_sessions_and_drafts_get_no_reminders(app):
+    started, _ = programme_with_session_in(timedelta(minutes=-5))
+    draft, _ = programme_with_session_in(timedelta(minutes=30), status="draft")
+    for programme in (started, draft):
+        f.make_registration(programme, confirmed_at=utcnow() - timedelta(days=1))
+    assert plan_due_reminders(utcnow()) == []
+
+
+def test_reminder_shows_the_session_in_both_zones_and_the_join_link(app):
+    programme, session = programme_with_session_in(timedelta(minutes=45), timezone="Asia/Seoul")
+    user = f.make_user(timezone="America/Sao_Paulo")
+    f.make_registration(programme, user, confirmed_at=utcnow() - timedelta(days=1))
+    session.join_url = "https://meet.example.org/kick-off"
+    db.session.commit()
+    plan_due_reminders(utcnow())
+    db.session.commit()
+    (row,) = reminders()
+    assert "(Asia/Seoul)" in row.text_body
+    assert "(America/Sao_Paulo)" in row.text_body
+    assert "https://meet.example.org/kick-off" in row.text_body

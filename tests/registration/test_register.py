@@ -1,0 +1,188 @@
+"""Registering: the account made on the way, the outbox row in the same transaction."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from learnhub.accounts.models import User
+from learnhub.extensions import db
+from learnhub.notifications.models import OutboxMessage
+from learnhub.registration import services
+from learnhub.registration.models import Registration
+from tests import factories as f
+
+
+def form(**overrides):
+    data = {
+        "full_name": "Joana Conceição",
+        "email": "Joana@Example.org ",
+        "organisation": "Prefeitura de São Paulo",
+        "city": "São Paulo",
+        "country": "Brazil",
+        "timezone": "America/Sao_Paulo",
+        "consent": "y",
+    }
+    data.update(overrides)
+    return data
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_register_creates_account_registration_and_confirmation(client):
+    programme = f.make_programme(capacity=5)
+    response = client.post(f"/programmes/{programme.slug}/register", data=form())
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/programmes/{programme.slug}/registered"
+    user = db.session.scalar(select(User).where(User.email == "joana@example.org"))
+    assert user.full_name == "Joana Conceição"
+    assert user.timezone == "America/Sao_Paulo"
+    registration = db.session.scalar(select(Registration))
+    assert registration.status == "confirmed"
+    assert registration.confirmed_at is not None
+    message = db.session.scalar(select(OutboxMessage))
+    assert message.kind == "confirmation"
+    assert message.to_address == "joana@example.org"
+    assert message.status == "queued"
+    assert message.registration_id == registration.id
+    assert "BEGIN:VCALENDAR" in message.ics
+    answer = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "You are registered" in answer
+    assert "confirmation email is on its way" in answer
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("email", "not-an-email", "Enter an email address"),
+        ("full_name", "", "This field is required"),
+        ("timezone", "Mars/Olympus", "Choose a time zone"),
+        ("consent", "", "accept the privacy notice"),
+    ],
+)
+def test_invalid_input_is_shown_beside_the_field_and_nothing_is_saved(
+    client, field, value, message
+):
+    programme = f.make_programme()
+    data = form(**{field: value})
+    if not value:
+        data.pop(field)
+    response = client.post(f"/programmes/{programme.slug}/register", data=data)
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    assert count(Registration) == 0
+    assert count(User) == 0
+    assert count(OutboxMessage) == 0
+
+
+def test_registering_twice_says_so_and_sends_nothing_new(client):
+    programme = f.make_programme()
+    client.post(f"/programmes/{programme.slug}/register", data=form())
+    response = client.post(f"/programmes/{programme.slug}/register", data=form())
+    assert response.status_code == 302
+    answer = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "already registered" in answer
+    assert count(Registration) == 1
+    assert count(OutboxMessage) == 1
+
+
+def test_existing_account_details_are_not_overwritten_by_the_open_form(client):
+    user = f.make_user(email="joana@example.org", full_name="Joana Original")
+    programme = f.make_programme()
+    client.post(f"/programmes/{programme.slug}/register", data=form(full_name="Impostor"))
+    db.session.refresh(user)
+    assert user.full_name == "Joana Original"
+    assert count(User) == 1
+
+
+def test_full_programme_refuses_with_a_clear_message(client):
+    programme = f.make_programme(capacity=1)
+    f.make_registration(programme)
+    response = client.post(f"/programmes/{programme.slug}/register", data=form())
+    assert response.status_code == 422
+    assert "all seats for this programme are taken" in response.get_data(as_text=True)
+    assert count(Registration) == 1
+
+
+def test_past_programme_refuses_registration(client):
+    programme = f.make_programme(first_session_in=timedelta(days=-3))
+    response = client.post(f"/programmes/{programme.slug}/register", data=form())
+    assert response.status_code == 422
+    assert "already taken place" in response.get_data(as_text=True)
+
+
+def test_a_failure_after_the_outbox_row_rolls_back_everything(app, monkeypatch):
+    """Rule 2: the registration and its email are one transaction."""
+    programme = f.make_programme()
+
+    def broken_sign_in_link(*_args, **_kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(services, "issue_sign_in_link", broken_sign_in_link)
+    data = services.RegistrationInput(
+        programme_id=programme.id,
+        participant=services.ParticipantDetails("A", "a@example.org", None, None, None, "UTC"),
+        consent=True,
+    )
+    with app.test_request_context(), pytest.raises(RuntimeError):
+        services.register(data)
+    db.session.rollback()
+    assert count(Registration) == 0
+    assert count(User) == 0
+    assert count(OutboxMessage) == 0
+
+
+def test_registration_succeeds_when_the_broker_is_down(app_factory):
+    """Rule 3: the row is written; handing it to an unreachable broker fails quietly."""
+    app = app_factory(OUTBOX_DISPATCH="celery")
+    app.extensions["celery"].conf.broker_url = "redis://127.0.0.1:1/0"
+    programme_slug = None
+    with app.app_context():
+        programme_slug = f.make_programme().slug
+    response = app.test_client().post(f"/programmes/{programme_slug}/register", data=form())
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(OutboxMessage.status)) == "queued"
+
+
+def sign_in(client, user):
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user.id)
+        session["_fresh"] = True
+
+
+def test_my_programmes_lists_registrations_with_next_session_in_my_zone(client):
+    programme = f.make_programme(title="Resilient City", timezone="Asia/Seoul", sessions=2)
+    user = f.make_user(timezone="America/Sao_Paulo")
+    f.make_registration(programme, user)
+    sign_in(client, user)
+    html = client.get("/me/programmes").get_data(as_text=True)
+    assert "Resilient City" in html
+    assert "Session 1" in html
+    assert "(America/Sao_Paulo)" in html
+    assert "(Asia/Seoul)" in html
+
+
+def test_my_programmes_needs_sign_in(client):
+    response = client.get("/me/programmes")
+    assert response.status_code == 302
+    assert "/login?next=%2Fme%2Fprogrammes" in response.headers["Location"]
+
+
+def test_participant_cancels_own_registration_only(client):
+    programme = f.make_programme()
+    mine = f.make_registration(programme)
+    other = f.make_registration(programme)
+    sign_in(client, mine.user)
+    response = client.post(f"/me/registrations/{other.id}/cancel")
+    assert response.status_code == 404
+    response = client.post(f"/me/registrations/{mine.id}/cancel")
+    assert response.status_code == 302
+    db.session.refresh(mine)
+    db.session.refresh(other)
+    assert mine.status == "cancelled" and mine.cancelled_at is not None
+    assert other.status == "confirmed"
