@@ -42,6 +42,8 @@ def main() -> int:
     def stop(*_args) -> None:
         raise KeyboardInterrupt
 
+    # Installed explicitly: a shell that starts us in the background may have ignored SIGINT.
+    signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     print(f"LearnHub on http://{host}:{port}/  (worker pid {worker.pid}; Ctrl-C stops both)")
     try:
