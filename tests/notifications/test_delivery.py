@@ -1,4 +1,4 @@
-"""Outbox delivery: claim once, skip with a reason, retry transient failures, record permanent ones."""
+"""Outbox delivery: claim once, skip with a reason, retry transient, record permanent failures."""
 
 from __future__ import annotations
 
