@@ -14,6 +14,7 @@ from ..types import utcnow
 from .models import (
     Material,
     Module,
+    Person,
     Programme,
     ProgrammeOrganisation,
     Session,
@@ -101,7 +102,8 @@ def public_programme(slug: str) -> Programme | None:
             joinedload(Programme.topic),
             selectinload(Programme.sessions)
             .selectinload(Session.speaker_links)
-            .joinedload(SessionSpeaker.person),
+            .joinedload(SessionSpeaker.person)
+            .joinedload(Person.organisation),
             selectinload(Programme.modules),
             selectinload(Programme.materials),
             selectinload(Programme.organisation_links).joinedload(

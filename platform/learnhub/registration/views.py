@@ -96,7 +96,7 @@ def my_programmes():
         "registration/my_programmes.html",
         registrations=services.registrations_of(current_user),
         cancel_form=ActionForm(),
-        now_sessions=catalogue.upcoming_session,
+        next_session_of=catalogue.upcoming_session,
     )
 
 
