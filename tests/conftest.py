@@ -41,15 +41,17 @@ def database_url(tmp_path_factory):
 
     from learnhub import create_app
 
-    app = create_app({"LEARNHUB_ENV": "test", "SQLALCHEMY_DATABASE_URI": url})
-    with app.app_context():
-        upgrade()
-        from learnhub.extensions import db
+    try:
+        app = create_app({"LEARNHUB_ENV": "test", "SQLALCHEMY_DATABASE_URI": url})
+        with app.app_context():
+            upgrade()
+            from learnhub.extensions import db
 
-        db.engine.dispose()
-    yield url
-    if name:
-        services.drop_postgres_database(name)
+            db.engine.dispose()
+        yield url
+    finally:
+        if name:
+            services.drop_postgres_database(name)
 
 
 def _empty_all_tables(db) -> None:

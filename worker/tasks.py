@@ -34,7 +34,7 @@ def plan_reminders() -> int:
     """Beat, every minute: write the reminders whose instant has passed (rule 4)."""
     try:
         now = utcnow()
-        ids = reminders.plan_due_reminders(now)
+        ids = reminders.plan_due_reminders(now)  # leaves the write transaction open
         heartbeat = db.session.get(WorkerHeartbeat, "beat")
         if heartbeat is None:
             db.session.add(WorkerHeartbeat(name="beat", beat_at=now))

@@ -37,6 +37,7 @@ def test_link_request_answers_the_same_for_known_and_unknown_addresses(client):
     known = request_link(client, "known@example.org")
     unknown = request_link(client, "nobody@example.org")
     assert known.status_code == unknown.status_code == 200
+
     def without_address(response) -> str:
         text = response.get_data(as_text=True)
         return text.replace("known@example.org", "X").replace("nobody@example.org", "X")

@@ -191,3 +191,28 @@ def test_transient_failures_give_up_after_the_last_attempt(app):
     outcome = delivery.deliver(message.id)
     assert outcome.status == "failed"
     assert "gave up after" in outcome.reason
+
+
+def test_outcome_is_recorded_even_when_someone_writes_during_the_send(app, monkeypatch):
+    """A read held across the send made SQLite refuse the final write (SQLITE_BUSY_SNAPSHOT),
+    leaving a sent message in `sending` to be sent again after the lease."""
+    message = queued()
+    other = queued(dedupe_key="other")
+    real_send = delivery.DevMailboxBackend.send
+
+    def send_while_another_connection_writes(self, mime, claimed):
+        from sqlalchemy import text
+
+        with db.engine.begin() as connection:
+            connection.execute(
+                text("UPDATE outbox_message SET subject = 'changed' WHERE id = :id"),
+                {"id": other.id},
+            )
+        real_send(self, mime, claimed)
+
+    monkeypatch.setattr(delivery.DevMailboxBackend, "send", send_while_another_connection_writes)
+    assert delivery.deliver(message.id).status == "sent"
+    db.session.rollback()
+    db.session.refresh(message)
+    assert message.status == "sent"
+    assert message.message_id

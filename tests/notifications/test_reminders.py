@@ -62,7 +62,7 @@ def test_twenty_four_hour_reminder(app):
     db.session.commit()
     (row,) = reminders()
     assert row.dedupe_key.endswith(":1440")
-    assert "tomorrow" in row.subject
+    assert "in 23 hours" in row.subject
 
 
 def test_an_unplanned_24_hour_reminder_is_superseded_by_the_1_hour_one(app):

@@ -4,18 +4,21 @@ Fixtures:
 
 - `smtp_server`: an aiosmtpd server on 127.0.0.1 that records every message it receives
   (tests using it carry `@pytest.mark.smtp`).
-- `broker`: Redis db 15 (flushed) when Redis is reachable, otherwise the SQLite kombu transport
-  in a temporary file. LEARNHUB_TEST_BROKER=sqlite forces the fallback.
+- `broker`: Redis db 15 (flushed) when Redis is reachable, otherwise (with a warning) the SQLite
+  kombu transport in a temporary file; with LEARNHUB_REQUIRE_SERVICES=1 a missing Redis fails.
+  LEARNHUB_TEST_BROKER=sqlite forces the SQLite transport.
 - `app` (overrides the root fixture): the test's own app, sharing the worker's broker so that new
   outbox rows are handed over after commit. Parametrize `outbox_dispatch` to change how.
 - `worker_process`: a factory that starts `celery -A worker.celery_app worker --beat` on the
   test database, the SMTP server and the broker (tests using it carry `@pytest.mark.worker`).
 
-When a test fails, the worker's log tail and what the SMTP server received are added to the report.
+When a test fails, its report gains the worker's log tail, what the SMTP server received and the
+outbox rows. Helpers for the tests: `wait_until`, `outbox_rows`, `describe_outbox`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -32,7 +35,7 @@ from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select
 
 from learnhub.types import utcnow
 from tests import services
@@ -91,6 +94,28 @@ def wait_until(
             detail = describe() if callable(describe) else describe
             pytest.fail(f"timed out after {timeout:.0f} s waiting for {detail}", pytrace=False)
         time.sleep(POLL_SECONDS)
+
+
+def outbox_rows(**filters) -> list:
+    """Outbox rows as committed now: a new transaction sees what the worker wrote. (On SQLite it
+    also keeps the test's session from holding a stale read that it could not turn into a write.)
+    """
+    from learnhub.extensions import db
+    from learnhub.notifications.models import OutboxMessage
+
+    db.session.rollback()
+    return list(
+        db.session.scalars(select(OutboxMessage).filter_by(**filters).order_by(OutboxMessage.id))
+    )
+
+
+def describe_outbox() -> str:
+    rows = [
+        f"#{r.id} {r.kind} to={r.to_address} status={r.status} attempts={r.attempts} "
+        f"next_attempt_at={r.next_attempt_at:%H:%M:%S} last_error={r.last_error!r}"
+        for r in outbox_rows()
+    ]
+    return "\n".join(rows) or "(the outbox is empty)"
 
 
 # --- SMTP ---------------------------------------------------------------------------------------
@@ -167,6 +192,29 @@ class RecordingHandler:
             pytrace=False,
         )
 
+    def expect_no_more(
+        self,
+        count: int,
+        *,
+        within: float,
+        where: Callable[[ReceivedMessage], bool] = lambda _m: True,
+    ) -> list[ReceivedMessage]:
+        """Watch for `within` seconds; fail as soon as more than `count` messages match."""
+        deadline = time.monotonic() + within
+        with self._changed:
+            while True:
+                matching = [m for m in self._messages if where(m)]
+                if len(matching) > count:
+                    break
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return matching
+                self._changed.wait(min(left, POLL_SECONDS))
+        pytest.fail(
+            f"expected no more than {count} message(s), {len(matching)} arrived\n{self.summary()}",
+            pytrace=False,
+        )
+
     def summary(self) -> str:
         lines = [
             f"{m.received_at:%H:%M:%S.%f} to={','.join(m.recipients)} kind={m.kind} "
@@ -192,6 +240,9 @@ class SMTPServer:
 
     def wait_for(self, count: int = 1, **kwargs) -> list[ReceivedMessage]:
         return self.handler.wait_for(count, **kwargs)
+
+    def expect_no_more(self, count: int, **kwargs) -> list[ReceivedMessage]:
+        return self.handler.expect_no_more(count, **kwargs)
 
     def summary(self) -> str:
         return self.handler.summary()
@@ -268,8 +319,8 @@ def _flush_redis(url: str) -> None:
 
 @pytest.fixture
 def broker(tmp_path) -> Iterator[Broker]:
-    use_redis = os.environ.get("LEARNHUB_TEST_BROKER") != "sqlite" and services.redis_available()
-    if use_redis:
+    forced_sqlite = os.environ.get("LEARNHUB_TEST_BROKER") == "sqlite"
+    if not forced_sqlite and (services.redis_available() or services.services_required()):
         url = services.require_redis()
         _flush_redis(url)
         yield Broker("redis", url)
@@ -325,14 +376,18 @@ class WorkerProcess:
     def tail(self, lines: int = 80) -> str:
         return "\n".join(self.log().splitlines()[-lines:]) or "(empty log)"
 
+    def exited(self) -> bool:
+        """Whether the worker has exited, without reaping it: while its process is not reaped
+        its id, which is also the process group's id, cannot be given to anyone else."""
+        if self.popen.returncode is not None:
+            return True
+        flags = os.WEXITED | os.WNOHANG | os.WNOWAIT
+        return os.waitid(os.P_PID, self.popen.pid, flags) is not None
+
     def wait_ready(self, timeout: float = 60) -> None:
         def ready() -> bool:
-            if self.popen.poll() is not None:
-                pytest.fail(
-                    f"the worker exited with code {self.popen.returncode} before it was ready:\n"
-                    f"{self.tail()}",
-                    pytrace=False,
-                )
+            if self.exited():
+                pytest.fail(f"the worker exited before it was ready:\n{self.tail()}", pytrace=False)
             return " ready." in self.log()
 
         wait_until(ready, timeout, lambda: f"the worker to be ready:\n{self.tail()}")
@@ -340,20 +395,17 @@ class WorkerProcess:
     def stop(self) -> None:
         """SIGTERM to the whole process group (warm shutdown), SIGKILL after the grace period."""
         try:
-            if self.popen.poll() is None:
-                try:
+            if self.popen.returncode is not None:
+                return  # already reaped: its group id may belong to someone else by now
+            if not self.exited():
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(self.popen.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
-                try:
-                    self.popen.wait(STOP_GRACE_SECONDS)
-                except subprocess.TimeoutExpired:
-                    pass
-            # The group may still hold children even after the leader has gone.
-            try:
+                deadline = time.monotonic() + STOP_GRACE_SECONDS
+                while not self.exited() and time.monotonic() < deadline:
+                    time.sleep(0.1)
+            # Whatever is left of the group (embedded beat, a stuck child) goes now.
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.popen.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             self.popen.wait(5)
         finally:
             self._log_file.close()
@@ -423,41 +475,14 @@ def pytest_runtest_makereport(item, call):
     report = yield
     if report.failed:
         for number, worker in enumerate(item.stash.get(_WORKERS, []), start=1):
-            report.sections.append(
-                (f"worker {number} log tail ({worker.log_path})", worker.tail())
-            )
+            report.sections.append((f"worker {number} log tail ({worker.log_path})", worker.tail()))
         server = item.stash.get(_SMTP, None)
         if server is not None:
             report.sections.append(("SMTP server received", server.summary()))
+        if item.stash.get(_WORKERS, None) and call.when == "call":
+            try:
+                outbox = describe_outbox()
+            except Exception as error:  # a report must never break on a broken database
+                outbox = f"(could not read the outbox: {error})"
+            report.sections.append(("outbox rows", outbox))
     return report
-
-
-# --- Reading what the worker wrote --------------------------------------------------------------
-
-
-def read_fresh(statement):
-    """Run `statement` in a new transaction, so rows the worker committed are visible."""
-    from learnhub.extensions import db
-
-    db.session.rollback()
-    try:
-        return db.session.execute(statement)
-    finally:
-        pass
-
-
-def backdate_outbox(outbox_id: int, seconds: float) -> None:
-    """Move a row's next attempt into the past, as if it had waited that long."""
-    from datetime import timedelta
-
-    from learnhub.extensions import db
-    from learnhub.notifications.models import OutboxMessage
-
-    db.session.rollback()
-    row = db.session.get(OutboxMessage, outbox_id)
-    row.next_attempt_at = utcnow() - timedelta(seconds=seconds)
-    row.created_at = row.next_attempt_at
-    db.session.commit()
-
-
-__all__ = ["text"]

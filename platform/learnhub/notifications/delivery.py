@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 from flask import current_app
 from sqlalchemy import or_, select, update
 
+from ..database import begin_write_transaction
 from ..extensions import db
 from ..registration.models import Registration
 from ..types import utcnow
@@ -58,7 +59,26 @@ def backoff_seconds(attempts: int) -> float:
     return base * (1 + random.uniform(0, 0.2))
 
 
-def claim(outbox_id: int, now: datetime) -> OutboxMessage | None:
+@dataclass(frozen=True)
+class ClaimedMessage:
+    """What a delivery needs, read while the claim's transaction was open.
+
+    No transaction stays open while the mail server is talked to: on SQLite a read held across
+    the send would make the write that records the outcome fail (SQLITE_BUSY_SNAPSHOT) as soon
+    as anyone else had written in between, and the sent message would be sent again later.
+    """
+
+    id: int
+    to_address: str
+    subject: str
+    attempts: int
+    mime: EmailMessage | None
+    skip_reason: str | None
+
+
+def claim(outbox_id: int, now: datetime) -> ClaimedMessage | None:
+    """Take the row (queued -> sending) and read what sending it needs, in one transaction."""
+    begin_write_transaction()
     result = db.session.execute(
         update(OutboxMessage)
         .where(
@@ -67,47 +87,63 @@ def claim(outbox_id: int, now: datetime) -> OutboxMessage | None:
             OutboxMessage.next_attempt_at <= now,
         )
         .values(status="sending", claimed_at=now, attempts=OutboxMessage.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        return None
+    message = db.session.get(OutboxMessage, outbox_id, populate_existing=True)
+    skip_reason = _skip_reason(message, now)
+    claimed = ClaimedMessage(
+        id=message.id,
+        to_address=message.to_address,
+        subject=message.subject,
+        attempts=message.attempts,
+        mime=None if skip_reason else build_mime(message),
+        skip_reason=skip_reason,
     )
     db.session.commit()
-    if result.rowcount != 1:
-        return None
-    return db.session.get(OutboxMessage, outbox_id)
+    return claimed
 
 
 def deliver(outbox_id: int) -> DeliveryOutcome | None:
     """Deliver one row if it is due and still queued; None when another worker has it."""
-    now = utcnow()
-    message = claim(outbox_id, now)
-    if message is None:
+    claimed = claim(outbox_id, utcnow())
+    if claimed is None:
         return None
-    skip_reason = _skip_reason(message, now)
-    if skip_reason:
-        return _finish(message, "skipped", skip_reason)
+    if claimed.skip_reason:
+        return _record(claimed, "skipped", reason=claimed.skip_reason)
     try:
-        mime = build_mime(message)
-        mail_backend().send(mime, message)
+        mail_backend().send(claimed.mime, claimed)
     except PermanentDeliveryError as error:
-        return _finish(message, "failed", str(error))
+        return _record(claimed, "failed", reason=str(error))
     except TransientDeliveryError as error:
-        if message.attempts >= MAX_ATTEMPTS:
-            return _finish(message, "failed", f"gave up after {message.attempts} attempts: {error}")
-        message.status = "queued"
-        message.claimed_at = None
-        message.last_error = str(error)
-        message.next_attempt_at = utcnow() + timedelta(seconds=error.retry_in)
-        db.session.commit()
+        if claimed.attempts >= MAX_ATTEMPTS:
+            reason = f"gave up after {claimed.attempts} attempts: {error}"
+            return _record(claimed, "failed", reason=reason)
+        _record(
+            claimed,
+            "queued",
+            reason=str(error),
+            next_attempt_at=utcnow() + timedelta(seconds=error.retry_in),
+        )
         raise
-    message.message_id = mime["Message-ID"]
-    message.sent_at = utcnow()
-    return _finish(message, "sent", None)
+    return _record(claimed, "sent", message_id=claimed.mime["Message-ID"], sent_at=utcnow())
 
 
-def _finish(message: OutboxMessage, status: str, reason: str | None) -> DeliveryOutcome:
-    message.status = status
-    message.last_error = reason
-    message.claimed_at = None
+def _record(
+    claimed: ClaimedMessage, status: str, reason: str | None = None, **values
+) -> DeliveryOutcome:
+    """Write the outcome in a write transaction of its own, only while the claim is ours."""
+    begin_write_transaction()
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == claimed.id, OutboxMessage.status == "sending")
+        .values(status=status, last_error=reason, claimed_at=None, **values)
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
-    return DeliveryOutcome(message.id, status, reason)
+    return DeliveryOutcome(claimed.id, status, reason)
 
 
 def _skip_reason(message: OutboxMessage, now: datetime) -> str | None:
@@ -124,6 +160,7 @@ def _skip_reason(message: OutboxMessage, now: datetime) -> str | None:
 
 def release_lost_claims(now: datetime) -> int:
     """Give back rows whose worker died mid-send (at-least-once: it may be sent again)."""
+    begin_write_transaction()
     result = db.session.execute(
         update(OutboxMessage)
         .where(
@@ -201,7 +238,8 @@ def build_mime(message: OutboxMessage) -> EmailMessage:
 class DevMailboxBackend:
     """Keeps the message in the database; /dev/mailbox shows it (development only)."""
 
-    def send(self, mime: EmailMessage, message: OutboxMessage) -> None:
+    def send(self, mime: EmailMessage, message: ClaimedMessage) -> None:
+        begin_write_transaction()
         db.session.add(
             DevMailboxMessage(
                 outbox_id=message.id,
@@ -210,6 +248,7 @@ class DevMailboxBackend:
                 raw=mime.as_string(),
             )
         )
+        db.session.commit()
 
 
 class SMTPBackend:
@@ -218,7 +257,7 @@ class SMTPBackend:
         self.starttls = config.get("SMTP_STARTTLS", False)
         self.timeout = 30
 
-    def send(self, mime: EmailMessage, message: OutboxMessage) -> None:
+    def send(self, mime: EmailMessage, message: ClaimedMessage) -> None:
         try:
             smtp_class = smtplib.SMTP_SSL if self.use_ssl else smtplib.SMTP
             with smtp_class(self.host, self.port, timeout=self.timeout) as smtp:

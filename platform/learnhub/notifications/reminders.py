@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..catalogue.models import Programme, Session
+from ..database import begin_write_transaction
 from ..extensions import db
 from ..registration.models import Registration
 from .models import OutboxMessage
@@ -37,17 +38,17 @@ def plan_due_reminders(now: datetime) -> list[int]:
         .options(joinedload(Session.programme))
         .order_by(Session.starts_at)
     ).all()
-    new_ids: list[int] = []
+    rows: list[dict] = []
     for session in sessions:
         due = [o for o in offsets if session.starts_at - timedelta(minutes=o) <= now]
-        if not due:
-            continue
-        offset = due[0]
-        new_ids += _plan_session_offset(session, offset)
-    return new_ids
+        if due:
+            rows += _due_rows(session, due[0], now)
+    # Rendering is done; only now take the write lock (SQLite), and only for the inserts.
+    begin_write_transaction()
+    return insert_ignoring_duplicates(rows)
 
 
-def _plan_session_offset(session: Session, offset: int) -> list[int]:
+def _due_rows(session: Session, offset: int, now: datetime) -> list[dict]:
     instant = session.starts_at - timedelta(minutes=offset)
     registrations = db.session.scalars(
         select(Registration)
@@ -66,9 +67,8 @@ def _plan_session_offset(session: Session, offset: int) -> list[int]:
             select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(list(keys)))
         )
     )
-    rows = [
-        render_reminder(session, session.programme, registration, offset)
+    return [
+        render_reminder(session, session.programme, registration, offset, now)
         for key, registration in keys.items()
         if key not in already
     ]
-    return insert_ignoring_duplicates(rows)

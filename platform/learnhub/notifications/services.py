@@ -6,7 +6,7 @@ Nothing here sends anything: rows are handed to the worker after the commit
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import render_template
 
@@ -84,11 +84,15 @@ def queue_sign_in_link(user: User, link: str, token_id: int, minutes: int) -> Ou
 
 
 def render_reminder(
-    session: Session, programme: Programme, registration: Registration, offset_minutes: int
+    session: Session,
+    programme: Programme,
+    registration: Registration,
+    offset_minutes: int,
+    now: datetime,
 ) -> dict:
     """The outbox row's values for one reminder (used by reminder planning)."""
     user = registration.user
-    when = "in 1 hour" if offset_minutes == 60 else _describe_offset(offset_minutes)
+    when = describe_time_until(session.starts_at - now)
     subject = f"Reminder: {programme.title} starts {when}"
     context = {
         "recipient": user,
@@ -111,10 +115,17 @@ def render_reminder(
     }
 
 
-def _describe_offset(minutes: int) -> str:
-    if minutes % (24 * 60) == 0:
-        days = minutes // (24 * 60)
-        return "tomorrow" if days == 1 else f"in {days} days"
-    if minutes % 60 == 0:
-        return f"in {minutes // 60} hours"
-    return f"in {minutes} minutes"
+def describe_time_until(remaining: timedelta) -> str:
+    """How soon a session starts, from the moment the reminder is written ("in 1 hour").
+
+    Worded from the time actually left rather than the offset, so a reminder planned late
+    never says "tomorrow" for a session that starts today."""
+    minutes = max(round(remaining.total_seconds() / 60), 0)
+    if minutes < 45:
+        return f"in {minutes} minutes"
+    if minutes < 90:
+        return "in 1 hour"
+    hours = round(minutes / 60)
+    if hours < 48:
+        return f"in {hours} hours"
+    return f"in {round(hours / 24)} days"
