@@ -1,6 +1,6 @@
 """Registration throughput: the full use case against bare inserts of the same rows.
 
-Run: .venv/bin/python bench/registration.py [N]
+Run: .venv/bin/python bench/register_use_case.py [N]
 Measures N registrations through `registration.services.register` (write lock, account,
 sign-in token, rendered confirmation with .ics, outbox row, one commit each) and, in the same
 process on the same database, a baseline that inserts the same number of user, registration and
