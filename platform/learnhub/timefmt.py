@@ -46,7 +46,7 @@ def format_date(moment: datetime, tz: str) -> str:
 
 def format_moment(moment: datetime, tz: str) -> str:
     local = moment.astimezone(zone(tz))
-    return f"{local.strftime('%a %-d %b %Y, %H:%M')} {zone_abbreviation(moment, tz)} ({tz})"
+    return f"{local.strftime('%a %-d %b %Y, %H:%M')} {_zone_label(moment, tz)}"
 
 
 def format_range(start: datetime, end: datetime, tz: str, *, with_zone_name: bool = True) -> str:
@@ -60,5 +60,12 @@ def format_range(start: datetime, end: datetime, tz: str, *, with_zone_name: boo
             f"{local_start.strftime('%a %-d %b %Y, %H:%M')} – "
             f"{local_end.strftime('%a %-d %b %Y, %H:%M')}"
         )
-    label = zone_abbreviation(start, tz)
-    return f"{span} {label}" + (f" ({tz})" if with_zone_name else "")
+    if not with_zone_name:
+        return f"{span} {zone_abbreviation(start, tz)}"
+    return f"{span} {_zone_label(start, tz)}"
+
+
+def _zone_label(moment: datetime, tz: str) -> str:
+    """ "KST (Asia/Seoul)", or just "UTC" where the abbreviation is the zone's name."""
+    abbreviation = zone_abbreviation(moment, tz)
+    return abbreviation if abbreviation == tz else f"{abbreviation} ({tz})"

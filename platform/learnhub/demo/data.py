@@ -87,9 +87,7 @@ RESILIENT_SUMMARY = (
     "cases with active discussions among the participants."
 )
 
-RESILIENT_DESCRIPTION = f"""\
-{RESILIENT_SUMMARY}
-
+RESILIENT_DESCRIPTION = """\
 ## Contents
 
 More than half of the world’s population resides in urban and metropolitan areas, and cities have \
