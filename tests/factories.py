@@ -169,3 +169,18 @@ def make_registration(
             consent_at=now,
         )
     )
+
+
+def registration_form(**overrides) -> dict:
+    """What a participant types into the registration form."""
+    data = {
+        "full_name": "Joana Conceição",
+        "email": "Joana@Example.org ",
+        "organisation": "Prefeitura de São Paulo",
+        "city": "São Paulo",
+        "country": "Brazil",
+        "timezone": "America/Sao_Paulo",
+        "consent": "y",
+    }
+    data.update(overrides)
+    return data

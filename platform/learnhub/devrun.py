@@ -16,25 +16,21 @@ from werkzeug.serving import run_simple
 from . import PROJECT_ROOT, create_app
 
 
+def worker_command(celery: Path) -> list[str]:
+    """One Celery worker with embedded beat: the development (and test) worker process."""
+    return [
+        str(celery),
+        *("-A", "worker.celery_app", "worker", "--beat", "--loglevel", "INFO"),
+        *("--concurrency", "2", "--pool", "threads"),
+    ]
+
+
 def main() -> int:
     app = create_app()
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "5000"))
-    celery = Path(sys.executable).with_name("celery")
     worker = subprocess.Popen(
-        [
-            str(celery),
-            "-A",
-            "worker.celery_app",
-            "worker",
-            "--beat",
-            "--loglevel",
-            "INFO",
-            "--concurrency",
-            "2",
-            "--pool",
-            "threads",
-        ],
+        worker_command(Path(sys.executable).with_name("celery")),
         cwd=PROJECT_ROOT,
         start_new_session=True,
     )

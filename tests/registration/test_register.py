@@ -14,19 +14,7 @@ from learnhub.registration import services
 from learnhub.registration.models import Registration
 from tests import factories as f
 
-
-def form(**overrides):
-    data = {
-        "full_name": "Joana Conceição",
-        "email": "Joana@Example.org ",
-        "organisation": "Prefeitura de São Paulo",
-        "city": "São Paulo",
-        "country": "Brazil",
-        "timezone": "America/Sao_Paulo",
-        "consent": "y",
-    }
-    data.update(overrides)
-    return data
+form = f.registration_form
 
 
 def count(model) -> int:

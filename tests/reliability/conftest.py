@@ -37,6 +37,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from learnhub.devrun import worker_command
 from learnhub.types import utcnow
 from tests import services
 
@@ -440,19 +441,7 @@ def worker_process(request, app, database_url, smtp_server, broker, tmp_path):
         log_path = tmp_path / f"worker{number}.log"
         log_file = open(log_path, "wb")  # noqa: SIM115  (closed by WorkerProcess.stop)
         popen = subprocess.Popen(
-            [
-                str(CELERY),
-                "-A",
-                "worker.celery_app",
-                "worker",
-                "--beat",
-                "--loglevel",
-                "INFO",
-                "--concurrency",
-                "2",
-                "--pool",
-                "threads",
-            ],
+            worker_command(CELERY),
             cwd=ROOT,
             env=env,
             stdin=subprocess.DEVNULL,

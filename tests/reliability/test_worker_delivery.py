@@ -29,18 +29,7 @@ pytestmark = [pytest.mark.worker, pytest.mark.smtp]
 EMAIL = "joana@example.org"
 
 
-def form(**overrides) -> dict:
-    data = {
-        "full_name": "Joana Conceição",
-        "email": "Joana@Example.org",
-        "organisation": "Prefeitura de São Paulo",
-        "city": "São Paulo",
-        "country": "Brazil",
-        "timezone": "America/Sao_Paulo",
-        "consent": "y",
-    }
-    data.update(overrides)
-    return data
+form = f.registration_form
 
 
 def wait_for_outcome(timeout: float = 10) -> OutboxMessage:
