@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from flask import current_app
 
 from learnhub.extensions import db
 from learnhub.notifications import delivery, reminders
@@ -50,17 +51,12 @@ def plan_reminders() -> int:
 
 @shared_task(name="notifications.sweep_outbox")
 def sweep_outbox() -> int:
-    """Beat, every minute: deliver rows that were never handed over or are due for a retry."""
+    """Beat, every minute: deliver rows never handed over, due for a retry, or lost with a
+    worker that died (after the claim lease)."""
     try:
         now = utcnow()
         delivery.release_lost_claims(now)
-        handled = 0
-        for outbox_id in delivery.overdue_ids(now):
-            try:
-                if delivery.deliver(outbox_id):
-                    handled += 1
-            except delivery.TransientDeliveryError:
-                continue
-        return handled
+        grace = current_app.config["OUTBOX_SWEEP_GRACE_SECONDS"]
+        return len(delivery.deliver_due(now, grace_seconds=grace))
     finally:
         db.session.remove()

@@ -216,3 +216,75 @@ def test_outcome_is_recorded_even_when_someone_writes_during_the_send(app, monke
     db.session.refresh(message)
     assert message.status == "sent"
     assert message.message_id
+
+
+@pytest.mark.smtp
+def test_a_batch_goes_through_one_smtp_connection(app, smtp, monkeypatch):
+    handler = smtp("250 OK")
+    for n in range(5):
+        queued(dedupe_key=f"batch:{n}", to_address=f"p{n}@example.org")
+    opened = []
+    real_open = delivery.SMTPBackend._open
+
+    def counting_open(self):
+        opened.append(1)
+        return real_open(self)
+
+    monkeypatch.setattr(delivery.SMTPBackend, "_open", counting_open)
+    outcomes = delivery.deliver_due(utcnow())
+    assert [o.status for o in outcomes] == ["sent"] * 5
+    assert len(opened) == 1
+    assert sorted(e.rcpt_tos[0] for e in handler.received) == [
+        f"p{n}@example.org" for n in range(5)
+    ]
+
+
+@pytest.mark.smtp
+def test_one_refused_address_fails_and_the_rest_of_the_batch_goes(app, smtp):
+    class OneBadAddress(ReplyingHandler):
+        async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+            if address.startswith("bad"):
+                return "550 5.1.1 No such user"
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+
+    handler = smtp("250 OK")
+    handler.__class__ = OneBadAddress
+    for address in ("a@example.org", "bad@example.org", "c@example.org"):
+        queued(dedupe_key=f"mixed:{address}", to_address=address)
+    outcomes = {o.outbox_id: o for o in delivery.deliver_due(utcnow())}
+    statuses = sorted(o.status for o in outcomes.values())
+    assert statuses == ["failed", "sent", "sent"]
+    failed = next(o for o in outcomes.values() if o.status == "failed")
+    assert "550" in failed.reason and "No such user" in failed.reason
+    assert sorted(e.rcpt_tos[0] for e in handler.received) == ["a@example.org", "c@example.org"]
+
+
+def test_the_sweep_leaves_fresh_rows_to_their_delivery_task(app):
+    fresh = queued(dedupe_key="fresh")
+    old = queued(dedupe_key="old", created_at=utcnow() - timedelta(minutes=2))
+    retry = queued(dedupe_key="retry", attempts=1)
+    outcomes = delivery.deliver_due(utcnow(), grace_seconds=30)
+    assert sorted(o.outbox_id for o in outcomes) == sorted([old.id, retry.id])
+    db.session.refresh(fresh)
+    assert fresh.status == "queued"
+
+
+@pytest.mark.postgres
+def test_workers_skip_rows_another_worker_has_locked(app):
+    """FOR UPDATE SKIP LOCKED: a second drainer takes the other rows instead of waiting."""
+    from tests import services
+
+    services.require_postgres()
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("this run's test database is SQLite; the PostgreSQL run covers it")
+    first = queued(dedupe_key="locked")
+    second = queued(dedupe_key="free")
+    with db.engine.connect() as other_worker:
+        other_worker.exec_driver_sql(
+            "SELECT id FROM outbox_message WHERE id = %s FOR UPDATE", (first.id,)
+        )
+        outcomes = delivery.deliver_due(utcnow())
+        assert [o.outbox_id for o in outcomes] == [second.id]
+        other_worker.rollback()
+    assert [o.outbox_id for o in delivery.deliver_due(utcnow())] == [first.id]

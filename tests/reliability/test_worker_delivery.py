@@ -112,7 +112,10 @@ def test_sweep_delivers_a_confirmation_the_broker_was_never_handed(
     db.session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == row.id)
-        .values(next_attempt_at=utcnow() - timedelta(seconds=60))
+        .values(
+            created_at=utcnow() - timedelta(seconds=60),
+            next_attempt_at=utcnow() - timedelta(seconds=60),
+        )
     )
     db.session.commit()
 

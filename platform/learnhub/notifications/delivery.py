@@ -1,9 +1,11 @@
 """Delivering outbox rows: claim, check, send, record (ARCHITECTURE.md rules 3 and 7).
 
-A row is claimed with a conditional UPDATE (queued -> sending), so two workers never send the
-same row through the normal path. A claim whose worker died is given back after a lease.
-Transient failures (connection errors, 4xx replies) go back to the queue with exponential
-backoff and jitter; permanent ones (5xx) are recorded with the server's reply.
+Rows are claimed with one conditional UPDATE (queued -> sending); on PostgreSQL the rows of a
+batch are picked with FOR UPDATE SKIP LOCKED, so several workers drain the outbox together and
+never take the same row. A claim whose worker died is given back after a lease (at-least-once:
+at most the rows in flight at the crash can go out twice). Transient failures (connection
+errors, 4xx replies) go back to the queue with exponential backoff and jitter for about six
+hours; permanent ones (5xx) are recorded with the server's reply and not retried.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 import random
 import smtplib
 import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -20,14 +24,14 @@ from urllib.parse import unquote, urlsplit
 from flask import current_app
 from sqlalchemy import or_, select, update
 
-from ..database import begin_write_transaction
+from ..database import begin_write_transaction, is_postgres
 from ..extensions import db
 from ..registration.models import Registration
 from ..types import utcnow
 from .models import DevMailboxMessage, OutboxMessage
 
-#: Minutes a claim may last before the row is taken to be lost with its worker.
-CLAIM_LEASE_MINUTES = 5
+#: Rows one sweep claims at a time.
+BATCH_SIZE = 100
 #: After this many attempts a transiently failing message is given up (about six hours).
 MAX_ATTEMPTS = 12
 #: Kinds that only make sense while the registration is still confirmed.
@@ -76,58 +80,122 @@ class ClaimedMessage:
     skip_reason: str | None
 
 
-def claim(outbox_id: int, now: datetime) -> ClaimedMessage | None:
-    """Take the row (queued -> sending) and read what sending it needs, in one transaction."""
+def _claim(now: datetime, *conditions, limit: int) -> list[ClaimedMessage]:
+    """Take up to `limit` due rows (queued -> sending) and read what sending them needs."""
     begin_write_transaction()
-    result = db.session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.id == outbox_id,
-            OutboxMessage.status == "queued",
-            OutboxMessage.next_attempt_at <= now,
+    due = (
+        select(OutboxMessage.id)
+        .where(OutboxMessage.status == "queued", OutboxMessage.next_attempt_at <= now, *conditions)
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    if is_postgres():
+        due = due.with_for_update(skip_locked=True)
+    ids = list(
+        db.session.scalars(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(due.scalar_subquery()))
+            .values(status="sending", claimed_at=now, attempts=OutboxMessage.attempts + 1)
+            .returning(OutboxMessage.id)
+            .execution_options(synchronize_session=False)
         )
-        .values(status="sending", claimed_at=now, attempts=OutboxMessage.attempts + 1)
-        .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if not ids:
         db.session.rollback()
-        return None
-    message = db.session.get(OutboxMessage, outbox_id, populate_existing=True)
-    skip_reason = _skip_reason(message, now)
-    claimed = ClaimedMessage(
-        id=message.id,
-        to_address=message.to_address,
-        subject=message.subject,
-        attempts=message.attempts,
-        mime=None if skip_reason else build_mime(message),
-        skip_reason=skip_reason,
-    )
+        return []
+    messages = db.session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids))
+        .order_by(OutboxMessage.id)
+        .execution_options(populate_existing=True)
+    ).all()
+    statuses = _registration_statuses(messages)
+    claimed = []
+    for message in messages:
+        skip_reason = _skip_reason(message, now, statuses)
+        claimed.append(
+            ClaimedMessage(
+                id=message.id,
+                to_address=message.to_address,
+                subject=message.subject,
+                attempts=message.attempts,
+                mime=None if skip_reason else build_mime(message),
+                skip_reason=skip_reason,
+            )
+        )
     db.session.commit()
     return claimed
 
 
+def claim(outbox_id: int, now: datetime) -> ClaimedMessage | None:
+    """Take one row if it is due and still queued; None when someone else has it."""
+    claimed = _claim(now, OutboxMessage.id == outbox_id, limit=1)
+    return claimed[0] if claimed else None
+
+
 def deliver(outbox_id: int) -> DeliveryOutcome | None:
-    """Deliver one row if it is due and still queued; None when another worker has it."""
+    """Deliver one row (the task run after commit); None when another worker has it.
+
+    Raises TransientDeliveryError, after putting the row back in the queue, so that the task
+    can retry with the row's backoff."""
     claimed = claim(outbox_id, utcnow())
     if claimed is None:
         return None
+    with mail_backend().connection() as send:
+        return _send_and_record(claimed, send, raise_transient=True)
+
+
+def deliver_due(
+    now: datetime, *, grace_seconds: float = 0, batches: int = 50
+) -> list[DeliveryOutcome]:
+    """Drain due rows in batches (the sweep, the CLI, tests); one mail connection per batch.
+
+    With `grace_seconds`, rows that have never been tried are left alone until they are that
+    old: they were just handed to a delivery task, which normally takes them first."""
+    conditions = []
+    if grace_seconds:
+        conditions.append(
+            or_(
+                OutboxMessage.attempts > 0,
+                OutboxMessage.created_at <= now - timedelta(seconds=grace_seconds),
+            )
+        )
+    outcomes: list[DeliveryOutcome] = []
+    for _ in range(batches):
+        claimed = _claim(now, *conditions, limit=BATCH_SIZE)
+        if not claimed:
+            break
+        with mail_backend().connection() as send:
+            for message in claimed:
+                outcomes.append(_send_and_record(message, send, raise_transient=False))
+    return outcomes
+
+
+def drain(limit_batches: int = 50) -> list[DeliveryOutcome]:
+    """Deliver every due row now, in this process."""
+    return deliver_due(utcnow(), batches=limit_batches)
+
+
+def _send_and_record(claimed: ClaimedMessage, send, *, raise_transient: bool) -> DeliveryOutcome:
     if claimed.skip_reason:
         return _record(claimed, "skipped", reason=claimed.skip_reason)
     try:
-        mail_backend().send(claimed.mime, claimed)
+        send(claimed.mime, claimed)
     except PermanentDeliveryError as error:
         return _record(claimed, "failed", reason=str(error))
     except TransientDeliveryError as error:
         if claimed.attempts >= MAX_ATTEMPTS:
             reason = f"gave up after {claimed.attempts} attempts: {error}"
             return _record(claimed, "failed", reason=reason)
-        _record(
+        outcome = _record(
             claimed,
             "queued",
             reason=str(error),
             next_attempt_at=utcnow() + timedelta(seconds=error.retry_in),
         )
-        raise
+        if raise_transient:
+            raise
+        return outcome
     return _record(claimed, "sent", message_id=claimed.mime["Message-ID"], sent_at=utcnow())
 
 
@@ -146,13 +214,25 @@ def _record(
     return DeliveryOutcome(claimed.id, status, reason)
 
 
-def _skip_reason(message: OutboxMessage, now: datetime) -> str | None:
+def _registration_statuses(messages: list[OutboxMessage]) -> dict[int, str]:
+    ids = {
+        m.registration_id
+        for m in messages
+        if m.kind in CONFIRMED_ONLY_KINDS and m.registration_id is not None
+    }
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Registration.id, Registration.status).where(Registration.id.in_(ids))
+    )
+    return dict(rows.all())
+
+
+def _skip_reason(message: OutboxMessage, now: datetime, statuses: dict[int, str]) -> str | None:
     if message.expires_at is not None and now >= message.expires_at:
         return "the session had already started; a late reminder is not sent"
     if message.kind in CONFIRMED_ONLY_KINDS and message.registration_id is not None:
-        status = db.session.scalar(
-            select(Registration.status).where(Registration.id == message.registration_id)
-        )
+        status = statuses.get(message.registration_id)
         if status != "confirmed":
             return f"the registration is {status or 'gone'}, no longer confirmed"
     return None
@@ -160,56 +240,16 @@ def _skip_reason(message: OutboxMessage, now: datetime) -> str | None:
 
 def release_lost_claims(now: datetime) -> int:
     """Give back rows whose worker died mid-send (at-least-once: it may be sent again)."""
+    lease = timedelta(seconds=current_app.config["OUTBOX_CLAIM_LEASE_SECONDS"])
     begin_write_transaction()
     result = db.session.execute(
         update(OutboxMessage)
-        .where(
-            OutboxMessage.status == "sending",
-            OutboxMessage.claimed_at < now - timedelta(minutes=CLAIM_LEASE_MINUTES),
-        )
+        .where(OutboxMessage.status == "sending", OutboxMessage.claimed_at < now - lease)
         .values(status="queued", claimed_at=None)
+        .execution_options(synchronize_session=False)
     )
     db.session.commit()
     return result.rowcount
-
-
-def overdue_ids(now: datetime, grace_seconds: float = 30, limit: int = 1000) -> list[int]:
-    """Queued rows that should have gone by now: never handed over, or due for a retry."""
-    return list(
-        db.session.scalars(
-            select(OutboxMessage.id)
-            .where(OutboxMessage.status == "queued")
-            .where(
-                or_(
-                    OutboxMessage.next_attempt_at <= now - timedelta(seconds=grace_seconds),
-                    OutboxMessage.attempts > 0,
-                )
-            )
-            .where(OutboxMessage.next_attempt_at <= now)
-            .order_by(OutboxMessage.id)
-            .limit(limit)
-        )
-    )
-
-
-def drain(limit: int = 1000) -> list[DeliveryOutcome]:
-    """Deliver every due row now, in this process (CLI, tests, the sweep)."""
-    outcomes = []
-    now = utcnow()
-    ids = db.session.scalars(
-        select(OutboxMessage.id)
-        .where(OutboxMessage.status == "queued", OutboxMessage.next_attempt_at <= now)
-        .order_by(OutboxMessage.id)
-        .limit(limit)
-    ).all()
-    for outbox_id in ids:
-        try:
-            outcome = deliver(outbox_id)
-        except TransientDeliveryError:
-            continue
-        if outcome:
-            outcomes.append(outcome)
-    return outcomes
 
 
 def build_mime(message: OutboxMessage) -> EmailMessage:
@@ -238,6 +278,10 @@ def build_mime(message: OutboxMessage) -> EmailMessage:
 class DevMailboxBackend:
     """Keeps the message in the database; /dev/mailbox shows it (development only)."""
 
+    @contextmanager
+    def connection(self) -> Iterator:
+        yield self.send
+
     def send(self, mime: EmailMessage, message: ClaimedMessage) -> None:
         begin_write_transaction()
         db.session.add(
@@ -252,29 +296,58 @@ class DevMailboxBackend:
 
 
 class SMTPBackend:
+    """SMTP with one connection per batch, opened on first use and reopened after a failure."""
+
     def __init__(self, config) -> None:
         self.host, self.port, self.username, self.password, self.use_ssl = _smtp_settings(config)
         self.starttls = config.get("SMTP_STARTTLS", False)
         self.timeout = 30
 
-    def send(self, mime: EmailMessage, message: ClaimedMessage) -> None:
+    def _open(self) -> smtplib.SMTP:
+        smtp_class = smtplib.SMTP_SSL if self.use_ssl else smtplib.SMTP
+        smtp = smtp_class(self.host, self.port, timeout=self.timeout)
+        if self.starttls:
+            smtp.starttls(context=ssl.create_default_context())
+        if self.username:
+            smtp.login(self.username, self.password or "")
+        return smtp
+
+    @contextmanager
+    def connection(self) -> Iterator:
+        state: dict[str, smtplib.SMTP | None] = {"smtp": None}
+
+        def send(mime: EmailMessage, message: ClaimedMessage) -> None:
+            try:
+                if state["smtp"] is None:
+                    state["smtp"] = self._open()
+                state["smtp"].send_message(mime)
+            except smtplib.SMTPRecipientsRefused as error:
+                code, reply = next(iter(error.recipients.values()))
+                _raise_for_reply(code, reply, message.attempts)
+            except smtplib.SMTPResponseException as error:
+                _close(state)
+                _raise_for_reply(error.smtp_code, error.smtp_error, message.attempts)
+            except (smtplib.SMTPException, OSError) as error:
+                _close(state)
+                raise TransientDeliveryError(
+                    f"could not reach the mail server: {error}", backoff_seconds(message.attempts)
+                ) from error
+
         try:
-            smtp_class = smtplib.SMTP_SSL if self.use_ssl else smtplib.SMTP
-            with smtp_class(self.host, self.port, timeout=self.timeout) as smtp:
-                if self.starttls:
-                    smtp.starttls(context=ssl.create_default_context())
-                if self.username:
-                    smtp.login(self.username, self.password or "")
-                smtp.send_message(mime)
-        except smtplib.SMTPRecipientsRefused as error:
-            code, reply = next(iter(error.recipients.values()))
-            _raise_for_reply(code, reply, message.attempts)
-        except smtplib.SMTPResponseException as error:
-            _raise_for_reply(error.smtp_code, error.smtp_error, message.attempts)
-        except (smtplib.SMTPException, OSError) as error:
-            raise TransientDeliveryError(
-                f"could not reach the mail server: {error}", backoff_seconds(message.attempts)
-            ) from error
+            yield send
+        finally:
+            if state["smtp"] is not None:
+                with suppress(smtplib.SMTPException, OSError):
+                    state["smtp"].quit()
+                _close(state)
+
+
+def _close(state: dict) -> None:
+    smtp = state.get("smtp")
+    state["smtp"] = None
+    if smtp is not None:
+        with suppress(OSError):
+            smtp.close()
 
 
 def _raise_for_reply(code: int, reply: bytes | str, attempts: int) -> None:
