@@ -8,7 +8,7 @@ from celery import shared_task
 from flask import current_app
 
 from learnhub.extensions import db
-from learnhub.notifications import delivery, reminders
+from learnhub.notifications import announcements, delivery, reminders
 from learnhub.notifications.models import WorkerHeartbeat
 from learnhub.types import utcnow
 
@@ -56,7 +56,18 @@ def sweep_outbox() -> int:
     try:
         now = utcnow()
         delivery.release_lost_claims(now)
+        for announcement_id in announcements.queued_ids():
+            announcements.write_emails(announcement_id)
         grace = current_app.config["OUTBOX_SWEEP_GRACE_SECONDS"]
         return len(delivery.deliver_due(now, grace_seconds=grace))
+    finally:
+        db.session.remove()
+
+
+@shared_task(name="notifications.write_announcement")
+def write_announcement(announcement_id: int) -> int:
+    """Write a sent announcement's emails into the outbox, in batches; safe to repeat."""
+    try:
+        return announcements.write_emails(announcement_id)
     finally:
         db.session.remove()

@@ -51,7 +51,10 @@ def create_app(config: BaseConfig | dict | None = None) -> Flask:
     from .accounts.views import bp as accounts_bp
     from .catalogue.views import bp as catalogue_bp
     from .health import bp as health_bp
+    from .notifications.dev_mailbox import bp as dev_mailbox_bp
+    from .notifications.views import admin_bp as outbox_admin_bp
     from .notifications.views import bp as notifications_bp
+    from .notifications.views import organiser_bp as notifications_organiser_bp
     from .organiser.views import bp as organiser_bp
     from .registration.views import bp as registration_bp
 
@@ -60,8 +63,11 @@ def create_app(config: BaseConfig | dict | None = None) -> Flask:
     app.register_blueprint(accounts_bp)
     app.register_blueprint(organiser_bp)
     app.register_blueprint(health_bp)
+    app.register_blueprint(notifications_bp)
+    app.register_blueprint(notifications_organiser_bp)
+    app.register_blueprint(outbox_admin_bp)
     if app.config.get("DEV_MAILBOX"):
-        app.register_blueprint(notifications_bp)
+        app.register_blueprint(dev_mailbox_bp)
 
     from . import outbox_dispatch, templating  # noqa: F401  (outbox_dispatch hooks the session)
     from .cli import register_cli

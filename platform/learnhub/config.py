@@ -51,8 +51,8 @@ class BaseConfig:
     MAX_CONTENT_LENGTH = 26 * 1024 * 1024
     #: Minutes a sign-in link stays valid.
     MAGIC_LINK_MINUTES = 15
-    #: Reminder offsets in minutes before each session (24 h and 1 h).
-    REMINDER_OFFSETS_MINUTES = (24 * 60, 60)
+    #: Default reminder offsets in minutes before each session (7 days, 24 hours, 1 hour).
+    REMINDER_OFFSETS_MINUTES = (7 * 24 * 60, 24 * 60, 60)
     #: Seconds between beat's reminder scans and outbox sweeps.
     BEAT_INTERVAL_SECONDS = 60.0
     #: How new outbox rows reach the worker after commit: "celery", or "none" (tests drain).

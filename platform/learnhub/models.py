@@ -13,10 +13,24 @@ from .catalogue.models import (
     SessionSpeaker,
     Topic,
 )
-from .notifications.models import DevMailboxMessage, OutboxMessage, WorkerHeartbeat
+from .notifications.models import (
+    Announcement,
+    CalendarFeed,
+    DevMailboxMessage,
+    NotificationPreference,
+    OutboxMessage,
+    ReminderPolicy,
+    ReminderRun,
+    WorkerHeartbeat,
+)
 from .registration.models import Registration
 
 __all__ = [
+    "Announcement",
+    "CalendarFeed",
+    "NotificationPreference",
+    "ReminderPolicy",
+    "ReminderRun",
     "Attendance",
     "DevMailboxMessage",
     "LoginToken",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -15,6 +16,7 @@ PROGRAMME_FORMATS = ("online", "in_person", "hybrid")
 PROGRAMME_STATUSES = ("draft", "published", "archived")
 ORGANISATION_ROLES = ("host", "supporter", "partner", "alliance")
 SPEAKER_ROLES = ("speaker", "moderator")
+SESSION_STATUSES = ("scheduled", "cancelled")
 MATERIAL_KINDS = ("guidebook", "programme", "recording", "policy_case", "reading", "slides")
 MATERIAL_VISIBILITIES = ("public", "registered")
 
@@ -57,6 +59,10 @@ class Person(db.Model):
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
     #: Free text when the organisation is not in the organisation table.
     organisation_text: Mapped[str | None] = mapped_column(String(300))
+    #: Where the speaker's own reminders and run-sheet go; none are sent without it.
+    email: Mapped[str | None] = mapped_column(String(320))
+    #: The speaker's IANA time zone for their run-sheet (the session's own when empty).
+    timezone: Mapped[str | None] = mapped_column(String(64))
     #: Short biography.
     bio: Mapped[str | None] = mapped_column(Text)
 
@@ -162,6 +168,7 @@ class Session(db.Model):
     __tablename__ = "session"
     __table_args__ = (
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        one_of("status", SESSION_STATUSES, "status"),
         Index("ix_session_starts_at", "starts_at"),
     )
     #: Surrogate key.
@@ -184,8 +191,12 @@ class Session(db.Model):
     join_url: Mapped[str | None] = mapped_column(String(1000))
     #: Module this session belongs to, if any.
     module_id: Mapped[int | None] = mapped_column(ForeignKey("module.id", ondelete="SET NULL"))
-    #: iCalendar SEQUENCE, raised whenever the time changes.
+    #: iCalendar SEQUENCE, raised whenever the time changes or the session is cancelled.
     ics_sequence: Mapped[int] = mapped_column(default=0)
+    #: "scheduled" or "cancelled" (a cancelled session keeps its row, its UID and its history).
+    status: Mapped[str] = mapped_column(String(20), default="scheduled", server_default="scheduled")
+    #: Whether registrants and speakers get reminders for this session.
+    reminders_enabled: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
 
     programme: Mapped[Programme] = relationship(back_populates="sessions")
     speaker_links: Mapped[list[SessionSpeaker]] = relationship(

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from ..database import begin_write_transaction
 from ..extensions import db
 from ..registration.models import Registration
 from ..types import utcnow
@@ -141,4 +142,104 @@ def material_for_download(material_id: int) -> Material | None:
 
 def upcoming_session(programme: Programme) -> Session | None:
     now = utcnow()
-    return next((s for s in programme.sessions if s.ends_at > now), None)
+    return next(
+        (s for s in programme.sessions if s.ends_at > now and s.status == "scheduled"), None
+    )
+
+
+class ScheduleError(Exception):
+    """A session change that cannot be made; the message is shown to the organiser."""
+
+
+def _session_for_change(programme_id: int, session_id: int) -> Session:
+    begin_write_transaction()
+    session = db.session.scalar(
+        select(Session).where(Session.id == session_id).options(joinedload(Session.programme))
+    )
+    if session is None or session.programme_id != programme_id:
+        raise ScheduleError("We could not find that session.")
+    if session.status == "cancelled":
+        raise ScheduleError("This session is cancelled.")
+    return session
+
+
+def _confirmed(programme_id: int) -> list[Registration]:
+    return list(
+        db.session.scalars(
+            select(Registration)
+            .where(Registration.programme_id == programme_id, Registration.status == "confirmed")
+            .options(joinedload(Registration.user))
+        )
+    )
+
+
+def reschedule_session(
+    programme_id: int, session_id: int, starts_at: datetime, ends_at: datetime
+) -> Session:
+    """Move a session: registrants get a calendar update (same UID, higher SEQUENCE), and
+    reminders written for the old time are skipped; new ones follow the new time."""
+    from ..notifications.services import queue_session_change, skip_pending_reminders
+
+    if ends_at <= starts_at:
+        raise ScheduleError("The session must end after it starts.")
+    session = _session_for_change(programme_id, session_id)
+    if (session.starts_at, session.ends_at) == (starts_at, ends_at):
+        db.session.rollback()
+        return session
+    if starts_at <= utcnow():
+        raise ScheduleError("Choose a start time in the future.")
+    session.starts_at = starts_at
+    session.ends_at = ends_at
+    session.ics_sequence += 1
+    db.session.flush()
+    skip_pending_reminders(session, "the session was moved; reminders follow the new time")
+    queue_session_change(session, _confirmed(programme_id))
+    db.session.commit()
+    return session
+
+
+def cancel_session(programme_id: int, session_id: int) -> Session:
+    """Cancel a session: registrants get METHOD:CANCEL; its pending reminders are skipped."""
+    from ..notifications.services import queue_session_change, skip_pending_reminders
+
+    session = _session_for_change(programme_id, session_id)
+    session.status = "cancelled"
+    session.ics_sequence += 1
+    db.session.flush()
+    skip_pending_reminders(session, "the session was cancelled")
+    queue_session_change(session, _confirmed(programme_id))
+    db.session.commit()
+    return session
+
+
+def add_recording(programme_id: int, session_id: int, title: str, url: str) -> Material:
+    """Attach a recording link to a past session and send the follow-up to its registrants."""
+    from ..attendance.models import Attendance
+    from ..notifications.services import queue_recording_follow_up
+
+    session = _session_for_change(programme_id, session_id)
+    if session.starts_at > utcnow():
+        raise ScheduleError("A recording can be added once the session has started.")
+    recording = Material(
+        programme_id=programme_id,
+        session_id=session.id,
+        module_id=session.module_id,
+        kind="recording",
+        title=title.strip() or f"Recording: {session.title}",
+        url=url,
+        visibility="registered",
+        position=100 + session.id,
+    )
+    db.session.add(recording)
+    db.session.flush()
+    attended = set(
+        db.session.scalars(
+            select(Attendance.registration_id).where(
+                Attendance.session_id == session.id, Attendance.status == "present"
+            )
+        )
+    )
+    db.session.refresh(session.programme, ["materials"])
+    queue_recording_follow_up(session, recording, _confirmed(programme_id), attended)
+    db.session.commit()
+    return recording

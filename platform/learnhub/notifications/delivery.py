@@ -110,9 +110,10 @@ def _claim(now: datetime, *conditions, limit: int) -> list[ClaimedMessage]:
         .execution_options(populate_existing=True)
     ).all()
     statuses = _registration_statuses(messages)
+    unsubscribed = _unsubscribed(messages)
     claimed = []
     for message in messages:
-        skip_reason = _skip_reason(message, now, statuses)
+        skip_reason = _skip_reason(message, now, statuses, unsubscribed)
         claimed.append(
             ClaimedMessage(
                 id=message.id,
@@ -228,9 +229,27 @@ def _registration_statuses(messages: list[OutboxMessage]) -> dict[int, str]:
     return dict(rows.all())
 
 
-def _skip_reason(message: OutboxMessage, now: datetime, statuses: dict[int, str]) -> str | None:
+def _unsubscribed(messages: list[OutboxMessage]) -> set[tuple[int, str]]:
+    """(user, category) pairs among these messages that the person has switched off."""
+    from .preferences import opted_out
+
+    found: set[tuple[int, str]] = set()
+    for category in {m.category for m in messages if m.category and m.user_id}:
+        user_ids = [m.user_id for m in messages if m.category == category and m.user_id]
+        found |= {(user_id, category) for user_id in opted_out(user_ids, category)}
+    return found
+
+
+def _skip_reason(
+    message: OutboxMessage,
+    now: datetime,
+    statuses: dict[int, str],
+    unsubscribed: set[tuple[int, str]],
+) -> str | None:
     if message.expires_at is not None and now >= message.expires_at:
         return "the session had already started; a late reminder is not sent"
+    if (message.user_id, message.category) in unsubscribed:
+        return f"the recipient has switched off {message.category}"
     if message.kind in CONFIRMED_ONLY_KINDS and message.registration_id is not None:
         status = statuses.get(message.registration_id)
         if status != "confirmed":
@@ -262,15 +281,26 @@ def build_mime(message: OutboxMessage) -> EmailMessage:
     mime["Date"] = format_datetime(utcnow())
     mime["Message-ID"] = message.message_id or make_msgid(f"outbox{message.id}", domain=domain)
     mime["X-LearnHub-Kind"] = message.kind
+    if message.reply_to:
+        mime["Reply-To"] = message.reply_to
+    if message.unsubscribe_url:
+        # RFC 8058 one-click: mail clients POST "List-Unsubscribe=One-Click" to this address.
+        mime["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
+        mime["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     mime.set_content(message.text_body)
     mime.add_alternative(message.html_body, subtype="html")
     if message.ics:
+        method = "PUBLISH"
+        for line in message.ics.splitlines():
+            if line.startswith("METHOD:"):
+                method = line.split(":", 1)[1].strip()
+                break
         mime.add_attachment(
             message.ics.encode(),
             maintype="text",
             subtype="calendar",
-            filename="sessions.ics",
-            params={"method": "PUBLISH"},
+            filename="sessions.ics" if method == "PUBLISH" else "invite.ics",
+            params={"method": method},
         )
     return mime
 

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
 from ..types import UTCDateTime, one_of, utcnow
 
 OUTBOX_STATUSES = ("queued", "sending", "sent", "failed", "skipped")
+#: Kinds of email a person may switch off; transactional ones (confirmation, sign-in) are not.
+OPTIONAL_CATEGORIES = ("reminders", "announcements")
+AUDIENCES = ("confirmed", "waitlisted", "attended", "missed", "everyone")
+ANNOUNCEMENT_STATUSES = ("draft", "queued", "sent")
 
 
 class OutboxMessage(db.Model):
@@ -46,6 +50,20 @@ class OutboxMessage(db.Model):
     registration_id: Mapped[int | None] = mapped_column(
         ForeignKey("registration.id", ondelete="SET NULL"), index=True
     )
+    #: The recipient's account, when they have one (preferences and unsubscribe apply to it).
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    #: The session the message is about (reminders, changes), for the planner and reports.
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("session.id", ondelete="SET NULL"), index=True
+    )
+    #: "reminders" or "announcements" when the recipient may switch this kind off; else empty.
+    category: Mapped[str | None] = mapped_column(String(40))
+    #: One-click unsubscribe address (RFC 8058) for optional categories.
+    unsubscribe_url: Mapped[str | None] = mapped_column(String(500))
+    #: Reply-To address: the programme's organiser.
+    reply_to: Mapped[str | None] = mapped_column(String(320))
     #: The message is skipped, never sent late, once this instant has passed (a session's start).
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: queued, sending, sent, failed or skipped.
@@ -94,3 +112,123 @@ class WorkerHeartbeat(db.Model):
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     #: When it last ran.
     beat_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ReminderPolicy(db.Model):
+    """A programme's own reminder offsets; programmes without one use the default."""
+
+    __tablename__ = "reminder_policy"
+    #: The programme (one policy each).
+    programme_id: Mapped[int] = mapped_column(
+        ForeignKey("programme.id", ondelete="CASCADE"), primary_key=True
+    )
+    #: Minutes before each session, comma-separated, e.g. "10080,1440,60"; empty means none.
+    offsets_minutes: Mapped[str] = mapped_column(String(200))
+    #: When organisers last changed it.
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def offsets(self) -> tuple[int, ...]:
+        return parse_offsets(self.offsets_minutes)
+
+
+def parse_offsets(text_value: str) -> tuple[int, ...]:
+    return tuple(sorted({int(part) for part in text_value.split(",") if part.strip()}))
+
+
+class ReminderRun(db.Model):
+    """A (session, offset, schedule version) whose reminders are all written: never scanned again.
+
+    This keeps the minute-by-minute scan proportional to what is due, not to registrations."""
+
+    __tablename__ = "reminder_run"
+    #: The session.
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("session.id", ondelete="CASCADE"), primary_key=True
+    )
+    #: Minutes before the start.
+    offset_minutes: Mapped[int] = mapped_column(primary_key=True)
+    #: The session's ics_sequence when planned; moving a session starts a new run.
+    ics_sequence: Mapped[int] = mapped_column(primary_key=True)
+    #: How many reminders the run wrote.
+    planned: Mapped[int] = mapped_column(default=0)
+    #: When the run was closed.
+    completed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class NotificationPreference(db.Model):
+    """A person's choice for one optional category of email (absent means "yes")."""
+
+    __tablename__ = "notification_preference"
+    __table_args__ = (
+        UniqueConstraint("user_id", "category"),
+        one_of("category", OPTIONAL_CATEGORIES, "category"),
+    )
+    #: Surrogate key.
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Whose choice.
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    #: "reminders" or "announcements".
+    category: Mapped[str] = mapped_column(String(40))
+    #: Whether they receive it.
+    enabled: Mapped[bool] = mapped_column()
+    #: When they last changed it.
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CalendarFeed(db.Model):
+    """A participant's private calendar feed; only the token's hash is kept."""
+
+    __tablename__ = "calendar_feed"
+    #: Surrogate key.
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Whose feed.
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    #: SHA-256 of the secret token in the feed URL.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: When it was made.
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: When it was revoked; a revoked feed answers 404.
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Announcement(db.Model):
+    """A message an organiser writes to an audience of a programme."""
+
+    __tablename__ = "announcement"
+    __table_args__ = (
+        one_of("audience", AUDIENCES, "audience"),
+        one_of("status", ANNOUNCEMENT_STATUSES, "status"),
+        CheckConstraint(
+            "audience NOT IN ('attended', 'missed') OR session_id IS NOT NULL",
+            name="session_for_attendance_audiences",
+        ),
+    )
+    #: Surrogate key.
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The programme.
+    programme_id: Mapped[int] = mapped_column(
+        ForeignKey("programme.id", ondelete="CASCADE"), index=True
+    )
+    #: Who wrote it.
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    #: Subject line.
+    subject: Mapped[str] = mapped_column(String(300))
+    #: Body in Markdown (sanitised when rendered).
+    body: Mapped[str] = mapped_column(Text)
+    #: confirmed, waitlisted, attended, missed or everyone.
+    audience: Mapped[str] = mapped_column(String(20))
+    #: The session for the "attended" and "missed" audiences.
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("session.id", ondelete="SET NULL"))
+    #: draft, queued (the worker is writing the emails) or sent (all emails are in the outbox).
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    #: How many emails were written.
+    recipients: Mapped[int] = mapped_column(default=0)
+    #: When it was written.
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: When the organiser sent it.
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

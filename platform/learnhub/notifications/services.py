@@ -9,13 +9,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import render_template
+from sqlalchemy import select, update
 
-from ..accounts.models import User
-from ..catalogue.models import Programme, Session
+from ..accounts.models import ProgrammeTeamMember, User
+from ..catalogue.models import Material, Programme, Session, SessionSpeaker
 from ..extensions import db
 from ..links import external_url
 from ..registration.models import Registration
-from .ics import programme_calendar
+from .ics import programme_calendar, session_change_calendar
 from .models import OutboxMessage
 
 
@@ -29,10 +30,23 @@ def queue_email(
     context: dict,
     ics: str | None = None,
     registration: Registration | None = None,
+    session: Session | None = None,
     expires_at: datetime | None = None,
+    category: str | None = None,
+    reply_to: str | None = None,
 ) -> OutboxMessage:
-    """Render `email/<template>.txt` and `.html` for the recipient and add the outbox row."""
-    context = {"recipient": to, "recipient_tz": to.timezone, "subject": subject, **context}
+    """Render `email/<template>.txt` and `.html` for the recipient and add the outbox row.
+
+    `category` ("reminders", "announcements") marks email the recipient may switch off: it
+    then carries one-click unsubscribe headers and a link to their email preferences."""
+    links = _preference_links(to.id, category)
+    context = {
+        "recipient": to,
+        "recipient_tz": to.timezone,
+        "subject": subject,
+        **links,
+        **context,
+    }
     message = OutboxMessage(
         kind=kind,
         dedupe_key=dedupe_key,
@@ -42,11 +56,48 @@ def queue_email(
         html_body=render_template(f"email/{template}.html", **context),
         ics=ics,
         registration_id=registration.id if registration else None,
+        user_id=to.id,
+        session_id=session.id if session else None,
         expires_at=expires_at,
+        category=category,
+        unsubscribe_url=links.get("unsubscribe_url"),
+        reply_to=reply_to,
     )
     db.session.add(message)
     db.session.flush()
     return message
+
+
+def _preference_links(user_id: int, category: str | None) -> dict[str, str]:
+    if category is None:
+        return {}
+    from .preferences import preference_token, unsubscribe_url
+
+    return {
+        "unsubscribe_url": unsubscribe_url(user_id, category),
+        "preferences_url": external_url(
+            "notifications.preferences", token=preference_token(user_id)
+        ),
+    }
+
+
+def reply_to_addresses(programme_ids: set[int]) -> dict[int, str]:
+    """Each programme's organiser address for Reply-To: its first team member who manages it."""
+    if not programme_ids:
+        return {}
+    rows = db.session.execute(
+        select(ProgrammeTeamMember.programme_id, User.email)
+        .join(User, User.id == ProgrammeTeamMember.user_id)
+        .where(
+            ProgrammeTeamMember.programme_id.in_(programme_ids),
+            ProgrammeTeamMember.manage_programme.is_(True),
+        )
+        .order_by(ProgrammeTeamMember.id)
+    )
+    addresses: dict[int, str] = {}
+    for programme_id, email in rows:
+        addresses.setdefault(programme_id, email)
+    return addresses
 
 
 def queue_registration_confirmation(
@@ -69,6 +120,7 @@ def queue_registration_confirmation(
         },
         ics=programme_calendar(programme, sessions),
         registration=registration,
+        reply_to=reply_to_addresses({programme.id}).get(programme.id),
     )
 
 
@@ -89,11 +141,15 @@ def render_reminder(
     registration: Registration,
     offset_minutes: int,
     now: datetime,
+    *,
+    key: str,
+    reply_to: str | None,
 ) -> dict:
-    """The outbox row's values for one reminder (used by reminder planning)."""
+    """The outbox row's values for one participant reminder (used by reminder planning)."""
     user = registration.user
     when = describe_time_until(session.starts_at - now)
     subject = f"Reminder: {programme.title} starts {when}"
+    links = _preference_links(user.id, "reminders")
     context = {
         "recipient": user,
         "recipient_tz": user.timezone,
@@ -102,15 +158,59 @@ def render_reminder(
         "session": session,
         "when": when,
         "programme_url": external_url("catalogue.programme", slug=programme.slug),
+        **links,
     }
     return {
         "kind": "reminder",
-        "dedupe_key": f"reminder:{session.id}:{registration.id}:{offset_minutes}",
+        "dedupe_key": key,
         "to_address": user.email,
         "subject": subject,
         "text_body": render_template("email/reminder.txt", **context),
         "html_body": render_template("email/reminder.html", **context),
         "registration_id": registration.id,
+        "user_id": user.id,
+        "session_id": session.id,
+        "category": "reminders",
+        "unsubscribe_url": links["unsubscribe_url"],
+        "reply_to": reply_to,
+        "expires_at": session.starts_at,
+    }
+
+
+def render_speaker_reminder(
+    session: Session,
+    link: SessionSpeaker,
+    offset_minutes: int,
+    now: datetime,
+    *,
+    key: str,
+    reply_to: str | None,
+) -> dict:
+    """A speaker's or moderator's reminder with the session's run-sheet, in their own zone."""
+    person = link.person
+    programme = session.programme
+    when = describe_time_until(session.starts_at - now)
+    subject = f"Run-sheet: you {link.role == 'moderator' and 'moderate' or 'speak'} {when}"
+    context = {
+        "person": person,
+        "recipient_tz": person.timezone or session.timezone,
+        "subject": subject,
+        "programme": programme,
+        "session": session,
+        "role": link.role,
+        "line_up": session.speaker_links,
+        "when": when,
+        "programme_url": external_url("catalogue.programme", slug=programme.slug),
+    }
+    return {
+        "kind": "speaker_reminder",
+        "dedupe_key": key,
+        "to_address": person.email,
+        "subject": f"{subject}: {programme.title}",
+        "text_body": render_template("email/speaker_reminder.txt", **context),
+        "html_body": render_template("email/speaker_reminder.html", **context),
+        "session_id": session.id,
+        "reply_to": reply_to,
         "expires_at": session.starts_at,
     }
 
@@ -129,3 +229,84 @@ def describe_time_until(remaining: timedelta) -> str:
     if hours < 48:
         return f"in {hours} hours"
     return f"in {round(hours / 24)} days"
+
+
+def skip_pending_reminders(session: Session, reason: str) -> int:
+    """Reminders written for a session's old schedule must not go out."""
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.session_id == session.id,
+            OutboxMessage.kind.in_(("reminder", "speaker_reminder")),
+            OutboxMessage.status == "queued",
+        )
+        .values(status="skipped", last_error=reason)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
+def queue_session_change(session: Session, registrations: list[Registration]) -> int:
+    """Tell registrants a session moved (METHOD:REQUEST) or was cancelled (METHOD:CANCEL)."""
+    programme = session.programme
+    cancelled = session.status == "cancelled"
+    ics = session_change_calendar(session)
+    reply_to = reply_to_addresses({programme.id}).get(programme.id)
+    kind = "session_cancelled" if cancelled else "session_changed"
+    subject = (
+        f"Cancelled: {session.title} ({programme.title})"
+        if cancelled
+        else f"New time: {session.title} ({programme.title})"
+    )
+    for registration in registrations:
+        queue_email(
+            kind=kind,
+            dedupe_key=f"{kind}:{session.id}:{session.ics_sequence}:{registration.id}",
+            to=registration.user,
+            subject=subject,
+            template=kind,
+            context={
+                "programme": programme,
+                "session": session,
+                "programme_url": external_url("catalogue.programme", slug=programme.slug),
+            },
+            ics=ics,
+            registration=registration,
+            session=session,
+            reply_to=reply_to,
+        )
+    return len(registrations)
+
+
+def queue_recording_follow_up(
+    session: Session, recording: Material, registrations: list[Registration], attended: set[int]
+) -> int:
+    """After a session gets its recording: attendees and those who missed it get the link."""
+    programme = session.programme
+    guidebooks = [m for m in programme.materials if m.kind == "guidebook"]
+    reply_to = reply_to_addresses({programme.id}).get(programme.id)
+    for registration in registrations:
+        was_there = registration.id in attended
+        queue_email(
+            kind="recording_available",
+            dedupe_key=f"recording:{recording.id}:{registration.id}",
+            to=registration.user,
+            subject=f"Recording available: {session.title}",
+            template="recording_available",
+            context={
+                "programme": programme,
+                "session": session,
+                "recording": recording,
+                "attended": was_there,
+                "guidebooks": [
+                    (m.title, external_url("catalogue.download_material", material_id=m.id))
+                    for m in guidebooks
+                ],
+                "programme_url": external_url("catalogue.programme", slug=programme.slug),
+            },
+            registration=registration,
+            session=session,
+            category="announcements",
+            reply_to=reply_to,
+        )
+    return len(registrations)

@@ -1,74 +1,434 @@
-"""/dev/mailbox: what the worker delivered in development. Never registered in production."""
+"""Email preferences, one-click unsubscribe, calendar feeds; organiser and admin email pages.
+
+Three blueprints, each checking access in one place: `notifications` (public, token or
+sign-in), `notifications_organiser` (per-programme rights) and `outbox_admin` (administrators).
+"""
 
 from __future__ import annotations
 
-import email
-from email import policy
+from datetime import datetime
 
-from flask import Blueprint, Response, abort, render_template
-from sqlalchemy import select
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
 
-from ..extensions import db
-from .models import DevMailboxMessage
+from ..catalogue import services as catalogue
+from ..catalogue.models import Session
+from ..extensions import csrf, db, login_manager
+from ..forms import ActionForm
+from ..organiser.services import programme_for
+from ..timefmt import zone
+from . import announcements, calendar, policy, preferences
+from .forms import (
+    AnnouncementForm,
+    EmailPreferencesForm,
+    RecordingForm,
+    ReminderPolicyForm,
+    ScheduleForm,
+)
+from .ics import programme_calendar
+from .models import OPTIONAL_CATEGORIES, Announcement
 
-bp = Blueprint("dev_mailbox", __name__, url_prefix="/dev/mailbox")
+bp = Blueprint("notifications", __name__)
+organiser_bp = Blueprint("notifications_organiser", __name__, url_prefix="/organiser")
+admin_bp = Blueprint("outbox_admin", __name__, url_prefix="/admin")
+
+CATEGORY_LABELS = {"reminders": "reminders", "announcements": "announcements and follow-ups"}
 
 
-def _parsed(message_id: int):
-    stored = db.session.get(DevMailboxMessage, message_id)
-    if stored is None:
+def _ics_response(body: str, filename: str) -> Response:
+    return Response(
+        body,
+        mimetype="text/calendar",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+# --- public: preferences, unsubscribe, calendars ---------------------------------------------
+
+
+@bp.route("/email/unsubscribe/<token>/<category>", methods=["GET", "POST"])
+@csrf.exempt  # RFC 8058: mail clients POST here without cookies; the token is the credential
+def unsubscribe(token: str, category: str):
+    if category not in OPTIONAL_CATEGORIES:
         abort(404)
-    return stored, email.message_from_string(stored.raw, policy=policy.default)
-
-
-@bp.get("/")
-def index():
-    messages = db.session.scalars(
-        select(DevMailboxMessage).order_by(DevMailboxMessage.id.desc()).limit(200)
-    ).all()
-    return render_template("notifications/mailbox.html", messages=messages)
-
-
-@bp.get("/<int:message_id>")
-def show(message_id: int):
-    stored, parsed = _parsed(message_id)
-    text_part = parsed.get_body(preferencelist=("plain",))
-    attachments = [
-        (index, part.get_filename(), part.get_content_type())
-        for index, part in enumerate(parsed.iter_attachments())
-    ]
+    try:
+        user_id = preferences.user_id_from_token(token)
+    except preferences.PreferenceError as error:
+        return render_template("notifications/link_invalid.html", message=str(error)), 404
+    if request.method == "POST":
+        preferences.set_preferences(user_id, {category: False})
+        return render_template(
+            "notifications/unsubscribed.html",
+            label=CATEGORY_LABELS[category],
+            token=token,
+        )
     return render_template(
-        "notifications/mailbox_message.html",
-        stored=stored,
-        headers=parsed,
-        text=text_part.get_content() if text_part else "",
-        attachments=attachments,
+        "notifications/unsubscribe.html", label=CATEGORY_LABELS[category], token=token
     )
 
 
-@bp.get("/<int:message_id>/html")
-def html(message_id: int):
-    """The HTML part, served under a sandbox CSP so nothing in it can run."""
-    _, parsed = _parsed(message_id)
-    part = parsed.get_body(preferencelist=("html",))
-    if part is None:
+@bp.route("/email/preferences/<token>", methods=["GET", "POST"], endpoint="preferences")
+def preferences_page(token: str):
+    try:
+        user_id = preferences.user_id_from_token(token)
+    except preferences.PreferenceError as error:
+        return render_template("notifications/link_invalid.html", message=str(error)), 404
+    return _preferences(user_id)
+
+
+@bp.route("/me/email", methods=["GET", "POST"])
+@login_required
+def my_preferences():
+    return _preferences(current_user.id)
+
+
+def _preferences(user_id: int):
+    current = preferences.preferences_of(user_id)
+    form = EmailPreferencesForm(data=current if request.method == "GET" else None)
+    if form.validate_on_submit():
+        preferences.set_preferences(
+            user_id, {"reminders": form.reminders.data, "announcements": form.announcements.data}
+        )
+        flash("Your email choices are saved.", "success")
+        return redirect(request.path)
+    return render_template("notifications/preferences.html", form=form)
+
+
+@bp.get("/me/calendar")
+@login_required
+def my_calendar():
+    return render_template(
+        "notifications/calendar.html",
+        active=calendar.has_active_feed(current_user),
+        feed_url=None,
+        form=ActionForm(),
+    )
+
+
+@bp.post("/me/calendar")
+@login_required
+def create_calendar_feed():
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    token = calendar.create_feed(current_user)
+    return render_template(
+        "notifications/calendar.html",
+        active=True,
+        feed_url=url_for("notifications.calendar_feed", token=token, _external=True),
+        form=ActionForm(),
+    )
+
+
+@bp.post("/me/calendar/revoke")
+@login_required
+def revoke_calendar_feed():
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    calendar.revoke_feeds(current_user)
+    flash("Your calendar feed address no longer works.", "success")
+    return redirect(url_for("notifications.my_calendar"))
+
+
+@bp.get("/calendar/<token>.ics")
+def calendar_feed(token: str):
+    body = calendar.feed_calendar(token)
+    if body is None:
         abort(404)
-    response = Response(part.get_content(), mimetype="text/html")
-    response.headers["Content-Security-Policy"] = (
-        "sandbox; default-src 'none'; style-src 'unsafe-inline'"
-    )
+    response = _ics_response(body, "learnhub.ics")
+    response.headers["Cache-Control"] = "private, max-age=900"
     return response
 
 
-@bp.get("/<int:message_id>/attachments/<int:index>")
-def attachment(message_id: int, index: int):
-    _, parsed = _parsed(message_id)
-    parts = list(parsed.iter_attachments())
-    if index >= len(parts):
+@bp.get("/programmes/<slug>/calendar.ics")
+def programme_calendar_file(slug: str):
+    programme = catalogue.public_programme(slug)
+    if programme is None:
         abort(404)
-    part = parts[index]
-    return Response(
-        part.get_content(),
-        mimetype=part.get_content_type(),
-        headers={"Content-Disposition": f'attachment; filename="{part.get_filename() or "file"}"'},
+    return _ics_response(programme_calendar(programme, programme.sessions), f"{slug}.ics")
+
+
+# --- organisers: reminders, announcements, deliveries, session changes ----------------------
+
+#: The team right each organiser route of this blueprint needs.
+ORGANISER_RIGHTS = {
+    "notifications_organiser.reminders": "manage_programme",
+    "notifications_organiser.announcements": "manage_programme",
+    "notifications_organiser.announcement": "manage_programme",
+    "notifications_organiser.send_announcement": "manage_programme",
+    "notifications_organiser.deliveries": "manage_registrations",
+    "notifications_organiser.schedule": "manage_programme",
+    "notifications_organiser.cancel_session": "manage_programme",
+    "notifications_organiser.recording": "manage_programme",
+}
+
+
+@organiser_bp.before_request
+def require_programme_right():
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if not current_user.is_organiser:
+        abort(403)
+    programme = programme_for(
+        current_user, request.view_args["slug"], ORGANISER_RIGHTS[request.endpoint]
     )
+    if programme is None:
+        abort(404)
+    g.programme = programme
+    return None
+
+
+def _session_or_404(session_id: int) -> Session:
+    session = db.session.get(Session, session_id)
+    if session is None or session.programme_id != g.programme.id:
+        abort(404)
+    return session
+
+
+@organiser_bp.route("/programmes/<slug>/reminders", methods=["GET", "POST"])
+def reminders(slug: str):
+    default = current_app.config["REMINDER_OFFSETS_MINUTES"]
+    sessions = list(g.programme.sessions)
+    form = ReminderPolicyForm()
+    if request.method == "GET":
+        form.offsets.data = list(policy.offsets_for(g.programme.id, default))
+    if form.validate_on_submit():
+        enabled = {s.id: request.form.get(f"session-{s.id}") == "on" for s in sessions}
+        try:
+            policy.set_reminder_policy(g.programme.id, form.offsets.data, enabled)
+        except policy.PolicyError as error:
+            db.session.rollback()
+            form.offsets.errors.append(str(error))
+        else:
+            flash("Reminder settings saved.", "success")
+            return redirect(request.path)
+    return render_template(
+        "notifications/organiser_reminders.html",
+        programme=g.programme,
+        sessions=sessions,
+        form=form,
+    )
+
+
+@organiser_bp.route(
+    "/programmes/<slug>/announcements", methods=["GET", "POST"], endpoint="announcements"
+)
+def announcements_page(slug: str):
+    form = AnnouncementForm()
+    sessions = list(g.programme.sessions)
+    form.session_id.choices = [(0, "—")] + [(s.id, s.title) for s in sessions]
+    if form.validate_on_submit():
+        data = announcements.AnnouncementInput(
+            programme_id=g.programme.id,
+            author_id=current_user.id,
+            subject=form.subject.data,
+            body=form.body.data,
+            audience=form.audience.data,
+            session_id=form.session_id.data or None,
+        )
+        try:
+            draft = announcements.create_draft(data)
+        except announcements.AnnouncementError as error:
+            db.session.rollback()
+            form.form_errors.append(str(error))
+        else:
+            return redirect(
+                url_for(
+                    "notifications_organiser.announcement",
+                    slug=g.programme.slug,
+                    announcement_id=draft.id,
+                )
+            )
+    history = db.session.scalars(
+        db.select(Announcement)
+        .where(Announcement.programme_id == g.programme.id)
+        .order_by(Announcement.id.desc())
+    ).all()
+    status = 422 if request.method == "POST" else 200
+    return (
+        render_template(
+            "notifications/organiser_announcements.html",
+            programme=g.programme,
+            form=form,
+            history=history,
+            labels=announcements.AUDIENCE_LABELS,
+        ),
+        status,
+    )
+
+
+def _announcement_or_404(announcement_id: int) -> Announcement:
+    announcement = db.session.get(Announcement, announcement_id)
+    if announcement is None or announcement.programme_id != g.programme.id:
+        abort(404)
+    return announcement
+
+
+@organiser_bp.get("/programmes/<slug>/announcements/<int:announcement_id>")
+def announcement(slug: str, announcement_id: int):
+    found = _announcement_or_404(announcement_id)
+    return render_template(
+        "notifications/organiser_announcement.html",
+        programme=g.programme,
+        announcement=found,
+        preview=announcements.preview(found, g.programme, current_user),
+        label=announcements.AUDIENCE_LABELS[found.audience],
+        form=ActionForm(),
+    )
+
+
+@organiser_bp.post("/programmes/<slug>/announcements/<int:announcement_id>/send")
+def send_announcement(slug: str, announcement_id: int):
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    _announcement_or_404(announcement_id)
+    try:
+        announcements.queue_for_sending(announcement_id, g.programme.id)
+    except announcements.AnnouncementError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        _dispatch_announcement(announcement_id)
+        flash("Sending: the emails are being written. This page shows the progress.", "success")
+    return redirect(
+        url_for(
+            "notifications_organiser.announcement",
+            slug=g.programme.slug,
+            announcement_id=announcement_id,
+        )
+    )
+
+
+def _dispatch_announcement(announcement_id: int) -> None:
+    if current_app.config["OUTBOX_DISPATCH"] != "celery":
+        return
+    try:
+        current_app.extensions["celery"].send_task(
+            "notifications.write_announcement", args=[announcement_id], retry=False
+        )
+    except Exception as error:  # the sweep writes queued announcements too
+        current_app.logger.warning("announcement %s not handed over: %s", announcement_id, error)
+
+
+@organiser_bp.get("/programmes/<slug>/deliveries")
+def deliveries(slug: str):
+    return render_template(
+        "notifications/organiser_deliveries.html",
+        programme=g.programme,
+        rows=policy.delivery_report(g.programme.id),
+    )
+
+
+@organiser_bp.route(
+    "/programmes/<slug>/sessions/<int:session_id>/schedule", methods=["GET", "POST"]
+)
+def schedule(slug: str, session_id: int):
+    session = _session_or_404(session_id)
+    tz = zone(g.programme.timezone)
+    form = ScheduleForm()
+    if request.method == "GET":
+        local_start = session.starts_at.astimezone(tz)
+        form.day.data = local_start.date()
+        form.starts.data = local_start.time()
+        form.ends.data = session.ends_at.astimezone(tz).time()
+    if form.validate_on_submit():
+        starts_at = datetime.combine(form.day.data, form.starts.data, tzinfo=tz)
+        ends_at = datetime.combine(form.day.data, form.ends.data, tzinfo=tz)
+        try:
+            catalogue.reschedule_session(g.programme.id, session.id, starts_at, ends_at)
+        except catalogue.ScheduleError as error:
+            db.session.rollback()
+            form.form_errors.append(str(error))
+        else:
+            flash("Session moved; registrants get a calendar update.", "success")
+            return redirect(request.path)
+    return render_template(
+        "notifications/organiser_schedule.html",
+        programme=g.programme,
+        session=session,
+        form=form,
+        cancel_form=ActionForm(),
+    )
+
+
+@organiser_bp.post("/programmes/<slug>/sessions/<int:session_id>/cancel")
+def cancel_session(slug: str, session_id: int):
+    _session_or_404(session_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        catalogue.cancel_session(g.programme.id, session_id)
+    except catalogue.ScheduleError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        flash("Session cancelled; registrants are told and their calendars updated.", "success")
+    return redirect(
+        url_for("notifications_organiser.schedule", slug=g.programme.slug, session_id=session_id)
+    )
+
+
+@organiser_bp.route(
+    "/programmes/<slug>/sessions/<int:session_id>/recording", methods=["GET", "POST"]
+)
+def recording(slug: str, session_id: int):
+    session = _session_or_404(session_id)
+    form = RecordingForm()
+    if form.validate_on_submit():
+        try:
+            catalogue.add_recording(
+                g.programme.id, session.id, form.title.data or "", form.url.data
+            )
+        except catalogue.ScheduleError as error:
+            db.session.rollback()
+            form.form_errors.append(str(error))
+        else:
+            flash("Recording added; registrants get the follow-up email.", "success")
+            return redirect(url_for("organiser.programme", slug=g.programme.slug))
+    return render_template(
+        "notifications/organiser_recording.html", programme=g.programme, session=session, form=form
+    )
+
+
+# --- administrators: failed messages -----------------------------------------------------------
+
+
+@admin_bp.before_request
+def require_admin():
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if current_user.role != "admin":
+        abort(403)
+    return None
+
+
+@admin_bp.get("/outbox")
+def outbox():
+    return render_template(
+        "notifications/admin_outbox.html", messages=policy.failed_messages(), form=ActionForm()
+    )
+
+
+@admin_bp.post("/outbox/retry")
+def retry():
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    ids = [int(value) for value in request.form.getlist("outbox_id") if value.isdigit()]
+    try:
+        count = policy.retry_failed(ids)
+    except policy.PolicyError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        flash(f"{count} message(s) queued again.", "success")
+    return redirect(url_for("outbox_admin.outbox"))

@@ -1,0 +1,191 @@
+"""Announcements: an organiser's message to an audience, written to the outbox by the worker.
+
+Sending only marks the announcement queued (one quick request); the worker then writes the
+emails in batches, each batch one transaction, keyed (announcement, person) so that a retried
+or repeated run never writes an email twice. The organiser's page shows the progress."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import render_template
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import joinedload
+
+from ..accounts.models import User
+from ..attendance.models import Attendance
+from ..catalogue.models import Programme, Session
+from ..database import begin_write_transaction
+from ..extensions import db
+from ..links import external_url
+from ..registration.models import Registration
+from ..templating import render_markdown
+from ..types import utcnow
+from .models import AUDIENCES, Announcement, OutboxMessage
+from .services import _preference_links, reply_to_addresses
+from .sql import insert_ignoring_duplicates
+
+AUDIENCE_LABELS = {
+    "confirmed": "Confirmed participants",
+    "waitlisted": "People on the waiting list",
+    "attended": "Those who attended a session",
+    "missed": "Confirmed participants who missed a session",
+    "everyone": "Everyone registered (confirmed, waiting list and pending)",
+}
+#: Emails written per transaction.
+BATCH = 500
+
+
+class AnnouncementError(Exception):
+    """An announcement that cannot be made or sent; the message says why."""
+
+
+@dataclass(frozen=True)
+class AnnouncementInput:
+    programme_id: int
+    author_id: int
+    subject: str
+    body: str
+    audience: str
+    session_id: int | None
+
+
+def create_draft(data: AnnouncementInput) -> Announcement:
+    if data.audience not in AUDIENCES:
+        raise AnnouncementError("Choose who the message is for.")
+    if data.audience in ("attended", "missed"):
+        session = db.session.get(Session, data.session_id) if data.session_id else None
+        if session is None or session.programme_id != data.programme_id:
+            raise AnnouncementError("Choose the session whose attendance decides the audience.")
+    announcement = Announcement(
+        programme_id=data.programme_id,
+        author_id=data.author_id,
+        subject=data.subject.strip(),
+        body=data.body,
+        audience=data.audience,
+        session_id=data.session_id if data.audience in ("attended", "missed") else None,
+        status="draft",
+    )
+    db.session.add(announcement)
+    db.session.commit()
+    return announcement
+
+
+def audience_query(announcement: Announcement):
+    """Registrations (with users) the announcement goes to."""
+    query = (
+        select(Registration)
+        .where(Registration.programme_id == announcement.programme_id)
+        .options(joinedload(Registration.user))
+        .order_by(Registration.id)
+    )
+    present = exists().where(
+        Attendance.registration_id == Registration.id,
+        Attendance.session_id == announcement.session_id,
+        Attendance.status == "present",
+    )
+    if announcement.audience == "confirmed":
+        return query.where(Registration.status == "confirmed")
+    if announcement.audience == "waitlisted":
+        return query.where(Registration.status == "waitlisted")
+    if announcement.audience == "attended":
+        return query.where(present)
+    if announcement.audience == "missed":
+        return query.where(Registration.status == "confirmed", ~present)
+    return query.where(Registration.status.in_(("confirmed", "waitlisted", "pending")))
+
+
+def audience_size(announcement: Announcement) -> int:
+    subquery = audience_query(announcement).with_only_columns(Registration.id).subquery()
+    return db.session.scalar(select(func.count()).select_from(subquery)) or 0
+
+
+def preview(announcement: Announcement, programme: Programme, viewer: User) -> dict:
+    """The email as a recipient would read it (shown with the organiser's own name)."""
+    context = _context(announcement, programme, viewer)
+    return {
+        "text": render_template("email/announcement.txt", **context),
+        "html": render_template("email/announcement.html", **context),
+        "recipients": audience_size(announcement),
+    }
+
+
+def queue_for_sending(announcement_id: int, programme_id: int) -> Announcement:
+    """The organiser's "Send": the worker writes the emails after this commit."""
+    begin_write_transaction()
+    announcement = db.session.get(Announcement, announcement_id)
+    if announcement is None or announcement.programme_id != programme_id:
+        raise AnnouncementError("We could not find that announcement.")
+    if announcement.status != "draft":
+        raise AnnouncementError("This announcement has already been sent.")
+    announcement.status = "queued"
+    announcement.queued_at = utcnow()
+    db.session.commit()
+    return announcement
+
+
+def queued_ids() -> list[int]:
+    return list(db.session.scalars(select(Announcement.id).where(Announcement.status == "queued")))
+
+
+def write_emails(announcement_id: int) -> int:
+    """Worker: write the announcement's emails in batches; safe to run again. Returns count."""
+    announcement = db.session.get(Announcement, announcement_id)
+    if announcement is None or announcement.status != "queued":
+        return 0
+    programme = db.session.get(Programme, announcement.programme_id)
+    reply_to = reply_to_addresses({programme.id}).get(programme.id)
+    registrations = db.session.scalars(audience_query(announcement)).all()
+    written = 0
+    for start in range(0, len(registrations), BATCH):
+        rows = [
+            _row(announcement, programme, registration, reply_to)
+            for registration in registrations[start : start + BATCH]
+        ]
+        begin_write_transaction()
+        written += len(insert_ignoring_duplicates(rows))
+        db.session.commit()
+    begin_write_transaction()
+    announcement = db.session.get(Announcement, announcement_id)
+    announcement.recipients = (
+        db.session.scalar(
+            select(func.count(OutboxMessage.id)).where(
+                OutboxMessage.dedupe_key.like(f"announcement:{announcement_id}:%")
+            )
+        )
+        or 0
+    )
+    announcement.status = "sent"
+    db.session.commit()
+    return written
+
+
+def _context(announcement: Announcement, programme: Programme, user: User) -> dict:
+    return {
+        "recipient": user,
+        "recipient_tz": user.timezone,
+        "subject": announcement.subject,
+        "programme": programme,
+        "body_html": render_markdown(announcement.body),
+        "body_text": announcement.body,
+        "programme_url": external_url("catalogue.programme", slug=programme.slug),
+        **_preference_links(user.id, "announcements"),
+    }
+
+
+def _row(announcement, programme, registration, reply_to) -> dict:
+    user = registration.user
+    context = _context(announcement, programme, user)
+    return {
+        "kind": "announcement",
+        "dedupe_key": f"announcement:{announcement.id}:{user.id}",
+        "to_address": user.email,
+        "subject": announcement.subject,
+        "text_body": render_template("email/announcement.txt", **context),
+        "html_body": render_template("email/announcement.html", **context),
+        "registration_id": registration.id,
+        "user_id": user.id,
+        "category": "announcements",
+        "unsubscribe_url": context["unsubscribe_url"],
+        "reply_to": reply_to,
+    }

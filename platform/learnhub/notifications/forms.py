@@ -1,0 +1,74 @@
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+    URLField,
+)
+from wtforms.validators import URL, DataRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..forms import strip
+from .announcements import AUDIENCE_LABELS
+from .policy import OFFSET_CHOICES
+
+
+class CheckboxListField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class EmailPreferencesForm(FlaskForm):
+    reminders = BooleanField("Reminders before my sessions")
+    announcements = BooleanField("Announcements and follow-ups from organisers")
+
+
+class ReminderPolicyForm(FlaskForm):
+    offsets = CheckboxListField(
+        "Send reminders",
+        choices=[SelectChoice(str(m), label) for m, label in OFFSET_CHOICES.items()],
+        coerce=int,
+        validate_choice=True,
+    )
+
+
+class AnnouncementForm(FlaskForm):
+    subject = StringField("Subject", filters=[strip], validators=[DataRequired(), Length(max=300)])
+    body = TextAreaField(
+        "Message", validators=[DataRequired(), Length(max=20000)], render_kw={"rows": 10}
+    )
+    audience = SelectField(
+        "Send to",
+        choices=[SelectChoice(value, label) for value, label in AUDIENCE_LABELS.items()],
+        validators=[DataRequired()],
+    )
+    session_id = SelectField(
+        "Session (for attended / missed)",
+        coerce=int,
+        validators=[Optional()],
+        validate_choice=False,
+    )
+
+
+class ScheduleForm(FlaskForm):
+    day = DateField("Date", validators=[DataRequired(message="Enter the date.")])
+    starts = TimeField("Starts", validators=[DataRequired(message="Enter the start time.")])
+    ends = TimeField("Ends", validators=[DataRequired(message="Enter the end time.")])
+
+
+class RecordingForm(FlaskForm):
+    title = StringField("Title", filters=[strip], validators=[Optional(), Length(max=300)])
+    url = URLField(
+        "Recording link",
+        filters=[strip],
+        validators=[
+            DataRequired(),
+            URL(message="Enter a full link, like https://..."),
+            Length(max=1000),
+        ],
+    )

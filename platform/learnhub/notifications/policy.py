@@ -1,0 +1,110 @@
+"""Organiser and administrator use cases around email: reminder policy, delivery, retries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
+
+from ..catalogue.models import Session
+from ..database import begin_write_transaction
+from ..extensions import db
+from ..registration.models import Registration
+from ..types import utcnow
+from .models import OutboxMessage, ReminderPolicy
+
+#: Offsets organisers can pick from, in minutes, with their labels.
+OFFSET_CHOICES = {
+    14 * 24 * 60: "2 weeks before",
+    7 * 24 * 60: "7 days before",
+    3 * 24 * 60: "3 days before",
+    24 * 60: "24 hours before",
+    3 * 60: "3 hours before",
+    60: "1 hour before",
+    15: "15 minutes before",
+}
+
+
+class PolicyError(Exception):
+    """A change that cannot be made; the message says why."""
+
+
+def offsets_for(programme_id: int, default: tuple[int, ...]) -> tuple[int, ...]:
+    policy = db.session.get(ReminderPolicy, programme_id)
+    return policy.offsets if policy else tuple(sorted(default))
+
+
+def set_reminder_policy(
+    programme_id: int, offsets: list[int], sessions_enabled: dict[int, bool]
+) -> None:
+    """Save the programme's offsets and which sessions get reminders (one transaction)."""
+    if any(o not in OFFSET_CHOICES for o in offsets):
+        raise PolicyError("Choose reminder times from the list.")
+    begin_write_transaction()
+    policy = db.session.get(ReminderPolicy, programme_id)
+    if policy is None:
+        policy = ReminderPolicy(programme_id=programme_id)
+        db.session.add(policy)
+    policy.offsets_minutes = ",".join(str(o) for o in sorted(set(offsets)))
+    policy.updated_at = utcnow()
+    sessions = db.session.scalars(select(Session).where(Session.programme_id == programme_id))
+    for session in sessions:
+        if session.id in sessions_enabled:
+            session.reminders_enabled = sessions_enabled[session.id]
+    db.session.commit()
+
+
+@dataclass
+class DeliveryRow:
+    registration: Registration
+    messages: list[OutboxMessage]
+
+
+def delivery_report(programme_id: int) -> list[DeliveryRow]:
+    """Each registrant with every email written for them, newest first (2 queries)."""
+    registrations = db.session.scalars(
+        select(Registration)
+        .where(Registration.programme_id == programme_id)
+        .options(joinedload(Registration.user))
+        .order_by(Registration.id)
+    ).all()
+    by_registration: dict[int, list[OutboxMessage]] = {r.id: [] for r in registrations}
+    if registrations:
+        messages = db.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.registration_id.in_(list(by_registration)))
+            .order_by(OutboxMessage.id.desc())
+        )
+        for message in messages:
+            by_registration[message.registration_id].append(message)
+    return [DeliveryRow(r, by_registration[r.id]) for r in registrations]
+
+
+def failed_messages(limit: int = 200) -> list[OutboxMessage]:
+    return list(
+        db.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.status == "failed")
+            .order_by(OutboxMessage.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def retry_failed(outbox_ids: list[int]) -> int:
+    """An administrator sends failed messages again: back to the queue, due now."""
+    if not outbox_ids:
+        raise PolicyError("Choose at least one message to retry.")
+    begin_write_transaction()
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(outbox_ids), OutboxMessage.status == "failed")
+        .values(status="queued", next_attempt_at=utcnow(), attempts=0, claimed_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    from ..outbox_dispatch import dispatch
+
+    dispatch(list(outbox_ids))
+    return result.rowcount
