@@ -35,7 +35,7 @@ def plan_reminders() -> int:
     """Beat, every minute: write the reminders whose instant has passed (rule 4)."""
     try:
         now = utcnow()
-        ids = reminders.plan_due_reminders(now)  # leaves the write transaction open
+        ids = reminders.plan_due_reminders(now)  # commits each chunk; ends in a write
         heartbeat = db.session.get(WorkerHeartbeat, "beat")
         if heartbeat is None:
             db.session.add(WorkerHeartbeat(name="beat", beat_at=now))
@@ -69,5 +69,14 @@ def write_announcement(announcement_id: int) -> int:
     """Write a sent announcement's emails into the outbox, in batches; safe to repeat."""
     try:
         return announcements.write_emails(announcement_id)
+    finally:
+        db.session.remove()
+
+
+@shared_task(name="notifications.drain")
+def drain() -> int:
+    """Deliver every due row now, in batches (sent after a large hand-over)."""
+    try:
+        return len(delivery.deliver_due(utcnow()))
     finally:
         db.session.remove()

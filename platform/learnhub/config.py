@@ -61,6 +61,8 @@ class BaseConfig:
     OUTBOX_CLAIM_LEASE_SECONDS = 300.0
     #: Seconds a new outbox row is left to its delivery task before the sweep takes it.
     OUTBOX_SWEEP_GRACE_SECONDS = 30.0
+    #: First retry delay after a transient failure; it doubles each attempt, capped at 1 hour.
+    OUTBOX_BACKOFF_BASE_SECONDS = 30.0
     #: Where the worker delivers email: "devmailbox" (kept in the database) or "smtp".
     MAIL_BACKEND = "devmailbox"
     MAIL_FROM = "LearnHub <no-reply@learnhub.local>"
@@ -93,7 +95,11 @@ class BaseConfig:
             self.MAIL_BACKEND = "smtp"
         self.MAIL_BACKEND = _env("MAIL_BACKEND", self.MAIL_BACKEND)
         self.OUTBOX_DISPATCH = _env("OUTBOX_DISPATCH", self.OUTBOX_DISPATCH)
-        for name in ("OUTBOX_CLAIM_LEASE_SECONDS", "OUTBOX_SWEEP_GRACE_SECONDS"):
+        for name in (
+            "OUTBOX_CLAIM_LEASE_SECONDS",
+            "OUTBOX_SWEEP_GRACE_SECONDS",
+            "OUTBOX_BACKOFF_BASE_SECONDS",
+        ):
             setattr(self, name, float(_env(name, str(getattr(self, name)))))
         self.BEAT_INTERVAL_SECONDS = float(
             _env("BEAT_INTERVAL_SECONDS", str(self.BEAT_INTERVAL_SECONDS))

@@ -20,17 +20,28 @@ def remember_new_outbox_ids(session: Session, ids: list[int]) -> None:
     session.info.setdefault(_KEY, []).extend(ids)
 
 
+#: Up to this many new rows get a delivery task each; more (reminders, announcements) are
+#: drained in batches over one SMTP connection by a few drain tasks working side by side.
+SINGLE_TASK_LIMIT = 10
+#: Drain tasks sent for a large hand-over (claims never overlap, so they share the work).
+DRAIN_TASKS = 2
+
+
 def dispatch(ids: list[int]) -> None:
-    """Send one delivery task per outbox id; failures are logged, the sweep catches up."""
+    """Hand new outbox rows to the worker; failures are logged, the sweep catches up."""
     if not ids or current_app.config["OUTBOX_DISPATCH"] != "celery":
         return
     celery = current_app.extensions["celery"]
     try:
         with celery.producer_or_acquire() as producer:
-            for outbox_id in ids:
-                celery.send_task(
-                    "notifications.deliver", args=[outbox_id], producer=producer, retry=False
-                )
+            if len(ids) <= SINGLE_TASK_LIMIT:
+                for outbox_id in ids:
+                    celery.send_task(
+                        "notifications.deliver", args=[outbox_id], producer=producer, retry=False
+                    )
+            else:
+                for _ in range(DRAIN_TASKS):
+                    celery.send_task("notifications.drain", producer=producer, retry=False)
     except Exception as error:  # the broker being down must never fail the request
         log.warning("outbox: could not hand %d message(s) to the broker: %s", len(ids), error)
 

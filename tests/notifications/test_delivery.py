@@ -101,7 +101,7 @@ def test_lost_claims_are_released_after_the_lease(app):
     assert fresh.status == "sending"
 
 
-def test_backoff_grows_and_is_capped():
+def test_backoff_grows_and_is_capped(app):
     assert 30 <= delivery.backoff_seconds(1) <= 36
     assert 60 <= delivery.backoff_seconds(2) <= 72
     assert 3600 <= delivery.backoff_seconds(30) <= 4320
@@ -200,7 +200,7 @@ def test_outcome_is_recorded_even_when_someone_writes_during_the_send(app, monke
     other = queued(dedupe_key="other")
     real_send = delivery.DevMailboxBackend.send
 
-    def send_while_another_connection_writes(self, mime, claimed):
+    def send_while_another_connection_writes(self, claimed):
         from sqlalchemy import text
 
         with db.engine.begin() as connection:
@@ -208,7 +208,7 @@ def test_outcome_is_recorded_even_when_someone_writes_during_the_send(app, monke
                 text("UPDATE outbox_message SET subject = 'changed' WHERE id = :id"),
                 {"id": other.id},
             )
-        real_send(self, mime, claimed)
+        real_send(self, claimed)
 
     monkeypatch.setattr(delivery.DevMailboxBackend, "send", send_while_another_connection_writes)
     assert delivery.deliver(message.id).status == "sent"

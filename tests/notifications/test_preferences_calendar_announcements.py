@@ -42,7 +42,7 @@ def test_reminders_carry_one_click_unsubscribe_headers(app):
     assert delivery.drain()[0].status == "sent"
     raw = db.session.scalar(select(DevMailboxMessage.raw))
     parsed = email.message_from_string(raw, policy=email_policy.default)
-    assert parsed["List-Unsubscribe"] == f"<{row.unsubscribe_url}>"
+    assert parsed["List-Unsubscribe"].strip() == f"<{row.unsubscribe_url}>"
     assert parsed["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
 

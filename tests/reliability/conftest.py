@@ -147,8 +147,24 @@ class RecordingHandler:
     def __init__(self) -> None:
         self._changed = threading.Condition()
         self._messages: list[ReceivedMessage] = []
+        #: Until this monotonic instant every message is refused with `refuse_reply`.
+        self.refuse_until = 0.0
+        self.refuse_reply = "421 4.3.2 Service not available, try again later"
+        self.refused = 0
+        #: Recipients answered with a permanent 550.
+        self.unknown_recipients: set[str] = set()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
+        if address in self.unknown_recipients:
+            return "550 5.1.1 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope) -> str:
+        if time.monotonic() < self.refuse_until:
+            with self._changed:
+                self.refused += 1
+            return self.refuse_reply
         raw = envelope.original_content or envelope.content
         if isinstance(raw, str):
             raw = raw.encode()
@@ -393,6 +409,12 @@ class WorkerProcess:
 
         wait_until(ready, timeout, lambda: f"the worker to be ready:\n{self.tail()}")
 
+    def kill(self) -> None:
+        """SIGKILL to the whole process group, as a crash or an OOM kill would."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.popen.pid, signal.SIGKILL)
+        wait_until(self.exited, 10, "the killed worker to exit")
+
     def stop(self) -> None:
         """SIGTERM to the whole process group (warm shutdown), SIGKILL after the grace period."""
         try:
@@ -421,7 +443,7 @@ def worker_process(request, app, database_url, smtp_server, broker, tmp_path):
     started: list[WorkerProcess] = []
     request.node.stash[_WORKERS] = started
 
-    def start(*, ready_timeout: float = 60) -> WorkerProcess:
+    def start(*, ready_timeout: float = 60, **settings: str) -> WorkerProcess:
         number = len(started) + 1
         instance = Path(tempfile.mkdtemp(prefix=f"worker{number}-instance-", dir=tmp_path))
         env = {k: v for k, v in os.environ.items() if k not in _APP_SETTINGS}
@@ -434,6 +456,7 @@ def worker_process(request, app, database_url, smtp_server, broker, tmp_path):
             BASE_URL="http://127.0.0.1:5000",
             PYTHONUNBUFFERED="1",
         )
+        env.update(settings)
         if broker.kind == "redis":
             env["REDIS_URL"] = broker.url
         else:

@@ -115,7 +115,7 @@ def test_each_confirmed_registrant_gets_exactly_one_one_hour_reminder(
 
     rows = wait_until(all_sent, 10, lambda: f"reminders marked sent:\n{describe_outbox()}")
     assert sorted(r.dedupe_key for r in rows) == sorted(
-        f"reminder:{session.id}:{r.id}:60" for r in [*early, just_now]
+        f"reminder:{session.id}:{session.ics_sequence}:r{r.id}:60" for r in [*early, just_now]
     )
     assert all(r.expires_at == session.starts_at for r in rows)
     sent_ids = {str(m.message["Message-ID"]) for m in received}
@@ -147,7 +147,7 @@ def test_a_reminder_whose_session_already_started_is_skipped_never_sent(
 
     late = f.save(
         reminder(
-            dedupe_key=f"reminder:{started.id}:{registration.id}:60",
+            dedupe_key=f"reminder:{started.id}:0:r{registration.id}:60",
             to_address=registration.user.email,
             registration_id=registration.id,
             expires_at=started.starts_at,

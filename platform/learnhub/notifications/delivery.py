@@ -17,12 +17,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.header import Header
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.policy import compat32
+from email.utils import format_datetime, make_msgid, parseaddr
 from urllib.parse import unquote, urlsplit
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import Connection, or_, select, update
 
 from ..database import begin_write_transaction, is_postgres
 from ..extensions import db
@@ -30,6 +33,8 @@ from ..registration.models import Registration
 from ..types import utcnow
 from .models import DevMailboxMessage, OutboxMessage
 
+#: How messages are written for the wire: classic MIME, CRLF line ends (RFC 5321).
+SMTP_POLICY = compat32.clone(linesep="\r\n")
 #: Rows one sweep claims at a time.
 BATCH_SIZE = 100
 #: After this many attempts a transiently failing message is given up (about six hours).
@@ -58,8 +63,10 @@ class DeliveryOutcome:
 
 
 def backoff_seconds(attempts: int) -> float:
-    """30 s, 1 min, 2 min ... capped at 1 h, each with up to 20 % jitter."""
-    base = min(30 * 2 ** max(attempts - 1, 0), 3600)
+    """30 s, 1 min, 2 min ... capped at 1 h, each with up to 20 % jitter; with 12 attempts
+    the last one comes about six hours after the first."""
+    first = current_app.config.get("OUTBOX_BACKOFF_BASE_SECONDS", 30.0)
+    base = min(first * 2 ** max(attempts - 1, 0), 3600)
     return base * (1 + random.uniform(0, 0.2))
 
 
@@ -76,7 +83,8 @@ class ClaimedMessage:
     to_address: str
     subject: str
     attempts: int
-    mime: EmailMessage | None
+    message_id: str | None
+    raw: bytes | None
     skip_reason: str | None
 
 
@@ -114,13 +122,15 @@ def _claim(now: datetime, *conditions, limit: int) -> list[ClaimedMessage]:
     claimed = []
     for message in messages:
         skip_reason = _skip_reason(message, now, statuses, unsubscribed)
+        message_id, raw = (None, None) if skip_reason else build_message(message)
         claimed.append(
             ClaimedMessage(
                 id=message.id,
                 to_address=message.to_address,
                 subject=message.subject,
                 attempts=message.attempts,
-                mime=None if skip_reason else build_mime(message),
+                message_id=message_id,
+                raw=raw,
                 skip_reason=skip_reason,
             )
         )
@@ -142,8 +152,8 @@ def deliver(outbox_id: int) -> DeliveryOutcome | None:
     claimed = claim(outbox_id, utcnow())
     if claimed is None:
         return None
-    with mail_backend().connection() as send:
-        return _send_and_record(claimed, send, raise_transient=True)
+    with mail_backend().connection() as send, _recorder() as recorder:
+        return _send_and_record(claimed, send, recorder, raise_transient=True)
 
 
 def deliver_due(
@@ -162,14 +172,33 @@ def deliver_due(
             )
         )
     outcomes: list[DeliveryOutcome] = []
+    # A batch stops sending at half the claim lease and gives the rest back, so a slow mail
+    # server can never let the lease run out on rows that are still waiting their turn here
+    # (another worker would take them over and both would send).
+    half_lease = timedelta(seconds=current_app.config["OUTBOX_CLAIM_LEASE_SECONDS"] / 2)
     for _ in range(batches):
-        claimed = _claim(now, *conditions, limit=BATCH_SIZE)
+        claimed_at = utcnow()
+        claimed = _claim(claimed_at, *conditions, limit=BATCH_SIZE)
         if not claimed:
             break
-        with mail_backend().connection() as send:
-            for message in claimed:
-                outcomes.append(_send_and_record(message, send, raise_transient=False))
+        with mail_backend().connection() as send, _recorder() as recorder:
+            for index, message in enumerate(claimed):
+                if utcnow() - claimed_at > half_lease:
+                    _give_back([m.id for m in claimed[index:]])
+                    break
+                outcomes.append(_send_and_record(message, send, recorder, raise_transient=False))
     return outcomes
+
+
+def _give_back(outbox_ids: list[int]) -> None:
+    begin_write_transaction()
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(outbox_ids), OutboxMessage.status == "sending")
+        .values(status="queued", claimed_at=None, attempts=OutboxMessage.attempts - 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
 
 
 def drain(limit_batches: int = 50) -> list[DeliveryOutcome]:
@@ -177,18 +206,21 @@ def drain(limit_batches: int = 50) -> list[DeliveryOutcome]:
     return deliver_due(utcnow(), batches=limit_batches)
 
 
-def _send_and_record(claimed: ClaimedMessage, send, *, raise_transient: bool) -> DeliveryOutcome:
+def _send_and_record(
+    claimed: ClaimedMessage, send, recorder: Connection, *, raise_transient: bool
+) -> DeliveryOutcome:
     if claimed.skip_reason:
-        return _record(claimed, "skipped", reason=claimed.skip_reason)
+        return _record(recorder, claimed, "skipped", reason=claimed.skip_reason)
     try:
-        send(claimed.mime, claimed)
+        send(claimed)
     except PermanentDeliveryError as error:
-        return _record(claimed, "failed", reason=str(error))
+        return _record(recorder, claimed, "failed", reason=str(error))
     except TransientDeliveryError as error:
         if claimed.attempts >= MAX_ATTEMPTS:
             reason = f"gave up after {claimed.attempts} attempts: {error}"
-            return _record(claimed, "failed", reason=reason)
+            return _record(recorder, claimed, "failed", reason=reason)
         outcome = _record(
+            recorder,
             claimed,
             "queued",
             reason=str(error),
@@ -197,21 +229,39 @@ def _send_and_record(claimed: ClaimedMessage, send, *, raise_transient: bool) ->
         if raise_transient:
             raise
         return outcome
-    return _record(claimed, "sent", message_id=claimed.mime["Message-ID"], sent_at=utcnow())
+    return _record(recorder, claimed, "sent", message_id=claimed.message_id, sent_at=utcnow())
+
+
+@contextmanager
+def _recorder() -> Iterator[Connection]:
+    """A connection in autocommit for outcomes: one statement, one round trip each, and no
+    transaction left open across a send.
+
+    On PostgreSQL these commits do not wait for the WAL flush (synchronous_commit off, reset
+    before the connection goes back to the pool): a worker that dies right after still leaves
+    the outcome recorded; only a crash of the database server itself could lose the last few
+    outcomes, whose messages would then go out once more."""
+    with db.engine.connect() as connection:
+        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        postgres = connection.dialect.name == "postgresql"
+        if postgres:
+            connection.exec_driver_sql("SET synchronous_commit TO OFF")
+        try:
+            yield connection
+        finally:
+            if postgres:
+                connection.exec_driver_sql("RESET synchronous_commit")
 
 
 def _record(
-    claimed: ClaimedMessage, status: str, reason: str | None = None, **values
+    recorder: Connection, claimed: ClaimedMessage, status: str, reason: str | None = None, **values
 ) -> DeliveryOutcome:
-    """Write the outcome in a write transaction of its own, only while the claim is ours."""
-    begin_write_transaction()
-    db.session.execute(
+    """Write the outcome, only while the claim is still ours."""
+    recorder.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == claimed.id, OutboxMessage.status == "sending")
         .values(status=status, last_error=reason, claimed_at=None, **values)
-        .execution_options(synchronize_session=False)
     )
-    db.session.commit()
     return DeliveryOutcome(claimed.id, status, reason)
 
 
@@ -271,38 +321,46 @@ def release_lost_claims(now: datetime) -> int:
     return result.rowcount
 
 
-def build_mime(message: OutboxMessage) -> EmailMessage:
+def build_message(message: OutboxMessage) -> tuple[str, bytes]:
+    """The message as the SMTP server receives it: (Message-ID, bytes).
+
+    Built with the email package's classic MIME classes: several times faster than
+    EmailMessage for the same result, which matters when thousands of reminders go at once."""
     config = current_app.config
     domain = urlsplit(config["BASE_URL"]).hostname or "learnhub.local"
-    mime = EmailMessage()
-    mime["From"] = config["MAIL_FROM"]
-    mime["To"] = message.to_address
-    mime["Subject"] = message.subject
-    mime["Date"] = format_datetime(utcnow())
-    mime["Message-ID"] = message.message_id or make_msgid(f"outbox{message.id}", domain=domain)
-    mime["X-LearnHub-Kind"] = message.kind
-    if message.reply_to:
-        mime["Reply-To"] = message.reply_to
-    if message.unsubscribe_url:
-        # RFC 8058 one-click: mail clients POST "List-Unsubscribe=One-Click" to this address.
-        mime["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
-        mime["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    mime.set_content(message.text_body)
-    mime.add_alternative(message.html_body, subtype="html")
+    body = MIMEMultipart("alternative")
+    body.attach(MIMEText(message.text_body, "plain", "utf-8"))
+    body.attach(MIMEText(message.html_body, "html", "utf-8"))
+    root = body
     if message.ics:
         method = "PUBLISH"
         for line in message.ics.splitlines():
             if line.startswith("METHOD:"):
                 method = line.split(":", 1)[1].strip()
                 break
-        mime.add_attachment(
-            message.ics.encode(),
-            maintype="text",
-            subtype="calendar",
-            filename="sessions.ics" if method == "PUBLISH" else "invite.ics",
-            params={"method": method},
-        )
-    return mime
+        calendar = MIMEText(message.ics, "calendar", "utf-8")
+        calendar.set_param("method", method)
+        filename = "sessions.ics" if method == "PUBLISH" else "invite.ics"
+        calendar.add_header("Content-Disposition", "attachment", filename=filename)
+        root = MIMEMultipart("mixed")
+        root.attach(body)
+        root.attach(calendar)
+    message_id = message.message_id or make_msgid(f"outbox{message.id}", domain=domain)
+    root["From"] = config["MAIL_FROM"]
+    root["To"] = message.to_address
+    root["Subject"] = (
+        message.subject if message.subject.isascii() else Header(message.subject, "utf-8")
+    )
+    root["Date"] = format_datetime(utcnow())
+    root["Message-ID"] = message_id
+    root["X-LearnHub-Kind"] = message.kind
+    if message.reply_to:
+        root["Reply-To"] = message.reply_to
+    if message.unsubscribe_url:
+        # RFC 8058 one-click: mail clients POST "List-Unsubscribe=One-Click" to this address.
+        root["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
+        root["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    return message_id, root.as_bytes(policy=SMTP_POLICY)
 
 
 class DevMailboxBackend:
@@ -312,14 +370,14 @@ class DevMailboxBackend:
     def connection(self) -> Iterator:
         yield self.send
 
-    def send(self, mime: EmailMessage, message: ClaimedMessage) -> None:
+    def send(self, message: ClaimedMessage) -> None:
         begin_write_transaction()
         db.session.add(
             DevMailboxMessage(
                 outbox_id=message.id,
                 to_address=message.to_address,
                 subject=message.subject,
-                raw=mime.as_string(),
+                raw=message.raw.decode(),
             )
         )
         db.session.commit()
@@ -332,6 +390,7 @@ class SMTPBackend:
         self.host, self.port, self.username, self.password, self.use_ssl = _smtp_settings(config)
         self.starttls = config.get("SMTP_STARTTLS", False)
         self.timeout = 30
+        self.sender = parseaddr(config["MAIL_FROM"])[1]
 
     def _open(self) -> smtplib.SMTP:
         smtp_class = smtplib.SMTP_SSL if self.use_ssl else smtplib.SMTP
@@ -346,11 +405,11 @@ class SMTPBackend:
     def connection(self) -> Iterator:
         state: dict[str, smtplib.SMTP | None] = {"smtp": None}
 
-        def send(mime: EmailMessage, message: ClaimedMessage) -> None:
+        def send(message: ClaimedMessage) -> None:
             try:
                 if state["smtp"] is None:
                     state["smtp"] = self._open()
-                state["smtp"].send_message(mime)
+                state["smtp"].sendmail(self.sender, [message.to_address], message.raw)
             except smtplib.SMTPRecipientsRefused as error:
                 code, reply = next(iter(error.recipients.values()))
                 _raise_for_reply(code, reply, message.attempts)

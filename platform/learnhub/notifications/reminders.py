@@ -14,6 +14,7 @@ never scanned again, so the scan's cost follows what is due, not the number of r
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -72,30 +73,52 @@ def plan_due_reminders(now: datetime) -> list[int]:
         if passed:
             due.append((session, passed[0]))
     closed = _closed_runs(due)
-    rows: list[dict] = []
-    to_close: list[dict] = []
     reply_to = reply_to_addresses({s.programme_id for s, _ in due})
+    new_ids: list[int] = []
     for session, offset in due:
         if (session.id, offset, session.ics_sequence) in closed:
             continue
-        session_rows = _registrant_rows(session, offset, now, reply_to)
-        session_rows += _speaker_rows(session, offset, now, reply_to)
-        rows += session_rows
-        if now >= session.starts_at - timedelta(minutes=offset) + CLOSE_AFTER:
-            to_close.append(
-                {
-                    "session_id": session.id,
-                    "offset_minutes": offset,
-                    "ics_sequence": session.ics_sequence,
-                    "planned": len(session_rows),
-                    "completed_at": now,
-                }
-            )
-    # Rendering is done; only now take the write lock (SQLite), and only for the inserts.
+        key = (session.id, offset, session.ics_sequence)
+        close = now >= session.starts_at - timedelta(minutes=offset) + CLOSE_AFTER
+        planned = 0
+        for rows in _registrant_chunks(session, offset, now, reply_to):
+            planned += len(rows)
+            new_ids += _write(rows)
+        speaker_rows = _speaker_rows(session, offset, now, reply_to)
+        planned += len(speaker_rows)
+        new_ids += _write(speaker_rows)
+        if close:
+            _write_closed_run(key, planned, now)
+    begin_write_transaction()
+    return new_ids
+
+
+def _write(rows: list[dict]) -> list[int]:
+    """Insert one chunk and commit it: memory stays flat and delivery starts at once.
+    Rendering is done before; the write lock (SQLite) is held only for the insert."""
+    if not rows:
+        return []
     begin_write_transaction()
     ids = insert_ignoring_duplicates(rows)
-    _close_runs(to_close)
+    db.session.commit()
     return ids
+
+
+def _write_closed_run(key: tuple[int, int, int], planned: int, now: datetime) -> None:
+    session_id, offset, sequence = key
+    begin_write_transaction()
+    _close_runs(
+        [
+            {
+                "session_id": session_id,
+                "offset_minutes": offset,
+                "ics_sequence": sequence,
+                "planned": planned,
+                "completed_at": now,
+            }
+        ]
+    )
+    db.session.commit()
 
 
 def _all_policy_offsets(values) -> list[int]:
@@ -150,35 +173,56 @@ def _existing_keys(session: Session, kind: str) -> set[str]:
     )
 
 
-def _registrant_rows(
+#: Registrations rendered and written per transaction.
+CHUNK = 500
+
+
+def _registrant_chunks(
     session: Session, offset: int, now: datetime, reply_to: dict[int, str]
-) -> list[dict]:
+) -> Iterator[list[dict]]:
+    """Rendered reminder rows, a chunk at a time (keyset pages by registration id)."""
     instant = session.starts_at - timedelta(minutes=offset)
-    registrations = db.session.scalars(
-        select(Registration)
-        .where(
-            Registration.programme_id == session.programme_id,
-            Registration.status == "confirmed",
-            Registration.confirmed_at <= instant,
+    session_id, programme_id = session.id, session.programme_id
+    after = 0
+    while True:
+        registrations = db.session.scalars(
+            select(Registration)
+            .where(
+                Registration.programme_id == programme_id,
+                Registration.status == "confirmed",
+                Registration.confirmed_at <= instant,
+                Registration.id > after,
+            )
+            .options(joinedload(Registration.user))
+            .order_by(Registration.id)
+            .limit(CHUNK)
+        ).all()
+        if not registrations:
+            return
+        after = registrations[-1].id
+        session = db.session.get(Session, session_id)
+        keys = {reminder_key(session, f"r{r.id}", offset): r for r in registrations}
+        already = set(
+            db.session.scalars(
+                select(OutboxMessage.dedupe_key).where(
+                    OutboxMessage.session_id == session_id,
+                    OutboxMessage.dedupe_key.in_(list(keys)),
+                )
+            )
         )
-        .options(joinedload(Registration.user))
-    ).all()
-    if not registrations:
-        return []
-    already = _existing_keys(session, "reminder")
-    return [
-        render_reminder(
-            session,
-            session.programme,
-            registration,
-            offset,
-            now,
-            key=key,
-            reply_to=reply_to.get(session.programme_id),
-        )
-        for registration in registrations
-        if (key := reminder_key(session, f"r{registration.id}", offset)) not in already
-    ]
+        yield [
+            render_reminder(
+                session,
+                session.programme,
+                registration,
+                offset,
+                now,
+                key=key,
+                reply_to=reply_to.get(programme_id),
+            )
+            for key, registration in keys.items()
+            if key not in already
+        ]
 
 
 def _speaker_rows(

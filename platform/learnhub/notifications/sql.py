@@ -24,14 +24,13 @@ def insert_ignoring_duplicates(rows: list[dict]) -> list[int]:
         {"status": "queued", "attempts": 0, "next_attempt_at": now, "created_at": now, **row}
         for row in rows
     ]
+    statement = (
+        insert(OutboxMessage)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(OutboxMessage.id)
+    )
     ids: list[int] = []
     for start in range(0, len(values), CHUNK):
-        statement = (
-            insert(OutboxMessage)
-            .values(values[start : start + CHUNK])
-            .on_conflict_do_nothing(index_elements=["dedupe_key"])
-            .returning(OutboxMessage.id)
-        )
-        ids += db.session.scalars(statement)
+        ids += db.session.scalars(statement, values[start : start + CHUNK])
     remember_new_outbox_ids(db.session(), ids)
     return ids

@@ -1,0 +1,223 @@
+"""Faults injected into the real stack: a mail server refusing, a worker killed mid-batch,
+the broker down while people register, two beats at once. Every fault here is private to the
+test (its own SMTP server, its own redis-server); the machine's shared services are untouched."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import socket
+import subprocess
+import time
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from learnhub.extensions import db
+from learnhub.notifications.models import OutboxMessage
+from learnhub.types import utcnow
+from tests import factories as f
+from tests.reliability.conftest import describe_outbox, outbox_rows, wait_until
+
+pytestmark = [pytest.mark.worker, pytest.mark.smtp]
+
+#: Worker settings that make a fault test take seconds instead of minutes.
+FAST = {
+    "OUTBOX_SWEEP_GRACE_SECONDS": "0",
+    "OUTBOX_BACKOFF_BASE_SECONDS": "1",
+    "OUTBOX_CLAIM_LEASE_SECONDS": "5",
+}
+
+
+def queue_rows(count: int, *, prefix: str = "bulk", addresses=None) -> None:
+    now = utcnow()
+    rows = [
+        {
+            "kind": "announcement",
+            "dedupe_key": f"{prefix}:{n}",
+            "to_address": (addresses[n] if addresses else f"person{n}@example.org"),
+            "subject": f"Message {n}",
+            "text_body": f"Body {n}",
+            "html_body": f"<p>Body {n}</p>",
+            "status": "queued",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for n in range(count)
+    ]
+    for start in range(0, count, 500):
+        db.session.execute(OutboxMessage.__table__.insert(), rows[start : start + 500])
+    db.session.commit()
+
+
+def outbox_id_of(message) -> int:
+    return int(re.search(r"outbox(\d+)", str(message.message["Message-ID"])).group(1))
+
+
+@pytest.mark.parametrize("outbox_dispatch", ["none"])
+def test_mail_server_refusing_for_30_seconds_then_recovering(app, smtp_server, worker_process):
+    addresses = [f"person{n}@example.org" for n in range(20)] + ["nobody@example.org"]
+    smtp_server.handler.unknown_recipients = {"nobody@example.org"}
+    smtp_server.handler.refuse_until = time.monotonic() + 30
+    queue_rows(len(addresses), addresses=addresses)
+    worker_process(**FAST)
+    received = smtp_server.wait_for(20, timeout=90)
+    assert smtp_server.handler.refused > 0, "the server never refused: the fault did not happen"
+    assert sorted(r.recipients[0] for r in received) == sorted(addresses[:20])
+    assert all(r.received_at for r in received)
+
+    def settled():
+        rows = outbox_rows()
+        return all(r.status in ("sent", "failed") for r in rows) and rows
+
+    rows = wait_until(settled, 30, describe_outbox)
+    by_address = {r.to_address: r for r in rows}
+    failed = by_address["nobody@example.org"]
+    assert failed.status == "failed"
+    assert "550" in failed.last_error and "No such user" in failed.last_error
+    delivered = [r for r in rows if r.status == "sent"]
+    assert len(delivered) == 20
+    assert all(r.attempts >= 2 for r in delivered), "each was refused at least once first"
+    smtp_server.expect_no_more(20, within=3)
+
+
+@pytest.mark.parametrize("outbox_dispatch", ["none"])
+def test_worker_killed_mid_drain_loses_nothing(app, smtp_server, worker_process):
+    total = 2000
+    queue_rows(total)
+    worker = worker_process(**FAST)
+    smtp_server.wait_for(300, timeout=120)
+    worker.kill()
+    at_kill = len(smtp_server.messages)
+    assert at_kill < total, "the worker finished before it could be killed"
+    worker_process(**FAST)
+    smtp_server.wait_for(total, timeout=240)
+
+    def all_sent():
+        return (
+            db.session.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.status != "sent")
+            )
+            == 0
+        )
+
+    db.session.rollback()
+    wait_until(lambda: (db.session.rollback(), all_sent())[1], 60, describe_outbox)
+    counts = Counter(outbox_id_of(m) for m in smtp_server.messages)
+    assert len(counts) == total
+    duplicates = sum(n - 1 for n in counts.values())
+    assert duplicates <= 2, f"{duplicates} duplicates; the worker's concurrency is 2"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class PrivateRedis:
+    """A redis-server of the test's own, on a free port, that the test stops and starts."""
+
+    def __init__(self, tmp_path) -> None:
+        self.binary = shutil.which("redis-server")
+        self.port = _free_port()
+        self.dir = tmp_path
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.dir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+        def answering():
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), 0.2):
+                    return True
+            except OSError:
+                return False
+
+        wait_until(answering, 10, "the private redis-server to answer")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(5)
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    from tests import services
+
+    server = PrivateRedis(tmp_path)
+    if server.binary is None:
+        services.skip_or_fail("redis-server is not installed")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def broker(private_redis):
+    from tests.reliability.conftest import Broker
+
+    return Broker("redis", private_redis.url)
+
+
+def test_registrations_succeed_while_redis_is_down(app, private_redis, smtp_server, worker_process):
+    programme = f.make_programme(title="Urban heat", capacity=100)
+    private_redis.stop()
+    client = app.test_client()
+    started = time.monotonic()
+    for n in range(50):
+        response = client.post(
+            f"/programmes/{programme.slug}/register",
+            data=f.registration_form(email=f"city{n}@example.org", full_name=f"Official {n}"),
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    elapsed = time.monotonic() - started
+    assert elapsed < 30, f"registering took {elapsed:.1f} s with the broker down"
+    rows = outbox_rows(kind="confirmation")
+    assert len(rows) == 50 and {r.status for r in rows} == {"queued"}
+    private_redis.start()
+    worker_process(OUTBOX_SWEEP_GRACE_SECONDS="1")
+    received = smtp_server.wait_for(50, timeout=90)
+    assert sorted(r.recipients[0] for r in received) == sorted(
+        f"city{n}@example.org" for n in range(50)
+    )
+    smtp_server.expect_no_more(50, within=3)
+
+
+@pytest.mark.parametrize("outbox_dispatch", ["none"])
+def test_two_beats_at_once_send_each_reminder_once(app, smtp_server, worker_process):
+    programme = f.make_programme(sessions=0, title="Two beats")
+    f.make_session(programme, utcnow() + timedelta(minutes=50))
+    for _ in range(5):
+        f.make_registration(programme, confirmed_at=utcnow() - timedelta(days=2))
+    worker_process()
+    worker_process()
+    received = smtp_server.wait_for(5, where=lambda m: m.kind == "reminder", timeout=60)
+    assert len({r.recipients[0] for r in received}) == 5
+    smtp_server.expect_no_more(5, within=6, where=lambda m: m.kind == "reminder")
