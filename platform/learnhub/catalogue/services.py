@@ -178,8 +178,6 @@ def reschedule_session(
 ) -> Session:
     """Move a session: registrants get a calendar update (same UID, higher SEQUENCE), and
     reminders written for the old time are skipped; new ones follow the new time."""
-    from ..notifications.services import queue_session_change, skip_pending_reminders
-
     if ends_at <= starts_at:
         raise ScheduleError("The session must end after it starts.")
     session = _session_for_change(programme_id, session_id)
@@ -190,26 +188,27 @@ def reschedule_session(
         raise ScheduleError("Choose a start time in the future.")
     session.starts_at = starts_at
     session.ends_at = ends_at
-    session.ics_sequence += 1
-    db.session.flush()
-    skip_pending_reminders(session, "the session was moved; reminders follow the new time")
-    queue_session_change(session, _confirmed(programme_id))
-    db.session.commit()
+    _publish_change(session, "the session was moved; reminders follow the new time")
     return session
 
 
 def cancel_session(programme_id: int, session_id: int) -> Session:
     """Cancel a session: registrants get METHOD:CANCEL; its pending reminders are skipped."""
-    from ..notifications.services import queue_session_change, skip_pending_reminders
-
     session = _session_for_change(programme_id, session_id)
     session.status = "cancelled"
+    _publish_change(session, "the session was cancelled")
+    return session
+
+
+def _publish_change(session: Session, reason: str) -> None:
+    """A new schedule version: old reminders are skipped, registrants get the update."""
+    from ..notifications.services import queue_session_change, skip_pending_reminders
+
     session.ics_sequence += 1
     db.session.flush()
-    skip_pending_reminders(session, "the session was cancelled")
-    queue_session_change(session, _confirmed(programme_id))
+    skip_pending_reminders(session, reason)
+    queue_session_change(session, _confirmed(session.programme_id))
     db.session.commit()
-    return session
 
 
 def add_recording(programme_id: int, session_id: int, title: str, url: str) -> Material:
