@@ -1,7 +1,7 @@
 """Imports every feature's models so that the metadata (and Alembic) sees all tables."""
 
 from .accounts.models import LoginToken, ProgrammeTeamMember, User
-from .attendance.models import Attendance
+from .attendance.models import Attendance, AttendanceImport, CheckIn, CheckInAttempt
 from .catalogue.models import (
     Material,
     Module,
@@ -18,6 +18,9 @@ from .registration.models import Registration
 
 __all__ = [
     "Attendance",
+    "AttendanceImport",
+    "CheckIn",
+    "CheckInAttempt",
     "DevMailboxMessage",
     "LoginToken",
     "Material",
