@@ -49,6 +49,8 @@ def create_app(config: BaseConfig | dict | None = None) -> Flask:
 
     from . import models  # noqa: F401  (registers every table on the metadata)
     from .accounts.views import bp as accounts_bp
+    from .attendance.views import bp as attendance_bp
+    from .attendance.views import participant_bp as attendance_participant_bp
     from .catalogue.views import bp as catalogue_bp
     from .health import bp as health_bp
     from .notifications.views import bp as notifications_bp
@@ -59,6 +61,8 @@ def create_app(config: BaseConfig | dict | None = None) -> Flask:
     app.register_blueprint(registration_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(organiser_bp)
+    app.register_blueprint(attendance_bp)
+    app.register_blueprint(attendance_participant_bp)
     app.register_blueprint(health_bp)
     if app.config.get("DEV_MAILBOX"):
         app.register_blueprint(notifications_bp)

@@ -59,3 +59,10 @@ def begin_write_transaction() -> None:
 
 def is_postgres() -> bool:
     return db.engine.dialect.name == "postgresql"
+
+
+def release_read_transaction() -> None:
+    """End the read transaction before slow work that needs no database (parsing a file)."""
+    session = db.session()
+    if session.in_transaction() and not (session.new or session.dirty or session.deleted):
+        session.rollback()

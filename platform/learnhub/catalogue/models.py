@@ -80,9 +80,7 @@ class Programme(db.Model):
         one_of("format", PROGRAMME_FORMATS, "format"),
         one_of("status", PROGRAMME_STATUSES, "status"),
         CheckConstraint("capacity IS NULL OR capacity >= 0", name="capacity_not_negative"),
-        CheckConstraint(
-            "completion_percent BETWEEN 1 AND 100", name="completion_percent_range"
-        ),
+        CheckConstraint("completion_percent BETWEEN 1 AND 100", name="completion_percent_range"),
     )
     #: Surrogate key.
     id: Mapped[int] = mapped_column(primary_key=True)
