@@ -127,7 +127,7 @@ def test_a_real_format_report_is_previewed_then_applied(client, meeting, sample)
         expected["Ana Souza"] = ("present", 89, "import")
     assert current_marks(registrations) == expected
     record = db.session.scalar(select(AttendanceImport))
-    assert record.state == "applied" and record.content is None
+    assert record.state == "applied" and record.people is None
     first_join = db.session.scalar(
         select(Attendance.first_seen_at).where(
             Attendance.registration_id == registrations["Budi Santoso"].id
@@ -168,7 +168,7 @@ def test_unmatched_rows_can_be_matched_by_hand_or_ignored(client, meeting):
         data={
             "action": "apply",
             f"key-{phone_index}": "name:+55 11 5555 0100",
-            f"match-{phone_index}": str(registrations["Grace Kim"].id),
+            f"match-{phone_index}": "Grace.Kim@seoul.go.kr ",
         },
     )
     assert current_marks(registrations)["Grace Kim"] == ("absent", 50, "import")  # 50 of 90

@@ -20,10 +20,11 @@ reconnect never count twice.
 from __future__ import annotations
 
 import csv
+import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 #: Larger reports are refused: a 1,000-person meeting exports well under 1 MB.
@@ -35,21 +36,22 @@ class ReportError(Exception):
     """A report we cannot read; the message tells the organiser what to do."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Connection:
     """One row of a report: someone's join and leave."""
 
     line: int
     name: str
     email: str | None
-    joined: datetime
-    left: datetime
+    #: Join and leave instants, UTC epoch seconds.
+    joined: float
+    left: float
     #: Minutes the report itself gives, for reports with one summary row per person.
     reported_minutes: float | None = None
     alternative_name: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Person:
     """Everything a report says about one person, merged across reconnects."""
 
@@ -62,6 +64,29 @@ class Person:
     seconds: float = 0.0
     lines: list[int] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
+
+
+def people_to_json(people: list[Person]) -> str:
+    return json.dumps(
+        [[p.key, p.name, p.email, p.first_join.isoformat(), p.seconds, p.names] for p in people],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+def people_from_json(text: str) -> list[Person]:
+    return [
+        Person(
+            key=key,
+            name=name,
+            email=email,
+            first_join=datetime.fromisoformat(first_join),
+            minutes=int(seconds // 60),
+            seconds=seconds,
+            names=names,
+        )
+        for key, name, email, first_join, seconds, names in json.loads(text)
+    ]
 
 
 @dataclass
@@ -94,13 +119,12 @@ def decode(data: bytes) -> str:
         ) from None
 
 
-def _cells(line: str) -> list[str]:
-    delimiter = "\t" if "\t" in line else ";" if line.count(";") > line.count(",") else ","
-    return [cell.strip() for cell in next(csv.reader([line], delimiter=delimiter), [])]
-
-
 def _norm_header(cell: str) -> str:
     return re.sub(r"\s+", " ", cell.strip().strip('"').lower())
+
+
+#: A Teams section title, e.g. "3. In-Meeting Activities", ends the table above it.
+_SECTION = re.compile(r"^\W*\d+\.\s")
 
 
 def _table(lines: list[str], header_at: int) -> tuple[list[str], list[tuple[int, list[str]]]]:
@@ -118,17 +142,13 @@ def _table(lines: list[str], header_at: int) -> tuple[list[str], list[tuple[int,
     numbers: list[int] = []
     for number in range(header_at + 1, len(lines)):
         line = lines[number]
-        if not line.strip() or re.match(r"^\W*\d+\.\s", line):
+        if not line.strip() or _SECTION.match(line):
             break
         body.append(line)
         numbers.append(number + 1)
     if len(body) > MAX_ROWS:
         raise ReportError(f"The report has more than {MAX_ROWS:,} rows; split it and try again.")
-    rows = [
-        (numbers[i], [cell.strip() for cell in row])
-        for i, row in enumerate(csv.reader(body, delimiter=delimiter))
-    ]
-    return header, rows
+    return header, list(zip(numbers, csv.reader(body, delimiter=delimiter), strict=False))
 
 
 def _find(lines: list[str], predicate, start: int = 0) -> int | None:
@@ -151,13 +171,16 @@ def _clean_time(text: str) -> str:
 
 
 class TimeReader:
-    """Reads the report's naive local times; the day/month order is decided once per file."""
+    """Reads the report's naive local times as UTC epoch seconds; the day/month order is
+    decided once per file. Floats, not datetimes, keep a 5,000-row report fast to merge."""
 
     def __init__(self, samples: list[str], timezone: str, session_start: datetime) -> None:
         self.zone = ZoneInfo(timezone)
-        self.day_first = self._decide_order(samples, session_start)
+        #: Epoch seconds of each local hour (year, month, day, hour): zones change on the hour.
+        self._hours: dict[tuple[int, int, int, int], float] = {}
+        self.day_first = self._decide_order(samples, session_start.timestamp())
 
-    def _decide_order(self, samples: list[str], session_start: datetime) -> bool:
+    def _decide_order(self, samples: list[str], session_start: float) -> bool:
         firsts, seconds = set(), set()
         for text in samples:
             match = _SLASHED.match(_clean_time(text))
@@ -176,36 +199,74 @@ class TimeReader:
                     value = self.read(text, 0)
                 except ReportError:
                     continue
-                if abs(value - session_start) < timedelta(days=2):
+                if abs(value - session_start) < 2 * 86400:
                     return day_first
         return False
 
-    def read(self, text: str, line: int) -> datetime:
+    def read(self, text: str, line: int) -> float:
+        parts = self._zoom_fast(text) or self._read_parts(text)
+        if parts is not None:
+            year, month, day, hour, minute, second = parts
+            base = self._hours.get((year, month, day, hour))
+            if base is None and 0 <= minute < 60 and 0 <= second < 60:
+                try:
+                    local = datetime(year, month, day, hour)
+                except ValueError:
+                    pass
+                else:
+                    utc = (local - self.zone.utcoffset(local)).replace(tzinfo=UTC)
+                    base = self._hours[(year, month, day, hour)] = utc.timestamp()
+            if base is not None and 0 <= minute < 60 and 0 <= second < 60:
+                return base + minute * 60 + second
+        raise ReportError(
+            f'Line {line}: "{text}" is not a date and time we can read '
+            '(expected e.g. "11/14/2026 09:31:05 AM" or "2026-11-14 09:31:05").'
+        )
+
+    def _zoom_fast(self, text: str) -> tuple[int, ...] | None:
+        """Zoom's fixed-width "11/14/2026 09:31:05 AM", read by position (5x the regex)."""
+        if (
+            len(text) != 22
+            or self.day_first
+            or text[2] != "/"
+            or text[5] != "/"
+            or text[13] != ":"
+            or text[16] != ":"
+        ):
+            return None
+        half = text[20:]
+        try:
+            hour = int(text[11:13])
+            if half not in ("AM", "PM") or not 1 <= hour <= 12:
+                return None
+            return (
+                int(text[6:10]),
+                int(text[0:2]),
+                int(text[3:5]),
+                hour % 12 + (12 if half == "PM" else 0),
+                int(text[14:16]),
+                int(text[17:19]),
+            )
+        except ValueError:
+            return None
+
+    def _read_parts(self, text: str) -> tuple[int, ...] | None:
         cleaned = _clean_time(text)
         match = _SLASHED.match(cleaned)
-        try:
-            if match:
-                a, b, year, hour, minute, second, half = match.groups()
-                month, day = (int(b), int(a)) if self.day_first else (int(a), int(b))
-                year_value = int(year) + (2000 if len(year) == 2 else 0)
-                hour_value = int(hour)
-                if half:
-                    if not 1 <= hour_value <= 12:
-                        raise ValueError
-                    hour_value = hour_value % 12 + (12 if half.lower() == "pm" else 0)
-                local = datetime(year_value, month, day, hour_value, int(minute), int(second or 0))
-            else:
-                match = _ISO.match(cleaned)
-                if not match:
-                    raise ValueError
-                parts = [int(p or 0) for p in match.groups()]
-                local = datetime(*parts)
-        except ValueError:
-            raise ReportError(
-                f'Line {line}: "{text}" is not a date and time we can read '
-                '(expected e.g. "11/14/2026 09:31:05 AM" or "2026-11-14 09:31:05").'
-            ) from None
-        return local.replace(tzinfo=self.zone).astimezone(UTC)
+        if match:
+            a, b, year, hour, minute, second, half = match.groups()
+            month, day = (int(b), int(a)) if self.day_first else (int(a), int(b))
+            hour_value = int(hour)
+            if half:
+                if not 1 <= hour_value <= 12:
+                    return None
+                hour_value = hour_value % 12 + (12 if half.lower() == "pm" else 0)
+            year_value = int(year) + (2000 if len(year) == 2 else 0)
+            return (year_value, month, day, hour_value, int(minute), int(second or 0))
+        match = _ISO.match(cleaned)
+        if match:
+            return tuple(int(p or 0) for p in match.groups())
+        return None
 
 
 _DURATION = re.compile(r"(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?\s*(?:(\d+)\s*s)?")
@@ -249,9 +310,12 @@ def _require(header: list[str], what: str, *names: str) -> int:
 _GUEST_SUFFIX = re.compile(r"\s*\((guest|external|unverified)\)$", re.IGNORECASE)
 
 
+_RENAMED = re.compile(r"(.+?)\s*\((.+)\)")
+
+
 def _split_zoom_name(value: str) -> tuple[str, str | None]:
     """Zoom writes "Display Name (Original Name)" when someone renamed themselves."""
-    match = re.fullmatch(r"(.+?)\s*\((.+)\)", value)
+    match = _RENAMED.fullmatch(value) if value.endswith(")") else None
     if match and match.group(1).strip():
         return match.group(2).strip(), match.group(1).strip()
     return value, None
@@ -329,15 +393,16 @@ def _read_connections(
             )
         if waiting_col is not None and row[waiting_col].strip().lower() in ("yes", "true"):
             continue  # time spent in Zoom's waiting room is not attendance
-        joined = reader.read(row[join_col], line)
-        left = reader.read(row[leave_col], line)
+        joined = reader.read(row[join_col].strip(), line)
+        left = reader.read(row[leave_col].strip(), line)
         if left < joined:
             raise ReportError(f"Line {line}: the leave time is before the join time.")
-        name = row[name_col] if name_col is not None else ""
+        name = row[name_col].strip() if name_col is not None else ""
         alternative = None
-        name = _GUEST_SUFFIX.sub("", name)
-        if source == "zoom":
-            name, alternative = _split_zoom_name(name)
+        if name.endswith(")"):
+            name = _GUEST_SUFFIX.sub("", name)
+            if source == "zoom":
+                name, alternative = _split_zoom_name(name)
         email = (row[email_col].strip().lower() if email_col is not None else "") or None
         if email is not None and "@" not in email:
             email = None
@@ -358,7 +423,7 @@ def _read_connections(
         )
     if not connections:
         raise ReportError("The report lists no participants outside the waiting room.")
-    if abs(connections[0].joined - session_start) > timedelta(days=2):
+    if abs(connections[0].joined - session_start.timestamp()) > 2 * 86400:
         raise ReportError(
             "The times in this report are not on the session's date. Check that you uploaded the "
             "report of this session, and the time zone the times are written in."
@@ -371,6 +436,8 @@ def _read_connections(
 
 def normalise_name(name: str) -> str:
     """For matching names: accents, case and spacing do not matter ("José" is "jose")."""
+    if name.isascii():
+        return " ".join(name.casefold().split())
     decomposed = unicodedata.normalize("NFKD", name)
     plain = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(plain.casefold().split())
@@ -381,18 +448,24 @@ def merge_people(report: ParsedReport, starts_at: datetime, ends_at: datetime) -
     grouped: dict[str, list[Connection]] = {}
     for connection in report.connections:
         key = connection.email or "name:" + normalise_name(connection.name)
-        grouped.setdefault(key, []).append(connection)
+        group = grouped.get(key)
+        if group is None:
+            grouped[key] = [connection]
+        else:
+            group.append(connection)
+    start, end = starts_at.timestamp(), ends_at.timestamp()
     people = []
     for key, connections in grouped.items():
-        connections.sort(key=lambda c: c.joined)
+        if len(connections) > 1:
+            connections.sort(key=lambda c: c.joined)
         seconds = 0.0
-        covered_until = starts_at
+        covered_until = start
         for connection in connections:
-            begin = max(connection.joined, covered_until)
-            end = min(connection.left, ends_at)
-            if end > begin:
-                seconds += (end - begin).total_seconds()
-                covered_until = end
+            begin = connection.joined if connection.joined > covered_until else covered_until
+            stop = connection.left if connection.left < end else end
+            if stop > begin:
+                seconds += stop - begin
+                covered_until = stop
         reported = [c.reported_minutes for c in connections if c.reported_minutes is not None]
         if reported:
             seconds = min(seconds, sum(reported) * 60)
@@ -404,7 +477,7 @@ def merge_people(report: ParsedReport, starts_at: datetime, ends_at: datetime) -
                 key=key,
                 name=first.name or first.email or "",
                 email=first.email,
-                first_join=first.joined,
+                first_join=datetime.fromtimestamp(first.joined, UTC),
                 minutes=int(seconds // 60),
                 seconds=seconds,
                 lines=[c.line for c in connections],
@@ -416,13 +489,10 @@ def merge_people(report: ParsedReport, starts_at: datetime, ends_at: datetime) -
 
 
 def status_by_rule(
-    person: Person, starts_at: datetime, ends_at: datetime, present_percent: int, late_minutes: int
+    seconds: float, first_join: float, length: float, late_after: float, present_percent: int
 ) -> str:
-    """Present when at least `present_percent` of the session was attended (late when the first
-    join came more than `late_minutes` after the start); absent otherwise."""
-    length = (ends_at - starts_at).total_seconds() / 60
-    if length <= 0 or person.seconds / 60 * 100 < present_percent * length:
+    """Present when at least `present_percent` of the session's `length` (seconds) was
+    attended, late if the first join (epoch seconds) came after `late_after`; else absent."""
+    if length <= 0 or seconds * 100 < present_percent * length:
         return "absent"
-    if person.first_join > starts_at + timedelta(minutes=late_minutes):
-        return "late"
-    return "present"
+    return "late" if first_join > late_after else "present"

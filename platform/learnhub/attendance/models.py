@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
@@ -128,8 +128,8 @@ class AttendanceImport(db.Model):
     file_name: Mapped[str] = mapped_column(String(300))
     #: SHA-256 of the file's bytes.
     sha256: Mapped[str] = mapped_column(String(64))
-    #: The file's bytes, kept until it is applied or discarded.
-    content: Mapped[bytes | None] = mapped_column(LargeBinary)
+    #: The report's people merged across reconnects (JSON), kept until applied or discarded.
+    people: Mapped[str | None] = mapped_column(Text)
     #: IANA zone the report's times are written in (the exports carry none).
     times_timezone: Mapped[str] = mapped_column(String(64))
     #: Present when at least this percentage of the session was attended.

@@ -222,15 +222,14 @@ def import_preview(slug: str, session_id: int, import_id: int):
     )
 
 
-def _chosen_matches() -> dict[str, int | None]:
-    """The organiser's choices for unmatched rows: key-N names the row, match-N the
-    registration id ("" leaves it unmatched)."""
-    chosen: dict[str, int | None] = {}
-    for name, key in request.form.items():
-        if name.startswith("key-"):
-            value = request.form.get("match-" + name[4:], "")
-            chosen[key] = int(value) if value.isdigit() else None
-    return chosen
+def _chosen_matches() -> dict[str, str]:
+    """The organiser's matches for unmatched rows: key-N names the row, match-N the
+    registrant's email ("" leaves it ignored)."""
+    return {
+        key: request.form.get("match-" + name[4:], "")[:320]
+        for name, key in request.form.items()
+        if name.startswith("key-")
+    }
 
 
 # --- the programme's report ----------------------------------------------------------------

@@ -36,7 +36,7 @@ def upgrade():
     sa.Column('source', sa.String(length=20), nullable=False),
     sa.Column('file_name', sa.String(length=300), nullable=False),
     sa.Column('sha256', sa.String(length=64), nullable=False),
-    sa.Column('content', sa.LargeBinary(), nullable=True),
+    sa.Column('people', sa.Text(), nullable=True),
     sa.Column('times_timezone', sa.String(length=64), nullable=False),
     sa.Column('present_percent', sa.Integer(), nullable=False),
     sa.Column('late_minutes', sa.Integer(), nullable=False),
