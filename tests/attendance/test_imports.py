@@ -236,6 +236,14 @@ BAD_FILES = {
         "not on the session's date",
     ),
     "header only": (b"email,name,join,leave\n", "lists no participants"),
+    "NUL in a row": (
+        b"email,name,join,leave\na@x.org,A\x00B,2026-11-14 09:30:00,2026-11-14 10:00:00\n",
+        "contains NUL characters",
+    ),
+    "field too long": (
+        b'email,name,join,leave\na@x.org,"' + b"A" * 200_000 + b'",2026-11-14 09:30:00,x\n',
+        "not a well-formed CSV",
+    ),
     "huge": (b"email,name,join,leave\n" + b"x" * (6 * 1024 * 1024), "larger than 5 MB"),
 }
 
@@ -269,3 +277,14 @@ def test_the_upload_form_asks_for_the_zone_and_a_missing_file(client, meeting):
     response = client.post(import_url(programme, session), data={"times_timezone": "Europe/Madrid"})
     assert response.status_code == 422 and "Choose the report file." in response.text
     assert nothing_saved()
+
+
+def test_a_teams_report_without_its_byte_order_mark_still_reads(app, meeting):
+    from learnhub.attendance.meeting_reports import merge_people, parse_report
+
+    _, session, _, _ = meeting
+    data = (SAMPLES / "teams_attendance_report.csv").read_bytes()
+    assert data.startswith(b"\xff\xfe")
+    report = parse_report(data[2:], "Europe/Madrid", session.starts_at)
+    people = {p.name: p.minutes for p in merge_people(report, session.starts_at, session.ends_at)}
+    assert report.source == "teams" and people["Ana Souza"] == 87 and people["Chen Jing"] == 83

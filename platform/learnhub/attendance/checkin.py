@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import User
@@ -135,6 +135,12 @@ def check_in(user: User, code: str, now: datetime | None = None) -> CheckInResul
         )
     found = db.session.scalar(select(CheckIn).where(CheckIn.code == code)) if code else None
     if found is None:
+        db.session.execute(  # older attempts no longer count: keep the table small
+            delete(CheckInAttempt).where(
+                CheckInAttempt.user_id == user.id,
+                CheckInAttempt.attempted_at <= now - WRONG_CODE_WINDOW,
+            )
+        )
         db.session.add(CheckInAttempt(user_id=user.id, attempted_at=now))
         db.session.commit()
         left = MAX_WRONG_CODES - wrong - 1

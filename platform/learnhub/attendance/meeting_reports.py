@@ -108,15 +108,22 @@ def decode(data: bytes) -> str:
         )
     try:
         if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-            return data.decode("utf-16")
-        if b"\x00" in data[:200]:
-            return data.decode("utf-16-le" if data[1:2] == b"\x00" else "utf-16-be")
-        return data.decode("utf-8-sig")
+            text = data.decode("utf-16")
+        elif (head := data[:200]).count(0) >= len(head) // 3:  # UTF-16 without a BOM
+            text = data.decode("utf-16-le" if data[1:2] == b"\x00" else "utf-16-be")
+        else:
+            text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ReportError(
             "The file is not UTF-8 or UTF-16 text. Export the report from Zoom or Teams again "
             "(or save your spreadsheet as 'CSV UTF-8') and upload that file."
         ) from None
+    if "\x00" in text:
+        raise ReportError(
+            "The file contains NUL characters, so it is not a text export. Export the report "
+            "from Zoom or Teams again and upload the file as it was downloaded."
+        )
+    return text
 
 
 def _norm_header(cell: str) -> str:
@@ -322,7 +329,16 @@ def _split_zoom_name(value: str) -> tuple[str, str | None]:
 
 
 def parse_report(data: bytes, timezone: str, session_start: datetime) -> ParsedReport:
-    text = decode(data)
+    try:
+        return _parse(decode(data), timezone, session_start)
+    except csv.Error as error:
+        raise ReportError(
+            f"The file is not a well-formed CSV ({error}). Export the report again and upload "
+            "the file as it was downloaded."
+        ) from None
+
+
+def _parse(text: str, timezone: str, session_start: datetime) -> ParsedReport:
     lines = text.splitlines()
     lowered = [line.lower() for line in lines]
 
