@@ -236,6 +236,12 @@ BAD_FILES = {
         "not on the session's date",
     ),
     "header only": (b"email,name,join,leave\n", "lists no participants"),
+    "no overlap": (  # the right day, but everyone left before the session began
+        b"email,name,join,leave\na@x.org,A,2026-11-14 07:00:00,2026-11-14 08:15:00\n",
+        "No one in this report was connected during the session: the report runs "
+        "Sat 14 Nov 2026, 07:00\u201308:15 CET (Europe/Madrid), the session "
+        "Sat 14 Nov 2026, 09:30\u201311:00 CET (Europe/Madrid)",
+    ),
     "NUL in a row": (
         b"email,name,join,leave\na@x.org,A\x00B,2026-11-14 09:30:00,2026-11-14 10:00:00\n",
         "contains NUL characters",

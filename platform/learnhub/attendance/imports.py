@@ -24,7 +24,7 @@ from ..catalogue.models import Session
 from ..database import begin_write_transaction, release_read_transaction
 from ..extensions import db
 from ..registration.models import Registration
-from ..timefmt import format_moment, is_valid_timezone
+from ..timefmt import format_moment, format_range, is_valid_timezone
 from ..types import utcnow
 from .meeting_reports import Person, ReportError, merge_people, normalise_name, parse_report
 from .meeting_reports import status_by_rule as rule_status
@@ -238,6 +238,8 @@ def stage_import(
         except ReportError as error:
             raise ReportImportError(str(error)) from None
         people = merge_people(report, starts_at, ends_at)
+        if not any(person.seconds for person in people):
+            _refuse_no_overlap(report, session)
         source = report.source
         del report
         sha256 = hashlib.sha256(data).hexdigest()
@@ -256,6 +258,18 @@ def stage_import(
     db.session.add(record)
     db.session.commit()
     return record.id
+
+
+def _refuse_no_overlap(report, session: Session) -> None:
+    """Nobody connected during the session: the wrong report, session or time zone."""
+    first = datetime.fromtimestamp(min(c.joined for c in report.connections), UTC)
+    last = datetime.fromtimestamp(max(c.left for c in report.connections), UTC)
+    raise ReportImportError(
+        "No one in this report was connected during the session: the report runs "
+        f"{format_range(first, last, session.timezone)}, the session "
+        f"{format_range(session.starts_at, session.ends_at, session.timezone)}. Check that this "
+        "is the session's report and the time zone its times are written in."
+    )
 
 
 def _refuse_if_applied(session_id: int, sha256: str) -> None:
