@@ -23,10 +23,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import random
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -34,12 +32,9 @@ from zoneinfo import ZoneInfo
 REGISTRANTS = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
 REPORT_ROWS = int(sys.argv[2]) if len(sys.argv) > 2 else 5_000
 SESSIONS = 12
-os.environ["LEARNHUB_INSTANCE_PATH"] = tempfile.mkdtemp(prefix="learnhub-bench-")
-
-from flask_migrate import upgrade  # noqa: E402
+from common import migrated_app  # noqa: E402  (first: sets the instance folder)
 from sqlalchemy import event, insert, select  # noqa: E402
 
-from learnhub import create_app  # noqa: E402
 from learnhub.accounts.models import User  # noqa: E402
 from learnhub.attendance import exports, imports, services  # noqa: E402
 from learnhub.attendance.models import Attendance  # noqa: E402
@@ -192,12 +187,8 @@ def fill_every_session(session_ids: list[int], registration_ids: list[int], orga
 
 
 def main() -> None:
-    url = os.environ.get("DATABASE_URL") or (
-        f"sqlite:///{os.environ['LEARNHUB_INSTANCE_PATH']}/bench.sqlite"
-    )
-    app = create_app({"LEARNHUB_ENV": "test", "SQLALCHEMY_DATABASE_URI": url})
+    app, url = migrated_app()
     with app.app_context():
-        upgrade()
         programme_id, session_ids, organiser_id = build_programme()
         registration_ids = db.session.scalars(
             select(Registration.id).where(Registration.programme_id == programme_id)
