@@ -85,13 +85,20 @@ def insert_many(table, columns: list[str], rows: list[tuple]) -> None:
     marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     instants = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, UTCDateTime)]
     if sqlite and instants:
+        texts: dict = {}  # the same instant (e.g. recorded_at) is converted once
+
+        def text(value):
+            if value not in texts:
+                naive = value.astimezone(UTC).replace(tzinfo=None)
+                texts[value] = naive.isoformat(" ", "microseconds")
+            return texts[value]
+
         converted = []
         for row in rows:
             values = list(row)
             for i in instants:
                 if values[i] is not None:
-                    naive = values[i].astimezone(UTC).replace(tzinfo=None)
-                    values[i] = naive.isoformat(" ", "microseconds")
+                    values[i] = text(values[i])
             converted.append(tuple(values))
         rows = converted
     quoted = ", ".join(connection.dialect.identifier_preparer.quote(c) for c in columns)

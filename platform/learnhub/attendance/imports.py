@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from sqlalchemy import func, select
 
@@ -44,11 +45,14 @@ class ImportSettings:
     absent_if_missing: bool = True
 
 
-@dataclass(slots=True)
-class Registrant:
+class Registrant(NamedTuple):
+    """A confirmed registrant, as the import needs them (a tuple: 10,000 are cheap)."""
+
     registration_id: int
     full_name: str
+    #: Stored lower-case.
     email: str
+    #: Confirmed before the session ended (a registrant who was not is never absent).
     expected: bool
 
 
@@ -119,22 +123,18 @@ def _without_cycle_collection() -> Iterator[None]:
 
 
 def _registrants(session: Session) -> list[Registrant]:
-    """Confirmed registrants as plain rows (one Core query: fast for 10,000 people)."""
+    """Confirmed registrants: one Core query, for 10,000 people in milliseconds."""
     since = func.coalesce(Registration.confirmed_at, Registration.created_at)
-    rows = (
-        db.session.connection()
-        .execute(
-            select(Registration.id, User.full_name, User.email, since <= session.ends_at)
-            .join(User, User.id == Registration.user_id)
-            .where(
-                Registration.programme_id == session.programme_id,
-                Registration.status == "confirmed",
-            )
-            .order_by(User.full_name)
+    rows = db.session.connection().execute(
+        select(Registration.id, User.full_name, User.email, since <= session.ends_at)
+        .join(User, User.id == Registration.user_id)
+        .where(
+            Registration.programme_id == session.programme_id,
+            Registration.status == "confirmed",
         )
-        .all()
+        .order_by(User.full_name)
     )
-    return [Registrant(rid, name, email, bool(expected)) for rid, name, email, expected in rows]
+    return list(map(Registrant._make, rows))
 
 
 def _current_marks(session_id: int) -> dict[int, str]:
@@ -150,7 +150,7 @@ def _current_marks(session_id: int) -> dict[int, str]:
 def _match(people: list[Person], registrants: list[Registrant]) -> list[tuple]:
     """(person, registrant or None, how) per person: by email, else by a name that only one
     registrant has (accents and case aside); one registrant is never matched twice."""
-    by_email = {r.email.lower(): r for r in registrants}
+    by_email = {r.email: r for r in registrants}
     by_name: dict[str, Registrant | None] = {}
 
     def named(name: str) -> Registrant | None:
@@ -188,7 +188,7 @@ def _to_json(matches: list[tuple]) -> str:
                 p.email,
                 p.first_join.timestamp(),
                 p.seconds,
-                [r.registration_id, r.full_name, r.email, r.expected] if r else None,
+                [r.registration_id, r.full_name, r.email, bool(r.expected)] if r else None,
                 how,
             ]
             for p, r, how in matches
@@ -211,7 +211,7 @@ def _outcomes(record: AttendanceImport, session: Session) -> list[Outcome]:
                 first_join=datetime.fromtimestamp(first_join, UTC),
                 minutes=int(seconds // 60),
                 status=rule_status(seconds, first_join, length, late_after, record.present_percent),
-                registrant=Registrant(*registrant) if registrant else None,
+                registrant=Registrant._make(registrant) if registrant else None,
                 matched_by=how,
             )
         )
