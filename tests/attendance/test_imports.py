@@ -294,3 +294,17 @@ def test_a_teams_report_without_its_byte_order_mark_still_reads(app, meeting):
     report = parse_report(data[2:], "Europe/Madrid", session.starts_at)
     people = {p.name: p.minutes for p in merge_people(report, session.starts_at, session.ends_at)}
     assert report.source == "teams" and people["Ana Souza"] == 87 and people["Chen Jing"] == 83
+
+
+def test_the_preview_reads_a_fixed_number_of_statements(app, client, meeting):
+    from tests.test_query_counts import counted_statements
+
+    programme, session, organiser, _ = meeting
+    for _ in range(20):  # more registrants do not mean more statements
+        f.make_registration(programme, confirmed_at=datetime(2026, 11, 1, tzinfo=UTC))
+    sign_in(client, organiser)
+    data = (SAMPLES / "zoom_participants.csv").read_bytes()
+    location = upload(client, programme, session, data).headers["Location"]
+    with counted_statements(app) as statements:
+        assert client.get(location).status_code == 200
+    assert len(statements) <= 7, statements
