@@ -287,3 +287,16 @@ def test_the_report_counts_a_session_once_it_has_started(client, app):
     sign_in(client, organiser)
     html = client.get(f"/organiser/programmes/{programme.slug}/attendance").get_data(as_text=True)
     assert "1 / 1" in html and "100.0%" in html
+
+
+@pytest.mark.parametrize("size", [2, 6])
+def test_my_attendance_query_count_does_not_grow(app, client, size):
+    user = f.make_user()
+    for _ in range(size):
+        programme = f.past_programme(sessions=3)
+        registration = f.early_registration(programme, user)
+        f.make_attendance(programme.sessions[0], registration, "present")
+    sign_in(client, user)
+    with counted_statements(app) as statements:
+        assert client.get("/me/attendance").status_code == 200
+    assert len(statements) <= 6, statements
