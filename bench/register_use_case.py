@@ -10,18 +10,13 @@ outbox rows with one executemany per table. The last line is one JSON object.
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 import time
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 300
-os.environ["LEARNHUB_INSTANCE_PATH"] = tempfile.mkdtemp(prefix="learnhub-bench-")
-
-from flask_migrate import upgrade  # noqa: E402
+from common import migrated_app  # noqa: E402  (first: sets the instance folder)
 from sqlalchemy import insert  # noqa: E402
 
-from learnhub import create_app  # noqa: E402
 from learnhub.accounts.models import User  # noqa: E402
 from learnhub.accounts.services import ParticipantDetails  # noqa: E402
 from learnhub.extensions import db  # noqa: E402
@@ -32,12 +27,8 @@ from learnhub.types import utcnow  # noqa: E402
 
 
 def main() -> None:
-    url = os.environ.get("DATABASE_URL") or (
-        f"sqlite:///{os.environ['LEARNHUB_INSTANCE_PATH']}/bench.sqlite"
-    )
-    app = create_app({"LEARNHUB_ENV": "test", "SQLALCHEMY_DATABASE_URI": url})
+    app, url = migrated_app()
     with app.app_context():
-        upgrade()
         from learnhub.demo.data import load_demo
 
         load_demo()

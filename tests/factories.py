@@ -184,3 +184,38 @@ def registration_form(**overrides) -> dict:
     }
     data.update(overrides)
     return data
+
+
+def make_attendance(
+    session: Session, registration: Registration, status: str = "present", **fields
+):
+    from learnhub.attendance.models import Attendance
+
+    fields.setdefault("method", "manual")
+    return save(
+        Attendance(session_id=session.id, registration_id=registration.id, status=status, **fields)
+    )
+
+
+def make_check_in(session: Session, *, code: str | None = None, grace_minutes: int = 10, open=True):
+    from learnhub.attendance.models import CheckIn
+
+    return save(
+        CheckIn(
+            session_id=session.id,
+            code=code or f"C{_n():05d}",
+            grace_minutes=grace_minutes,
+            opened_at=utcnow() if open else None,
+        )
+    )
+
+
+def past_programme(sessions: int = 2, **fields) -> Programme:
+    """A programme whose sessions took place: the first two weeks ago, then weekly."""
+    fields.setdefault("first_session_in", -timedelta(days=14))
+    return make_programme(sessions=sessions, **fields)
+
+
+def early_registration(programme: Programme, user: User | None = None, **fields) -> Registration:
+    """Confirmed a month ago: expected at every session of a past_programme."""
+    return make_registration(programme, user, confirmed_at=utcnow() - timedelta(days=30), **fields)

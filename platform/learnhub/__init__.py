@@ -49,6 +49,8 @@ def create_app(config: BaseConfig | dict | None = None) -> Flask:
 
     from . import models  # noqa: F401  (registers every table on the metadata)
     from .accounts.views import bp as accounts_bp
+    from .attendance.views import bp as attendance_bp
+    from .attendance.views import participant_bp as attendance_participant_bp
     from .catalogue.views import bp as catalogue_bp
     from .health import bp as health_bp
     from .notifications.dev_mailbox import bp as dev_mailbox_bp
@@ -62,6 +64,8 @@ def create_app(config: BaseConfig | dict | None = None) -> Flask:
     app.register_blueprint(registration_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(organiser_bp)
+    app.register_blueprint(attendance_bp)
+    app.register_blueprint(attendance_participant_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(notifications_organiser_bp)

@@ -7,11 +7,14 @@ nothing on SQLite). PostgreSQL: the use case locks the row it counts against.
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from .extensions import db
+from .types import UTCDateTime
 
 WRITE_LOCK_OPTION = "learnhub_write_lock"
 
@@ -62,3 +65,47 @@ def begin_write_transaction() -> None:
 
 def is_postgres() -> bool:
     return db.engine.dialect.name == "postgresql"
+
+
+def release_read_transaction() -> None:
+    """End the read transaction before slow work that needs no database (parsing a file)."""
+    session = db.session()
+    if session.in_transaction() and not (session.new or session.dirty or session.deleted):
+        session.rollback()
+
+
+def insert_many(table, columns: list[str], rows: list[tuple]) -> None:
+    """INSERT many rows with one DB-API executemany, skipping SQLAlchemy's per-value type
+    processing (which costs more than the insert itself for thousands of rows).
+
+    Values must be plain (str, int, bool, None); UTCDateTime columns take aware datetimes,
+    written as UTCDateTime writes them (naive UTC text on SQLite, timestamptz on PostgreSQL).
+    """
+    if not rows:
+        return
+    connection = db.session.connection()
+    sqlite = connection.dialect.name == "sqlite"
+    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    instants = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, UTCDateTime)]
+    if sqlite and instants:
+        texts: dict = {}  # the same instant (e.g. recorded_at) is converted once
+
+        def text(value):
+            if value not in texts:
+                naive = value.astimezone(UTC).replace(tzinfo=None)
+                texts[value] = naive.isoformat(" ", "microseconds")
+            return texts[value]
+
+        converted = []
+        for row in rows:
+            values = list(row)
+            for i in instants:
+                if values[i] is not None:
+                    values[i] = text(values[i])
+            converted.append(tuple(values))
+        rows = converted
+    quoted = ", ".join(connection.dialect.identifier_preparer.quote(c) for c in columns)
+    connection.exec_driver_sql(
+        f"INSERT INTO {table.name} ({quoted}) VALUES ({', '.join([marker] * len(columns))})",
+        rows,
+    )

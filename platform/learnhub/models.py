@@ -1,7 +1,7 @@
 """Imports every feature's models so that the metadata (and Alembic) sees all tables."""
 
 from .accounts.models import LoginToken, ProgrammeTeamMember, User
-from .attendance.models import Attendance
+from .attendance.models import Attendance, AttendanceImport, CheckIn, CheckInAttempt
 from .catalogue.models import (
     Material,
     Module,
@@ -32,6 +32,9 @@ __all__ = [
     "ReminderPolicy",
     "ReminderRun",
     "Attendance",
+    "AttendanceImport",
+    "CheckIn",
+    "CheckInAttempt",
     "DevMailboxMessage",
     "LoginToken",
     "Material",

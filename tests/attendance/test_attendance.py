@@ -1,13 +1,21 @@
-"""Attendance: organisers mark sessions, see the programme summary; access is per programme."""
+"""Attendance: the sheet, bulk actions, the programme report and exports, "My attendance",
+and the access matrix over every attendance route."""
 
 from __future__ import annotations
 
+import io
+from datetime import timedelta
+
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select
 
+from learnhub.attendance import services
 from learnhub.attendance.models import Attendance
 from learnhub.extensions import db
+from learnhub.types import utcnow
 from tests import factories as f
+from tests.test_query_counts import counted_statements
 
 
 def sign_in(client, user):
@@ -18,16 +26,20 @@ def sign_in(client, user):
 
 @pytest.fixture
 def setup(app):
-    programme = f.make_programme(sessions=2)
+    programme = f.past_programme(sessions=2)
     organiser = f.make_organiser(programme)
-    present = f.make_registration(programme, f.make_user(full_name="Ana Present"))
-    absent = f.make_registration(programme, f.make_user(full_name="Bo Absent"))
+    present = f.early_registration(programme, f.make_user(full_name="Ana Present"))
+    absent = f.early_registration(programme, f.make_user(full_name="Bo Absent"))
     f.make_registration(programme, f.make_user(full_name="Cy Cancelled"), status="cancelled")
     return programme, organiser, present, absent
 
 
 def sheet_url(programme, session):
     return f"/organiser/programmes/{programme.slug}/sessions/{session.id}/attendance"
+
+
+def marks():
+    return {a.registration_id: (a.status, a.method) for a in db.session.scalars(select(Attendance))}
 
 
 def test_organiser_marks_attendance_and_sees_the_summary(client, setup):
@@ -41,18 +53,31 @@ def test_organiser_marks_attendance_and_sees_the_summary(client, setup):
         sheet_url(programme, session), data={f"r{present.id}": "present", f"r{absent.id}": "absent"}
     )
     assert response.status_code == 302
-    marks = {
+    recorded = {
         a.registration_id: (a.status, a.recorded_by_id, a.method)
         for a in db.session.scalars(select(Attendance))
     }
-    assert marks == {
+    assert recorded == {
         present.id: ("present", organiser.id, "manual"),
         absent.id: ("absent", organiser.id, "manual"),
     }
     summary = client.get(f"/organiser/programmes/{programme.slug}/attendance")
     html = summary.get_data(as_text=True)
     assert summary.status_code == 200
+    # Session 2 is not marked: it counts, unmarked, in the denominator.
     assert "1 / 2" in html and "0 / 2" in html
+    assert "<svg" in html and "Session 1: 50%" in html
+
+
+def test_late_and_excused_and_clearing_a_mark(client, setup):
+    programme, organiser, present, absent = setup
+    session = programme.sessions[0]
+    sign_in(client, organiser)
+    client.post(sheet_url(programme, session), data={f"r{present.id}": "late"})
+    client.post(sheet_url(programme, session), data={f"r{absent.id}": "excused"})
+    assert marks() == {present.id: ("late", "manual"), absent.id: ("excused", "manual")}
+    client.post(sheet_url(programme, session), data={f"r{present.id}": ""})
+    assert marks() == {absent.id: ("excused", "manual")}
 
 
 def test_marking_again_updates_instead_of_duplicating(client, setup):
@@ -72,8 +97,112 @@ def test_an_unknown_status_is_refused_and_nothing_saved(client, setup):
         sheet_url(programme, programme.sessions[0]), data={f"r{present.id}": "asleep"}
     )
     assert response.status_code == 200
-    assert "Choose present or absent" in response.get_data(as_text=True)
+    assert "Choose present, late, excused or absent" in response.get_data(as_text=True)
     assert db.session.scalar(select(Attendance.id)) is None
+
+
+def test_bulk_marks_the_selected_and_then_everyone_unmarked(client, setup):
+    programme, organiser, present, absent = setup
+    other = f.early_registration(programme, f.make_user(full_name="Di Other"))
+    session = programme.sessions[0]
+    sign_in(client, organiser)
+    response = client.post(
+        sheet_url(programme, session),
+        data={"action": "bulk", "bulk_status": "present", "selected": [present.id, other.id]},
+    )
+    assert response.status_code == 302
+    assert marks() == {present.id: ("present", "manual"), other.id: ("present", "manual")}
+    client.post(sheet_url(programme, session), data={"action": "absent_unmarked"})
+    assert marks()[absent.id] == ("absent", "manual")
+    assert marks()[present.id] == ("present", "manual")
+    page = client.post(sheet_url(programme, session), data={"action": "bulk", "selected": []})
+    assert "Select at least one participant" in page.get_data(as_text=True)
+
+
+def test_someone_who_registered_after_a_session_is_never_counted_absent(client, setup):
+    programme, organiser, present, _ = setup
+    late_comer = f.make_registration(programme, f.make_user(full_name="Eve Latecomer"))
+    first = programme.sessions[0]
+    sign_in(client, organiser)
+    client.post(sheet_url(programme, first), data={"action": "absent_unmarked"})
+    assert late_comer.id not in marks()
+    client.post(sheet_url(programme, first), data={f"r{late_comer.id}": "absent"})
+    assert late_comer.id not in marks()
+    assert "Registered after this session" in client.get(sheet_url(programme, first)).text
+    with pytest.raises(services.AttendanceError, match="registered after"):
+        services.record_attendance(first.id, {late_comer.id: "absent"}, organiser)
+    db.session.rollback()
+    html = client.get(f"/organiser/programmes/{programme.slug}/attendance").get_data(as_text=True)
+    assert "0 / 0" in html  # Eve: no session counts against her
+    assert "n/a" in html
+
+
+def test_below_the_completion_rule_and_the_rule_can_change(client, setup):
+    programme, organiser, present, absent = setup
+    for session in programme.sessions:
+        f.make_attendance(session, present, "present")
+    f.make_attendance(programme.sessions[0], absent, "present")
+    f.make_attendance(programme.sessions[1], absent, "absent")
+    sign_in(client, organiser)
+    url = f"/organiser/programmes/{programme.slug}/attendance"
+    html = client.get(url).get_data(as_text=True)
+    risk = html.split('id="risk-heading"')[1].split("</section>")[0]
+    assert "Bo Absent" in risk and "Ana Present" not in risk
+    assert client.post(url, data={"completion_percent": "50"}).status_code == 302
+    risk = client.get(url).get_data(as_text=True).split('id="risk-heading"')[1]
+    assert "Bo Absent" not in risk.split("</section>")[0]
+    assert client.post(url, data={"completion_percent": "0"}).status_code == 200
+
+
+def test_exports_csv_and_xlsx(client, setup):
+    programme, organiser, present, absent = setup
+    f.make_attendance(programme.sessions[0], present, "present")
+    f.make_attendance(programme.sessions[0], absent, "excused")
+    sign_in(client, organiser)
+    csv_response = client.get(f"/organiser/programmes/{programme.slug}/attendance.csv")
+    assert csv_response.status_code == 200 and csv_response.mimetype == "text/csv"
+    lines = csv_response.get_data(as_text=True).lstrip("\ufeff").splitlines()
+    assert lines[0].startswith("Name,Email,Organisation,Session 1")
+    assert lines[1].startswith("Ana Present,") and ",present,,1,2,50.0" in lines[1]
+    assert lines[2].startswith("Bo Absent,") and ",excused,,0,1,0.0" in lines[2]
+    xlsx = client.get(f"/organiser/programmes/{programme.slug}/attendance.xlsx")
+    assert xlsx.status_code == 200
+    sheet = load_workbook(io.BytesIO(xlsx.data), read_only=True).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[1][:5] == ("Ana Present", present.user.email, None, "present", None)
+    assert rows[-1][0] == "Attendance rate (%)" and rows[-1][3] == 100.0
+
+
+@pytest.mark.parametrize("size", [3, 12])
+def test_report_and_sheet_query_counts_do_not_grow(app, client, size):
+    programme = f.past_programme(sessions=4)
+    organiser = f.make_organiser(programme)
+    for _ in range(size):
+        registration = f.early_registration(programme)
+        f.make_attendance(
+            programme.sessions[0], registration, "present", recorded_by_id=organiser.id
+        )
+    sign_in(client, organiser)
+    for url in (
+        f"/organiser/programmes/{programme.slug}/attendance",
+        f"/organiser/programmes/{programme.slug}/attendance.xlsx",
+        sheet_url(programme, programme.sessions[0]),
+    ):
+        with counted_statements(app) as statements:
+            assert client.get(url).status_code == 200
+        assert len(statements) <= 7, (url, statements)
+
+
+def test_participant_sees_their_own_attendance(client, setup):
+    programme, _, present, absent = setup
+    f.make_attendance(programme.sessions[0], present, "late", minutes_attended=61)
+    f.make_attendance(programme.sessions[0], absent, "absent")
+    sign_in(client, present.user)
+    html = client.get("/me/attendance").get_data(as_text=True)
+    assert programme.title in html and "Late" in html and "61" in html
+    assert "Not marked" in html  # session 2
+    assert "Absent" not in html.split("<main")[1]  # nobody else's marks
+    assert "(Asia/Seoul)" in html
 
 
 def test_a_session_of_another_programme_is_404(client, setup):
@@ -84,41 +213,71 @@ def test_a_session_of_another_programme_is_404(client, setup):
 
 
 def organiser_urls(app, programme, session):
-    """Every route under /organiser/, with this programme's values filled in."""
+    """Every route under /organiser/ (the workspace's, attendance's and email's), with this
+    programme's values filled in."""
     from learnhub.notifications.models import Announcement
 
     announcement = f.save(
         Announcement(programme_id=programme.id, subject="s", body="b", audience="confirmed")
     )
-    values = {"slug": programme.slug, "session_id": session.id, "announcement_id": announcement.id}
+    values = {
+        "slug": programme.slug,
+        "session_id": session.id,
+        "import_id": 1,
+        "announcement_id": announcement.id,
+    }
     adapter = app.url_map.bind("localhost")
     urls = [
-        adapter.build(rule.endpoint, {name: values[name] for name in rule.arguments})
+        (rule.endpoint, adapter.build(rule.endpoint, {n: values[n] for n in rule.arguments}))
         for rule in app.url_map.iter_rules()
         if rule.rule.startswith("/organiser/")
     ]
-    assert len(urls) >= 12
+    assert len(urls) >= 16
     return urls
 
 
-@pytest.mark.parametrize("who", ["anonymous", "participant", "other_organiser"])
+@pytest.mark.parametrize("who", ["anonymous", "participant", "other_organiser", "no_right"])
 def test_access_matrix_over_every_organiser_route(app, client, setup, who):
     programme, _, present, _ = setup
-    expected = {"anonymous": 302, "participant": 403, "other_organiser": 404}[who]
+    expected = {"anonymous": 302, "participant": 403, "other_organiser": 404, "no_right": 404}
     if who == "participant":
         sign_in(client, present.user)
     elif who == "other_organiser":
         sign_in(client, f.make_organiser(f.make_programme()))
-    for url in organiser_urls(app, programme, programme.sessions[0]):
-        if "/programmes/" not in url and who == "other_organiser":
+    elif who == "no_right":
+        from learnhub.accounts.models import ProgrammeTeamMember
+
+        organiser = f.make_organiser(programme)
+        member = db.session.scalar(
+            select(ProgrammeTeamMember).where(ProgrammeTeamMember.user_id == organiser.id)
+        )
+        member.manage_attendance = False
+        db.session.commit()
+        sign_in(client, organiser)
+    checked = 0
+    for endpoint, url in organiser_urls(app, programme, programme.sessions[0]):
+        if "/programmes/" not in url and who in ("other_organiser", "no_right"):
             continue
+        if who == "no_right" and not endpoint.startswith("attendance."):
+            continue  # other pages need other rights, which they keep
         for method in ("get", "post"):
             response = getattr(client, method)(url)
             if response.status_code == 405:
                 continue
-            assert response.status_code == expected, f"{who} {method.upper()} {url}"
-            if expected == 302:
+            checked += 1
+            assert response.status_code == expected[who], f"{who} {method.upper()} {url}"
+            if expected[who] == 302:
                 assert "/login" in response.headers["Location"]
+    assert checked >= 10
+    assert db.session.scalar(select(Attendance.id)) is None
+
+
+@pytest.mark.parametrize("url", ["/check-in", "/me/attendance"])
+def test_participant_routes_need_a_sign_in(client, url):
+    for method in ("get", "post"):
+        response = getattr(client, method)(url)
+        if response.status_code != 405:
+            assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
 def test_administrator_reaches_every_programme(client, setup):
@@ -126,6 +285,8 @@ def test_administrator_reaches_every_programme(client, setup):
     admin = f.make_user(role="admin")
     sign_in(client, admin)
     assert client.get(f"/organiser/programmes/{programme.slug}").status_code == 200
+    assert client.get(f"/organiser/programmes/{programme.slug}/attendance").status_code == 200
+    assert client.get(sheet_url(programme, programme.sessions[1])).status_code == 200
 
 
 @pytest.mark.parametrize("who", ["anonymous", "participant", "organiser"])
@@ -142,3 +303,26 @@ def test_admin_routes_are_for_administrators_only(app, client, setup, who):
             if response.status_code == 405:
                 continue
             assert response.status_code == expected, f"{who} {method.upper()} {rule.rule}"
+
+
+def test_the_report_counts_a_session_once_it_has_started(client, app):
+    programme = f.make_programme(sessions=1, first_session_in=-timedelta(minutes=10))
+    organiser = f.make_organiser(programme)
+    registration = f.make_registration(programme, confirmed_at=utcnow() - timedelta(days=1))
+    f.make_attendance(programme.sessions[0], registration, "present")
+    sign_in(client, organiser)
+    html = client.get(f"/organiser/programmes/{programme.slug}/attendance").get_data(as_text=True)
+    assert "1 / 1" in html and "100.0%" in html
+
+
+@pytest.mark.parametrize("size", [2, 6])
+def test_my_attendance_query_count_does_not_grow(app, client, size):
+    user = f.make_user()
+    for _ in range(size):
+        programme = f.past_programme(sessions=3)
+        registration = f.early_registration(programme, user)
+        f.make_attendance(programme.sessions[0], registration, "present")
+    sign_in(client, user)
+    with counted_statements(app) as statements:
+        assert client.get("/me/attendance").status_code == 200
+    assert len(statements) <= 6, statements

@@ -19,8 +19,12 @@ class SignInLinkForm(FlaskForm):
 
 
 class PasswordSignInForm(FlaskForm):
+    #: Its own id: the sign-in page also has the link form's "email" field.
     email = EmailField(
-        "Email address", filters=[strip], validators=[DataRequired(), Email(), Length(max=320)]
+        "Email address",
+        id="password_email",
+        filters=[strip],
+        validators=[DataRequired(), Email(), Length(max=320)],
     )
     password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
     next = HiddenField()

@@ -1,18 +1,30 @@
-"""Recording who attended each session, and the programme's summary."""
+"""Attendance use cases: the sheet, marks, the programme report. Check-in and report imports
+live in checkin.py and imports.py; every use case is one transaction.
+
+A registrant without an Attendance row for a session is "not yet marked". A registrant whose
+seat was confirmed after a session ended is not expected at it: never counted absent, never in
+a rate's denominator.
+"""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import aliased, joinedload
 
 from ..accounts.models import User
 from ..catalogue.models import Programme, Session
+from ..database import begin_write_transaction, insert_many
 from ..extensions import db
 from ..registration.models import Registration
 from ..types import utcnow
-from .models import ATTENDANCE_STATUSES, Attendance
+from .models import ATTENDANCE_STATUSES, ATTENDED_STATUSES, Attendance
+
+#: A cell of the matrix for a session the registrant was not expected at.
+NOT_EXPECTED = "not_expected"
 
 
 class AttendanceError(Exception):
@@ -20,16 +32,30 @@ class AttendanceError(Exception):
 
 
 @dataclass
-class SheetRow:
-    registration: Registration
-    status: str | None
+class Mark:
+    status: str
+    method: str
+    minutes: int | None
+    first_seen_at: datetime | None
+    recorded_at: datetime
+    recorded_by: str | None
 
 
 @dataclass
-class Summary:
-    sessions: list[Session]
-    rows: list[tuple[Registration, list[str | None]]]
-    present_per_session: list[int]
+class SheetRow:
+    registration: Registration
+    mark: Mark | None
+    expected: bool
+
+    @property
+    def status(self) -> str | None:
+        return self.mark.status if self.mark else None
+
+
+def expected_at(registration: Registration, session: Session) -> bool:
+    """Was the registrant's seat confirmed before the session ended?"""
+    since = registration.confirmed_at or registration.created_at
+    return since is None or since <= session.ends_at
 
 
 def confirmed_registrations(programme_id: int) -> list[Registration]:
@@ -44,66 +70,315 @@ def confirmed_registrations(programme_id: int) -> list[Registration]:
     )
 
 
-def _marks_for(session_ids: list[int]) -> dict[tuple[int, int], str]:
+def _marks_for(session_ids: list[int]) -> dict[tuple[int, int], Mark]:
     if not session_ids:
         return {}
+    recorder = aliased(User)
     rows = db.session.execute(
-        select(Attendance.session_id, Attendance.registration_id, Attendance.status).where(
-            Attendance.session_id.in_(session_ids)
+        select(
+            Attendance.session_id,
+            Attendance.registration_id,
+            Attendance.status,
+            Attendance.method,
+            Attendance.minutes_attended,
+            Attendance.first_seen_at,
+            Attendance.recorded_at,
+            recorder.full_name,
         )
+        .outerjoin(recorder, recorder.id == Attendance.recorded_by_id)
+        .where(Attendance.session_id.in_(session_ids))
     )
-    return {(s, r): status for s, r, status in rows}
+    return {(row[0], row[1]): Mark(*row[2:]) for row in rows}
 
 
 def attendance_sheet(session: Session) -> list[SheetRow]:
+    """Every confirmed registrant with their mark (2 queries)."""
     marks = _marks_for([session.id])
     return [
-        SheetRow(registration, marks.get((session.id, registration.id)))
+        SheetRow(
+            registration,
+            marks.get((session.id, registration.id)),
+            expected_at(registration, session),
+        )
         for registration in confirmed_registrations(session.programme_id)
     ]
 
 
-def record_attendance(session: Session, marks: dict[int, str], recorded_by: User) -> int:
-    """Save present/absent per registration id; returns how many marks changed."""
-    for status in marks.values():
-        if status not in ATTENDANCE_STATUSES:
-            raise AttendanceError("Choose present or absent for each participant.")
-    valid_ids = {r.id for r in confirmed_registrations(session.programme_id)}
-    unknown = set(marks) - valid_ids
-    if unknown:
-        raise AttendanceError("Some participants are not confirmed registrants of this programme.")
+def write_marks(
+    session: Session,
+    marks: dict[int, str | None],
+    *,
+    method: str,
+    recorded_by_id: int | None,
+    details: dict[int, dict] | None = None,
+    import_id: int | None = None,
+) -> int:
+    """Set (or, with None, clear) each registration's mark with bulk statements; flushes only.
+
+    Returns how many marks changed. `details` may give minutes_attended/first_seen_at per
+    registration. Unchanged marks are left alone, so writing the same marks twice changes
+    nothing.
+    """
+    details = details or {}
     existing = {
-        a.registration_id: a
-        for a in db.session.scalars(select(Attendance).where(Attendance.session_id == session.id))
+        row.registration_id: row
+        for row in db.session.connection().execute(
+            select(
+                Attendance.id,
+                Attendance.registration_id,
+                Attendance.status,
+                Attendance.minutes_attended,
+            ).where(Attendance.session_id == session.id)
+        )
     }
-    changed = 0
     now = utcnow()
+    no_details: dict = {}
+    inserts: list[tuple] = []
+    updates: list[dict] = []
+    deletions: list[int] = []
     for registration_id, status in marks.items():
         record = existing.get(registration_id)
-        if record is None:
-            record = Attendance(session_id=session.id, registration_id=registration_id)
-            db.session.add(record)
-        elif record.status == status:
+        extra = details.get(registration_id, no_details)
+        if status is None:
+            if record is not None:
+                deletions.append(record.id)
             continue
-        record.status = status
-        record.method = "manual"
-        record.recorded_by_id = recorded_by.id
-        record.recorded_at = now
-        changed += 1
+        minutes, first_seen = extra.get("minutes_attended"), extra.get("first_seen_at")
+        if record is None:
+            inserts.append((registration_id, status, minutes, first_seen))
+        elif record.status != status or (
+            "minutes_attended" in extra and record.minutes_attended != minutes
+        ):
+            updates.append(
+                {
+                    "id": record.id,
+                    "status": status,
+                    "method": method,
+                    "recorded_by_id": recorded_by_id,
+                    "recorded_at": now,
+                    "import_id": import_id,
+                    "minutes_attended": minutes,
+                    "first_seen_at": first_seen,
+                }
+            )
+    if inserts:  # one executemany: a report's thousands of rows in milliseconds
+        insert_many(
+            Attendance.__table__,
+            [
+                "session_id",
+                "registration_id",
+                "status",
+                "minutes_attended",
+                "first_seen_at",
+                "method",
+                "recorded_by_id",
+                "recorded_at",
+                "import_id",
+            ],  # fmt: skip
+            [(session.id, *row, method, recorded_by_id, now, import_id) for row in inserts],
+        )
+    if updates:
+        db.session.execute(update(Attendance), updates)
+    if deletions:
+        db.session.execute(delete(Attendance).where(Attendance.id.in_(deletions)))
+    return len(inserts) + len(updates) + len(deletions)
+
+
+def _lock_session(session_id: int) -> Session:
+    begin_write_transaction()
+    session = db.session.get(Session, session_id)
+    if session is None:
+        raise AttendanceError("This session no longer exists.")
+    return session
+
+
+def _check_marks(session: Session, marks: dict[int, str | None]) -> None:
+    for status in marks.values():
+        if status is not None and status not in ATTENDANCE_STATUSES:
+            raise AttendanceError("Choose present, late, excused or absent for each participant.")
+    registrations = {r.id: r for r in confirmed_registrations(session.programme_id)}
+    unknown = set(marks) - set(registrations)
+    if unknown:
+        raise AttendanceError("Some participants are not confirmed registrants of this programme.")
+    not_expected = [
+        rid
+        for rid, status in marks.items()
+        if status == "absent" and not expected_at(registrations[rid], session)
+    ]
+    if not_expected:
+        raise AttendanceError(
+            "Someone who registered after the session took place cannot be marked absent."
+        )
+
+
+def record_attendance(session_id: int, marks: dict[int, str | None], recorded_by: User) -> int:
+    """The sheet: save each registrant's mark (None clears it); returns how many changed."""
+    session = _lock_session(session_id)
+    _check_marks(session, marks)
+    changed = write_marks(session, marks, method="manual", recorded_by_id=recorded_by.id)
     db.session.commit()
     return changed
 
 
-def programme_summary(programme: Programme) -> Summary:
-    """Participants by sessions; a fixed number of queries whatever the size."""
-    sessions = list(programme.sessions)
+def mark_in_bulk(
+    session_id: int, registration_ids: list[int] | None, status: str, recorded_by: User
+) -> int:
+    """Mark the chosen registrants, or (ids None) everyone expected and not yet marked."""
+    session = _lock_session(session_id)
+    if registration_ids is None:
+        marked = set(
+            db.session.scalars(
+                select(Attendance.registration_id).where(Attendance.session_id == session.id)
+            )
+        )
+        registration_ids = [
+            r.id
+            for r in confirmed_registrations(session.programme_id)
+            if r.id not in marked and expected_at(r, session)
+        ]
+    if not registration_ids:
+        raise AttendanceError("Select at least one participant first.")
+    marks = dict.fromkeys(registration_ids, status)
+    _check_marks(session, marks)
+    changed = write_marks(session, marks, method="manual", recorded_by_id=recorded_by.id)
+    db.session.commit()
+    return changed
+
+
+def set_completion_rule(programme_id: int, percent: int) -> None:
+    if not 1 <= percent <= 100:
+        raise AttendanceError("The completion rule is a percentage between 1 and 100.")
+    begin_write_transaction()
+    programme = db.session.get(Programme, programme_id)
+    programme.completion_percent = percent
+    db.session.commit()
+
+
+# --- the programme report ------------------------------------------------------------------
+
+
+@dataclass
+class ParticipantLine:
+    registration: Registration
+    cells: list[str | None]
+    attended: int
+    counted: int
+    remaining: int
+    rate: float | None
+    needed: int
+
+    @property
+    def can_still_complete(self) -> bool:
+        return self.attended + self.remaining >= self.needed
+
+
+@dataclass
+class SessionLine:
+    session: Session
+    held: bool
+    attended: int
+    counted: int
+    counts: dict[str, int]
+
+    @property
+    def rate(self) -> float | None:
+        return self.attended / self.counted if self.held and self.counted else None
+
+
+@dataclass
+class Report:
+    programme: Programme
+    sessions: list[SessionLine]
+    participants: list[ParticipantLine]
+    completion_percent: int
+
+    @property
+    def below_rule(self) -> list[ParticipantLine]:
+        return [
+            p
+            for p in self.participants
+            if p.rate is not None and p.rate * 100 < self.completion_percent
+        ]
+
+
+def programme_report(programme: Programme, now: datetime | None = None) -> Report:
+    """The matrix of participants by sessions with rates: 3 queries whatever the size.
+
+    A held session counts for a participant unless they were excused or not yet registered;
+    the rate is attended (present or late) over counted sessions.
+    """
+    now = now or utcnow()
+    sessions = list(
+        db.session.scalars(
+            select(Session).where(Session.programme_id == programme.id).order_by(Session.starts_at)
+        )
+    )
     registrations = confirmed_registrations(programme.id)
     marks = _marks_for([s.id for s in sessions])
-    rows = [
-        (registration, [marks.get((s.id, registration.id)) for s in sessions])
-        for registration in registrations
+    session_lines = [
+        SessionLine(s, s.starts_at <= now, 0, 0, dict.fromkeys(ATTENDANCE_STATUSES, 0))
+        for s in sessions
     ]
-    present = [
-        sum(1 for r in registrations if marks.get((s.id, r.id)) == "present") for s in sessions
+    participants = []
+    for registration in registrations:
+        cells: list[str | None] = []
+        attended = counted = remaining = expected_total = 0
+        for line in session_lines:
+            mark = marks.get((line.session.id, registration.id))
+            if not expected_at(registration, line.session):
+                cells.append(NOT_EXPECTED)
+                continue
+            status = mark.status if mark else None
+            cells.append(status)
+            if status:
+                line.counts[status] += 1
+            if status == "excused":
+                continue
+            expected_total += 1
+            if not line.held:
+                remaining += 1
+                continue
+            counted += 1
+            line.counted += 1
+            if status in ATTENDED_STATUSES:
+                attended += 1
+                line.attended += 1
+        participants.append(
+            ParticipantLine(
+                registration=registration,
+                cells=cells,
+                attended=attended,
+                counted=counted,
+                remaining=remaining,
+                rate=attended / counted if counted else None,
+                needed=math.ceil(expected_total * programme.completion_percent / 100),
+            )
+        )
+    return Report(programme, session_lines, participants, programme.completion_percent)
+
+
+@dataclass
+class MyAttendance:
+    registration: Registration
+    sessions: list[tuple[Session, Mark | None, bool]]
+
+
+def attendance_of(user: User) -> list[MyAttendance]:
+    """A participant's own marks in every programme they are confirmed in (3 queries)."""
+    registrations = list(
+        db.session.scalars(
+            select(Registration)
+            .where(Registration.user_id == user.id, Registration.status == "confirmed")
+            .options(joinedload(Registration.programme).selectinload(Programme.sessions))
+            .order_by(Registration.created_at.desc())
+        ).unique()
+    )
+    session_ids = [s.id for r in registrations for s in r.programme.sessions]
+    marks = _marks_for(session_ids)
+    return [
+        MyAttendance(
+            r,
+            [(s, marks.get((s.id, r.id)), expected_at(r, s)) for s in r.programme.sessions],
+        )
+        for r in registrations
     ]
-    return Summary(sessions=sessions, rows=rows, present_per_session=present)

@@ -86,6 +86,7 @@ class Programme(db.Model):
         one_of("format", PROGRAMME_FORMATS, "format"),
         one_of("status", PROGRAMME_STATUSES, "status"),
         CheckConstraint("capacity IS NULL OR capacity >= 0", name="capacity_not_negative"),
+        CheckConstraint("completion_percent BETWEEN 1 AND 100", name="completion_percent_range"),
     )
     #: Surrogate key.
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -115,6 +116,8 @@ class Programme(db.Model):
     status: Mapped[str] = mapped_column(String(20), default="draft")
     #: Confirmed seats available; NULL means unlimited.
     capacity: Mapped[int | None] = mapped_column()
+    #: Completion rule: the share of its sessions (in %) a participant must attend.
+    completion_percent: Mapped[int] = mapped_column(default=75, server_default="75")
     #: When the programme was created.
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -1,0 +1,314 @@
+"""Attendance pages. `bp`: the organiser's (under /organiser, access checked once in
+`require_attendance_right`); `participant_bp`: self check-in and "My attendance"."""
+
+from __future__ import annotations
+
+import segno
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+    url_for,
+)
+from flask_login import current_user, login_required
+from markupsafe import Markup
+
+from ..extensions import db, login_manager
+from ..forms import ActionForm
+from ..organiser.services import programme_for, session_of
+from . import checkin, exports, imports, services
+from .forms import CheckInCodeForm, CompletionRuleForm, ImportForm, OpenCheckInForm, sheet_form
+from .models import ATTENDANCE_STATUSES
+
+bp = Blueprint("attendance", __name__, url_prefix="/organiser")
+participant_bp = Blueprint("attendance_participant", __name__)
+
+
+@bp.before_request
+def require_attendance_right():
+    """Organisers with the programme's manage_attendance right (administrators: all)."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if not current_user.is_organiser:
+        abort(403)
+    args = request.view_args or {}
+    programme = programme_for(current_user, args.get("slug", ""), "manage_attendance")
+    if programme is None:
+        abort(404)
+    g.programme = programme
+    if "session_id" in args:
+        g.session = session_of(programme, args["session_id"])
+        if g.session is None:
+            abort(404)
+    return None
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _failed(error: Exception) -> None:
+    db.session.rollback()
+    flash(str(error), "error")
+
+
+# --- the sheet -----------------------------------------------------------------------------
+
+
+@bp.route("/programmes/<slug>/sessions/<int:session_id>/attendance", methods=["GET", "POST"])
+def attendance_sheet(slug: str, session_id: int):
+    rows = services.attendance_sheet(g.session)
+    form = sheet_form(rows)
+    if request.method == "POST":
+        if not form.validate():
+            flash("The form had expired. Please mark attendance again.", "error")
+        else:
+            try:
+                changed = _sheet_action(form, rows)
+            except services.AttendanceError as error:
+                _failed(error)
+            else:
+                flash(f"Attendance saved ({_plural(changed, 'change')}).", "success")
+                return redirect(request.path)
+    return render_template(
+        "attendance/sheet.html",
+        programme=g.programme,
+        session=g.session,
+        rows=rows,
+        form=form,
+        statuses=ATTENDANCE_STATUSES,
+    )
+
+
+def _sheet_action(form, rows) -> int:
+    """The button pressed decides the use case: save the marks, or a bulk action."""
+    action = request.form.get("action", "save")
+    if action == "bulk":
+        status = request.form.get("bulk_status", "")
+        selected = [int(v) for v in request.form.getlist("selected") if v.isdigit()]
+        return services.mark_in_bulk(g.session.id, selected, status, current_user)
+    if action == "absent_unmarked":
+        return services.mark_in_bulk(g.session.id, None, "absent", current_user)
+    marks = {}
+    for row in rows:
+        name = f"r{row.registration.id}"
+        if row.expected and name in request.form:
+            marks[row.registration.id] = form[name].data or None
+    return services.record_attendance(g.session.id, marks, current_user)
+
+
+# --- self check-in, organiser side ---------------------------------------------------------
+
+
+def _qr_svg(url: str) -> Markup:
+    """The check-in link as an inline SVG QR code (no script, no image request)."""
+    svg = segno.make(url, error="m").svg_inline(scale=6, border=2, title="QR code: " + url)
+    return Markup(svg)
+
+
+@bp.route("/programmes/<slug>/sessions/<int:session_id>/check-in", methods=["GET", "POST"])
+def check_in(slug: str, session_id: int):
+    form = OpenCheckInForm()
+    if form.validate_on_submit():
+        try:
+            checkin.open_check_in(g.session.id, form.grace_minutes.data, current_user)
+        except checkin.CheckInError as error:
+            _failed(error)
+        else:
+            flash("Check-in is open. Show this page on screen.", "success")
+            return redirect(request.path)
+    page = checkin.check_in_page(g.session)
+    link = qr = None
+    if page.check_in is not None and page.check_in.opened_at is not None:
+        base = current_app.config.get("BASE_URL", request.host_url.rstrip("/"))
+        link = base + url_for("attendance_participant.self_check_in", code=page.check_in.code)
+        qr = _qr_svg(link)
+    return render_template(
+        "attendance/check_in.html",
+        programme=g.programme,
+        session=g.session,
+        page=page,
+        form=form,
+        link=link,
+        qr=qr,
+    )
+
+
+@bp.post("/programmes/<slug>/sessions/<int:session_id>/check-in/close")
+def close_check_in(slug: str, session_id: int):
+    if ActionForm().validate_on_submit():
+        checkin.close_check_in(g.session.id)
+        flash("Check-in is closed.", "success")
+    else:
+        flash("The form had expired. Please try again.", "error")
+    return redirect(url_for(".check_in", slug=slug, session_id=session_id))
+
+
+# --- meeting report imports ----------------------------------------------------------------
+
+
+@bp.route("/programmes/<slug>/sessions/<int:session_id>/import", methods=["GET", "POST"])
+def import_report(slug: str, session_id: int):
+    form = ImportForm()
+    if request.method == "GET":
+        form.times_timezone.data = g.session.timezone
+    if form.validate_on_submit():
+        upload = form.report.data
+        settings = imports.ImportSettings(
+            times_timezone=form.times_timezone.data,
+            present_percent=form.present_percent.data,
+            late_minutes=form.late_minutes.data,
+            absent_if_missing=form.absent_if_missing.data,
+        )
+        try:
+            import_id = imports.stage_import(
+                g.session.id, upload.filename, upload.read(), settings, current_user
+            )
+        except imports.ReportImportError as error:
+            db.session.rollback()
+            form.report.errors = [str(error)]
+        else:
+            return redirect(
+                url_for(".import_preview", slug=slug, session_id=session_id, import_id=import_id)
+            )
+    status = 422 if request.method == "POST" else 200
+    return (
+        render_template(
+            "attendance/import.html", programme=g.programme, session=g.session, form=form
+        ),
+        status,
+    )
+
+
+@bp.route(
+    "/programmes/<slug>/sessions/<int:session_id>/import/<int:import_id>",
+    methods=["GET", "POST"],
+)
+def import_preview(slug: str, session_id: int, import_id: int):
+    form = ActionForm()
+    if request.method == "POST" and not form.validate():
+        flash("The form had expired. Please try again.", "error")
+    elif request.method == "POST":
+        try:
+            if request.form.get("action") == "discard":
+                imports.discard_import(g.session.id, import_id)
+                flash("The report was discarded; nothing changed.", "success")
+            else:
+                changed = imports.apply_import(
+                    g.session.id, import_id, _chosen_matches(), current_user
+                )
+                flash(f"Report imported ({_plural(changed, 'change')}).", "success")
+            return redirect(url_for(".attendance_sheet", slug=slug, session_id=session_id))
+        except imports.ReportImportError as error:
+            _failed(error)
+    try:
+        preview = imports.preview_import(g.session, import_id)
+    except imports.ReportImportError as error:
+        _failed(error)
+        return redirect(url_for(".import_report", slug=slug, session_id=session_id))
+    return render_template(
+        "attendance/import_preview.html",
+        programme=g.programme,
+        session=g.session,
+        preview=preview,
+        form=form,
+    )
+
+
+def _chosen_matches() -> dict[str, str]:
+    """The organiser's matches for unmatched rows: key-N names the row, match-N the
+    registrant's email ("" leaves it ignored)."""
+    return {
+        key: request.form.get("match-" + name[4:], "")[:320]
+        for name, key in request.form.items()
+        if name.startswith("key-")
+    }
+
+
+# --- the programme's report ----------------------------------------------------------------
+
+
+@bp.route("/programmes/<slug>/attendance", methods=["GET", "POST"])
+def attendance_summary(slug: str):
+    form = CompletionRuleForm()
+    if request.method == "GET":
+        form.completion_percent.data = g.programme.completion_percent
+    if form.validate_on_submit():
+        try:
+            services.set_completion_rule(g.programme.id, form.completion_percent.data)
+        except services.AttendanceError as error:
+            _failed(error)
+        else:
+            flash("Completion rule saved.", "success")
+            return redirect(request.path)
+    return render_template(
+        "attendance/report.html",
+        programme=g.programme,
+        report=services.programme_report(g.programme),
+        form=form,
+    )
+
+
+@bp.get("/programmes/<slug>/attendance.csv")
+def export_csv(slug: str):
+    report = services.programme_report(g.programme)
+    return current_app.response_class(
+        stream_with_context(exports.matrix_csv(report)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{slug}-attendance.csv"'},
+    )
+
+
+@bp.get("/programmes/<slug>/attendance.xlsx")
+def export_xlsx(slug: str):
+    workbook = exports.matrix_xlsx(services.programme_report(g.programme))
+    return send_file(
+        workbook,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        as_attachment=True,
+        download_name=f"{slug}-attendance.xlsx",
+    )
+
+
+# --- participants --------------------------------------------------------------------------
+
+
+@participant_bp.route("/check-in", methods=["GET", "POST"])
+@login_required
+def self_check_in():
+    """Type the code on screen, or arrive here from its QR code with ?code= filled in."""
+    form = CheckInCodeForm()
+    if request.method == "GET" and request.args.get("code"):
+        form.code.data = request.args["code"][:20]
+    status = 200
+    if form.validate_on_submit():
+        try:
+            result = checkin.check_in(current_user, form.code.data)
+        except checkin.TooManyAttempts as error:
+            db.session.rollback()
+            form.code.errors = [str(error)]
+            status = 429
+        except checkin.CheckInError as error:
+            db.session.rollback()
+            form.code.errors = [str(error)]
+            status = 422
+        else:
+            return render_template("attendance/checked_in.html", result=result)
+    elif request.method == "POST":
+        status = 422
+    return render_template("attendance/check_in_code.html", form=form), status
+
+
+@participant_bp.get("/me/attendance")
+@login_required
+def my_attendance():
+    return render_template(
+        "attendance/my_attendance.html", programmes=services.attendance_of(current_user)
+    )
