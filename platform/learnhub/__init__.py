@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask, render_template
 
 from .config import BaseConfig, load_config
-from .extensions import csrf, db, login_manager, migrate
+from .extensions import csrf, db, limiter, login_manager, migrate
 from .tasking import celery_init_app
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -41,6 +41,7 @@ def create_app(config: BaseConfig | dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
+    limiter.init_app(app)
     celery_init_app(app)
 
     from . import database

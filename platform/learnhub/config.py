@@ -93,6 +93,8 @@ class BaseConfig:
             _env("BEAT_INTERVAL_SECONDS", str(self.BEAT_INTERVAL_SECONDS))
         )
         self.SECRET_KEY = _env("SECRET_KEY")
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        self.RATELIMIT_ENABLED = _env("RATELIMIT_ENABLED", "1") in ("1", "true", "yes")
 
     def problems(self) -> list[str]:
         return []
@@ -117,6 +119,8 @@ class TestConfig(DevelopmentConfig):
 
     def __init__(self, instance_path: Path) -> None:
         super().__init__(instance_path)
+        # Tests that are about rate limits turn them on; the rest would trip over them.
+        self.RATELIMIT_ENABLED = False
         self.SECRET_KEY = "test-secret-key-not-for-production-use-0123456789"
 
 
@@ -125,6 +129,7 @@ class ProductionConfig(BaseConfig):
     DEV_MAILBOX = False
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
     MAIL_BACKEND = "smtp"
 
     def __init__(self, instance_path: Path) -> None:

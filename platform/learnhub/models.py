@@ -14,7 +14,7 @@ from .catalogue.models import (
     Topic,
 )
 from .notifications.models import DevMailboxMessage, OutboxMessage, WorkerHeartbeat
-from .registration.models import Registration
+from .registration.models import Registration, RegistrationAnswer, RegistrationQuestion
 
 __all__ = [
     "Attendance",
@@ -29,6 +29,8 @@ __all__ = [
     "ProgrammeOrganisation",
     "ProgrammeTeamMember",
     "Registration",
+    "RegistrationAnswer",
+    "RegistrationQuestion",
     "Session",
     "SessionSpeaker",
     "Topic",

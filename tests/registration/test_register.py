@@ -99,8 +99,8 @@ def test_existing_account_details_are_not_overwritten_by_the_open_form(client):
     assert count(User) == 1
 
 
-def test_full_programme_refuses_with_a_clear_message(client):
-    programme = f.make_programme(capacity=1)
+def test_full_programme_without_waiting_list_refuses_with_a_clear_message(client):
+    programme = f.make_programme(capacity=1, waitlist_enabled=False)
     f.make_registration(programme)
     response = client.post(f"/programmes/{programme.slug}/register", data=form())
     assert response.status_code == 422

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -80,6 +89,11 @@ class Programme(db.Model):
         one_of("format", PROGRAMME_FORMATS, "format"),
         one_of("status", PROGRAMME_STATUSES, "status"),
         CheckConstraint("capacity IS NULL OR capacity >= 0", name="capacity_not_negative"),
+        CheckConstraint(
+            "registration_opens_at IS NULL OR registration_closes_at IS NULL"
+            " OR registration_closes_at > registration_opens_at",
+            name="registration_window_ordered",
+        ),
     )
     #: Surrogate key.
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -109,6 +123,14 @@ class Programme(db.Model):
     status: Mapped[str] = mapped_column(String(20), default="draft")
     #: Confirmed seats available; NULL means unlimited.
     capacity: Mapped[int | None] = mapped_column()
+    #: Registration opens at this instant; NULL means it is open from publication.
+    registration_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Registration closes at this instant; NULL means until the last session ends.
+    registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: True when an organiser approves each registration (it starts as "pending").
+    approval_required: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: True when registrations beyond capacity join a first-in-first-out waiting list.
+    waitlist_enabled: Mapped[bool] = mapped_column(default=True, server_default=true())
     #: When the programme was created.
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
