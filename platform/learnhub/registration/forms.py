@@ -6,6 +6,7 @@ from wtforms import (
     EmailField,
     Field,
     RadioField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -73,7 +74,7 @@ def _question_field(question: RegistrationQuestion) -> Field:
         if question.required
         else [Optional()]
     )
-    choices = [(c, c) for c in choices_for(question)]
+    choices = [SelectChoice(c, c) for c in choices_for(question)]
     if question.kind == "short_text":
         return StringField(label, filters=[strip], validators=[*needed, Length(max=MAX_SHORT)])
     if question.kind == "long_text":
@@ -81,7 +82,9 @@ def _question_field(question: RegistrationQuestion) -> Field:
     if question.kind in ("single_choice", "yes_no"):
         return RadioField(label, choices=choices, validators=needed)
     if question.kind == "country":
-        return SelectField(label, choices=[("", "Choose a country")] + choices, validators=needed)
+        return SelectField(
+            label, choices=[SelectChoice("", "Choose a country"), *choices], validators=needed
+        )
     return MultiCheckboxField(
         label,
         choices=choices,
