@@ -10,8 +10,9 @@ from .timefmt import all_timezones, is_valid_timezone
 
 
 def strip(value: str | None) -> str | None:
-    """Pasted values often carry spaces; an email address with one must still be accepted."""
-    return value.strip() if isinstance(value, str) else value
+    """Pasted values often carry spaces; an email address with one must still be accepted.
+    NUL characters are dropped: PostgreSQL refuses them in text."""
+    return value.replace("\x00", "").strip() if isinstance(value, str) else value
 
 
 def _valid_zone(_form, field) -> None:
