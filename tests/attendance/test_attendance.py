@@ -85,7 +85,13 @@ def test_a_session_of_another_programme_is_404(client, setup):
 
 def organiser_urls(app, programme, session):
     """Every organiser route, with this programme's values filled in."""
-    values = {"slug": programme.slug, "session_id": session.id}
+    values = {
+        "slug": programme.slug,
+        "session_id": session.id,
+        "registration_id": 1,
+        "question_id": 1,
+        "direction": "up",
+    }
     adapter = app.url_map.bind("localhost")
     urls = [
         adapter.build(rule.endpoint, {name: values[name] for name in rule.arguments})
