@@ -102,6 +102,21 @@ def queue_registration_email(
     )
 
 
+def render_sign_in_link(user: User, link: str, minutes: int) -> tuple[str, str]:
+    """Both parts of the sign-in email, without an outbox row (see request_sign_in_link)."""
+    context = {
+        "recipient": user,
+        "recipient_tz": user.timezone,
+        "subject": "Your LearnHub sign-in link",
+        "link": link,
+        "minutes": minutes,
+    }
+    return (
+        render_template("email/sign_in_link.txt", **context),
+        render_template("email/sign_in_link.html", **context),
+    )
+
+
 def queue_sign_in_link(user: User, link: str, token_id: int, minutes: int) -> OutboxMessage:
     return queue_email(
         kind="magic_link",

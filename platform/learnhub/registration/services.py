@@ -18,7 +18,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..accounts.models import User
-from ..accounts.services import ParticipantDetails, find_or_create_participant, issue_sign_in_link
+from ..accounts.services import (
+    DELETED_EMAIL_DOMAIN,
+    ParticipantDetails,
+    find_or_create_participant,
+    issue_sign_in_link,
+)
 from ..catalogue.models import Programme
 from ..database import begin_write_transaction, is_postgres
 from ..extensions import db
@@ -246,6 +251,8 @@ def _store_answers(
 def register(data: RegistrationInput) -> RegistrationResult:
     if not data.consent:
         raise RegistrationError("Please accept the privacy notice to register.")
+    if data.participant.email.strip().lower().endswith(DELETED_EMAIL_DOMAIN):
+        raise RegistrationError("Enter an email address you can receive mail at.")
     now = utcnow()
     programme = _check_open(lock_programme(data.programme_id), now)
     questions = questions_of(programme.id)
@@ -495,6 +502,29 @@ def change_capacity(programme_id: int, capacity: int | None) -> int:
             waitlist_enabled=programme.waitlist_enabled,
         ),
     )
+
+
+def release_places_of_deleted_account(user: User) -> None:
+    """Part of deleting an account (the caller holds the write transaction): cancel the
+    person's active registrations in programmes still to come, without emailing the address
+    being erased, give the freed seats to the waiting lists, and drop their answers."""
+    registrations = list(
+        db.session.scalars(select(Registration).where(Registration.user_id == user.id))
+    )
+    programme_ids = sorted({r.programme_id for r in registrations})
+    query = select(Programme).where(Programme.id.in_(programme_ids)).order_by(Programme.id)
+    if is_postgres():
+        query = query.with_for_update()
+    programmes = {p.id: p for p in db.session.scalars(query)}  # locked in id order
+    now = utcnow()
+    for registration in registrations:
+        programme = programmes[registration.programme_id]
+        upcoming = not programme.sessions or any(s.ends_at > now for s in programme.sessions)
+        if registration.status in ACTIVE_STATUSES and upcoming:
+            _move(registration, "cancelled", now)
+            _fill_free_seats(programme, now)
+        registration.answers.clear()
+    db.session.flush()
 
 
 # --- reading ------------------------------------------------------------------------------------
