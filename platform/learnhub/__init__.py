@@ -64,10 +64,11 @@ def create_app(config: BaseConfig | dict | None = None) -> Flask:
     if app.config.get("DEV_MAILBOX"):
         app.register_blueprint(notifications_bp)
 
-    from . import outbox_dispatch, templating  # noqa: F401  (outbox_dispatch hooks the session)
+    from . import outbox_dispatch, security, templating  # noqa: F401  (outbox_dispatch hooks)
     from .cli import register_cli
 
     templating.init_app(app)
+    security.init_app(app)
     register_cli(app)
     _register_error_pages(app)
     return app
