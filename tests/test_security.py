@@ -172,4 +172,5 @@ def test_link_requests_take_similar_time_for_known_and_unknown_addresses(client)
 
     median_ms("warm-up@example.org")
     known, unknown = median_ms("known@example.org"), median_ms("nobody@example.org")
-    assert abs(known - unknown) < max(5.0, 0.5 * known), (known, unknown)
+    assert known >= 80 and unknown >= 80, "both answers wait for the same floor"
+    assert abs(known - unknown) < max(10.0, 0.25 * known), (known, unknown)

@@ -51,6 +51,8 @@ class BaseConfig:
     MAX_CONTENT_LENGTH = 26 * 1024 * 1024
     #: Minutes a sign-in link stays valid.
     MAGIC_LINK_MINUTES = 15
+    #: A sign-in link request answers no sooner than this, account or not (timing-safe).
+    SIGN_IN_LINK_MIN_SECONDS = 0.08
     #: Reminder offsets in minutes before each session (24 h and 1 h).
     REMINDER_OFFSETS_MINUTES = (24 * 60, 60)
     #: Seconds between beat's reminder scans and outbox sweeps.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -88,7 +89,22 @@ def issue_sign_in_link(user: User, next_path: str | None = None) -> tuple[LoginT
 
 
 def request_sign_in_link(email: str, next_path: str | None) -> None:
-    """Email a sign-in link if the address has an account; say nothing either way."""
+    """Email a sign-in link if the address has an account; say nothing either way.
+
+    The answer takes at least SIGN_IN_LINK_MIN_SECONDS whichever way it goes, so its timing
+    does not tell whether the address has an account (writing the link and its email costs
+    a few milliseconds that a look-up alone does not)."""
+    started = time.monotonic()
+    try:
+        _request_sign_in_link(email, next_path)
+    finally:
+        floor = current_app.config.get("SIGN_IN_LINK_MIN_SECONDS", 0.0)
+        remaining = floor - (time.monotonic() - started)
+        if remaining > 0:
+            time.sleep(remaining)
+
+
+def _request_sign_in_link(email: str, next_path: str | None) -> None:
     from ..notifications.services import queue_sign_in_link, render_sign_in_link
 
     user = find_user_by_email(email)
