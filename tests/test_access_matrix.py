@@ -15,6 +15,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from learnhub.accounts.models import ProgrammeTeamMember
 from learnhub.extensions import db
 from learnhub.notifications.delivery import drain
 from learnhub.notifications.models import DevMailboxMessage
@@ -83,6 +84,8 @@ EXPECTED: dict[str, dict[str, int | tuple[int, ...]]] = {
     "organiser.move_question": {"POST": TEAM_WRITE},
     "organiser.attendance_sheet": {"GET": TEAM_READ, "POST": TEAM_WRITE},
     "organiser.attendance_summary": {"GET": TEAM_READ},
+    "organiser.team": {"GET": TEAM_READ, "POST": (302, 403, 403, 404, 422, 422)},
+    "organiser.remove_team_member": {"POST": TEAM_WRITE},
 }
 
 
@@ -157,6 +160,11 @@ def world(app, tmp_path):
         "direction": "down",
         "message_id": db.session.scalar(select(DevMailboxMessage.id)),
         "index": 0,
+        "member_id": db.session.scalar(
+            select(ProgrammeTeamMember.id).where(
+                ProgrammeTeamMember.user_id == users["organiser"].id
+            )
+        ),
         "filename": "style.css",
         "token": "made-up-token",
     }

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice, SelectField
-from wtforms.validators import DataRequired, ValidationError
+from wtforms import EmailField, SelectChoice, SelectField
+from wtforms.validators import DataRequired, Email, Length, ValidationError
 
 from .timefmt import all_timezones, is_valid_timezone
 
@@ -29,6 +29,18 @@ def timezone_field(label: str = "Time zone") -> SelectField:
         ],
         validators=[DataRequired(), _valid_zone],
         validate_choice=False,
+    )
+
+
+def email_field(label: str = "Email address") -> EmailField:
+    return EmailField(
+        label,
+        filters=[strip],
+        validators=[
+            DataRequired(),
+            Email(message="Enter an email address like name@city.gov."),
+            Length(max=320),
+        ],
     )
 
 

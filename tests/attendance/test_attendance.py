@@ -90,6 +90,7 @@ def organiser_urls(app, programme, session):
         "session_id": session.id,
         "registration_id": 1,
         "question_id": 1,
+        "member_id": 1,
         "direction": "up",
     }
     adapter = app.url_map.bind("localhost")

@@ -2,20 +2,12 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from ..forms import strip, timezone_field
+from ..forms import email_field, strip, timezone_field
 from .services import LANGUAGES, MIN_PASSWORD_LENGTH
 
 
 class SignInLinkForm(FlaskForm):
-    email = EmailField(
-        "Email address",
-        filters=[strip],
-        validators=[
-            DataRequired(),
-            Email(message="Enter an email address like name@city.gov."),
-            Length(max=320),
-        ],
-    )
+    email = email_field()
     next = HiddenField()
 
 
@@ -62,15 +54,7 @@ class PasswordForm(FlaskForm):
 
 
 class EmailChangeForm(FlaskForm):
-    new_email = EmailField(
-        "New email address",
-        filters=[strip],
-        validators=[
-            DataRequired(),
-            Email(message="Enter an email address like name@city.gov."),
-            Length(max=320),
-        ],
-    )
+    new_email = email_field("New email address")
 
 
 class DeleteAccountForm(FlaskForm):

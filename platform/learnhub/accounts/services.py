@@ -214,6 +214,19 @@ class ProfileInput:
     preferred_language: str
 
 
+def profile_of(user: User) -> dict:
+    """The editable profile, as the profile form and the data export name it."""
+    return {
+        "full_name": user.full_name,
+        "organisation": user.organisation_name,
+        "job_title": user.job_title,
+        "city": user.city,
+        "country": user.country,
+        "timezone": user.timezone,
+        "preferred_language": user.preferred_language,
+    }
+
+
 def _locked_user(user_id: int) -> User:
     begin_write_transaction()
     user = db.session.get(User, user_id, populate_existing=True)
@@ -331,13 +344,7 @@ def export_data(user: User) -> dict:
         "exported_at": when(utcnow()),
         "profile": {
             "email": user.email,
-            "full_name": user.full_name,
-            "organisation": user.organisation_name,
-            "job_title": user.job_title,
-            "city": user.city,
-            "country": user.country,
-            "timezone": user.timezone,
-            "preferred_language": user.preferred_language,
+            **profile_of(user),
             "role": user.role,
             "has_password": bool(user.password_hash),
             "created_at": when(user.created_at),

@@ -119,20 +119,9 @@ def inject_action_form():
 
 
 def _profile_page(status: int = 200, **forms):
-    user = current_user
     forms.setdefault(
         "profile_form",
-        ProfileForm(
-            data={
-                "full_name": user.full_name,
-                "organisation": user.organisation_name,
-                "job_title": user.job_title,
-                "city": user.city,
-                "country": user.country,
-                "timezone": user.timezone,
-                "preferred_language": user.preferred_language,
-            }
-        ),
+        ProfileForm(data=services.profile_of(current_user)),
     )
     forms.setdefault("password_form", PasswordForm())
     forms.setdefault("email_form", EmailChangeForm())

@@ -15,7 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from ..forms import strip
+from ..forms import email_field, strip
 from ..registration.models import QUESTION_KINDS, REGISTRATION_STATUSES
 
 KIND_LABELS = {
@@ -90,3 +90,10 @@ class MoveForm(FlaskForm):
     status = SelectField(
         "Move to", choices=[SelectChoice(s, STATE_LABELS[s]) for s in REGISTRATION_STATUSES]
     )
+
+
+class TeamMemberForm(FlaskForm):
+    email = email_field("Organiser's email address")
+    manage_programme = BooleanField("Manage the programme (settings, questions, team)")
+    manage_registrations = BooleanField("Manage registrations")
+    manage_attendance = BooleanField("Manage attendance")

@@ -297,3 +297,67 @@ def registrants_csv(programme: Programme, filters: RegistrantFilter):
                 *[answers.get(q.id, "") for q in questions],
             ]
         )
+
+
+# --- the programme's team -------------------------------------------------------------------------
+
+
+class TeamError(Exception):
+    """A team change that cannot be made; the message is shown to the organiser."""
+
+
+@dataclass(frozen=True)
+class TeamRights:
+    manage_programme: bool
+    manage_registrations: bool
+    manage_attendance: bool
+
+
+def team_of(programme_id: int) -> list[ProgrammeTeamMember]:
+    return list(
+        db.session.scalars(
+            select(ProgrammeTeamMember)
+            .join(ProgrammeTeamMember.user)
+            .where(ProgrammeTeamMember.programme_id == programme_id)
+            .options(contains_eager(ProgrammeTeamMember.user))
+            .order_by(User.full_name)
+        )
+    )
+
+
+def set_team_member(programme_id: int, email: str, rights: TeamRights) -> ProgrammeTeamMember:
+    """Add an organiser to the programme's team, or change their rights."""
+    from ..accounts.services import find_user_by_email
+
+    begin_write_transaction()
+    user = find_user_by_email(email)
+    if user is None or user.role not in ("organiser", "admin") or user.deleted_at is not None:
+        raise TeamError(
+            "There is no organiser account with that address. An administrator creates "
+            "organiser accounts."
+        )
+    member = db.session.scalar(
+        select(ProgrammeTeamMember).where(
+            ProgrammeTeamMember.programme_id == programme_id,
+            ProgrammeTeamMember.user_id == user.id,
+        )
+    )
+    if member is None:
+        member = ProgrammeTeamMember(programme_id=programme_id, user_id=user.id)
+        db.session.add(member)
+    member.manage_programme = rights.manage_programme
+    member.manage_registrations = rights.manage_registrations
+    member.manage_attendance = rights.manage_attendance
+    db.session.commit()
+    return member
+
+
+def remove_team_member(programme_id: int, member_id: int, acting_user_id: int) -> None:
+    begin_write_transaction()
+    member = db.session.get(ProgrammeTeamMember, member_id)
+    if member is None or member.programme_id != programme_id:
+        raise TeamError("We could not find that team member.")
+    if member.user_id == acting_user_id:
+        raise TeamError("You cannot remove yourself; ask another organiser or an administrator.")
+    db.session.delete(member)
+    db.session.commit()

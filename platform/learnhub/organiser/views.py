@@ -32,6 +32,7 @@ from .forms import (
     QuestionForm,
     RegistrantFilterForm,
     RegistrationSettingsForm,
+    TeamMemberForm,
 )
 
 bp = Blueprint("organiser", __name__, url_prefix="/organiser")
@@ -47,6 +48,8 @@ ROUTE_RIGHTS = {
     "organiser.questions": "manage_programme",
     "organiser.delete_question": "manage_programme",
     "organiser.move_question": "manage_programme",
+    "organiser.team": "manage_programme",
+    "organiser.remove_team_member": "manage_programme",
     "organiser.attendance_sheet": "manage_attendance",
     "organiser.attendance_summary": "manage_attendance",
 }
@@ -340,3 +343,49 @@ def delete_question(slug: str, question_id: int):
 @bp.post("/programmes/<slug>/questions/<int:question_id>/move/<any(up, down):direction>")
 def move_question(slug: str, question_id: int, direction: str):
     return _question_action(services.move_question, question_id, -1 if direction == "up" else 1)
+
+
+# --- the programme's team ---------------------------------------------------------------------
+
+
+@bp.route("/programmes/<slug>/team", methods=["GET", "POST"])
+def team(slug: str):
+    form = TeamMemberForm()
+    if form.validate_on_submit():
+        rights = services.TeamRights(
+            manage_programme=form.manage_programme.data,
+            manage_registrations=form.manage_registrations.data,
+            manage_attendance=form.manage_attendance.data,
+        )
+        try:
+            member = services.set_team_member(g.programme.id, form.email.data, rights)
+        except services.TeamError as error:
+            db.session.rollback()
+            form.form_errors.append(str(error))
+        else:
+            flash(f"{member.user.full_name}'s rights are saved.", "success")
+            return redirect(url_for("organiser.team", slug=slug))
+    return (
+        render_template(
+            "organiser/team.html",
+            programme=g.programme,
+            form=form,
+            members=services.team_of(g.programme.id),
+            remove_form=ActionForm(),
+        ),
+        422 if request.method == "POST" else 200,
+    )
+
+
+@bp.post("/programmes/<slug>/team/<int:member_id>/remove")
+def remove_team_member(slug: str, member_id: int):
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        services.remove_team_member(g.programme.id, member_id, current_user.id)
+    except services.TeamError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        flash("Removed from the team.", "success")
+    return redirect(url_for("organiser.team", slug=slug))

@@ -3,7 +3,6 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    EmailField,
     Field,
     RadioField,
     SelectChoice,
@@ -12,10 +11,10 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..forms import strip, timezone_field
+from ..forms import email_field, strip, timezone_field
 from .models import RegistrationQuestion
 from .questions import MAX_LONG, MAX_SHORT, choices_for
 
@@ -24,15 +23,7 @@ class RegistrationForm(FlaskForm):
     full_name = StringField(
         "Full name", filters=[strip], validators=[DataRequired(), Length(max=200)]
     )
-    email = EmailField(
-        "Email address",
-        filters=[strip],
-        validators=[
-            DataRequired(),
-            Email(message="Enter an email address like name@city.gov."),
-            Length(max=320),
-        ],
-    )
+    email = email_field()
     organisation = StringField(
         "Organisation", filters=[strip], validators=[Optional(), Length(max=300)]
     )
