@@ -42,7 +42,7 @@ def _prefill(form: RegistrationForm, programme) -> None:
 @bp.route("/programmes/<slug>/register", methods=["GET", "POST"])
 @limiter.limit("20 per minute; 200 per hour", methods=["POST"])
 def register(slug: str):
-    programme = catalogue.public_programme(slug)
+    programme = catalogue.open_programme(slug)
     if programme is None:
         abort(404)
     questions = services.questions_of(programme.id)
@@ -92,7 +92,7 @@ def register(slug: str):
 @bp.get("/programmes/<slug>/registered")
 def registered(slug: str):
     """The answer page: what happens next. Only the browser that registered sees it."""
-    programme = catalogue.public_programme(slug)
+    programme = catalogue.open_programme(slug)
     last = session.get("last_registration")
     if programme is None or not last:
         abort(404)
@@ -112,7 +112,7 @@ def registered(slug: str):
 @bp.get("/programmes/<slug>/calendar.ics")
 def calendar(slug: str):
     """Every session of the programme as an .ics file, to add to any calendar."""
-    programme = catalogue.public_programme(slug)
+    programme = catalogue.open_programme(slug)
     if programme is None:
         abort(404)
     return Response(
