@@ -5,6 +5,9 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from learnhub.extensions import db
@@ -180,3 +183,52 @@ def test_csv_export_is_streamed_utf8_with_bom_and_safe_for_excel(client):
     filtered = client.get(url(programme, "/registrants.csv?q=joana")).get_data()
     assert len(list(csv.reader(io.StringIO(filtered.decode("utf-8-sig"))))) == 2
     assert db.session.scalar(select(Registration.id)) is not None
+
+
+FUZZ = settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+junk = st.one_of(
+    st.text(max_size=60),
+    st.sampled_from(["", "0", "-1", "99999999999", "0001-01-01T00:00", "9999-12-31T23:59", "y"]),
+)
+
+
+@FUZZ
+@given(
+    endpoint=st.sampled_from(["/registration-settings", "/questions", "/team"]),
+    data=st.dictionaries(
+        st.sampled_from(
+            [
+                "capacity",
+                "opens_at",
+                "closes_at",
+                "approval_required",
+                "waitlist_enabled",
+                "label",
+                "kind",
+                "required",
+                "choices",
+                "email",
+                "manage_programme",
+            ]
+        ),
+        junk,
+    ),
+)
+def test_organiser_registration_forms_never_answer_500(client, endpoint, data):
+    programme = f.make_programme(timezone="Pacific/Kiritimati")
+    sign_in(client, f.make_organiser(programme))
+    response = client.post(url(programme, endpoint), data=data)
+    assert response.status_code in (302, 422), response.status_code
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00", "9999-12-31T23:59", "1999-12-31T23:00"])
+def test_dates_out_of_range_are_refused_not_a_500(client, moment):
+    programme = f.make_programme(timezone="Pacific/Kiritimati")
+    sign_in(client, f.make_organiser(programme))
+    response = client.post(url(programme, "/registration-settings"), data={"opens_at": moment})
+    assert response.status_code == 422
+    assert "between the years 2000 and 2100" in response.get_data(as_text=True)

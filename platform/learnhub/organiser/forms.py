@@ -13,7 +13,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from ..forms import email_field, strip
 from ..registration.models import QUESTION_KINDS, REGISTRATION_STATUSES
@@ -35,16 +35,21 @@ STATE_LABELS = {
 }
 
 
+def _plausible_year(_form, field) -> None:
+    if field.data is not None and not 2000 <= field.data.year <= 2100:
+        raise ValidationError("Enter a date between the years 2000 and 2100.")
+
+
 class RegistrationSettingsForm(FlaskForm):
     capacity = IntegerField(
         "Seats (leave empty for unlimited)",
         validators=[Optional(), NumberRange(min=0, max=1_000_000, message="Enter 0 or more.")],
     )
     opens_at = DateTimeLocalField(
-        "Registration opens", format="%Y-%m-%dT%H:%M", validators=[Optional()]
+        "Registration opens", format="%Y-%m-%dT%H:%M", validators=[Optional(), _plausible_year]
     )
     closes_at = DateTimeLocalField(
-        "Registration closes", format="%Y-%m-%dT%H:%M", validators=[Optional()]
+        "Registration closes", format="%Y-%m-%dT%H:%M", validators=[Optional(), _plausible_year]
     )
     approval_required = BooleanField("An organiser approves each registration")
     waitlist_enabled = BooleanField("Keep a waiting list when the seats are taken")
