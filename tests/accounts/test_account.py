@@ -16,13 +16,6 @@ from learnhub.notifications.models import OutboxMessage
 from learnhub.registration.models import Registration, RegistrationAnswer
 from tests import factories as f
 
-
-def sign_in(client, user):
-    with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
-        session["_fresh"] = True
-
-
 PROFILE = {
     "full_name": "Wei Zhang",
     "organisation": "Chengdu Municipal Government",
@@ -36,7 +29,7 @@ PROFILE = {
 
 def test_profile_is_saved_and_bad_input_is_explained(client):
     user = f.make_user()
-    sign_in(client, user)
+    f.sign_in(client, user)
     assert client.get("/me/profile").status_code == 200
     assert client.post("/me/profile", data=PROFILE).status_code == 302
     db.session.refresh(user)
@@ -52,7 +45,7 @@ def test_profile_is_saved_and_bad_input_is_explained(client):
 
 def test_participant_sets_a_password_then_must_give_it_to_change_it(client):
     user = f.make_user(email="p@example.org")
-    sign_in(client, user)
+    f.sign_in(client, user)
     short = client.post("/me/password", data={"new_password": "short"})
     assert short.status_code == 422
     assert (
@@ -74,7 +67,7 @@ def test_participant_sets_a_password_then_must_give_it_to_change_it(client):
 def test_email_change_is_confirmed_on_the_new_address(client):
     user = f.make_user(email="old@example.org")
     f.make_user(email="taken@example.org")
-    sign_in(client, user)
+    f.sign_in(client, user)
     taken = client.post("/me/email", data={"new_email": "taken@example.org"})
     fresh = client.post("/me/email", data={"new_email": "New@Example.org"})
     assert taken.status_code == fresh.status_code == 302
@@ -103,7 +96,7 @@ def test_data_export_holds_profile_registrations_answers_and_attendance(client):
             session_id=programme.sessions[0].id, registration_id=registration.id, status="present"
         )
     )
-    sign_in(client, user)
+    f.sign_in(client, user)
     response = client.get("/me/data.json")
     assert response.status_code == 200
     assert "attachment" in response.headers["Content-Disposition"]
@@ -125,7 +118,7 @@ def test_deleting_an_account_anonymises_it_and_gives_the_seat_away(client):
     f.save(
         Attendance(session_id=past.sessions[0].id, registration_id=attended.id, status="present")
     )
-    sign_in(client, user)
+    f.sign_in(client, user)
     wrong = client.post("/me/delete", data={"email": "someone@example.org"})
     assert wrong.status_code == 422
     assert client.post("/me/delete", data={"email": "Leaving@example.org"}).status_code == 302
@@ -146,7 +139,7 @@ def test_deleting_an_account_anonymises_it_and_gives_the_seat_away(client):
 
 def test_organisers_cannot_delete_themselves_here(client):
     organiser = f.make_organiser()
-    sign_in(client, organiser)
+    f.sign_in(client, organiser)
     response = client.post("/me/delete", data={"email": organiser.email})
     assert response.status_code == 422
     assert "removed by an administrator" in response.get_data(as_text=True)
@@ -164,7 +157,7 @@ junk = st.one_of(st.text(max_size=300), st.sampled_from(["", "UTC", "Brazil", "E
 @given(data=st.dictionaries(st.sampled_from(sorted(PROFILE)), junk))
 def test_profile_form_never_answers_500(client, data):
     user = f.make_user()
-    sign_in(client, user)
+    f.sign_in(client, user)
     assert client.post("/me/profile", data=data).status_code in (302, 422)
 
 
@@ -177,5 +170,5 @@ def test_profile_form_never_answers_500(client, data):
 )
 def test_account_forms_never_answer_500(client, endpoint, data):
     user = f.make_user(role="organiser")
-    sign_in(client, user)
+    f.sign_in(client, user)
     assert client.post(endpoint, data=data).status_code in (302, 422)

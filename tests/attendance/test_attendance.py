@@ -10,12 +10,6 @@ from learnhub.extensions import db
 from tests import factories as f
 
 
-def sign_in(client, user):
-    with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
-        session["_fresh"] = True
-
-
 @pytest.fixture
 def setup(app):
     programme = f.make_programme(sessions=2)
@@ -33,7 +27,7 @@ def sheet_url(programme, session):
 def test_organiser_marks_attendance_and_sees_the_summary(client, setup):
     programme, organiser, present, absent = setup
     session = programme.sessions[0]
-    sign_in(client, organiser)
+    f.sign_in(client, organiser)
     page = client.get(sheet_url(programme, session)).get_data(as_text=True)
     assert "Ana Present" in page and "Bo Absent" in page
     assert "Cy Cancelled" not in page
@@ -58,7 +52,7 @@ def test_organiser_marks_attendance_and_sees_the_summary(client, setup):
 def test_marking_again_updates_instead_of_duplicating(client, setup):
     programme, organiser, present, _ = setup
     session = programme.sessions[0]
-    sign_in(client, organiser)
+    f.sign_in(client, organiser)
     client.post(sheet_url(programme, session), data={f"r{present.id}": "present"})
     client.post(sheet_url(programme, session), data={f"r{present.id}": "absent"})
     statuses = list(db.session.scalars(select(Attendance.status)))
@@ -67,7 +61,7 @@ def test_marking_again_updates_instead_of_duplicating(client, setup):
 
 def test_an_unknown_status_is_refused_and_nothing_saved(client, setup):
     programme, organiser, present, _ = setup
-    sign_in(client, organiser)
+    f.sign_in(client, organiser)
     response = client.post(
         sheet_url(programme, programme.sessions[0]), data={f"r{present.id}": "asleep"}
     )
@@ -79,7 +73,7 @@ def test_an_unknown_status_is_refused_and_nothing_saved(client, setup):
 def test_a_session_of_another_programme_is_404(client, setup):
     programme, organiser, _, _ = setup
     other = f.make_programme()
-    sign_in(client, organiser)
+    f.sign_in(client, organiser)
     assert client.get(sheet_url(programme, other.sessions[0])).status_code == 404
 
 
@@ -108,9 +102,9 @@ def test_access_matrix_over_every_organiser_route(app, client, setup, who):
     programme, _, present, _ = setup
     expected = {"anonymous": 302, "participant": 403, "other_organiser": 404}[who]
     if who == "participant":
-        sign_in(client, present.user)
+        f.sign_in(client, present.user)
     elif who == "other_organiser":
-        sign_in(client, f.make_organiser(f.make_programme()))
+        f.sign_in(client, f.make_organiser(f.make_programme()))
     for url in organiser_urls(app, programme, programme.sessions[0]):
         if "/programmes/" not in url and who == "other_organiser":
             continue
@@ -126,5 +120,5 @@ def test_access_matrix_over_every_organiser_route(app, client, setup, who):
 def test_administrator_reaches_every_programme(client, setup):
     programme, _, _, _ = setup
     admin = f.make_user(role="admin")
-    sign_in(client, admin)
+    f.sign_in(client, admin)
     assert client.get(f"/organiser/programmes/{programme.slug}").status_code == 200

@@ -16,12 +16,6 @@ from learnhub.registration.models import Registration, RegistrationQuestion
 from tests import factories as f
 
 
-def sign_in(client, user):
-    with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
-        session["_fresh"] = True
-
-
 def url(programme, tail=""):
     return f"/organiser/programmes/{programme.slug}{tail}"
 
@@ -43,7 +37,7 @@ def test_list_search_and_filters_by_state_and_answer(client):
         status="waitlisted",
         answers={sector: "Energy"},
     )
-    sign_in(client, f.make_organiser(programme))
+    f.sign_in(client, f.make_organiser(programme))
     page = client.get(url(programme, "/registrants")).get_data(as_text=True)
     assert "Ana Souza" in page and "Budi Santoso" in page
     assert "Confirmed: 1" in page and "Waiting list: 1" in page and "(number 1)" in page
@@ -63,7 +57,7 @@ def test_list_search_and_filters_by_state_and_answer(client):
 def test_bulk_approve_and_reject_with_their_emails(client):
     programme = f.make_programme(capacity=1, approval_required=True)
     a, b, c = (f.make_registration(programme, status="pending") for _ in range(3))
-    sign_in(client, f.make_organiser(programme))
+    f.sign_in(client, f.make_organiser(programme))
     response = client.post(
         url(programme, "/registrants/decide"), data={"action": "approve", "ids": [a.id, b.id]}
     )
@@ -83,7 +77,7 @@ def test_an_organiser_cannot_touch_another_programmes_registrants(client):
     mine = f.make_programme(approval_required=True)
     theirs = f.make_programme(approval_required=True)
     their_registration = f.make_registration(theirs, status="pending")
-    sign_in(client, f.make_organiser(mine))
+    f.sign_in(client, f.make_organiser(mine))
     assert client.get(url(theirs, "/registrants")).status_code == 404
     client.post(
         url(mine, "/registrants/decide"), data={"action": "approve", "ids": [their_registration.id]}
@@ -98,7 +92,7 @@ def test_move_between_states_refuses_what_breaks_the_rules(client):
     programme = f.make_programme(capacity=1)
     holder = f.make_registration(programme)
     waiting = f.make_registration(programme, status="waitlisted")
-    sign_in(client, f.make_organiser(programme))
+    f.sign_in(client, f.make_organiser(programme))
     response = client.post(
         url(programme, f"/registrants/{waiting.id}/move"), data={"status": "confirmed"}
     )
@@ -111,7 +105,7 @@ def test_settings_save_in_the_programmes_zone_and_raise_capacity_promotes(client
     programme = f.make_programme(capacity=1, timezone="Asia/Seoul")
     f.make_registration(programme)
     waiting = f.make_registration(programme, status="waitlisted")
-    sign_in(client, f.make_organiser(programme))
+    f.sign_in(client, f.make_organiser(programme))
     response = client.post(
         url(programme, "/registration-settings"),
         data={"capacity": "2", "closes_at": "2030-03-01T18:00", "waitlist_enabled": "y"},
@@ -136,7 +130,7 @@ def test_settings_save_in_the_programmes_zone_and_raise_capacity_promotes(client
 
 def test_questions_are_added_reordered_and_deleted(client):
     programme = f.make_programme()
-    sign_in(client, f.make_organiser(programme))
+    f.sign_in(client, f.make_organiser(programme))
     for label in ("First", "Second"):
         client.post(url(programme, "/questions"), data={"label": label, "kind": "short_text"})
     refused = client.post(
@@ -166,7 +160,7 @@ def test_csv_export_is_streamed_utf8_with_bom_and_safe_for_excel(client):
     q = f.make_question(programme, "Topics", kind="multiple_choice", choices=["A", "B"])
     f.make_registration(programme, f.make_user(full_name="Joana Conceição"), answers={q: "A\nB"})
     f.make_registration(programme, f.make_user(full_name='=HYPERLINK("x")'))
-    sign_in(client, f.make_organiser(programme))
+    f.sign_in(client, f.make_organiser(programme))
     response = client.get(url(programme, "/registrants.csv"))
     assert response.status_code == 200
     assert response.is_streamed
@@ -220,7 +214,7 @@ junk = st.one_of(
 )
 def test_organiser_registration_forms_never_answer_500(client, endpoint, data):
     programme = f.make_programme(timezone="Pacific/Kiritimati")
-    sign_in(client, f.make_organiser(programme))
+    f.sign_in(client, f.make_organiser(programme))
     response = client.post(url(programme, endpoint), data=data)
     assert response.status_code in (302, 422), response.status_code
 
@@ -228,7 +222,7 @@ def test_organiser_registration_forms_never_answer_500(client, endpoint, data):
 @pytest.mark.parametrize("moment", ["0001-01-01T00:00", "9999-12-31T23:59", "1999-12-31T23:00"])
 def test_dates_out_of_range_are_refused_not_a_500(client, moment):
     programme = f.make_programme(timezone="Pacific/Kiritimati")
-    sign_in(client, f.make_organiser(programme))
+    f.sign_in(client, f.make_organiser(programme))
     response = client.post(url(programme, "/registration-settings"), data={"opens_at": moment})
     assert response.status_code == 422
     assert "between the years 2000 and 2100" in response.get_data(as_text=True)

@@ -9,23 +9,17 @@ from learnhub.extensions import db
 from tests import factories as f
 
 
-def sign_in(client, user):
-    with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
-        session["_fresh"] = True
-
-
 def test_rights_decide_which_pages_an_organiser_reaches(client):
     programme = f.make_programme()
     lead = f.make_organiser(programme)
     helper = f.make_organiser(email="helper@example.org")
-    sign_in(client, lead)
+    f.sign_in(client, lead)
     response = client.post(
         f"/organiser/programmes/{programme.slug}/team",
         data={"email": "Helper@example.org", "manage_attendance": "y"},
     )
     assert response.status_code == 302
-    sign_in(client, helper)
+    f.sign_in(client, helper)
     base = f"/organiser/programmes/{programme.slug}"
     assert client.get(f"{base}/attendance").status_code == 200
     assert client.get(f"{base}/registrants").status_code == 404
@@ -37,7 +31,7 @@ def test_only_existing_organisers_join_and_no_one_removes_themselves(client):
     programme = f.make_programme()
     lead = f.make_organiser(programme)
     f.make_user(email="participant@example.org")
-    sign_in(client, lead)
+    f.sign_in(client, lead)
     refused = client.post(
         f"/organiser/programmes/{programme.slug}/team",
         data={"email": "participant@example.org", "manage_programme": "y"},

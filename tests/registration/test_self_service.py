@@ -23,12 +23,6 @@ def form(**overrides):
     return data
 
 
-def sign_in(client, user):
-    with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
-        session["_fresh"] = True
-
-
 def count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
 
@@ -83,7 +77,7 @@ def test_participant_edits_answers_while_registration_is_open(client):
     programme = f.make_programme()
     role = f.make_question(programme, "Your role", required=True)
     registration = f.make_registration(programme, answers={role: "Planner"})
-    sign_in(client, registration.user)
+    f.sign_in(client, registration.user)
     page = client.get(f"/me/registrations/{registration.id}/answers").get_data(as_text=True)
     assert 'value="Planner"' in page
     bad = client.post(f"/me/registrations/{registration.id}/answers", data={f"q_{role.id}": ""})
@@ -139,7 +133,7 @@ def test_my_programmes_shows_place_calendar_and_the_right_buttons(client):
     programme = f.make_programme(capacity=1, title="Net Zero")
     f.make_registration(programme)
     waiting = f.make_registration(programme, status="waitlisted")
-    sign_in(client, waiting.user)
+    f.sign_in(client, waiting.user)
     html = client.get("/me/programmes").get_data(as_text=True)
     assert "Waiting list" in html and "number 1" in html
     assert f"/programmes/{programme.slug}/calendar.ics" in html

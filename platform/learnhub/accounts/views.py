@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db, limiter, login_manager
-from ..forms import ActionForm
+from ..forms import ActionForm, run_use_case
 from ..safety import safe_next_path
 from . import services
 from .forms import (
@@ -144,12 +144,10 @@ def profile():
             timezone=form.timezone.data,
             preferred_language=form.preferred_language.data,
         )
-        try:
-            services.update_profile(current_user.id, data)
-        except services.AccountError as error:
-            db.session.rollback()
-            form.form_errors.append(str(error))
-        else:
+        done, _ = run_use_case(
+            form, services.update_profile, current_user.id, data, errors=services.AccountError
+        )
+        if done:
             flash("Your profile is saved.", "success")
             return redirect(url_for("accounts.profile"))
     return _profile_page(422, profile_form=form)
@@ -160,14 +158,15 @@ def profile():
 def change_password():
     form = PasswordForm()
     if form.validate_on_submit():
-        try:
-            services.change_password(
-                current_user.id, form.current_password.data, form.new_password.data
-            )
-        except services.AccountError as error:
-            db.session.rollback()
-            form.form_errors.append(str(error))
-        else:
+        done, _ = run_use_case(
+            form,
+            services.change_password,
+            current_user.id,
+            form.current_password.data,
+            form.new_password.data,
+            errors=services.AccountError,
+        )
+        if done:
             flash("Your password is saved. You can now sign in with it.", "success")
             return redirect(url_for("accounts.profile"))
     return _profile_page(422, password_form=form)
@@ -179,12 +178,14 @@ def change_password():
 def request_email_change():
     form = EmailChangeForm()
     if form.validate_on_submit():
-        try:
-            services.request_email_change(current_user.id, form.new_email.data)
-        except services.AccountError as error:
-            db.session.rollback()
-            form.form_errors.append(str(error))
-        else:
+        done, _ = run_use_case(
+            form,
+            services.request_email_change,
+            current_user.id,
+            form.new_email.data,
+            errors=services.AccountError,
+        )
+        if done:
             flash(
                 f"We have sent a link to {form.new_email.data}. Your address changes when "
                 "you open it.",
@@ -225,12 +226,14 @@ def export_data():
 def delete_account():
     form = DeleteAccountForm()
     if form.validate_on_submit():
-        try:
-            services.delete_account(current_user.id, form.email.data)
-        except services.AccountError as error:
-            db.session.rollback()
-            form.form_errors.append(str(error))
-        else:
+        done, _ = run_use_case(
+            form,
+            services.delete_account,
+            current_user.id,
+            form.email.data,
+            errors=services.AccountError,
+        )
+        if done:
             logout_user()
             flash("Your account is deleted. Thank you for taking part.", "info")
             return redirect(url_for("catalogue.index"))

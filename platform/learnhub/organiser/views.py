@@ -22,7 +22,7 @@ from ..attendance import services as attendance
 from ..attendance.models import ATTENDANCE_STATUSES
 from ..catalogue.services import seats_left
 from ..extensions import db, login_manager
-from ..forms import ActionForm
+from ..forms import ActionForm, run_use_case
 from ..registration import services as registration
 from ..timefmt import local_to_utc, utc_to_local
 from . import services
@@ -277,12 +277,14 @@ def registration_settings(slug: str):
             approval_required=form.approval_required.data,
             waitlist_enabled=form.waitlist_enabled.data,
         )
-        try:
-            promoted = registration.update_registration_settings(programme.id, settings)
-        except registration.RegistrationError as error:
-            db.session.rollback()
-            form.form_errors.append(str(error))
-        else:
+        done, promoted = run_use_case(
+            form,
+            registration.update_registration_settings,
+            programme.id,
+            settings,
+            errors=registration.RegistrationError,
+        )
+        if done:
             message = "Registration settings saved."
             if promoted:
                 message += f" {promoted} people moved from the waiting list to a seat."
@@ -304,12 +306,10 @@ def questions(slug: str):
             required=form.required.data,
             choices=[c.strip() for c in (form.choices.data or "").splitlines() if c.strip()],
         )
-        try:
-            services.add_question(g.programme.id, data)
-        except services.QuestionError as error:
-            db.session.rollback()
-            form.form_errors.append(str(error))
-        else:
+        done, _ = run_use_case(
+            form, services.add_question, g.programme.id, data, errors=services.QuestionError
+        )
+        if done:
             flash("Question added to the registration form.", "success")
             return redirect(url_for("organiser.questions", slug=slug))
     return (
@@ -357,12 +357,15 @@ def team(slug: str):
             manage_registrations=form.manage_registrations.data,
             manage_attendance=form.manage_attendance.data,
         )
-        try:
-            member = services.set_team_member(g.programme.id, form.email.data, rights)
-        except services.TeamError as error:
-            db.session.rollback()
-            form.form_errors.append(str(error))
-        else:
+        done, member = run_use_case(
+            form,
+            services.set_team_member,
+            g.programme.id,
+            form.email.data,
+            rights,
+            errors=services.TeamError,
+        )
+        if done:
             flash(f"{member.user.full_name}'s rights are saved.", "success")
             return redirect(url_for("organiser.team", slug=slug))
     return (

@@ -18,7 +18,7 @@ from flask_login import current_user, login_required
 from ..accounts.services import ParticipantDetails
 from ..catalogue import services as catalogue
 from ..extensions import db, limiter
-from ..forms import ActionForm
+from ..forms import ActionForm, run_use_case
 from ..notifications.ics import programme_calendar
 from ..templating import viewer_timezone
 from . import services
@@ -63,12 +63,10 @@ def register(slug: str):
             consent=form.consent.data,
             answers=form.answers(),
         )
-        try:
-            result = services.register(data)
-        except services.RegistrationError as error:
-            db.session.rollback()
-            form.form_errors.append(str(error))
-        else:
+        done, result = run_use_case(
+            form, services.register, data, errors=services.RegistrationError
+        )
+        if done:
             session["last_registration"] = {
                 "id": result.registration_id,
                 "already": result.already_registered,
@@ -180,12 +178,15 @@ def edit_answers(registration_id: int):
     questions = services.questions_of(programme.id)
     form = answers_form(questions, registration if request.method == "GET" else None)
     if form.validate_on_submit():
-        try:
-            services.edit_answers(registration_id, current_user, form.answers())
-        except services.RegistrationError as error:
-            db.session.rollback()
-            form.form_errors.append(str(error))
-        else:
+        done, _ = run_use_case(
+            form,
+            services.edit_answers,
+            registration_id,
+            current_user,
+            form.answers(),
+            errors=services.RegistrationError,
+        )
+        if done:
             flash(f"Your answers for {programme.title} are saved.", "success")
             return redirect(url_for("registration.my_programmes"))
     return (
