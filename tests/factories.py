@@ -20,6 +20,7 @@ from learnhub.catalogue.models import (
     SessionSpeaker,
     Topic,
 )
+from learnhub.database import begin_write_transaction
 from learnhub.extensions import db
 from learnhub.registration.models import Registration, RegistrationAnswer, RegistrationQuestion
 from learnhub.types import utcnow
@@ -32,6 +33,11 @@ def _n() -> int:
 
 
 def save(*objects):
+    """Add and commit, like a finished use case: on SQLite the write starts with the write
+    lock (BEGIN IMMEDIATE), so it waits its turn behind a running worker instead of failing
+    with "database is locked" when a read snapshot cannot be upgraded."""
+    if not (db.session.new or db.session.dirty or db.session.deleted):
+        begin_write_transaction()
     db.session.add_all(objects)
     db.session.commit()
     return objects[0] if len(objects) == 1 else objects
