@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 from datetime import datetime, timedelta
 
+from sqlalchemy import func, select
+
 from learnhub.accounts.models import ProgrammeTeamMember, User
 from learnhub.accounts.services import set_password
 from learnhub.catalogue.models import (
@@ -18,8 +20,9 @@ from learnhub.catalogue.models import (
     SessionSpeaker,
     Topic,
 )
+from learnhub.database import begin_write_transaction
 from learnhub.extensions import db
-from learnhub.registration.models import Registration
+from learnhub.registration.models import Registration, RegistrationAnswer, RegistrationQuestion
 from learnhub.types import utcnow
 
 _seq = itertools.count(1)
@@ -30,6 +33,11 @@ def _n() -> int:
 
 
 def save(*objects):
+    """Add and commit, like a finished use case: on SQLite the write starts with the write
+    lock (BEGIN IMMEDIATE), so it waits its turn behind a running worker instead of failing
+    with "database is locked" when a read snapshot cannot be upgraded."""
+    if not (db.session.new or db.session.dirty or db.session.deleted):
+        begin_write_transaction()
     db.session.add_all(objects)
     db.session.commit()
     return objects[0] if len(objects) == 1 else objects
@@ -157,16 +165,57 @@ def make_registration(
     *,
     status: str = "confirmed",
     confirmed_at: datetime | None = None,
+    waitlist_position: int | None = None,
+    answers: dict[RegistrationQuestion, str] | None = None,
 ) -> Registration:
+    """A registration written directly (no email); a waitlisted one goes to the queue's end
+    unless `waitlist_position` is given."""
     user = user or make_user()
     now = utcnow()
+    if status == "waitlisted" and waitlist_position is None:
+        last = db.session.scalar(
+            select(func.max(Registration.waitlist_position)).where(
+                Registration.programme_id == programme.id
+            )
+        )
+        waitlist_position = (last or 0) + 1
+    registration = Registration(
+        programme_id=programme.id,
+        user_id=user.id,
+        status=status,
+        waitlist_position=waitlist_position if status == "waitlisted" else None,
+        confirmed_at=(confirmed_at or now) if status == "confirmed" else confirmed_at,
+        consent_at=now,
+    )
+    for question, value in (answers or {}).items():
+        registration.answers.append(RegistrationAnswer(question_id=question.id, value=value))
+    return save(registration)
+
+
+def make_question(
+    programme: Programme,
+    label: str | None = None,
+    *,
+    kind: str = "short_text",
+    required: bool = False,
+    choices: list[str] | None = None,
+    position: int | None = None,
+) -> RegistrationQuestion:
+    if position is None:
+        last = db.session.scalar(
+            select(func.max(RegistrationQuestion.position)).where(
+                RegistrationQuestion.programme_id == programme.id
+            )
+        )
+        position = (last or 0) + 1
     return save(
-        Registration(
+        RegistrationQuestion(
             programme_id=programme.id,
-            user_id=user.id,
-            status=status,
-            confirmed_at=(confirmed_at or now) if status == "confirmed" else confirmed_at,
-            consent_at=now,
+            position=position,
+            label=label or f"Question {_n()}",
+            kind=kind,
+            required=required,
+            choices_text="\n".join(choices or []),
         )
     )
 
@@ -219,3 +268,10 @@ def past_programme(sessions: int = 2, **fields) -> Programme:
 def early_registration(programme: Programme, user: User | None = None, **fields) -> Registration:
     """Confirmed a month ago: expected at every session of a past_programme."""
     return make_registration(programme, user, confirmed_at=utcnow() - timedelta(days=30), **fields)
+
+
+def sign_in(client, user: User) -> None:
+    """Sign `user` in on the test client, as a finished sign-in would."""
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user.id)
+        session["_fresh"] = True

@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask, render_template
 
 from .config import BaseConfig, load_config
-from .extensions import csrf, db, login_manager, migrate
+from .extensions import csrf, db, limiter, login_manager, migrate
 from .tasking import celery_init_app
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -41,6 +41,7 @@ def create_app(config: BaseConfig | dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
+    limiter.init_app(app)
     celery_init_app(app)
 
     from . import database
@@ -73,10 +74,11 @@ def create_app(config: BaseConfig | dict | None = None) -> Flask:
     if app.config.get("DEV_MAILBOX"):
         app.register_blueprint(dev_mailbox_bp)
 
-    from . import outbox_dispatch, templating  # noqa: F401  (outbox_dispatch hooks the session)
+    from . import outbox_dispatch, security, templating  # noqa: F401  (outbox_dispatch hooks)
     from .cli import register_cli
 
     templating.init_app(app)
+    security.init_app(app)
     register_cli(app)
     _register_error_pages(app)
     return app

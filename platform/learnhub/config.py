@@ -51,6 +51,8 @@ class BaseConfig:
     MAX_CONTENT_LENGTH = 26 * 1024 * 1024
     #: Minutes a sign-in link stays valid.
     MAGIC_LINK_MINUTES = 15
+    #: A sign-in link request answers no sooner than this, account or not (timing-safe).
+    SIGN_IN_LINK_MIN_SECONDS = 0.08
     #: Default reminder offsets in minutes before each session (7 days, 24 hours, 1 hour).
     REMINDER_OFFSETS_MINUTES = (7 * 24 * 60, 24 * 60, 60)
     #: Seconds between beat's reminder scans and outbox sweeps.
@@ -105,6 +107,8 @@ class BaseConfig:
             _env("BEAT_INTERVAL_SECONDS", str(self.BEAT_INTERVAL_SECONDS))
         )
         self.SECRET_KEY = _env("SECRET_KEY")
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        self.RATELIMIT_ENABLED = _env("RATELIMIT_ENABLED", "1") in ("1", "true", "yes")
 
     def problems(self) -> list[str]:
         return []
@@ -129,6 +133,9 @@ class TestConfig(DevelopmentConfig):
 
     def __init__(self, instance_path: Path) -> None:
         super().__init__(instance_path)
+        # Tests that are about rate limits or the timing floor turn them on.
+        self.RATELIMIT_ENABLED = False
+        self.SIGN_IN_LINK_MIN_SECONDS = 0.0
         self.SECRET_KEY = "test-secret-key-not-for-production-use-0123456789"
 
 
@@ -137,6 +144,7 @@ class ProductionConfig(BaseConfig):
     DEV_MAILBOX = False
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
     MAIL_BACKEND = "smtp"
 
     def __init__(self, instance_path: Path) -> None:

@@ -12,6 +12,7 @@ from datetime import UTC
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from .extensions import db
 from .types import UTCDateTime
@@ -57,10 +58,25 @@ def begin_write_transaction() -> None:
     """
     session = db.session()
     if session.in_transaction():
-        if session.new or session.dirty or session.deleted:
-            raise RuntimeError("begin_write_transaction() called with pending changes")
+        if session.new or session.dirty or session.deleted or session.info.get(_FLUSHED):
+            # Ending the transaction here would silently drop these changes.
+            raise RuntimeError("begin_write_transaction() called with uncommitted changes")
         session.rollback()
     session.connection(execution_options={WRITE_LOCK_OPTION: True})
+
+
+_FLUSHED = "learnhub_flushed_in_transaction"
+
+
+@event.listens_for(Session, "after_flush")
+def _remember_flush(session: Session, _context) -> None:
+    session.info[_FLUSHED] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_flush(session: Session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_FLUSHED, None)
 
 
 def is_postgres() -> bool:

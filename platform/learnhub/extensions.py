@@ -1,5 +1,7 @@
 """Unbound extension objects; `create_app` binds them with `init_app`."""
 
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -24,3 +26,5 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate(render_as_batch=True, compare_type=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
+#: Rate limits (login, sign-in links, registration): Redis when REDIS_URL is set, else memory.
+limiter = Limiter(key_func=get_remote_address)

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice, SelectField
-from wtforms.validators import DataRequired, ValidationError
+from wtforms import EmailField, SelectChoice, SelectField
+from wtforms.validators import DataRequired, Email, Length, ValidationError
 
 from .timefmt import all_timezones, is_valid_timezone
 
 
 def strip(value: str | None) -> str | None:
-    """Pasted values often carry spaces; an email address with one must still be accepted."""
-    return value.strip() if isinstance(value, str) else value
+    """Pasted values often carry spaces; an email address with one must still be accepted.
+    NUL characters are dropped: PostgreSQL refuses them in text."""
+    return value.replace("\x00", "").strip() if isinstance(value, str) else value
 
 
 def _valid_zone(_form, field) -> None:
@@ -29,6 +30,32 @@ def timezone_field(label: str = "Time zone") -> SelectField:
         validators=[DataRequired(), _valid_zone],
         validate_choice=False,
     )
+
+
+def email_field(label: str = "Email address") -> EmailField:
+    return EmailField(
+        label,
+        filters=[strip],
+        validators=[
+            DataRequired(),
+            Email(message="Enter an email address like name@city.gov."),
+            Length(max=320),
+        ],
+    )
+
+
+def run_use_case(form: FlaskForm, use_case, *args, errors: type[Exception]):
+    """Call one use case; a domain error rolls its transaction back and is shown on the form.
+
+    Returns (True, result) or (False, None): what every form view does with its use case."""
+    from .extensions import db
+
+    try:
+        return True, use_case(*args)
+    except errors as error:
+        db.session.rollback()
+        form.form_errors.append(str(error))
+        return False, None
 
 
 class ActionForm(FlaskForm):

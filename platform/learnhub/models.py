@@ -23,7 +23,7 @@ from .notifications.models import (
     ReminderRun,
     WorkerHeartbeat,
 )
-from .registration.models import Registration
+from .registration.models import Registration, RegistrationAnswer, RegistrationQuestion
 
 __all__ = [
     "Announcement",
@@ -46,6 +46,8 @@ __all__ = [
     "ProgrammeOrganisation",
     "ProgrammeTeamMember",
     "Registration",
+    "RegistrationAnswer",
+    "RegistrationQuestion",
     "Session",
     "SessionSpeaker",
     "Topic",

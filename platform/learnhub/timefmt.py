@@ -20,7 +20,7 @@ def is_valid_timezone(name: str | None) -> bool:
         return False
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # "Brazil" is a directory of zones
         return False
     return True
 
@@ -69,3 +69,19 @@ def _zone_label(moment: datetime, tz: str) -> str:
     """ "KST (Asia/Seoul)", or just "UTC" where the abbreviation is the zone's name."""
     abbreviation = zone_abbreviation(moment, tz)
     return abbreviation if abbreviation == tz else f"{abbreviation} ({tz})"
+
+
+def local_to_utc(local: datetime | None, tz: str) -> datetime | None:
+    """A wall-clock time entered in zone `tz` (a naive datetime) as an aware UTC instant."""
+    from datetime import UTC
+
+    if local is None:
+        return None
+    return local.replace(tzinfo=zone(tz)).astimezone(UTC)
+
+
+def utc_to_local(moment: datetime | None, tz: str) -> datetime | None:
+    """The naive wall-clock time in `tz`, as a datetime-local field shows it."""
+    if moment is None:
+        return None
+    return moment.astimezone(zone(tz)).replace(tzinfo=None)

@@ -18,12 +18,6 @@ from tests import factories as f
 from tests.test_query_counts import counted_statements
 
 
-def sign_in(client, user):
-    with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
-        session["_fresh"] = True
-
-
 @pytest.fixture
 def setup(app):
     programme = f.past_programme(sessions=2)
@@ -45,7 +39,7 @@ def marks():
 def test_organiser_marks_attendance_and_sees_the_summary(client, setup):
     programme, organiser, present, absent = setup
     session = programme.sessions[0]
-    sign_in(client, organiser)
+    f.sign_in(client, organiser)
     page = client.get(sheet_url(programme, session)).get_data(as_text=True)
     assert "Ana Present" in page and "Bo Absent" in page
     assert "Cy Cancelled" not in page
@@ -72,7 +66,7 @@ def test_organiser_marks_attendance_and_sees_the_summary(client, setup):
 def test_late_and_excused_and_clearing_a_mark(client, setup):
     programme, organiser, present, absent = setup
     session = programme.sessions[0]
-    sign_in(client, organiser)
+    f.sign_in(client, organiser)
     client.post(sheet_url(programme, session), data={f"r{present.id}": "late"})
     client.post(sheet_url(programme, session), data={f"r{absent.id}": "excused"})
     assert marks() == {present.id: ("late", "manual"), absent.id: ("excused", "manual")}
@@ -83,7 +77,7 @@ def test_late_and_excused_and_clearing_a_mark(client, setup):
 def test_marking_again_updates_instead_of_duplicating(client, setup):
     programme, organiser, present, _ = setup
     session = programme.sessions[0]
-    sign_in(client, organiser)
+    f.sign_in(client, organiser)
     client.post(sheet_url(programme, session), data={f"r{present.id}": "present"})
     client.post(sheet_url(programme, session), data={f"r{present.id}": "absent"})
     statuses = list(db.session.scalars(select(Attendance.status)))
@@ -92,7 +86,7 @@ def test_marking_again_updates_instead_of_duplicating(client, setup):
 
 def test_an_unknown_status_is_refused_and_nothing_saved(client, setup):
     programme, organiser, present, _ = setup
-    sign_in(client, organiser)
+    f.sign_in(client, organiser)
     response = client.post(
         sheet_url(programme, programme.sessions[0]), data={f"r{present.id}": "asleep"}
     )
@@ -105,7 +99,7 @@ def test_bulk_marks_the_selected_and_then_everyone_unmarked(client, setup):
     programme, organiser, present, absent = setup
     other = f.early_registration(programme, f.make_user(full_name="Di Other"))
     session = programme.sessions[0]
-    sign_in(client, organiser)
+    f.sign_in(client, organiser)
     response = client.post(
         sheet_url(programme, session),
         data={"action": "bulk", "bulk_status": "present", "selected": [present.id, other.id]},
@@ -123,7 +117,7 @@ def test_someone_who_registered_after_a_session_is_never_counted_absent(client, 
     programme, organiser, present, _ = setup
     late_comer = f.make_registration(programme, f.make_user(full_name="Eve Latecomer"))
     first = programme.sessions[0]
-    sign_in(client, organiser)
+    f.sign_in(client, organiser)
     client.post(sheet_url(programme, first), data={"action": "absent_unmarked"})
     assert late_comer.id not in marks()
     client.post(sheet_url(programme, first), data={f"r{late_comer.id}": "absent"})
@@ -143,7 +137,7 @@ def test_below_the_completion_rule_and_the_rule_can_change(client, setup):
         f.make_attendance(session, present, "present")
     f.make_attendance(programme.sessions[0], absent, "present")
     f.make_attendance(programme.sessions[1], absent, "absent")
-    sign_in(client, organiser)
+    f.sign_in(client, organiser)
     url = f"/organiser/programmes/{programme.slug}/attendance"
     html = client.get(url).get_data(as_text=True)
     risk = html.split('id="risk-heading"')[1].split("</section>")[0]
@@ -158,7 +152,7 @@ def test_exports_csv_and_xlsx(client, setup):
     programme, organiser, present, absent = setup
     f.make_attendance(programme.sessions[0], present, "present")
     f.make_attendance(programme.sessions[0], absent, "excused")
-    sign_in(client, organiser)
+    f.sign_in(client, organiser)
     csv_response = client.get(f"/organiser/programmes/{programme.slug}/attendance.csv")
     assert csv_response.status_code == 200 and csv_response.mimetype == "text/csv"
     lines = csv_response.get_data(as_text=True).lstrip("\ufeff").splitlines()
@@ -182,7 +176,7 @@ def test_report_and_sheet_query_counts_do_not_grow(app, client, size):
         f.make_attendance(
             programme.sessions[0], registration, "present", recorded_by_id=organiser.id
         )
-    sign_in(client, organiser)
+    f.sign_in(client, organiser)
     for url in (
         f"/organiser/programmes/{programme.slug}/attendance",
         f"/organiser/programmes/{programme.slug}/attendance.xlsx",
@@ -197,7 +191,7 @@ def test_participant_sees_their_own_attendance(client, setup):
     programme, _, present, absent = setup
     f.make_attendance(programme.sessions[0], present, "late", minutes_attended=61)
     f.make_attendance(programme.sessions[0], absent, "absent")
-    sign_in(client, present.user)
+    f.sign_in(client, present.user)
     html = client.get("/me/attendance").get_data(as_text=True)
     assert programme.title in html and "Late" in html and "61" in html
     assert "Not marked" in html  # session 2
@@ -208,7 +202,7 @@ def test_participant_sees_their_own_attendance(client, setup):
 def test_a_session_of_another_programme_is_404(client, setup):
     programme, organiser, _, _ = setup
     other = f.make_programme()
-    sign_in(client, organiser)
+    f.sign_in(client, organiser)
     assert client.get(sheet_url(programme, other.sessions[0])).status_code == 404
 
 
@@ -225,6 +219,10 @@ def organiser_urls(app, programme, session):
         "session_id": session.id,
         "import_id": 1,
         "announcement_id": announcement.id,
+        "registration_id": 1,
+        "question_id": 1,
+        "member_id": 1,
+        "direction": "up",
     }
     adapter = app.url_map.bind("localhost")
     urls = [
@@ -241,9 +239,9 @@ def test_access_matrix_over_every_organiser_route(app, client, setup, who):
     programme, _, present, _ = setup
     expected = {"anonymous": 302, "participant": 403, "other_organiser": 404, "no_right": 404}
     if who == "participant":
-        sign_in(client, present.user)
+        f.sign_in(client, present.user)
     elif who == "other_organiser":
-        sign_in(client, f.make_organiser(f.make_programme()))
+        f.sign_in(client, f.make_organiser(f.make_programme()))
     elif who == "no_right":
         from learnhub.accounts.models import ProgrammeTeamMember
 
@@ -253,7 +251,7 @@ def test_access_matrix_over_every_organiser_route(app, client, setup, who):
         )
         member.manage_attendance = False
         db.session.commit()
-        sign_in(client, organiser)
+        f.sign_in(client, organiser)
     checked = 0
     for endpoint, url in organiser_urls(app, programme, programme.sessions[0]):
         if "/programmes/" not in url and who in ("other_organiser", "no_right"):
@@ -283,7 +281,7 @@ def test_participant_routes_need_a_sign_in(client, url):
 def test_administrator_reaches_every_programme(client, setup):
     programme, _, _, _ = setup
     admin = f.make_user(role="admin")
-    sign_in(client, admin)
+    f.sign_in(client, admin)
     assert client.get(f"/organiser/programmes/{programme.slug}").status_code == 200
     assert client.get(f"/organiser/programmes/{programme.slug}/attendance").status_code == 200
     assert client.get(sheet_url(programme, programme.sessions[1])).status_code == 200
@@ -294,7 +292,7 @@ def test_admin_routes_are_for_administrators_only(app, client, setup, who):
     programme, organiser, present, _ = setup
     expected = {"anonymous": 302, "participant": 403, "organiser": 403}[who]
     if who != "anonymous":
-        sign_in(client, present.user if who == "participant" else organiser)
+        f.sign_in(client, present.user if who == "participant" else organiser)
     rules = [r for r in app.url_map.iter_rules() if r.rule.startswith("/admin/")]
     assert rules
     for rule in rules:
@@ -310,7 +308,7 @@ def test_the_report_counts_a_session_once_it_has_started(client, app):
     organiser = f.make_organiser(programme)
     registration = f.make_registration(programme, confirmed_at=utcnow() - timedelta(days=1))
     f.make_attendance(programme.sessions[0], registration, "present")
-    sign_in(client, organiser)
+    f.sign_in(client, organiser)
     html = client.get(f"/organiser/programmes/{programme.slug}/attendance").get_data(as_text=True)
     assert "1 / 1" in html and "100.0%" in html
 
@@ -322,7 +320,7 @@ def test_my_attendance_query_count_does_not_grow(app, client, size):
         programme = f.past_programme(sessions=3)
         registration = f.early_registration(programme, user)
         f.make_attendance(programme.sessions[0], registration, "present")
-    sign_in(client, user)
+    f.sign_in(client, user)
     with counted_statements(app) as statements:
         assert client.get("/me/attendance").status_code == 200
     assert len(statements) <= 6, statements

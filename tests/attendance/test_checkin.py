@@ -12,7 +12,7 @@ from learnhub.attendance.models import Attendance, CheckIn, CheckInAttempt
 from learnhub.extensions import db
 from learnhub.types import utcnow
 from tests import factories as f
-from tests.attendance.test_attendance import sign_in
+from tests.factories import sign_in
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from learnhub.attendance.models import Attendance, AttendanceImport
 from learnhub.extensions import db
 from tests import factories as f
-from tests.attendance.test_attendance import sign_in
+from tests.factories import sign_in
 
 SAMPLES = Path(__file__).parent / "samples"
 MADRID = ZoneInfo("Europe/Madrid")

@@ -15,7 +15,7 @@ PARTICIPANT_PASSWORD = "participant-password-1"
 
 
 def sign_in(page, email: str, password: str) -> None:
-    form = page.get_by_role("region", name="Organisers: sign in with your password")
+    form = page.get_by_role("region", name="Sign in with your password")
     form.get_by_label("Email address").fill(email)
     form.get_by_label("Password").fill(password)
     form.get_by_role("button", name="Sign in").click()

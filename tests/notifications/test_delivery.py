@@ -15,7 +15,7 @@ from sqlalchemy import select
 from learnhub.extensions import db
 from learnhub.notifications import delivery
 from learnhub.notifications.models import DevMailboxMessage, OutboxMessage
-from learnhub.notifications.services import queue_registration_confirmation
+from learnhub.notifications.services import queue_registration_email
 from learnhub.types import utcnow
 from tests import factories as f
 
@@ -38,7 +38,7 @@ def test_confirmation_has_both_parts_and_a_valid_ics_in_both_zones(app):
     session = f.make_session(programme, datetime(2030, 11, 3, 8, 0, tzinfo=UTC), minutes=120)
     registration = f.make_registration(programme, f.make_user(timezone="Europe/Madrid"))
     with app.test_request_context():
-        queue_registration_confirmation(registration, "http://x/login/link/t", sequence=1)
+        queue_registration_email(registration, "confirmed", sign_in_link="http://x/login/link/t")
         db.session.commit()
     outcome = delivery.drain()
     assert [o.status for o in outcome] == ["sent"]

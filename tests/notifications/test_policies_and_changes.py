@@ -69,6 +69,7 @@ def test_speakers_get_a_run_sheet_in_their_own_zone(app):
     speaker = f.make_speaker(session, "Lola Ortiz Sánchez", "General Director")
     speaker.email = "lola@madrid.example"
     speaker.timezone = "Europe/Madrid"
+    db.session.commit()
     f.make_speaker(session, "Luke Sherlock", "Director")  # no email: no reminder
     link = db.session.scalar(select(SessionSpeaker).where(SessionSpeaker.person_id == speaker.id))
     link.contribution = "Madrid 360 Environmental Sustainability Strategy"

@@ -18,12 +18,7 @@ from learnhub.notifications.models import Announcement, DevMailboxMessage, Outbo
 from learnhub.notifications.reminders import plan_due_reminders
 from learnhub.types import utcnow
 from tests import factories as f
-
-
-def sign_in(client, user):
-    with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
-        session["_fresh"] = True
+from tests.factories import sign_in
 
 
 def reminder_for(app, programme_fields=None):
@@ -93,7 +88,7 @@ def test_preferences_page_by_token_and_signed_in(client, app):
     client.post(f"/email/preferences/{token}", data={"reminders": "y"})
     assert preferences_of(registration.user_id) == {"reminders": True, "announcements": False}
     sign_in(client, registration.user)
-    client.post("/me/email", data={"announcements": "y"})
+    client.post("/me/email-preferences", data={"announcements": "y"})
     assert preferences_of(registration.user_id) == {"reminders": False, "announcements": True}
 
 

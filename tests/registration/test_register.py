@@ -87,8 +87,8 @@ def test_existing_account_details_are_not_overwritten_by_the_open_form(client):
     assert count(User) == 1
 
 
-def test_full_programme_refuses_with_a_clear_message(client):
-    programme = f.make_programme(capacity=1)
+def test_full_programme_without_waiting_list_refuses_with_a_clear_message(client):
+    programme = f.make_programme(capacity=1, waitlist_enabled=False)
     f.make_registration(programme)
     response = client.post(f"/programmes/{programme.slug}/register", data=form())
     assert response.status_code == 422
@@ -137,17 +137,11 @@ def test_registration_succeeds_when_the_broker_is_down(app_factory):
         assert db.session.scalar(select(OutboxMessage.status)) == "queued"
 
 
-def sign_in(client, user):
-    with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
-        session["_fresh"] = True
-
-
 def test_my_programmes_lists_registrations_with_next_session_in_my_zone(client):
     programme = f.make_programme(title="Resilient City", timezone="Asia/Seoul", sessions=2)
     user = f.make_user(timezone="America/Sao_Paulo")
     f.make_registration(programme, user)
-    sign_in(client, user)
+    f.sign_in(client, user)
     html = client.get("/me/programmes").get_data(as_text=True)
     assert "Resilient City" in html
     assert "Session 1" in html
@@ -165,7 +159,7 @@ def test_participant_cancels_own_registration_only(client):
     programme = f.make_programme()
     mine = f.make_registration(programme)
     other = f.make_registration(programme)
-    sign_in(client, mine.user)
+    f.sign_in(client, mine.user)
     response = client.post(f"/me/registrations/{other.id}/cancel")
     assert response.status_code == 404
     response = client.post(f"/me/registrations/{mine.id}/cancel")

@@ -1,20 +1,13 @@
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms import EmailField, HiddenField, PasswordField, SelectChoice, SelectField, StringField
+from wtforms.validators import DataRequired, Email, Length, Optional
 
-from ..forms import strip, timezone_field
+from ..forms import email_field, strip, timezone_field
+from .services import LANGUAGES, MIN_PASSWORD_LENGTH
 
 
 class SignInLinkForm(FlaskForm):
-    email = EmailField(
-        "Email address",
-        filters=[strip],
-        validators=[
-            DataRequired(),
-            Email(message="Enter an email address like name@city.gov."),
-            Length(max=320),
-        ],
-    )
+    email = email_field()
     next = HiddenField()
 
 
@@ -33,3 +26,42 @@ class PasswordSignInForm(FlaskForm):
 class ViewerTimezoneForm(FlaskForm):
     timezone = timezone_field("Show times in")
     next = HiddenField()
+
+
+class ProfileForm(FlaskForm):
+    full_name = StringField(
+        "Full name", filters=[strip], validators=[DataRequired(), Length(max=200)]
+    )
+    organisation = StringField(
+        "Organisation", filters=[strip], validators=[Optional(), Length(max=300)]
+    )
+    job_title = StringField("Job title", filters=[strip], validators=[Optional(), Length(max=200)])
+    city = StringField("City", filters=[strip], validators=[Optional(), Length(max=120)])
+    country = StringField("Country", filters=[strip], validators=[Optional(), Length(max=120)])
+    timezone = timezone_field("Time zone")
+    preferred_language = SelectField(
+        "Preferred language", choices=[SelectChoice(lang, lang) for lang in LANGUAGES]
+    )
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField(
+        "Current password (if you have one)", validators=[Optional(), Length(max=200)]
+    )
+    new_password = PasswordField(
+        "New password",
+        validators=[
+            DataRequired(),
+            Length(min=MIN_PASSWORD_LENGTH, max=200, message="Use 10 to 200 characters."),
+        ],
+    )
+
+
+class EmailChangeForm(FlaskForm):
+    new_email = email_field("New email address")
+
+
+class DeleteAccountForm(FlaskForm):
+    email = EmailField(
+        "Type your email address to confirm", filters=[strip], validators=[DataRequired()]
+    )

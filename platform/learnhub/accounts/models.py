@@ -30,6 +30,12 @@ class User(UserMixin, db.Model):
     city: Mapped[str | None] = mapped_column(String(120))
     #: Country.
     country: Mapped[str | None] = mapped_column(String(120))
+    #: Job title or position.
+    job_title: Mapped[str | None] = mapped_column(String(200))
+    #: Language the person prefers to read LearnHub and its emails in.
+    preferred_language: Mapped[str] = mapped_column(
+        String(40), default="English", server_default="English"
+    )
     #: IANA time zone every time is shown in.
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     #: participant, organiser or admin.
@@ -40,6 +46,8 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: Last successful sign-in.
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When the person deleted their account; the row stays, anonymised, for the figures.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def is_organiser(self) -> bool:

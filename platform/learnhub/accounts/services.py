@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import delete, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from ..database import begin_write_transaction
 from ..extensions import db
 from ..links import external_url
 from ..types import utcnow
@@ -86,13 +89,36 @@ def issue_sign_in_link(user: User, next_path: str | None = None) -> tuple[LoginT
 
 
 def request_sign_in_link(email: str, next_path: str | None) -> None:
-    """Email a sign-in link if the address has an account; say nothing either way."""
-    from ..notifications.services import queue_sign_in_link
+    """Email a sign-in link if the address has an account; say nothing either way.
+
+    The answer takes at least SIGN_IN_LINK_MIN_SECONDS whichever way it goes, so its timing
+    does not tell whether the address has an account (writing the link and its email costs
+    a few milliseconds that a look-up alone does not)."""
+    started = time.monotonic()
+    try:
+        _request_sign_in_link(email, next_path)
+    finally:
+        floor = current_app.config.get("SIGN_IN_LINK_MIN_SECONDS", 0.0)
+        remaining = floor - (time.monotonic() - started)
+        if remaining > 0:
+            time.sleep(remaining)
+
+
+def _request_sign_in_link(email: str, next_path: str | None) -> None:
+    from ..notifications.services import queue_sign_in_link, render_sign_in_link
 
     user = find_user_by_email(email)
+    minutes = current_app.config["MAGIC_LINK_MINUTES"]
     if user is not None:
         login_token, link = issue_sign_in_link(user, next_path)
-        queue_sign_in_link(user, link, login_token.id, current_app.config["MAGIC_LINK_MINUTES"])
+        queue_sign_in_link(user, link, login_token.id, minutes)
+    else:
+        # The same work as for a real account (token, hash, both email parts), thrown away,
+        # so the answer's timing does not tell whether the address has an account.
+        _hash_token(secrets.token_urlsafe(32))
+        decoy = User(email=normalise_email(email), full_name="", timezone="UTC")
+        link = external_url("accounts.sign_in_with_link", token=secrets.token_urlsafe(32))
+        render_sign_in_link(decoy, link, minutes)
     db.session.commit()
 
 
@@ -151,3 +177,223 @@ def set_password(user: User, password: str) -> None:
 
 def count_users() -> int:
     return db.session.scalar(select(func.count()).select_from(User)) or 0
+
+
+# --- profile, password, email change, data export, deletion -------------------------------------
+
+LANGUAGES = (
+    "English",
+    "Español",
+    "Français",
+    "Português",
+    "Bahasa Indonesia",
+    "中文",
+    "한국어",
+    "日本語",
+    "العربية",
+    "Русский",
+)
+MIN_PASSWORD_LENGTH = 10
+#: Deleted accounts keep their row under an address in this reserved domain (RFC 2606).
+DELETED_EMAIL_DOMAIN = "@deleted.invalid"
+EMAIL_CHANGE_HOURS = 24
+
+
+class AccountError(Exception):
+    """An account change that cannot be made; the message is shown as it is."""
+
+
+@dataclass(frozen=True)
+class ProfileInput:
+    full_name: str
+    organisation: str | None
+    job_title: str | None
+    city: str | None
+    country: str | None
+    timezone: str
+    preferred_language: str
+
+
+def profile_of(user: User) -> dict:
+    """The editable profile, as the profile form and the data export name it."""
+    return {
+        "full_name": user.full_name,
+        "organisation": user.organisation_name,
+        "job_title": user.job_title,
+        "city": user.city,
+        "country": user.country,
+        "timezone": user.timezone,
+        "preferred_language": user.preferred_language,
+    }
+
+
+def _locked_user(user_id: int) -> User:
+    begin_write_transaction()
+    user = db.session.get(User, user_id, populate_existing=True)
+    if user is None or user.deleted_at is not None:
+        raise AccountError("We could not find your account.")
+    return user
+
+
+def update_profile(user_id: int, data: ProfileInput) -> User:
+    from ..timefmt import is_valid_timezone
+
+    if not data.full_name.strip():
+        raise AccountError("Enter your name.")
+    if not is_valid_timezone(data.timezone):
+        raise AccountError("Choose a time zone from the list.")
+    if data.preferred_language not in LANGUAGES:
+        raise AccountError("Choose a language from the list.")
+    user = _locked_user(user_id)
+    user.full_name = data.full_name.strip()
+    user.organisation_name = data.organisation
+    user.job_title = data.job_title
+    user.city = data.city
+    user.country = data.country
+    user.timezone = data.timezone
+    user.preferred_language = data.preferred_language
+    db.session.commit()
+    return user
+
+
+def change_password(user_id: int, current: str | None, new: str) -> None:
+    """Participants may add a password; anyone who has one must give it to change it."""
+    if len(new) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"Use at least {MIN_PASSWORD_LENGTH} characters.")
+    user = _locked_user(user_id)
+    if user.password_hash and not check_password_hash(user.password_hash, current or ""):
+        raise AccountError("Your current password is not right.")
+    set_password(user, new)
+    db.session.commit()
+
+
+def _email_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="learnhub.email-change")
+
+
+def request_email_change(user_id: int, new_email: str) -> None:
+    """Email a confirmation link to the new address; the change happens when it is followed.
+
+    The answer is the same whether or not the address is taken: a taken address simply gets
+    no link (and the confirmation checks again)."""
+    from ..notifications.services import queue_email
+
+    new_email = normalise_email(new_email)
+    user = _locked_user(user_id)
+    if new_email == user.email:
+        raise AccountError("That is already your email address.")
+    if find_user_by_email(new_email) is None:
+        token = _email_serializer().dumps([user.id, user.email, new_email])
+        recipient = User(email=new_email, full_name=user.full_name, timezone=user.timezone)
+        queue_email(
+            kind="email_change",
+            dedupe_key=f"email_change:{user.id}:{hashlib.sha256(token.encode()).hexdigest()[:32]}",
+            to=recipient,
+            subject="Confirm your new LearnHub email address",
+            template="email_change",
+            context={
+                "link": external_url("accounts.confirm_email_change", token=token),
+                "hours": EMAIL_CHANGE_HOURS,
+                "old_email": user.email,
+            },
+        )
+    db.session.commit()
+
+
+def read_email_change(token: str) -> tuple[User, str]:
+    try:
+        user_id, old_email, new_email = _email_serializer().loads(
+            token, max_age=EMAIL_CHANGE_HOURS * 3600
+        )
+    except (BadSignature, ValueError, TypeError) as error:
+        raise AccountError("This confirmation link is not valid or has expired.") from error
+    user = db.session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is None or user.deleted_at is not None or user.email != old_email:
+        raise AccountError("This confirmation link has already been used or is out of date.")
+    return user, new_email
+
+
+def confirm_email_change(token: str) -> User:
+    user, new_email = read_email_change(token)
+    user = _locked_user(user.id)
+    if find_user_by_email(new_email) is not None:
+        raise AccountError("That address now belongs to another account.")
+    user.email = new_email
+    db.session.commit()
+    return user
+
+
+def export_data(user: User) -> dict:
+    """Everything LearnHub keeps about the person, as JSON-ready data."""
+    from ..attendance.models import Attendance
+    from ..registration.models import Registration
+
+    registrations = db.session.scalars(
+        select(Registration).where(Registration.user_id == user.id).order_by(Registration.id)
+    ).all()
+    attendance = db.session.scalars(
+        select(Attendance)
+        .join(Registration, Registration.id == Attendance.registration_id)
+        .where(Registration.user_id == user.id)
+    ).all()
+
+    def when(moment):
+        return moment.isoformat() if moment else None
+
+    return {
+        "exported_at": when(utcnow()),
+        "profile": {
+            "email": user.email,
+            **profile_of(user),
+            "role": user.role,
+            "has_password": bool(user.password_hash),
+            "created_at": when(user.created_at),
+            "last_login_at": when(user.last_login_at),
+        },
+        "registrations": [
+            {
+                "programme": r.programme.title,
+                "status": r.status,
+                "registered_at": when(r.created_at),
+                "confirmed_at": when(r.confirmed_at),
+                "cancelled_at": when(r.cancelled_at),
+                "consent_at": when(r.consent_at),
+                "answers": {a.question.label: a.value for a in r.answers},
+            }
+            for r in registrations
+        ],
+        "attendance": [
+            {
+                "programme": a.session.programme.title,
+                "session": a.session.title,
+                "starts_at": when(a.session.starts_at),
+                "status": a.status,
+            }
+            for a in attendance
+        ],
+    }
+
+
+def delete_account(user_id: int, typed_email: str) -> None:
+    """Remove the person's data; their registrations stay, anonymised, so attendance figures
+    stay right. Upcoming registrations are cancelled first and their seats go to the waiting
+    lists, in the same transaction."""
+    from ..notifications.models import OutboxMessage
+    from ..registration.services import release_places_of_deleted_account
+
+    user = _locked_user(user_id)
+    if normalise_email(typed_email) != user.email:
+        raise AccountError("Type your email address exactly to confirm.")
+    if user.role != "participant":
+        raise AccountError("Organiser and administrator accounts are removed by an administrator.")
+    old_email = user.email
+    release_places_of_deleted_account(user)
+    db.session.execute(delete(LoginToken).where(LoginToken.user_id == user.id))
+    db.session.execute(delete(OutboxMessage).where(OutboxMessage.to_address == old_email))
+    user.email = f"deleted-{user.id}{DELETED_EMAIL_DOMAIN}"
+    user.full_name = f"Deleted participant {user.id}"
+    user.organisation_name = user.job_title = user.city = user.country = None
+    user.timezone = "UTC"
+    user.password_hash = None
+    user.deleted_at = utcnow()
+    db.session.commit()

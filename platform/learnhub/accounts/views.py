@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..extensions import db, login_manager
-from ..forms import ActionForm
+from ..extensions import db, limiter, login_manager
+from ..forms import ActionForm, run_use_case
 from ..safety import safe_next_path
 from . import services
-from .forms import PasswordSignInForm, SignInLinkForm
+from .forms import (
+    DeleteAccountForm,
+    EmailChangeForm,
+    PasswordForm,
+    PasswordSignInForm,
+    ProfileForm,
+    SignInLinkForm,
+)
 from .models import User
 
 bp = Blueprint("accounts", __name__)
@@ -21,7 +28,8 @@ login_manager.login_message_category = "info"
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    return user if user is not None and user.deleted_at is None else None
 
 
 def _after_sign_in(user: User, next_path: str | None):
@@ -43,6 +51,7 @@ def login():
 
 
 @bp.post("/login/link")
+@limiter.limit("5 per minute; 30 per hour")
 def request_link():
     link_form = SignInLinkForm()
     if link_form.validate_on_submit():
@@ -59,6 +68,7 @@ def request_link():
 
 
 @bp.post("/login/password")
+@limiter.limit("10 per minute; 100 per hour")
 def password_login():
     password_form = PasswordSignInForm()
     if password_form.validate_on_submit():
@@ -103,3 +113,129 @@ def logout():
 @bp.app_context_processor
 def inject_action_form():
     return {"action_form": ActionForm, "current_user": current_user}
+
+
+# --- the account's own pages ----------------------------------------------------------------
+
+
+def _profile_page(status: int = 200, **forms):
+    forms.setdefault(
+        "profile_form",
+        ProfileForm(data=services.profile_of(current_user)),
+    )
+    forms.setdefault("password_form", PasswordForm())
+    forms.setdefault("email_form", EmailChangeForm())
+    return render_template("accounts/profile.html", **forms), status
+
+
+@bp.route("/me/profile", methods=["GET", "POST"])
+@login_required
+def profile():
+    if request.method == "GET":
+        return _profile_page()
+    form = ProfileForm()
+    if form.validate_on_submit():
+        data = services.ProfileInput(
+            full_name=form.full_name.data,
+            organisation=form.organisation.data or None,
+            job_title=form.job_title.data or None,
+            city=form.city.data or None,
+            country=form.country.data or None,
+            timezone=form.timezone.data,
+            preferred_language=form.preferred_language.data,
+        )
+        done, _ = run_use_case(
+            form, services.update_profile, current_user.id, data, errors=services.AccountError
+        )
+        if done:
+            flash("Your profile is saved.", "success")
+            return redirect(url_for("accounts.profile"))
+    return _profile_page(422, profile_form=form)
+
+
+@bp.post("/me/password")
+@login_required
+def change_password():
+    form = PasswordForm()
+    if form.validate_on_submit():
+        done, _ = run_use_case(
+            form,
+            services.change_password,
+            current_user.id,
+            form.current_password.data,
+            form.new_password.data,
+            errors=services.AccountError,
+        )
+        if done:
+            flash("Your password is saved. You can now sign in with it.", "success")
+            return redirect(url_for("accounts.profile"))
+    return _profile_page(422, password_form=form)
+
+
+@bp.post("/me/email")
+@login_required
+@limiter.limit("5 per hour")
+def request_email_change():
+    form = EmailChangeForm()
+    if form.validate_on_submit():
+        done, _ = run_use_case(
+            form,
+            services.request_email_change,
+            current_user.id,
+            form.new_email.data,
+            errors=services.AccountError,
+        )
+        if done:
+            flash(
+                f"We have sent a link to {form.new_email.data}. Your address changes when "
+                "you open it.",
+                "success",
+            )
+            return redirect(url_for("accounts.profile"))
+    return _profile_page(422, email_form=form)
+
+
+@bp.route("/me/email/confirm/<token>", methods=["GET", "POST"])
+def confirm_email_change(token: str):
+    """GET asks to confirm; only the POST changes the address, so mail scanners cannot."""
+    form = ActionForm()
+    try:
+        if form.validate_on_submit():
+            user = services.confirm_email_change(token)
+            flash(f"Your email address is now {user.email}.", "success")
+            return redirect(
+                url_for("accounts.profile" if current_user.is_authenticated else "accounts.login")
+            )
+        _, new_email = services.read_email_change(token)
+    except services.AccountError as error:
+        db.session.rollback()
+        return render_template("accounts/email_link_invalid.html", message=str(error)), 410
+    return render_template("accounts/confirm_email.html", form=form, new_email=new_email)
+
+
+@bp.get("/me/data.json")
+@login_required
+def export_data():
+    response = jsonify(services.export_data(current_user))
+    response.headers["Content-Disposition"] = 'attachment; filename="learnhub-my-data.json"'
+    return response
+
+
+@bp.route("/me/delete", methods=["GET", "POST"])
+@login_required
+def delete_account():
+    form = DeleteAccountForm()
+    if form.validate_on_submit():
+        done, _ = run_use_case(
+            form,
+            services.delete_account,
+            current_user.id,
+            form.email.data,
+            errors=services.AccountError,
+        )
+        if done:
+            logout_user()
+            flash("Your account is deleted. Thank you for taking part.", "info")
+            return redirect(url_for("catalogue.index"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("accounts/delete.html", form=form), status

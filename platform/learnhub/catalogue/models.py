@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy import true as sa_true
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -87,6 +95,11 @@ class Programme(db.Model):
         one_of("status", PROGRAMME_STATUSES, "status"),
         CheckConstraint("capacity IS NULL OR capacity >= 0", name="capacity_not_negative"),
         CheckConstraint("completion_percent BETWEEN 1 AND 100", name="completion_percent_range"),
+        CheckConstraint(
+            "registration_opens_at IS NULL OR registration_closes_at IS NULL"
+            " OR registration_closes_at > registration_opens_at",
+            name="registration_window_ordered",
+        ),
     )
     #: Surrogate key.
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -118,6 +131,14 @@ class Programme(db.Model):
     capacity: Mapped[int | None] = mapped_column()
     #: Completion rule: the share of its sessions (in %) a participant must attend.
     completion_percent: Mapped[int] = mapped_column(default=75, server_default="75")
+    #: Registration opens at this instant; NULL means it is open from publication.
+    registration_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Registration closes at this instant; NULL means until the last session ends.
+    registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: True when an organiser approves each registration (it starts as "pending").
+    approval_required: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: True when registrations beyond capacity join a first-in-first-out waiting list.
+    waitlist_enabled: Mapped[bool] = mapped_column(default=True, server_default=true())
     #: When the programme was created.
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -199,7 +220,7 @@ class Session(db.Model):
     #: "scheduled" or "cancelled" (a cancelled session keeps its row, its UID and its history).
     status: Mapped[str] = mapped_column(String(20), default="scheduled", server_default="scheduled")
     #: Whether registrants and speakers get reminders for this session.
-    reminders_enabled: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
+    reminders_enabled: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     programme: Mapped[Programme] = relationship(back_populates="sessions")
     speaker_links: Mapped[list[SessionSpeaker]] = relationship(

@@ -114,6 +114,15 @@ def public_programme(slug: str) -> Programme | None:
     )
 
 
+def open_programme(slug: str) -> Programme | None:
+    """A published or archived programme with only its sessions: what registering needs."""
+    return db.session.scalar(
+        select(Programme)
+        .where(Programme.slug == slug, Programme.status.in_(("published", "archived")))
+        .options(selectinload(Programme.sessions))
+    )
+
+
 def programme_speakers(programme: Programme) -> list[SessionSpeaker]:
     """Everyone who speaks in the programme, once each, in session order."""
     seen: set[int] = set()

@@ -106,6 +106,11 @@ def set_viewer_timezone():
     response = make_response(redirect(target))
     if form.validate_on_submit():
         response.set_cookie(
-            VIEWER_TZ_COOKIE, form.timezone.data, max_age=365 * 24 * 3600, samesite="Lax"
+            VIEWER_TZ_COOKIE,
+            form.timezone.data,
+            max_age=365 * 24 * 3600,
+            samesite="Lax",
+            httponly=True,
+            secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
         )
     return response

@@ -100,27 +100,72 @@ def reply_to_addresses(programme_ids: set[int]) -> dict[int, str]:
     return addresses
 
 
-def queue_registration_confirmation(
-    registration: Registration, sign_in_link: str, sequence: int
+#: The subject of each registration transition's email.
+REGISTRATION_SUBJECTS = {
+    "confirmed": "You are registered: {title}",
+    "approved": "Your place is confirmed: {title}",
+    "promoted": "A seat is yours: {title}",
+    "pending": "Registration received, awaiting approval: {title}",
+    "waitlisted": "You are on the waiting list: {title}",
+    "rejected": "Your registration was not accepted: {title}",
+    "cancelled": "Your registration is cancelled: {title}",
+    "waitlist_left": "You have left the waiting list: {title}",
+}
+#: Transitions that give a seat: their email is the confirmation, with the calendar file.
+SEAT_EVENTS = ("confirmed", "approved", "promoted")
+
+
+def queue_registration_email(
+    registration: Registration,
+    event: str,
+    *,
+    waitlist_place: int | None = None,
+    sign_in_link: str | None = None,
 ) -> OutboxMessage:
+    """The email of one registration transition, keyed by the registration's version so that
+    each transition writes exactly one row and a retried transaction cannot write a second."""
+    from ..registration.links import cancel_url
+
     programme = registration.programme
     sessions = list(programme.sessions)
+    confirmed = event in SEAT_EVENTS
     return queue_email(
-        kind="confirmation",
-        dedupe_key=f"confirmation:{registration.id}:{sequence}",
+        kind="confirmation" if event == "confirmed" else f"registration_{event}",
+        dedupe_key=f"registration:{registration.id}:v{registration.version}",
         to=registration.user,
-        subject=f"You are registered: {programme.title}",
-        template="registration_confirmed",
+        subject=REGISTRATION_SUBJECTS[event].format(title=programme.title),
+        template="registration_confirmed" if confirmed else "registration_status",
         context={
+            "event": event,
+            "registration": registration,
+            "waitlist_place": waitlist_place,
             "programme": programme,
             "sessions": sessions,
             "programme_url": external_url("catalogue.programme", slug=programme.slug),
             "my_programmes_url": external_url("registration.my_programmes"),
             "sign_in_link": sign_in_link,
+            "cancel_url": cancel_url(registration)
+            if registration.status in ("pending", "confirmed", "waitlisted")
+            else None,
         },
-        ics=programme_calendar(programme, sessions),
+        ics=programme_calendar(programme, sessions) if confirmed else None,
         registration=registration,
         reply_to=reply_to_addresses({programme.id}).get(programme.id),
+    )
+
+
+def render_sign_in_link(user: User, link: str, minutes: int) -> tuple[str, str]:
+    """Both parts of the sign-in email, without an outbox row (see request_sign_in_link)."""
+    context = {
+        "recipient": user,
+        "recipient_tz": user.timezone,
+        "subject": "Your LearnHub sign-in link",
+        "link": link,
+        "minutes": minutes,
+    }
+    return (
+        render_template("email/sign_in_link.txt", **context),
+        render_template("email/sign_in_link.html", **context),
     )
 
 

@@ -36,7 +36,6 @@ from .forms import (
     ReminderPolicyForm,
     ScheduleForm,
 )
-from .ics import programme_calendar
 from .models import OPTIONAL_CATEGORIES, Announcement
 
 bp = Blueprint("notifications", __name__)
@@ -87,7 +86,7 @@ def preferences_page(token: str):
     return _preferences(user_id)
 
 
-@bp.route("/me/email", methods=["GET", "POST"])
+@bp.route("/me/email-preferences", methods=["GET", "POST"])
 @login_required
 def my_preferences():
     return _preferences(current_user.id)
@@ -150,14 +149,6 @@ def calendar_feed(token: str):
     return response
 
 
-@bp.get("/programmes/<slug>/calendar.ics")
-def programme_calendar_file(slug: str):
-    programme = catalogue.public_programme(slug)
-    if programme is None:
-        abort(404)
-    return _ics_response(programme_calendar(programme, programme.sessions), f"{slug}.ics")
-
-
 # --- organisers: reminders, announcements, deliveries, session changes ----------------------
 
 #: The team right each organiser route of this blueprint needs.
@@ -205,7 +196,7 @@ def reminders(slug: str):
     if form.validate_on_submit():
         enabled = {s.id: request.form.get(f"session-{s.id}") == "on" for s in sessions}
         try:
-            policy.set_reminder_policy(g.programme.id, form.offsets.data, enabled)
+            policy.set_reminder_policy(g.programme.id, form.offsets.data or [], enabled)
         except policy.PolicyError as error:
             db.session.rollback()
             form.offsets.errors.append(str(error))

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+import csv
+import io
+from dataclasses import dataclass
+
+from sqlalchemy import exists, func, or_, select
+from sqlalchemy.orm import contains_eager, selectinload
 
 from ..accounts.models import ProgrammeTeamMember, User
 from ..catalogue.models import Programme, Session
+from ..database import begin_write_transaction
 from ..extensions import db
-from ..registration.models import Registration
+from ..registration.models import (
+    QUESTION_KINDS,
+    Registration,
+    RegistrationAnswer,
+    RegistrationQuestion,
+)
 
 
 def managed_programmes(user: User) -> list[Programme]:
@@ -46,3 +56,308 @@ def registration_counts(programme_id: int) -> dict[str, int]:
         .group_by(Registration.status)
     )
     return dict(rows.all())
+
+
+# --- registrants ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegistrantFilter:
+    search: str = ""
+    status: str = ""
+    question_id: int | None = None
+    answer: str = ""
+
+
+def _registrant_query(programme_id: int, filters: RegistrantFilter):
+    query = (
+        select(Registration)
+        .join(Registration.user)
+        .where(Registration.programme_id == programme_id)
+        .options(contains_eager(Registration.user), selectinload(Registration.answers))
+    )
+    if filters.status:
+        query = query.where(Registration.status == filters.status)
+    if filters.search:
+        pattern = f"%{_escape_like(filters.search.lower())}%"
+        query = query.where(
+            or_(
+                func.lower(User.full_name).like(pattern, escape="\\"),
+                User.email.like(pattern, escape="\\"),
+                func.lower(User.organisation_name).like(pattern, escape="\\"),
+                func.lower(User.city).like(pattern, escape="\\"),
+                func.lower(User.country).like(pattern, escape="\\"),
+            )
+        )
+    if filters.question_id is not None and filters.answer:
+        pattern = f"%{_escape_like(filters.answer.lower())}%"
+        query = query.where(
+            exists().where(
+                RegistrationAnswer.registration_id == Registration.id,
+                RegistrationAnswer.question_id == filters.question_id,
+                func.lower(RegistrationAnswer.value).like(pattern, escape="\\"),
+            )
+        )
+    # Waiting list in queue order first within its state; everyone else in arrival order.
+    return query.order_by(
+        Registration.status,
+        Registration.waitlist_position,
+        Registration.created_at,
+        Registration.id,
+    )
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def registrants(programme_id: int, filters: RegistrantFilter, limit: int = 500) -> list:
+    return list(db.session.scalars(_registrant_query(programme_id, filters).limit(limit)).unique())
+
+
+def iter_registrants(programme_id: int, filters: RegistrantFilter):
+    """Every matching registration, read in batches (the CSV export streams them)."""
+    return db.session.scalars(
+        _registrant_query(programme_id, filters).execution_options(yield_per=500)
+    )
+
+
+def waitlist_places(programme_id: int) -> dict[int, int]:
+    ids = db.session.scalars(
+        select(Registration.id)
+        .where(Registration.programme_id == programme_id, Registration.status == "waitlisted")
+        .order_by(Registration.waitlist_position)
+    )
+    return {registration_id: place for place, registration_id in enumerate(ids, start=1)}
+
+
+# --- questions ----------------------------------------------------------------------------------
+
+
+class QuestionError(Exception):
+    """A question that cannot be saved; the message is shown to the organiser."""
+
+
+@dataclass(frozen=True)
+class QuestionInput:
+    label: str
+    kind: str
+    required: bool
+    choices: list[str]
+
+
+def add_question(programme_id: int, data: QuestionInput) -> RegistrationQuestion:
+    if data.kind not in QUESTION_KINDS:
+        raise QuestionError("Choose a kind of question from the list.")
+    if data.kind in ("single_choice", "multiple_choice") and len(data.choices) < 2:
+        raise QuestionError("A choice question needs at least two choices, one per line.")
+    if not data.label.strip():
+        raise QuestionError("Write the question.")
+    begin_write_transaction()
+    last = db.session.scalar(
+        select(func.max(RegistrationQuestion.position)).where(
+            RegistrationQuestion.programme_id == programme_id
+        )
+    )
+    question = RegistrationQuestion(
+        programme_id=programme_id,
+        position=(last or 0) + 1,
+        label=data.label.strip(),
+        kind=data.kind,
+        required=data.required,
+        choices_text="\n".join(data.choices)
+        if data.kind in ("single_choice", "multiple_choice")
+        else "",
+    )
+    db.session.add(question)
+    db.session.commit()
+    return question
+
+
+def _question_of(programme_id: int, question_id: int) -> RegistrationQuestion:
+    question = db.session.get(RegistrationQuestion, question_id)
+    if question is None or question.programme_id != programme_id:
+        raise QuestionError("We could not find that question.")
+    return question
+
+
+def delete_question(programme_id: int, question_id: int) -> None:
+    """Remove a question and its answers; the ones after it move up."""
+    begin_write_transaction()
+    question = _question_of(programme_id, question_id)
+    position = question.position
+    db.session.delete(question)
+    db.session.flush()
+    later = db.session.scalars(
+        select(RegistrationQuestion)
+        .where(
+            RegistrationQuestion.programme_id == programme_id,
+            RegistrationQuestion.position > position,
+        )
+        .order_by(RegistrationQuestion.position)
+    )
+    for item in later:
+        item.position -= 1
+        db.session.flush()
+    db.session.commit()
+
+
+def move_question(programme_id: int, question_id: int, offset: int) -> None:
+    """Swap a question with its neighbour above (-1) or below (+1)."""
+    begin_write_transaction()
+    question = _question_of(programme_id, question_id)
+    neighbour = db.session.scalar(
+        select(RegistrationQuestion).where(
+            RegistrationQuestion.programme_id == programme_id,
+            RegistrationQuestion.position == question.position + offset,
+        )
+    )
+    if neighbour is None:
+        db.session.rollback()
+        return
+    first, second = question.position, neighbour.position
+    parked = db.session.scalar(
+        select(func.max(RegistrationQuestion.position)).where(
+            RegistrationQuestion.programme_id == programme_id
+        )
+    )
+    question.position = parked + 1  # step aside: (programme, position) is unique
+    db.session.flush()
+    neighbour.position = first
+    db.session.flush()
+    question.position = second
+    db.session.commit()
+
+
+# --- CSV export -----------------------------------------------------------------------------------
+
+BOM = "\ufeff"
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value) -> str:
+    """A CSV cell Excel shows as text: formula-looking values get a leading apostrophe."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def registrants_csv(programme: Programme, filters: RegistrantFilter):
+    """The registrants as CSV lines, UTF-8 with a BOM so Excel opens accents correctly.
+
+    A generator: the view streams it, so a programme with thousands of registrants never
+    builds the whole file in memory."""
+    questions = list(
+        db.session.scalars(
+            select(RegistrationQuestion)
+            .where(RegistrationQuestion.programme_id == programme.id)
+            .order_by(RegistrationQuestion.position)
+        )
+    )
+    places = waitlist_places(programme.id)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def line(values) -> str:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow([_cell(v) for v in values])
+        return buffer.getvalue()
+
+    header = [
+        "Registration",
+        "Status",
+        "Waiting list place",
+        "Name",
+        "Email",
+        "Organisation",
+        "Job title",
+        "City",
+        "Country",
+        "Time zone",
+        "Registered at (UTC)",
+        *[q.label for q in questions],
+    ]
+    yield BOM + line(header)
+    for registration in iter_registrants(programme.id, filters):
+        user = registration.user
+        answers = {a.question_id: a.value.replace("\n", "; ") for a in registration.answers}
+        yield line(
+            [
+                registration.id,
+                registration.status,
+                places.get(registration.id, ""),
+                user.full_name,
+                user.email,
+                user.organisation_name,
+                user.job_title,
+                user.city,
+                user.country,
+                user.timezone,
+                registration.created_at.strftime("%Y-%m-%d %H:%M"),
+                *[answers.get(q.id, "") for q in questions],
+            ]
+        )
+
+
+# --- the programme's team -------------------------------------------------------------------------
+
+
+class TeamError(Exception):
+    """A team change that cannot be made; the message is shown to the organiser."""
+
+
+@dataclass(frozen=True)
+class TeamRights:
+    manage_programme: bool
+    manage_registrations: bool
+    manage_attendance: bool
+
+
+def team_of(programme_id: int) -> list[ProgrammeTeamMember]:
+    return list(
+        db.session.scalars(
+            select(ProgrammeTeamMember)
+            .join(ProgrammeTeamMember.user)
+            .where(ProgrammeTeamMember.programme_id == programme_id)
+            .options(contains_eager(ProgrammeTeamMember.user))
+            .order_by(User.full_name)
+        )
+    )
+
+
+def set_team_member(programme_id: int, email: str, rights: TeamRights) -> ProgrammeTeamMember:
+    """Add an organiser to the programme's team, or change their rights."""
+    from ..accounts.services import find_user_by_email
+
+    begin_write_transaction()
+    user = find_user_by_email(email)
+    if user is None or user.role not in ("organiser", "admin") or user.deleted_at is not None:
+        raise TeamError(
+            "There is no organiser account with that address. An administrator creates "
+            "organiser accounts."
+        )
+    member = db.session.scalar(
+        select(ProgrammeTeamMember).where(
+            ProgrammeTeamMember.programme_id == programme_id,
+            ProgrammeTeamMember.user_id == user.id,
+        )
+    )
+    if member is None:
+        member = ProgrammeTeamMember(programme_id=programme_id, user_id=user.id)
+        db.session.add(member)
+    member.manage_programme = rights.manage_programme
+    member.manage_registrations = rights.manage_registrations
+    member.manage_attendance = rights.manage_attendance
+    db.session.commit()
+    return member
+
+
+def remove_team_member(programme_id: int, member_id: int, acting_user_id: int) -> None:
+    begin_write_transaction()
+    member = db.session.get(ProgrammeTeamMember, member_id)
+    if member is None or member.programme_id != programme_id:
+        raise TeamError("We could not find that team member.")
+    if member.user_id == acting_user_id:
+        raise TeamError("You cannot remove yourself; ask another organiser or an administrator.")
+    db.session.delete(member)
+    db.session.commit()

@@ -2,19 +2,51 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_login import current_user
 
 from ..attendance import services as attendance
 from ..catalogue.services import seats_left
-from ..extensions import login_manager
+from ..extensions import db, login_manager
+from ..forms import ActionForm, run_use_case
+from ..registration import services as registration
+from ..timefmt import local_to_utc, utc_to_local
 from . import services
+from .forms import (
+    DecisionForm,
+    MoveForm,
+    QuestionForm,
+    RegistrantFilterForm,
+    RegistrationSettingsForm,
+    TeamMemberForm,
+)
 
 bp = Blueprint("organiser", __name__, url_prefix="/organiser")
 
 #: The team right each route needs; routes without a slug only need the organiser role.
 ROUTE_RIGHTS = {
     "organiser.programme": "manage_registrations",
+    "organiser.registrants": "manage_registrations",
+    "organiser.registrants_csv": "manage_registrations",
+    "organiser.decide": "manage_registrations",
+    "organiser.move_registration": "manage_registrations",
+    "organiser.registration_settings": "manage_programme",
+    "organiser.questions": "manage_programme",
+    "organiser.delete_question": "manage_programme",
+    "organiser.move_question": "manage_programme",
+    "organiser.team": "manage_programme",
+    "organiser.remove_team_member": "manage_programme",
 }
 
 
@@ -26,7 +58,9 @@ def require_organiser():
         abort(403)
     slug = (request.view_args or {}).get("slug")
     if slug is not None:
-        right = ROUTE_RIGHTS[request.endpoint]
+        right = ROUTE_RIGHTS.get(request.endpoint)
+        if right is None:  # fail closed: a new route must say which right it needs
+            abort(403)
         programme = services.programme_for(current_user, slug, right)
         if programme is None:
             abort(404)
@@ -51,3 +85,240 @@ def programme(slug: str):
         seats_left=seats_left(g.programme, counts.get("confirmed", 0)),
         registrations=attendance.confirmed_registrations(g.programme.id),
     )
+
+
+def _filter_form(programme) -> tuple[RegistrantFilterForm, services.RegistrantFilter]:
+    form = RegistrantFilterForm(request.args)
+    questions = registration.questions_of(programme.id)
+    form.question.choices = [("", "Any question")] + [(str(q.id), q.label) for q in questions]
+    question_id = form.question.data
+    filters = services.RegistrantFilter(
+        search=(form.q.data or "")[:200],
+        status=form.status.data if form.status.data in STATE_VALUES else "",
+        question_id=int(question_id) if question_id and question_id.isdigit() else None,
+        answer=(form.answer.data or "")[:200],
+    )
+    return form, filters
+
+
+STATE_VALUES = ("pending", "confirmed", "waitlisted", "cancelled", "rejected")
+
+
+@bp.get("/programmes/<slug>/registrants")
+def registrants(slug: str):
+    form, filters = _filter_form(g.programme)
+    counts = services.registration_counts(g.programme.id)
+    return render_template(
+        "organiser/registrants.html",
+        programme=g.programme,
+        filter_form=form,
+        rows=services.registrants(g.programme.id, filters),
+        places=services.waitlist_places(g.programme.id),
+        questions=registration.questions_of(g.programme.id),
+        counts=counts,
+        seats_left=seats_left(g.programme, counts.get("confirmed", 0)),
+        decision_form=DecisionForm(),
+        move_form=MoveForm(),
+        csv_args=request.args.to_dict(),
+    )
+
+
+@bp.get("/programmes/<slug>/registrants.csv")
+def registrants_csv(slug: str):
+    _, filters = _filter_form(g.programme)
+    lines = services.registrants_csv(g.programme, filters)
+    return Response(
+        stream_with_context(lines),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{g.programme.slug}-registrants.csv"'
+        },
+    )
+
+
+def _back_to_registrants():
+    target = url_for("organiser.registrants", slug=g.programme.slug)
+    query = request.form.get("return_query", "")
+    return redirect(f"{target}?{query}" if query and "\n" not in query else target)
+
+
+@bp.post("/programmes/<slug>/registrants/decide")
+def decide(slug: str):
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        flash("Choose approve or reject and tick at least one person.", "error")
+        return _back_to_registrants()
+    try:
+        if form.action.data == "approve":
+            outcome = registration.approve(g.programme.id, form.ids.data or [])
+            message = f"Approved: {outcome['confirmed']} confirmed"
+            if outcome["waitlisted"]:
+                message += f", {outcome['waitlisted']} on the waiting list (no seats left)"
+            flash(message + ". Each has been emailed.", "success")
+        else:
+            rejected = registration.reject(g.programme.id, form.ids.data or [])
+            flash(f"Rejected {rejected}. Each has been emailed.", "success")
+    except registration.RegistrationError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    return _back_to_registrants()
+
+
+@bp.post("/programmes/<slug>/registrants/<int:registration_id>/move")
+def move_registration(slug: str, registration_id: int):
+    form = MoveForm()
+    if not form.validate_on_submit():
+        flash("Choose a state from the list.", "error")
+        return _back_to_registrants()
+    try:
+        moved = registration.move_registration(g.programme.id, registration_id, form.status.data)
+    except registration.RegistrationError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        flash(f"{moved.user.full_name} is now {moved.status}; they have been emailed.", "success")
+    return _back_to_registrants()
+
+
+# --- registration settings and questions ----------------------------------------------------------
+
+
+@bp.route("/programmes/<slug>/registration-settings", methods=["GET", "POST"])
+def registration_settings(slug: str):
+    programme = g.programme
+    tz = programme.timezone
+    if request.method == "GET":
+        form = RegistrationSettingsForm(
+            data={
+                "capacity": programme.capacity,
+                "opens_at": utc_to_local(programme.registration_opens_at, tz),
+                "closes_at": utc_to_local(programme.registration_closes_at, tz),
+                "approval_required": programme.approval_required,
+                "waitlist_enabled": programme.waitlist_enabled,
+            }
+        )
+    else:
+        form = RegistrationSettingsForm()
+    if form.validate_on_submit():
+        settings = registration.RegistrationSettings(
+            capacity=form.capacity.data,
+            opens_at=local_to_utc(form.opens_at.data, tz),
+            closes_at=local_to_utc(form.closes_at.data, tz),
+            approval_required=form.approval_required.data,
+            waitlist_enabled=form.waitlist_enabled.data,
+        )
+        done, promoted = run_use_case(
+            form,
+            registration.update_registration_settings,
+            programme.id,
+            settings,
+            errors=registration.RegistrationError,
+        )
+        if done:
+            message = "Registration settings saved."
+            if promoted:
+                message += f" {promoted} people moved from the waiting list to a seat."
+            flash(message, "success")
+            return redirect(url_for("organiser.registration_settings", slug=slug))
+    return (
+        render_template("organiser/registration_settings.html", programme=programme, form=form),
+        422 if request.method == "POST" else 200,
+    )
+
+
+@bp.route("/programmes/<slug>/questions", methods=["GET", "POST"])
+def questions(slug: str):
+    form = QuestionForm()
+    if form.validate_on_submit():
+        data = services.QuestionInput(
+            label=form.label.data,
+            kind=form.kind.data,
+            required=form.required.data,
+            choices=[c.strip() for c in (form.choices.data or "").splitlines() if c.strip()],
+        )
+        done, _ = run_use_case(
+            form, services.add_question, g.programme.id, data, errors=services.QuestionError
+        )
+        if done:
+            flash("Question added to the registration form.", "success")
+            return redirect(url_for("organiser.questions", slug=slug))
+    return (
+        render_template(
+            "organiser/questions.html",
+            programme=g.programme,
+            form=form,
+            questions=registration.questions_of(g.programme.id),
+            question_action=ActionForm(),
+        ),
+        422 if request.method == "POST" else 200,
+    )
+
+
+def _question_action(use_case, *args):
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        use_case(g.programme.id, *args)
+    except services.QuestionError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    return redirect(url_for("organiser.questions", slug=g.programme.slug))
+
+
+@bp.post("/programmes/<slug>/questions/<int:question_id>/delete")
+def delete_question(slug: str, question_id: int):
+    return _question_action(services.delete_question, question_id)
+
+
+@bp.post("/programmes/<slug>/questions/<int:question_id>/move/<any(up, down):direction>")
+def move_question(slug: str, question_id: int, direction: str):
+    return _question_action(services.move_question, question_id, -1 if direction == "up" else 1)
+
+
+# --- the programme's team ---------------------------------------------------------------------
+
+
+@bp.route("/programmes/<slug>/team", methods=["GET", "POST"])
+def team(slug: str):
+    form = TeamMemberForm()
+    if form.validate_on_submit():
+        rights = services.TeamRights(
+            manage_programme=form.manage_programme.data,
+            manage_registrations=form.manage_registrations.data,
+            manage_attendance=form.manage_attendance.data,
+        )
+        done, member = run_use_case(
+            form,
+            services.set_team_member,
+            g.programme.id,
+            form.email.data,
+            rights,
+            errors=services.TeamError,
+        )
+        if done:
+            flash(f"{member.user.full_name}'s rights are saved.", "success")
+            return redirect(url_for("organiser.team", slug=slug))
+    return (
+        render_template(
+            "organiser/team.html",
+            programme=g.programme,
+            form=form,
+            members=services.team_of(g.programme.id),
+            remove_form=ActionForm(),
+        ),
+        422 if request.method == "POST" else 200,
+    )
+
+
+@bp.post("/programmes/<slug>/team/<int:member_id>/remove")
+def remove_team_member(slug: str, member_id: int):
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        services.remove_team_member(g.programme.id, member_id, current_user.id)
+    except services.TeamError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        flash("Removed from the team.", "success")
+    return redirect(url_for("organiser.team", slug=slug))

@@ -1,10 +1,19 @@
-"""Registrations: a person's place in a programme."""
+"""Registrations: a person's place in a programme, the programme's questions and the answers."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
@@ -13,14 +22,40 @@ from ..extensions import db
 from ..types import UTCDateTime, one_of, utcnow
 
 REGISTRATION_STATUSES = ("pending", "confirmed", "waitlisted", "cancelled", "rejected")
+QUESTION_KINDS = (
+    "short_text",
+    "long_text",
+    "single_choice",
+    "multiple_choice",
+    "country",
+    "yes_no",
+)
 
 
 class Registration(db.Model):
     __tablename__ = "registration"
     __table_args__ = (
+        # One registration row per person and programme: registering again reuses it, so there
+        # can never be two active ones.
         UniqueConstraint("programme_id", "user_id"),
         one_of("status", REGISTRATION_STATUSES, "status"),
+        # A waiting-list position exactly when waitlisted.
+        CheckConstraint(
+            "(status = 'waitlisted' AND waitlist_position IS NOT NULL)"
+            " OR (status <> 'waitlisted' AND waitlist_position IS NULL)",
+            name="waitlist_position_iff_waitlisted",
+        ),
+        CheckConstraint("version >= 1", name="version_positive"),
         Index("ix_registration_programme_status", "programme_id", "status"),
+        # Two people can never hold the same place in a programme's queue.
+        Index(
+            "uq_registration_waitlist_position",
+            "programme_id",
+            "waitlist_position",
+            unique=True,
+            postgresql_where=text("status = 'waitlisted'"),
+            sqlite_where=text("status = 'waitlisted'"),
+        ),
     )
     #: Surrogate key.
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -32,14 +67,76 @@ class Registration(db.Model):
     )
     #: pending, confirmed, waitlisted, cancelled or rejected.
     status: Mapped[str] = mapped_column(String(20))
+    #: Queue key while waitlisted (lower is served first); NULL in every other state.
+    waitlist_position: Mapped[int | None] = mapped_column()
+    #: Raised by every state transition; the transition's email is keyed by it.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
     #: When the person registered.
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: When the seat was confirmed; reminders whose instant came before it are not sent.
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: When the registration was cancelled.
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When the status last changed.
+    status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: When the person accepted the privacy notice.
     consent_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     programme: Mapped[Programme] = relationship()
     user: Mapped[User] = relationship()
+    answers: Mapped[list[RegistrationAnswer]] = relationship(
+        back_populates="registration", cascade="all, delete-orphan"
+    )
+
+
+class RegistrationQuestion(db.Model):
+    """A question a programme asks on its registration form."""
+
+    __tablename__ = "registration_question"
+    __table_args__ = (
+        UniqueConstraint("programme_id", "position"),
+        one_of("kind", QUESTION_KINDS, "kind"),
+        CheckConstraint("position >= 1", name="position_positive"),
+    )
+    #: Surrogate key.
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The programme that asks it.
+    programme_id: Mapped[int] = mapped_column(
+        ForeignKey("programme.id", ondelete="CASCADE"), index=True
+    )
+    #: 1-based order on the form.
+    position: Mapped[int] = mapped_column()
+    #: The question as shown to participants.
+    label: Mapped[str] = mapped_column(String(300))
+    #: short_text, long_text, single_choice, multiple_choice, country or yes_no.
+    kind: Mapped[str] = mapped_column(String(20))
+    #: Whether an answer is needed to register.
+    required: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: The choices of single and multiple choice questions, one per line.
+    choices_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+    @property
+    def choices(self) -> list[str]:
+        return [line.strip() for line in self.choices_text.splitlines() if line.strip()]
+
+
+class RegistrationAnswer(db.Model):
+    """A registrant's answer to one question."""
+
+    __tablename__ = "registration_answer"
+    __table_args__ = (UniqueConstraint("registration_id", "question_id"),)
+    #: Surrogate key.
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The registration it belongs to.
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("registration.id", ondelete="CASCADE"), index=True
+    )
+    #: The question answered.
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("registration_question.id", ondelete="CASCADE"), index=True
+    )
+    #: The answer; multiple choices are stored one per line.
+    value: Mapped[str] = mapped_column(Text)
+
+    registration: Mapped[Registration] = relationship(back_populates="answers")
+    question: Mapped[RegistrationQuestion] = relationship()

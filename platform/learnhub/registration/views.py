@@ -1,37 +1,54 @@
-"""Registering, the answer page, "My programmes" and cancelling."""
+"""Registering, the answer page, "My programmes", cancelling, the waiting list, answers."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required
 
 from ..accounts.services import ParticipantDetails
 from ..catalogue import services as catalogue
-from ..extensions import db
-from ..forms import ActionForm
+from ..extensions import db, limiter
+from ..forms import ActionForm, run_use_case
+from ..notifications.ics import programme_calendar
 from ..templating import viewer_timezone
 from . import services
-from .forms import RegistrationForm
+from .forms import RegistrationForm, answers_form, with_questions
 from .models import Registration
 
 bp = Blueprint("registration", __name__)
 
 
+def _prefill(form: RegistrationForm, programme) -> None:
+    form.timezone.data = viewer_timezone() if viewer_timezone() != "UTC" else programme.timezone
+    if current_user.is_authenticated:
+        form.full_name.data = current_user.full_name
+        form.email.data = current_user.email
+        form.organisation.data = current_user.organisation_name
+        form.city.data = current_user.city
+        form.country.data = current_user.country
+        form.timezone.data = current_user.timezone
+
+
 @bp.route("/programmes/<slug>/register", methods=["GET", "POST"])
+@limiter.limit("20 per minute; 200 per hour", methods=["POST"])
 def register(slug: str):
-    programme = catalogue.public_programme(slug)
+    programme = catalogue.open_programme(slug)
     if programme is None:
         abort(404)
-    form = RegistrationForm()
+    questions = services.questions_of(programme.id)
+    form = with_questions(RegistrationForm, questions)()
     if request.method == "GET":
-        form.timezone.data = viewer_timezone() if viewer_timezone() != "UTC" else programme.timezone
-        if current_user.is_authenticated:
-            form.full_name.data = current_user.full_name
-            form.email.data = current_user.email
-            form.organisation.data = current_user.organisation_name
-            form.city.data = current_user.city
-            form.country.data = current_user.country
-            form.timezone.data = current_user.timezone
+        _prefill(form, programme)
     if form.validate_on_submit():
         data = services.RegistrationInput(
             programme_id=programme.id,
@@ -44,13 +61,12 @@ def register(slug: str):
                 timezone=form.timezone.data,
             ),
             consent=form.consent.data,
+            answers=form.answers(),
         )
-        try:
-            result = services.register(data)
-        except services.RegistrationError as error:
-            db.session.rollback()
-            form.form_errors.append(str(error))
-        else:
+        done, result = run_use_case(
+            form, services.register, data, errors=services.RegistrationError
+        )
+        if done:
             session["last_registration"] = {
                 "id": result.registration_id,
                 "already": result.already_registered,
@@ -65,6 +81,7 @@ def register(slug: str):
             programme=programme,
             form=form,
             seats_left=catalogue.seats_left(programme, confirmed),
+            is_open=services.registration_is_open(programme),
         ),
         status,
     )
@@ -73,7 +90,7 @@ def register(slug: str):
 @bp.get("/programmes/<slug>/registered")
 def registered(slug: str):
     """The answer page: what happens next. Only the browser that registered sees it."""
-    programme = catalogue.public_programme(slug)
+    programme = catalogue.open_programme(slug)
     last = session.get("last_registration")
     if programme is None or not last:
         abort(404)
@@ -84,31 +101,115 @@ def registered(slug: str):
         "registration/registered.html",
         programme=programme,
         registration=registration,
+        place=services.waitlist_place(registration),
         already=last["already"],
         email=last["email"],
+    )
+
+
+@bp.get("/programmes/<slug>/calendar.ics")
+def calendar(slug: str):
+    """Every session of the programme as an .ics file, to add to any calendar."""
+    programme = catalogue.open_programme(slug)
+    if programme is None:
+        abort(404)
+    return Response(
+        programme_calendar(programme, programme.sessions),
+        mimetype="text/calendar",
+        headers={"Content-Disposition": f'attachment; filename="{programme.slug}.ics"'},
     )
 
 
 @bp.get("/me/programmes")
 @login_required
 def my_programmes():
+    registrations = services.registrations_of(current_user)
     return render_template(
         "registration/my_programmes.html",
-        registrations=services.registrations_of(current_user),
+        registrations=registrations,
+        places=services.waitlist_places(registrations),
         cancel_form=ActionForm(),
         next_session_of=catalogue.upcoming_session,
+        is_open=services.registration_is_open,
     )
+
+
+def _own_action(use_case, registration_id: int, done: str):
+    """A participant's button on "My programmes": CSRF-checked, one use case, a flash."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        registration = use_case(registration_id, current_user)
+    except services.RegistrationError as error:
+        db.session.rollback()
+        if str(error) == "We could not find that registration.":
+            abort(404)
+        flash(str(error), "error")
+    else:
+        flash(done.format(title=registration.programme.title), "success")
+    return redirect(url_for("registration.my_programmes"))
 
 
 @bp.post("/me/registrations/<int:registration_id>/cancel")
 @login_required
 def cancel(registration_id: int):
-    form = ActionForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        registration = services.cancel(registration_id, current_user)
-    except services.RegistrationError:
+    return _own_action(
+        services.cancel, registration_id, "Your registration for {title} is cancelled."
+    )
+
+
+@bp.post("/me/registrations/<int:registration_id>/leave-waiting-list")
+@login_required
+def leave_waiting_list(registration_id: int):
+    return _own_action(
+        services.leave_waiting_list,
+        registration_id,
+        "You have left the waiting list for {title}.",
+    )
+
+
+@bp.route("/me/registrations/<int:registration_id>/answers", methods=["GET", "POST"])
+@login_required
+def edit_answers(registration_id: int):
+    registration = services.own_registration(registration_id, current_user)
+    if registration is None:
         abort(404)
-    flash(f"Your registration for {registration.programme.title} is cancelled.", "success")
-    return redirect(url_for("registration.my_programmes"))
+    programme = registration.programme
+    questions = services.questions_of(programme.id)
+    form = answers_form(questions, registration if request.method == "GET" else None)
+    if form.validate_on_submit():
+        done, _ = run_use_case(
+            form,
+            services.edit_answers,
+            registration_id,
+            current_user,
+            form.answers(),
+            errors=services.RegistrationError,
+        )
+        if done:
+            flash(f"Your answers for {programme.title} are saved.", "success")
+            return redirect(url_for("registration.my_programmes"))
+    return (
+        render_template(
+            "registration/answers.html",
+            programme=programme,
+            form=form,
+            is_open=services.registration_is_open(programme),
+        ),
+        422 if request.method == "POST" else 200,
+    )
+
+
+@bp.route("/registrations/cancel/<token>", methods=["GET", "POST"])
+def cancel_with_link(token: str):
+    """From any email, without signing in: GET asks to confirm, only the POST cancels."""
+    form = ActionForm()
+    try:
+        if form.validate_on_submit():
+            registration = services.cancel_with_link(token)
+            return render_template("registration/cancelled.html", registration=registration)
+        registration = services.registration_for_link(token)
+    except services.RegistrationError as error:
+        db.session.rollback()
+        return render_template("registration/link_invalid.html", message=str(error)), 404
+    return render_template("registration/confirm_cancel.html", registration=registration, form=form)

@@ -1,0 +1,243 @@
+"""Every route in the URL map, every method, every role: the answer is the expected one.
+
+A route added without an entry in EXPECTED fails `test_every_route_has_an_entry`, so access
+is decided on purpose, never by accident (ARCHITECTURE.md rule 8).
+
+Roles, in the order of each tuple: anonymous, the participant (registered in the programme),
+another participant (registered elsewhere), an organiser of another programme, the
+programme's organiser, an administrator. URLs point at the programme, its session, module,
+registered-only material, question and the participant's registration. Reads run first, then
+writes (some change data: cancelling, saving settings), then signing out.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from learnhub.accounts.models import ProgrammeTeamMember
+from learnhub.extensions import db
+from learnhub.notifications.delivery import drain
+from learnhub.notifications.models import Announcement, DevMailboxMessage
+from learnhub.registration import services as registration
+from learnhub.registration.links import cancel_token
+from tests import factories as f
+
+ROLES = ("anonymous", "participant", "other_participant", "other_organiser", "organiser", "admin")
+METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
+
+ALL_200 = 200
+SIGNED_IN = (302, 200, 200, 200, 200, 200)
+SIGNED_IN_FORM_ERROR = (302, 422, 422, 422, 422, 422)
+ORGANISER_ONLY = (302, 403, 403, 200, 200, 200)
+TEAM_READ = (302, 403, 403, 404, 200, 200)
+TEAM_WRITE = (302, 403, 403, 404, 302, 302)
+OWNER_ONLY = (302, 200, 404, 404, 404, 404)
+OWNER_WRITE = (302, 302, 404, 404, 404, 404)
+
+EXPECTED: dict[str, dict[str, int | tuple[int, ...]]] = {
+    # accounts
+    "accounts.login": {"GET": ALL_200},
+    "accounts.request_link": {"POST": 422},  # empty form: says what is missing
+    "accounts.password_login": {"POST": 422},
+    "accounts.sign_in_with_link": {"GET": 410, "POST": 410},  # made-up token
+    "accounts.logout": {"POST": (302, 302, 302, 302, 302, 302)},
+    "accounts.profile": {"GET": SIGNED_IN, "POST": SIGNED_IN_FORM_ERROR},
+    "accounts.change_password": {"POST": SIGNED_IN_FORM_ERROR},
+    "accounts.request_email_change": {"POST": SIGNED_IN_FORM_ERROR},
+    "accounts.confirm_email_change": {"GET": 410, "POST": 410},  # made-up token
+    "accounts.export_data": {"GET": SIGNED_IN},
+    "accounts.delete_account": {"GET": SIGNED_IN, "POST": SIGNED_IN_FORM_ERROR},
+    # catalogue (public)
+    "catalogue.index": {"GET": ALL_200},
+    "catalogue.programme": {"GET": ALL_200},
+    "catalogue.module": {"GET": ALL_200},
+    "catalogue.download_material": {"GET": (302, 200, 403, 403, 200, 200)},
+    "catalogue.set_viewer_timezone": {"POST": 302},
+    "static": {"GET": ALL_200},
+    "health.healthz": {"GET": ALL_200},
+    # development mailbox: not registered in production (tests/test_factory.py)
+    "dev_mailbox.index": {"GET": ALL_200},
+    "dev_mailbox.show": {"GET": ALL_200},
+    "dev_mailbox.html": {"GET": ALL_200},
+    "dev_mailbox.attachment": {"GET": ALL_200},
+    # registration
+    "registration.register": {"GET": ALL_200, "POST": 422},
+    "registration.registered": {"GET": 404},  # only the browser that registered
+    "registration.calendar": {"GET": ALL_200},
+    "registration.my_programmes": {"GET": SIGNED_IN},
+    "registration.cancel": {"POST": OWNER_WRITE},
+    "registration.leave_waiting_list": {"POST": OWNER_WRITE},
+    "registration.edit_answers": {"GET": OWNER_ONLY, "POST": (302, 422, 404, 404, 404, 404)},
+    # the signed link is the authority: it works for whoever holds it, signed in or not
+    "registration.cancel_with_link": {"GET": ALL_200, "POST": ALL_200},
+    # organiser workspace
+    "organiser.home": {"GET": ORGANISER_ONLY},
+    "organiser.programme": {"GET": TEAM_READ},
+    "organiser.registrants": {"GET": TEAM_READ},
+    "organiser.registrants_csv": {"GET": TEAM_READ},
+    "organiser.decide": {"POST": TEAM_WRITE},
+    "organiser.move_registration": {"POST": TEAM_WRITE},
+    "organiser.registration_settings": {"GET": TEAM_READ, "POST": TEAM_WRITE},
+    "organiser.questions": {"GET": TEAM_READ, "POST": (302, 403, 403, 404, 422, 422)},
+    "organiser.delete_question": {"POST": TEAM_WRITE},
+    "organiser.move_question": {"POST": TEAM_WRITE},
+    "organiser.team": {"GET": TEAM_READ, "POST": (302, 403, 403, 404, 422, 422)},
+    "organiser.remove_team_member": {"POST": TEAM_WRITE},
+    # attendance (organisers need manage_attendance)
+    "attendance.attendance_sheet": {"GET": TEAM_READ, "POST": TEAM_WRITE},
+    "attendance.attendance_summary": {"GET": TEAM_READ, "POST": TEAM_READ},
+    "attendance.check_in": {"GET": TEAM_READ, "POST": TEAM_WRITE},
+    "attendance.close_check_in": {"POST": TEAM_WRITE},
+    "attendance.export_csv": {"GET": TEAM_READ},
+    "attendance.export_xlsx": {"GET": TEAM_READ},
+    "attendance.import_report": {"GET": TEAM_READ, "POST": (302, 403, 403, 404, 422, 422)},
+    # a made-up import: back to the upload page
+    "attendance.import_preview": {"GET": TEAM_WRITE, "POST": TEAM_WRITE},
+    "attendance_participant.my_attendance": {"GET": SIGNED_IN},
+    "attendance_participant.self_check_in": {"GET": SIGNED_IN, "POST": SIGNED_IN_FORM_ERROR},
+    # email: preferences and calendars (a made-up token is refused)
+    "notifications.calendar_feed": {"GET": 404},
+    "notifications.my_calendar": {"GET": SIGNED_IN},
+    "notifications.create_calendar_feed": {"POST": SIGNED_IN},
+    "notifications.revoke_calendar_feed": {"POST": (302, 302, 302, 302, 302, 302)},
+    "notifications.my_preferences": {"GET": SIGNED_IN, "POST": (302, 302, 302, 302, 302, 302)},
+    "notifications.preferences": {"GET": 404, "POST": 404},
+    "notifications.unsubscribe": {"GET": 404, "POST": 404},
+    # email: organisers (manage_programme; deliveries need manage_registrations)
+    "notifications_organiser.announcements": {
+        "GET": TEAM_READ,
+        "POST": (302, 403, 403, 404, 422, 422),
+    },
+    "notifications_organiser.announcement": {"GET": TEAM_READ},
+    "notifications_organiser.send_announcement": {"POST": TEAM_WRITE},
+    "notifications_organiser.deliveries": {"GET": TEAM_READ},
+    "notifications_organiser.reminders": {"GET": TEAM_READ, "POST": TEAM_WRITE},
+    "notifications_organiser.schedule": {"GET": TEAM_READ, "POST": TEAM_READ},
+    "notifications_organiser.cancel_session": {"POST": TEAM_WRITE},
+    "notifications_organiser.recording": {"GET": TEAM_READ, "POST": TEAM_READ},
+    # administrators
+    "outbox_admin.outbox": {"GET": (302, 403, 403, 403, 403, 200)},
+    "outbox_admin.retry": {"POST": (302, 403, 403, 403, 403, 302)},
+}
+
+
+def expected_code(endpoint: str, method: str, role: str) -> int:
+    spec = EXPECTED[endpoint][method]
+    return spec if isinstance(spec, int) else spec[ROLES.index(role)]
+
+
+def route_methods(app) -> list[tuple[str, str, object]]:
+    found = []
+    for rule in app.url_map.iter_rules():
+        for method in sorted((rule.methods or set()) & METHODS):
+            found.append((rule.endpoint, method, rule))
+    return found
+
+
+def test_every_route_has_an_entry(app):
+    in_map = {(endpoint, method) for endpoint, method, _ in route_methods(app)}
+    in_table = {(e, m) for e, methods in EXPECTED.items() for m in methods}
+    assert in_map - in_table == set(), "routes without an access entry"
+    assert in_table - in_map == set(), "entries for routes that no longer exist"
+
+
+@pytest.fixture
+def world(app, tmp_path):
+    upload = tmp_path / "uploads"
+    upload.mkdir(exist_ok=True)
+    (upload / "guide.pdf").write_bytes(b"%PDF-1.4 guide")
+    app.config["UPLOAD_FOLDER"] = str(upload)
+    programme = f.make_programme(capacity=10)
+    f.make_module(programme, 1)
+    material = f.make_material(
+        programme, file_name="guide.pdf", url=None, visibility="registered", kind="guidebook"
+    )
+    question = f.make_question(programme, "Your role")
+    elsewhere = f.make_programme()
+    participant = f.make_user(email="participant@example.org")
+    with app.test_request_context():
+        result = registration.register(
+            registration.RegistrationInput(
+                programme_id=programme.id,
+                participant=registration.ParticipantDetails(
+                    participant.full_name, participant.email, None, None, None, "UTC"
+                ),
+                consent=True,
+                answers={question.id: "Planner"},
+            )
+        )
+    drain()
+    mine = db.session.get(type(programme.sessions[0]), programme.sessions[0].id)
+    other_participant = f.make_user()
+    f.make_registration(elsewhere, other_participant)
+    users = {
+        "participant": participant,
+        "other_participant": other_participant,
+        "other_organiser": f.make_organiser(elsewhere),
+        "organiser": f.make_organiser(programme),
+        "admin": f.make_user(role="admin"),
+    }
+    from learnhub.registration.models import Registration
+
+    reg = db.session.get(Registration, result.registration_id)
+    with app.test_request_context():
+        token = cancel_token(reg)
+    values = {
+        "slug": programme.slug,
+        "session_id": mine.id,
+        "position": 1,
+        "material_id": material.id,
+        "registration_id": reg.id,
+        "question_id": question.id,
+        "direction": "down",
+        "message_id": db.session.scalar(select(DevMailboxMessage.id)),
+        "index": 0,
+        "member_id": db.session.scalar(
+            select(ProgrammeTeamMember.id).where(
+                ProgrammeTeamMember.user_id == users["organiser"].id
+            )
+        ),
+        "filename": "style.css",
+        "token": "made-up-token",
+        "category": "reminders",
+        "import_id": 999999,
+        "announcement_id": f.save(
+            Announcement(
+                programme_id=programme.id, subject="News", body="Body", audience="confirmed"
+            )
+        ).id,
+    }
+    return users, values, token
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_access_matrix(app, client, world, role):
+    users, values, cancel_link_token = world
+    user_ids = {name: user.id for name, user in users.items()}
+    if role != "anonymous":
+        with client.session_transaction() as session:
+            session["_user_id"] = str(user_ids[role])
+            session["_fresh"] = True
+    adapter = app.url_map.bind("localhost")
+    order = sorted(
+        route_methods(app),
+        key=lambda item: (item[0] == "accounts.logout", item[1] != "GET", item[0]),
+    )
+    mismatches = []
+    for endpoint, method, rule in order:
+        args = {name: values[name] for name in rule.arguments}
+        if endpoint == "registration.cancel_with_link":
+            args["token"] = cancel_link_token
+        url = adapter.build(endpoint, args)
+        response = client.open(url, method=method)
+        expected = expected_code(endpoint, method, role)
+        if response.status_code != expected:
+            mismatches.append(f"{method} {url}: {response.status_code}, expected {expected}")
+        elif expected == 302 and role == "anonymous" and endpoint not in PUBLIC_REDIRECTS:
+            assert "/login" in response.headers["Location"], f"{method} {url}"
+    assert mismatches == []
+
+
+#: Anonymous 302s that are not "please sign in".
+PUBLIC_REDIRECTS = {"catalogue.set_viewer_timezone"}

@@ -1,0 +1,183 @@
+"""CSRF on every state-changing route, rate limits, headers, cookies, the same answer for
+known and unknown addresses."""
+
+from __future__ import annotations
+
+import re
+import statistics
+import time
+from pathlib import Path
+
+import pytest
+
+from learnhub.config import ProductionConfig
+from learnhub.security import CONTENT_SECURITY_POLICY
+from tests import factories as f
+from tests import services
+
+STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
+#: Endpoints that authenticate by a token of their own instead of a session form (none yet).
+#: Token-authenticated endpoints: RFC 8058 one-click unsubscribe is POSTed by mail clients
+#: without cookies; the opaque token in the URL is the credential.
+CSRF_EXEMPT: set[str] = {"notifications.unsubscribe"}
+DUMMY = {
+    "slug": "x",
+    "token": "t",
+    "direction": "up",
+    "filename": "style.css",
+}
+
+
+def url_for_rule(app, rule) -> str:
+    values = {name: DUMMY.get(name, 1) for name in rule.arguments}
+    return app.url_map.bind("localhost").build(rule.endpoint, values)
+
+
+@pytest.mark.parametrize("signed_in", [False, True])
+def test_every_state_changing_route_refuses_a_request_without_a_csrf_token(app_factory, signed_in):
+    app = app_factory(WTF_CSRF_ENABLED=True)
+    client = app.test_client()
+    if signed_in:
+        with app.app_context():
+            admin_id = f.make_user(role="admin").id
+        with client.session_transaction() as session:
+            session["_user_id"] = str(admin_id)
+    checked = []
+    for rule in app.url_map.iter_rules():
+        for method in sorted((rule.methods or set()) & STATE_CHANGING):
+            if rule.endpoint in CSRF_EXEMPT:
+                continue
+            url = url_for_rule(app, rule)
+            response = client.open(url, method=method, data={"anything": "1"})
+            assert response.status_code == 400, f"{method} {url} answered {response.status_code}"
+            assert "This form has expired" in response.get_data(as_text=True)
+            checked.append(rule.endpoint)
+    assert len(checked) >= 20, "the walk must find the app's forms"
+
+
+def test_a_valid_token_is_accepted(app_factory):
+    app = app_factory(WTF_CSRF_ENABLED=True)
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    response = client.post("/timezone", data={"csrf_token": token, "timezone": "Asia/Seoul"})
+    assert response.status_code == 302
+
+
+def test_pages_carry_a_strict_content_security_policy(client):
+    programme = f.make_programme()
+    for url in ("/", f"/programmes/{programme.slug}", f"/programmes/{programme.slug}/register"):
+        response = client.get(url)
+        policy = response.headers["Content-Security-Policy"]
+        assert policy == CONTENT_SECURITY_POLICY
+        assert "unsafe-inline" not in policy and "script-src 'self'" in policy
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        html = response.get_data(as_text=True)
+        # Scripts only from the app's own files (the small time-zone guess), never inline.
+        assert not re.search(r"<script(?![^>]*\bsrc=\"/static/)", html)
+        assert " style=" not in html and "<style" not in html
+
+
+def test_no_template_of_a_page_has_inline_script_style_or_handlers():
+    """Emails are exempt: they are not pages and mail clients need inline styles."""
+    root = Path(__file__).resolve().parents[1] / "templates"
+    offenders = []
+    for path in root.rglob("*.html"):
+        if "email" in path.parts:
+            continue
+        text = path.read_text(encoding="utf-8")
+        if re.search(r"<script(?![^>]*\bsrc=)|<style|\sstyle=|\son[a-z]+=|javascript:", text):
+            offenders.append(str(path.relative_to(root)))
+    assert offenders == []
+
+
+def test_production_cookies_are_secure_httponly_and_samesite(app_factory, tmp_path, database_url):
+    settings = ProductionConfig(tmp_path)
+    settings.SQLALCHEMY_DATABASE_URI = database_url
+    settings.SECRET_KEY = "x" * 40
+    settings.CELERY_BROKER_URL = f"sqla+sqlite:///{tmp_path / 'broker.sqlite'}"
+    from learnhub import create_app
+
+    app = create_app(settings)
+    response = app.test_client().get("/login")
+    cookie = response.headers["Set-Cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "max-age" in response.headers["Strict-Transport-Security"]
+    assert app.config["REMEMBER_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_HTTPONLY"]
+    assert app.config["PREFERRED_URL_SCHEME"] == "https"
+    with app.app_context():
+        from learnhub.extensions import db
+
+        db.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("url", "data", "allowed"),
+    [
+        ("/login/link", {"email": "a@example.org"}, 5),
+        ("/login/password", {"email": "a@example.org", "password": "x"}, 10),
+    ],
+)
+def test_sign_in_is_rate_limited(app_factory, url, data, allowed):
+    app = app_factory(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://")
+    client = app.test_client()
+    codes = [client.post(url, data=data).status_code for _ in range(allowed + 1)]
+    assert 429 not in codes[:allowed]
+    assert codes[-1] == 429
+    assert "Too many attempts" in client.post(url, data=data).get_data(as_text=True)
+
+
+def test_registration_is_rate_limited(app_factory):
+    app = app_factory(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://")
+    with app.app_context():
+        slug = f.make_programme().slug
+    client = app.test_client()
+    codes = [client.post(f"/programmes/{slug}/register", data={}).status_code for _ in range(21)]
+    assert codes[:20] == [422] * 20 and codes[20] == 429
+    assert client.get(f"/programmes/{slug}/register").status_code == 200, "reading is not limited"
+
+
+@pytest.mark.redis
+def test_rate_limits_are_kept_in_redis_when_redis_url_is_set(app_factory, monkeypatch):
+    url = services.require_redis()
+    import redis
+
+    store = redis.Redis.from_url(url)
+
+    def forget_counters() -> None:
+        for key in store.scan_iter("LIMITS*"):
+            store.delete(key)
+
+    forget_counters()
+    monkeypatch.setenv("REDIS_URL", url)
+    from learnhub.config import load_config
+
+    assert load_config(Path("/tmp"), "development").RATELIMIT_STORAGE_URI == url
+    app = app_factory(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI=url)
+    client = app.test_client()
+    codes = [
+        client.post("/login/link", data={"email": "a@example.org"}).status_code for _ in range(6)
+    ]
+    assert codes[-1] == 429
+    assert list(store.scan_iter("LIMITS*")), "the counters live in Redis"
+    forget_counters()
+
+
+def test_link_requests_take_similar_time_for_known_and_unknown_addresses(app_factory):
+    app = app_factory(SIGN_IN_LINK_MIN_SECONDS=0.08)
+    client = app.test_client()
+    with app.app_context():
+        f.make_user(email="known@example.org")
+
+    def median_ms(email: str) -> float:
+        samples = []
+        for _ in range(15):
+            start = time.perf_counter()
+            client.post("/login/link", data={"email": email})
+            samples.append((time.perf_counter() - start) * 1000)
+        return statistics.median(samples)
+
+    median_ms("warm-up@example.org")
+    known, unknown = median_ms("known@example.org"), median_ms("nobody@example.org")
+    assert known >= 80 and unknown >= 80, "both answers wait for the same floor"
+    assert abs(known - unknown) < max(10.0, 0.25 * known), (known, unknown)
