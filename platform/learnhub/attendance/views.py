@@ -6,7 +6,6 @@ from __future__ import annotations
 import segno
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     g,
@@ -20,9 +19,9 @@ from flask import (
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from ..extensions import db, login_manager
+from ..extensions import db
 from ..forms import ActionForm
-from ..organiser.services import programme_for, session_of
+from ..organiser.access import require_programme_right
 from . import checkin, exports, imports, services
 from .forms import CheckInCodeForm, CompletionRuleForm, ImportForm, OpenCheckInForm, sheet_form
 from .models import ATTENDANCE_STATUSES
@@ -34,20 +33,7 @@ participant_bp = Blueprint("attendance_participant", __name__)
 @bp.before_request
 def require_attendance_right():
     """Organisers with the programme's manage_attendance right (administrators: all)."""
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    if not current_user.is_organiser:
-        abort(403)
-    args = request.view_args or {}
-    programme = programme_for(current_user, args.get("slug", ""), "manage_attendance")
-    if programme is None:
-        abort(404)
-    g.programme = programme
-    if "session_id" in args:
-        g.session = session_of(programme, args["session_id"])
-        if g.session is None:
-            abort(404)
-    return None
+    return require_programme_right("manage_attendance")
 
 
 def _plural(count: int, word: str) -> str:

@@ -26,7 +26,7 @@ from ..catalogue import services as catalogue
 from ..catalogue.models import Session
 from ..extensions import csrf, db, login_manager
 from ..forms import ActionForm
-from ..organiser.services import programme_for
+from ..organiser.access import require_programme_right
 from ..timefmt import zone
 from . import announcements, calendar, policy, preferences
 from .forms import (
@@ -165,18 +165,8 @@ ORGANISER_RIGHTS = {
 
 
 @organiser_bp.before_request
-def require_programme_right():
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    if not current_user.is_organiser:
-        abort(403)
-    programme = programme_for(
-        current_user, request.view_args["slug"], ORGANISER_RIGHTS[request.endpoint]
-    )
-    if programme is None:
-        abort(404)
-    g.programme = programme
-    return None
+def check_programme_right():
+    return require_programme_right(ORGANISER_RIGHTS.get(request.endpoint))
 
 
 def _session_or_404(session_id: int) -> Session:

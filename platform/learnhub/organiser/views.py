@@ -18,11 +18,12 @@ from flask_login import current_user
 
 from ..attendance import services as attendance
 from ..catalogue.services import seats_left
-from ..extensions import db, login_manager
+from ..extensions import db
 from ..forms import ActionForm, run_use_case
 from ..registration import services as registration
 from ..timefmt import local_to_utc, utc_to_local
 from . import services
+from .access import require_programme_right
 from .forms import (
     DecisionForm,
     MoveForm,
@@ -52,20 +53,7 @@ ROUTE_RIGHTS = {
 
 @bp.before_request
 def require_organiser():
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    if not current_user.is_organiser:
-        abort(403)
-    slug = (request.view_args or {}).get("slug")
-    if slug is not None:
-        right = ROUTE_RIGHTS.get(request.endpoint)
-        if right is None:  # fail closed: a new route must say which right it needs
-            abort(403)
-        programme = services.programme_for(current_user, slug, right)
-        if programme is None:
-            abort(404)
-        g.programme = programme
-    return None
+    return require_programme_right(ROUTE_RIGHTS.get(request.endpoint))
 
 
 @bp.get("/")
