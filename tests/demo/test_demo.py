@@ -91,7 +91,7 @@ RESILIENT_FACTS = [
 def demo(app, runner):
     result = runner.invoke(args=["demo", "load"])
     assert result.exit_code == 0, result.output
-    assert "organiser@learnhub.local" in result.output
+    assert "organiser@learnhub.example.org" in result.output
     return result
 
 
@@ -150,3 +150,28 @@ def test_loading_twice_is_refused_and_if_empty_skips(runner, demo):
     skip = runner.invoke(args=["demo", "load", "--if-empty"])
     assert skip.exit_code == 0
     assert db.session.scalar(select(func.count()).select_from(Programme)) == 2
+
+
+def test_the_printed_demo_logins_work(client, demo):
+    """The organiser signs in with the printed password; the participant gets a link."""
+    from learnhub.demo.data import (
+        ORGANISER_EMAIL,
+        ORGANISER_PASSWORD,
+        PARTICIPANT_EMAIL,
+    )
+    from learnhub.notifications.models import OutboxMessage
+
+    response = client.post(
+        "/login/password", data={"email": ORGANISER_EMAIL, "password": ORGANISER_PASSWORD}
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/organiser/"
+    assert "On-line training program on Resilient City" in page_text(client, "/organiser/")
+    client.post("/logout")
+    assert client.post("/login/link", data={"email": PARTICIPANT_EMAIL}).status_code == 200
+    assert (
+        db.session.scalar(
+            select(OutboxMessage.to_address).where(OutboxMessage.kind == "magic_link")
+        )
+        == PARTICIPANT_EMAIL
+    )

@@ -32,9 +32,9 @@ from ..registration.models import Registration
 from ..types import utcnow
 
 GUIDEBOOK = Path(__file__).with_name("resilient-city-guidebook.pdf")
-ORGANISER_EMAIL = "organiser@learnhub.local"
+ORGANISER_EMAIL = "organiser@learnhub.example.org"
 ORGANISER_PASSWORD = "learnhub-organiser"
-PARTICIPANT_EMAIL = "participant@learnhub.local"
+PARTICIPANT_EMAIL = "participant@learnhub.example.org"
 
 NET_ZERO_DESCRIPTION = """\
 Metropolis Learning Hub Chengdu with the support of C40 and Chengdu’s Municipal Commission for \
