@@ -168,6 +168,11 @@ def test_the_printed_demo_logins_work(client, demo):
     assert response.headers["Location"] == "/organiser/"
     assert "On-line training program on Resilient City" in page_text(client, "/organiser/")
     client.post("/logout")
+    from learnhub.demo.data import ADMIN_EMAIL, ADMIN_PASSWORD
+
+    client.post("/login/password", data={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+    assert client.get("/admin/outbox").status_code == 200
+    client.post("/logout")
     assert client.post("/login/link", data={"email": PARTICIPANT_EMAIL}).status_code == 200
     assert (
         db.session.scalar(

@@ -34,6 +34,8 @@ from ..types import utcnow
 GUIDEBOOK = Path(__file__).with_name("resilient-city-guidebook.pdf")
 ORGANISER_EMAIL = "organiser@learnhub.example.org"
 ORGANISER_PASSWORD = "learnhub-organiser"
+ADMIN_EMAIL = "admin@learnhub.example.org"
+ADMIN_PASSWORD = "learnhub-admin"
 PARTICIPANT_EMAIL = "participant@learnhub.example.org"
 
 NET_ZERO_DESCRIPTION = """\
@@ -372,7 +374,9 @@ def load_demo(today: date | None = None) -> dict[str, str]:
         timezone="America/Sao_Paulo",
         role="participant",
     )
-    db.session.add_all([organiser, participant])
+    admin = User(email=ADMIN_EMAIL, full_name="Ada Administrator", timezone="UTC", role="admin")
+    set_password(admin, ADMIN_PASSWORD)
+    db.session.add_all([organiser, participant, admin])
     db.session.flush()
     for programme in (webinar, resilient):
         db.session.add(ProgrammeTeamMember(programme_id=programme.id, user_id=organiser.id))
@@ -389,5 +393,6 @@ def load_demo(today: date | None = None) -> dict[str, str]:
     db.session.commit()
     return {
         "organiser": f"{ORGANISER_EMAIL} / password {ORGANISER_PASSWORD}",
+        "administrator": f"{ADMIN_EMAIL} / password {ADMIN_PASSWORD}",
         "participant": f"{PARTICIPANT_EMAIL} (sign in with an emailed link, see /dev/mailbox)",
     }
