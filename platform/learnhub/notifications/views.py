@@ -23,7 +23,6 @@ from flask import (
 from flask_login import current_user, login_required
 
 from ..catalogue import services as catalogue
-from ..catalogue.models import Session
 from ..extensions import csrf, db, login_manager
 from ..forms import ActionForm
 from ..organiser.access import require_programme_right
@@ -169,13 +168,6 @@ def check_programme_right():
     return require_programme_right(ORGANISER_RIGHTS.get(request.endpoint))
 
 
-def _session_or_404(session_id: int) -> Session:
-    session = db.session.get(Session, session_id)
-    if session is None or session.programme_id != g.programme.id:
-        abort(404)
-    return session
-
-
 @organiser_bp.route("/programmes/<slug>/reminders", methods=["GET", "POST"])
 def reminders(slug: str):
     default = current_app.config["REMINDER_OFFSETS_MINUTES"]
@@ -314,7 +306,7 @@ def deliveries(slug: str):
     "/programmes/<slug>/sessions/<int:session_id>/schedule", methods=["GET", "POST"]
 )
 def schedule(slug: str, session_id: int):
-    session = _session_or_404(session_id)
+    session = g.session  # loaded, and checked to belong here, by require_programme_right
     tz = zone(g.programme.timezone)
     form = ScheduleForm()
     if request.method == "GET":
@@ -344,7 +336,6 @@ def schedule(slug: str, session_id: int):
 
 @organiser_bp.post("/programmes/<slug>/sessions/<int:session_id>/cancel")
 def cancel_session(slug: str, session_id: int):
-    _session_or_404(session_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
@@ -363,7 +354,7 @@ def cancel_session(slug: str, session_id: int):
     "/programmes/<slug>/sessions/<int:session_id>/recording", methods=["GET", "POST"]
 )
 def recording(slug: str, session_id: int):
-    session = _session_or_404(session_id)
+    session = g.session  # loaded, and checked to belong here, by require_programme_right
     form = RecordingForm()
     if form.validate_on_submit():
         try:
