@@ -32,6 +32,8 @@ SIGNED_IN_FORM_ERROR = (302, 422, 422, 422, 422, 422)
 ORGANISER_ONLY = (302, 403, 403, 200, 200, 200)
 TEAM_READ = (302, 403, 403, 404, 200, 200)
 TEAM_WRITE = (302, 403, 403, 404, 302, 302)
+TEAM_FORM_ERROR = (302, 403, 403, 404, 422, 422)
+ORGANISER_FORM_ERROR = (302, 403, 403, 422, 422, 422)
 OWNER_ONLY = (302, 200, 404, 404, 404, 404)
 OWNER_WRITE = (302, 302, 404, 404, 404, 404)
 
@@ -84,6 +86,28 @@ EXPECTED: dict[str, dict[str, int | tuple[int, ...]]] = {
     "organiser.move_question": {"POST": TEAM_WRITE},
     "organiser.team": {"GET": TEAM_READ, "POST": (302, 403, 403, 404, 422, 422)},
     "organiser.remove_team_member": {"POST": TEAM_WRITE},
+    # authoring: a programme of one's own is created by any organiser; the rest needs
+    # manage_programme on this programme (another programme's organiser: 404)
+    "organiser.new_programme": {"GET": ORGANISER_ONLY, "POST": ORGANISER_FORM_ERROR},
+    "organiser.edit_programme": {"GET": TEAM_READ, "POST": TEAM_FORM_ERROR},
+    "organiser.preview_programme": {"GET": TEAM_READ},
+    "organiser.publish_programme": {"POST": TEAM_WRITE},
+    "organiser.archive_programme": {"POST": TEAM_WRITE},
+    "organiser.new_edition": {"GET": TEAM_READ, "POST": TEAM_FORM_ERROR},
+    "organiser.audit_log": {"GET": TEAM_READ},
+    "organiser.new_session": {"GET": TEAM_READ, "POST": TEAM_FORM_ERROR},
+    "organiser.edit_session": {"GET": TEAM_READ, "POST": TEAM_FORM_ERROR},
+    "organiser.modules": {"GET": TEAM_READ, "POST": TEAM_FORM_ERROR},
+    "organiser.edit_module": {"GET": TEAM_READ, "POST": TEAM_FORM_ERROR},
+    "organiser.move_module": {"POST": TEAM_WRITE},
+    "organiser.materials": {"GET": TEAM_READ, "POST": TEAM_FORM_ERROR},
+    "organiser.delete_material": {"POST": TEAM_WRITE},
+    "organiser.people": {"GET": ORGANISER_ONLY, "POST": ORGANISER_FORM_ERROR},
+    "organiser.organisations": {"GET": ORGANISER_ONLY, "POST": ORGANISER_FORM_ERROR},
+    "organiser_admin.organisers": {
+        "GET": (302, 403, 403, 403, 403, 200),
+        "POST": (302, 403, 403, 403, 403, 422),
+    },
     # attendance (organisers need manage_attendance)
     "attendance.attendance_sheet": {"GET": TEAM_READ, "POST": TEAM_WRITE},
     "attendance.attendance_summary": {"GET": TEAM_READ, "POST": TEAM_READ},
@@ -149,7 +173,7 @@ def world(app, tmp_path):
     (upload / "guide.pdf").write_bytes(b"%PDF-1.4 guide")
     app.config["UPLOAD_FOLDER"] = str(upload)
     programme = f.make_programme(capacity=10)
-    f.make_module(programme, 1)
+    module = f.make_module(programme, 1)
     material = f.make_material(
         programme, file_name="guide.pdf", url=None, visibility="registered", kind="guidebook"
     )
@@ -187,6 +211,7 @@ def world(app, tmp_path):
         "slug": programme.slug,
         "session_id": mine.id,
         "position": 1,
+        "module_id": module.id,
         "material_id": material.id,
         "registration_id": reg.id,
         "question_id": question.id,
@@ -241,3 +266,18 @@ def test_access_matrix(app, client, world, role):
 
 #: Anonymous 302s that are not "please sign in".
 PUBLIC_REDIRECTS = {"catalogue.set_viewer_timezone"}
+
+
+def test_another_programmes_organiser_is_refused_on_every_organiser_route_of_this_one(app):
+    """The matrix above checks each answer; this checks the table itself: no organiser-facing
+    route under a programme lets another programme's organiser in."""
+    column = ROLES.index("other_organiser")
+    organiser_facing = ("organiser.", "attendance.", "notifications_organiser.")
+    checked = 0
+    for endpoint, method, rule in route_methods(app):
+        if endpoint.startswith(organiser_facing) and "slug" in rule.arguments:
+            spec = EXPECTED[endpoint][method]
+            assert not isinstance(spec, int), endpoint
+            assert spec[column] in (403, 404), f"{method} {endpoint}"
+            checked += 1
+    assert checked >= 40

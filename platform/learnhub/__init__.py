@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
+from werkzeug.datastructures import ImmutableMultiDict
 
 from .config import BaseConfig, load_config
 from .extensions import csrf, db, limiter, login_manager, migrate
@@ -58,6 +59,7 @@ def create_app(config: BaseConfig | dict | None = None) -> Flask:
     from .notifications.views import admin_bp as outbox_admin_bp
     from .notifications.views import bp as notifications_bp
     from .notifications.views import organiser_bp as notifications_organiser_bp
+    from .organiser.authoring_views import admin_bp as organiser_admin_bp
     from .organiser.views import bp as organiser_bp
     from .registration.views import bp as registration_bp
 
@@ -71,6 +73,7 @@ def create_app(config: BaseConfig | dict | None = None) -> Flask:
     app.register_blueprint(notifications_bp)
     app.register_blueprint(notifications_organiser_bp)
     app.register_blueprint(outbox_admin_bp)
+    app.register_blueprint(organiser_admin_bp)
     if app.config.get("DEV_MAILBOX"):
         app.register_blueprint(dev_mailbox_bp)
 
@@ -93,7 +96,12 @@ def _register_error_pages(app: Flask) -> None:
             "We could not find that page. Check the address or start from the catalogue.",
         ),
         405: ("Not allowed", "That action is not available here."),
-        413: ("Too large", "The file or form you sent is too large."),
+        413: (
+            "File too large",
+            "The file you sent is larger than LearnHub accepts: files can be up to 25 MB. "
+            "Go back, make the file smaller (for example, save the PDF with compressed images) "
+            "or add it as a link instead.",
+        ),
         429: ("Too many attempts", "Please wait a moment and try again."),
         500: ("Something went wrong", "We have been told about it. Please try again in a moment."),
         503: ("Unavailable", "LearnHub is briefly unavailable. Please try again in a moment."),
@@ -105,6 +113,9 @@ def _register_error_pages(app: Flask) -> None:
         def handler(error):
             if code == 500:
                 db.session.rollback()
+            if code == 413:
+                # The body is never read: the page's own forms see an empty submission.
+                request.__dict__.update(form=ImmutableMultiDict(), files=ImmutableMultiDict())
             return render_template("errors/error.html", code=code, title=title, text=text), code
 
         return handler

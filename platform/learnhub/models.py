@@ -3,6 +3,7 @@
 from .accounts.models import LoginToken, ProgrammeTeamMember, User
 from .attendance.models import Attendance, AttendanceImport, CheckIn, CheckInAttempt
 from .catalogue.models import (
+    AuditEntry,
     Material,
     Module,
     Organisation,
@@ -32,6 +33,7 @@ __all__ = [
     "ReminderPolicy",
     "ReminderRun",
     "Attendance",
+    "AuditEntry",
     "AttendanceImport",
     "CheckIn",
     "CheckInAttempt",

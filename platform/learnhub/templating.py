@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import markdown
 import nh3
 from flask import Flask, has_request_context, request
@@ -17,6 +19,31 @@ def render_markdown(text: str | None) -> Markup:
     """Markdown to HTML, sanitised with nh3 so organiser text can never run script."""
     html = markdown.markdown(text or "", extensions=["extra", "sane_lists"])
     return Markup(nh3.clean(html, link_rel="noopener noreferrer nofollow"))
+
+
+_HTML_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
+
+
+def sanitise_markdown(text: str | None) -> str:
+    """Markdown as saved: raw HTML in it goes through nh3, so script, event handlers and
+    javascript: links never reach the database. Markdown syntax itself is left alone
+    (cleaning the whole text as HTML would escape its `>` quotes and `&`)."""
+
+    def clean_tag(match: re.Match) -> str:
+        tag = match.group(0)
+        name = re.match(r"</?([A-Za-z][A-Za-z0-9]*)", tag).group(1).lower()
+        if name not in nh3.ALLOWED_TAGS:
+            return ""
+        if tag.startswith("</"):
+            return f"</{name}>"
+        return nh3.clean(tag, link_rel="noopener noreferrer nofollow").split("</", 1)[0]
+
+    cleaned = (text or "").replace("\x00", "")
+    while True:  # "<scr<script>ipt>" must not become "<script>" once cleaned
+        again = _HTML_TAG.sub(clean_tag, cleaned)
+        if again == cleaned:
+            return cleaned
+        cleaned = again
 
 
 def viewer_timezone() -> str:

@@ -72,9 +72,11 @@ def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_sign_in_link(user: User, next_path: str | None = None) -> tuple[LoginToken, str]:
+def issue_sign_in_link(
+    user: User, next_path: str | None = None, minutes: int | None = None
+) -> tuple[LoginToken, str]:
     token = secrets.token_urlsafe(32)
-    minutes = current_app.config["MAGIC_LINK_MINUTES"]
+    minutes = minutes or current_app.config["MAGIC_LINK_MINUTES"]
     now = utcnow()
     login_token = LoginToken(
         user_id=user.id,

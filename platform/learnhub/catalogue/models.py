@@ -16,6 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..accounts.models import User
 from ..extensions import db
 from ..types import UTCDateTime, one_of, utcnow
 
@@ -141,6 +142,12 @@ class Programme(db.Model):
     waitlist_enabled: Mapped[bool] = mapped_column(default=True, server_default=true())
     #: When the programme was created.
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Raised on every edit of its details; an edit based on an older version is refused.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    #: The programme this one is a new edition of, if any.
+    previous_edition_id: Mapped[int | None] = mapped_column(
+        ForeignKey("programme.id", ondelete="SET NULL")
+    )
 
     topic: Mapped[Topic | None] = relationship()
     sessions: Mapped[list[Session]] = relationship(
@@ -221,6 +228,8 @@ class Session(db.Model):
     status: Mapped[str] = mapped_column(String(20), default="scheduled", server_default="scheduled")
     #: Whether registrants and speakers get reminders for this session.
     reminders_enabled: Mapped[bool] = mapped_column(default=True, server_default=true())
+    #: Raised on every edit; an edit based on an older version is refused.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     programme: Mapped[Programme] = relationship(back_populates="sessions")
     speaker_links: Mapped[list[SessionSpeaker]] = relationship(
@@ -279,6 +288,8 @@ class Module(db.Model):
     summary: Mapped[str] = mapped_column(Text, default="")
     #: Module body in Markdown (sanitised when rendered).
     body: Mapped[str] = mapped_column(Text, default="")
+    #: Raised on every edit; an edit based on an older version is refused.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     programme: Mapped[Programme] = relationship(back_populates="modules")
     materials: Mapped[list[Material]] = relationship(
@@ -332,3 +343,24 @@ class Material(db.Model):
     programme: Mapped[Programme] = relationship(back_populates="materials")
     module: Mapped[Module | None] = relationship(back_populates="materials")
     session: Mapped[Session | None] = relationship()
+
+
+class AuditEntry(db.Model):
+    """One change to a programme: who did what, when (shown to its organisers)."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (Index("ix_audit_entry_programme_at", "programme_id", "created_at"),)
+    #: Surrogate key.
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The programme changed.
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programme.id", ondelete="CASCADE"))
+    #: Who changed it; NULL once their account is gone.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    #: What was done, e.g. "published", "edited session".
+    action: Mapped[str] = mapped_column(String(80))
+    #: What it was done to and which fields changed.
+    detail: Mapped[str] = mapped_column(Text, default="")
+    #: When.
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User | None] = relationship()

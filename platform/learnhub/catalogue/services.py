@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -96,9 +96,15 @@ def seats_left(programme: Programme, confirmed: int) -> int | None:
 
 def public_programme(slug: str) -> Programme | None:
     """A published or archived programme with everything its page shows, loaded up front."""
+    return programme_page(slug)
+
+
+def programme_page(slug: str, drafts: bool = False) -> Programme | None:
+    """The programme with everything its page shows; drafts only for an organiser's preview."""
+    statuses = ("draft", "published", "archived") if drafts else ("published", "archived")
     return db.session.scalar(
         select(Programme)
-        .where(Programme.slug == slug, Programme.status.in_(("published", "archived")))
+        .where(Programme.slug == slug, Programme.status.in_(statuses))
         .options(
             joinedload(Programme.topic),
             selectinload(Programme.sessions)
@@ -147,6 +153,24 @@ def material_for_download(material_id: int) -> Material | None:
     return db.session.scalar(
         select(Material).where(Material.id == material_id).options(joinedload(Material.programme))
     )
+
+
+#: The join link appears this long before a session starts (and until it ends).
+JOIN_LINK_LEAD = timedelta(minutes=30)
+
+
+def joinable_sessions(programme: Programme, is_confirmed) -> set[int]:
+    """Sessions whose join link the viewer sees now: from JOIN_LINK_LEAD before the start until
+    the end, and only when `is_confirmed()` (asked only then) says they hold a confirmed seat."""
+    now = utcnow()
+    open_now = {
+        s.id
+        for s in programme.sessions
+        if s.join_url
+        and s.status == "scheduled"
+        and s.starts_at - JOIN_LINK_LEAD <= now < s.ends_at
+    }
+    return open_now if open_now and is_confirmed() else set()
 
 
 def upcoming_session(programme: Programme) -> Session | None:
@@ -210,14 +234,19 @@ def cancel_session(programme_id: int, session_id: int) -> Session:
 
 
 def _publish_change(session: Session, reason: str) -> None:
-    """A new schedule version: old reminders are skipped, registrants get the update."""
+    announce_schedule_change(session, reason)
+    db.session.commit()
+
+
+def announce_schedule_change(session: Session, reason: str) -> None:
+    """A new schedule version: old reminders are skipped, registrants get the update (in the
+    caller's transaction; it commits)."""
     from ..notifications.services import queue_session_change, skip_pending_reminders
 
     session.ics_sequence += 1
     db.session.flush()
     skip_pending_reminders(session, reason)
     queue_session_change(session, _confirmed(session.programme_id))
-    db.session.commit()
 
 
 def add_recording(programme_id: int, session_id: int, title: str, url: str) -> Material:

@@ -18,7 +18,7 @@ from flask import (
 from flask_login import current_user
 
 from ..accounts.forms import ViewerTimezoneForm
-from ..registration.services import viewer_can_access_registered_material
+from ..registration.services import viewer_can_access_registered_material, viewer_is_confirmed
 from ..safety import safe_next_path
 from ..templating import VIEWER_TZ_COOKIE, viewer_timezone
 from . import services
@@ -57,6 +57,7 @@ def programme(slug: str):
         seats_left=services.seats_left(found, confirmed),
         next_session=services.upcoming_session(found),
         tz_form=ViewerTimezoneForm(timezone=viewer_timezone(), next=request.path),
+        joinable=services.joinable_sessions(found, lambda: viewer_is_confirmed(found)),
     )
 
 

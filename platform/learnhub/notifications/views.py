@@ -23,9 +23,9 @@ from flask import (
 from flask_login import current_user, login_required
 
 from ..catalogue import services as catalogue
-from ..extensions import csrf, db, login_manager
+from ..extensions import csrf, db
 from ..forms import ActionForm
-from ..organiser.access import require_programme_right
+from ..organiser.access import require_admin, require_programme_right
 from ..timefmt import zone
 from . import announcements, calendar, policy, preferences
 from .forms import (
@@ -375,13 +375,7 @@ def recording(slug: str, session_id: int):
 # --- administrators: failed messages -----------------------------------------------------------
 
 
-@admin_bp.before_request
-def require_admin():
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    if current_user.role != "admin":
-        abort(403)
-    return None
+admin_bp.before_request(require_admin)
 
 
 @admin_bp.get("/outbox")

@@ -37,3 +37,12 @@ def require_programme_right(right: str | None):
         if g.session is None:
             abort(404)
     return None
+
+
+def require_admin():
+    """Run from an administrators' blueprint's before_request."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if current_user.role != "admin":
+        abort(403)
+    return None

@@ -3,19 +3,33 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
+    DateField,
     DateTimeLocalField,
+    EmailField,
+    HiddenField,
     IntegerField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
+    TimeField,
+    URLField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    URL,
+    DataRequired,
+    Email,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
-from ..forms import email_field, strip
+from ..forms import email_field, strip, timezone_field
 from ..registration.models import QUESTION_KINDS, REGISTRATION_STATUSES
 
 KIND_LABELS = {
@@ -102,3 +116,192 @@ class TeamMemberForm(FlaskForm):
     manage_programme = BooleanField("Manage the programme (settings, questions, team)")
     manage_registrations = BooleanField("Manage registrations")
     manage_attendance = BooleanField("Manage attendance")
+
+
+# --- authoring --------------------------------------------------------------------------------
+
+PROGRAMME_KIND_CHOICES = [
+    SelectChoice("programme", "Training programme"),
+    SelectChoice("webinar", "Webinar"),
+]
+FORMAT_CHOICES = [
+    SelectChoice("online", "Online"),
+    SelectChoice("in_person", "In person"),
+    SelectChoice("hybrid", "Hybrid"),
+]
+MATERIAL_KIND_CHOICES = [
+    SelectChoice("guidebook", "Guidebook"),
+    SelectChoice("slides", "Slides"),
+    SelectChoice("reading", "Reading"),
+    SelectChoice("policy_case", "Policy case"),
+    SelectChoice("recording", "Recording"),
+    SelectChoice("programme", "Programme"),
+]
+VISIBILITY_CHOICES = [
+    SelectChoice("public", "Everyone"),
+    SelectChoice("registered", "Confirmed registrants only"),
+]
+MARKDOWN_HINT = "Markdown: **bold**, *italic*, [link](https://…), lists with -."
+
+
+def _optional_int(value):
+    return int(value) if value not in (None, "", "None") else None
+
+
+class VersionedForm(FlaskForm):
+    #: The version the editor saw; a different one on save means someone else saved first.
+    version = HiddenField(filters=[lambda v: int(v) if v and str(v).isdigit() else None])
+
+
+class ProgrammeForm(VersionedForm):
+    kind = SelectField("Kind", choices=PROGRAMME_KIND_CHOICES)
+    title = StringField("Title", filters=[strip], validators=[DataRequired(), Length(max=300)])
+    edition = StringField(
+        "Edition (e.g. 2nd edition)", filters=[strip], validators=[Optional(), Length(max=80)]
+    )
+    summary = TextAreaField(
+        "Summary (one or two sentences)",
+        filters=[strip],
+        validators=[DataRequired(), Length(max=1000)],
+    )
+    description = TextAreaField(
+        "Description", filters=[strip], validators=[Optional(), Length(max=50_000)]
+    )
+    topic = SelectField("Topic", coerce=_optional_int, choices=[], validate_choice=False)
+    format = SelectField("Format", choices=FORMAT_CHOICES)
+    venue = StringField(
+        "Venue (in person and hybrid)", filters=[strip], validators=[Optional(), Length(max=300)]
+    )
+    language = StringField(
+        "Language", filters=[strip], default="English", validators=[DataRequired(), Length(max=40)]
+    )
+    timezone = timezone_field("Time zone (sessions are entered in it)")
+    hosts = SelectMultipleField("Hosted by", coerce=int, validate_choice=False)
+    supporters = SelectMultipleField("With the support of", coerce=int, validate_choice=False)
+    partners = SelectMultipleField(
+        "In collaboration with (partners)", coerce=int, validate_choice=False
+    )
+    alliances = SelectMultipleField("Related alliances", coerce=int, validate_choice=False)
+
+
+class NewProgrammeForm(ProgrammeForm):
+    capacity = IntegerField(
+        "Seats (leave empty for unlimited)",
+        validators=[Optional(), NumberRange(min=0, max=1_000_000, message="Enter 0 or more.")],
+    )
+    approval_required = BooleanField("An organiser approves each registration")
+    waitlist_enabled = BooleanField("Keep a waiting list when the seats are taken", default=True)
+
+
+def _end_after_start(form, field) -> None:
+    if form.start.data and field.data and field.data <= form.start.data:
+        raise ValidationError("The end must be after the start.")
+
+
+class SessionForm(VersionedForm):
+    title = StringField("Title", filters=[strip], validators=[DataRequired(), Length(max=300)])
+    day = DateField("Date", validators=[DataRequired(message="Enter the date."), _plausible_year])
+    start = TimeField("Starts at", validators=[DataRequired(message="Enter the start time.")])
+    end = TimeField(
+        "Ends at", validators=[DataRequired(message="Enter the end time."), _end_after_start]
+    )
+    timezone = timezone_field("Time zone of these times")
+    description = TextAreaField(
+        "Description", filters=[strip], validators=[Optional(), Length(max=20_000)]
+    )
+    join_url = URLField(
+        "Join link (shown to confirmed registrants from 30 minutes before the start)",
+        filters=[strip],
+        validators=[Optional(), Length(max=1000), URL(message="Enter a link like https://…")],
+    )
+    module = SelectField("Module", coerce=_optional_int, choices=[], validate_choice=False)
+    speakers = SelectMultipleField("Speakers", coerce=int, validate_choice=False)
+    moderators = SelectMultipleField("Moderators", coerce=int, validate_choice=False)
+
+
+class ModuleForm(VersionedForm):
+    title = StringField("Title", filters=[strip], validators=[DataRequired(), Length(max=300)])
+    theme = StringField("Theme", filters=[strip], validators=[Optional(), Length(max=120)])
+    summary = TextAreaField("Summary", filters=[strip], validators=[Optional(), Length(max=2000)])
+    body = TextAreaField("Body", filters=[strip], validators=[Optional(), Length(max=100_000)])
+
+
+class MaterialForm(FlaskForm):
+    title = StringField("Title", filters=[strip], validators=[DataRequired(), Length(max=300)])
+    kind = SelectField("Kind", choices=MATERIAL_KIND_CHOICES)
+    module = SelectField("Module", coerce=_optional_int, choices=[], validate_choice=False)
+    file = FileField("File (PDF, .pptx or .docx, up to 25 MB)")
+    url = URLField(
+        "…or a link",
+        filters=[strip],
+        validators=[Optional(), Length(max=1000), URL(message="Enter a link like https://…")],
+    )
+    language = StringField(
+        "Language", filters=[strip], default="English", validators=[DataRequired(), Length(max=40)]
+    )
+    visibility = SelectField("Who may open it", choices=VISIBILITY_CHOICES)
+
+    def validate_url(self, field) -> None:
+        has_file = bool(self.file.data and getattr(self.file.data, "filename", ""))
+        if has_file == bool(field.data):
+            raise ValidationError("Upload a file or give a link (one of the two).")
+
+
+class PersonForm(FlaskForm):
+    honorific = StringField(
+        "Honorific (Ms., Mr., Dr.)", filters=[strip], validators=[Optional(), Length(max=20)]
+    )
+    full_name = StringField(
+        "Full name", filters=[strip], validators=[DataRequired(), Length(max=200)]
+    )
+    position = StringField("Position", filters=[strip], validators=[Optional(), Length(max=300)])
+    organisation = SelectField(
+        "Organisation", coerce=_optional_int, choices=[], validate_choice=False
+    )
+    organisation_text = StringField(
+        "…or organisation, if not in the list",
+        filters=[strip],
+        validators=[Optional(), Length(max=300)],
+    )
+    email = EmailField(
+        "Email (for their own reminders; optional)",
+        filters=[strip],
+        validators=[
+            Optional(),
+            Email(message="Enter an email address like name@city.gov."),
+            Length(max=320),
+        ],
+    )
+    bio = TextAreaField(
+        "Short biography", filters=[strip], validators=[Optional(), Length(max=5000)]
+    )
+    confirmed_new = BooleanField("This is someone else than the similar people listed")
+
+
+class OrganisationForm(FlaskForm):
+    name = StringField("Full name", filters=[strip], validators=[DataRequired(), Length(max=300)])
+    short_name = StringField(
+        "Short name or acronym", filters=[strip], validators=[Optional(), Length(max=80)]
+    )
+    website = URLField(
+        "Website",
+        filters=[strip],
+        validators=[Optional(), Length(max=500), URL(message="Enter a link like https://…")],
+    )
+    confirmed_new = BooleanField("This is another organisation than the similar ones listed")
+
+
+class NewEditionForm(FlaskForm):
+    title = StringField("Title", filters=[strip], validators=[DataRequired(), Length(max=300)])
+    edition = StringField(
+        "Edition (e.g. 3rd edition)", filters=[strip], validators=[DataRequired(), Length(max=80)]
+    )
+    weeks = IntegerField(
+        "Shift the sessions by this many weeks",
+        validators=[DataRequired(message="Enter a number of weeks."), NumberRange(min=1, max=520)],
+    )
+
+
+class InviteOrganiserForm(FlaskForm):
+    full_name = StringField("Name", filters=[strip], validators=[DataRequired(), Length(max=200)])
+    email = email_field("Email address")

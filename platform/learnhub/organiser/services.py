@@ -206,27 +206,29 @@ def move_question(programme_id: int, question_id: int, offset: int) -> None:
     """Swap a question with its neighbour above (-1) or below (+1)."""
     begin_write_transaction()
     question = _question_of(programme_id, question_id)
+    swap_positions(
+        RegistrationQuestion, RegistrationQuestion.programme_id == programme_id, question, offset
+    )
+    db.session.commit()
+
+
+def swap_positions(model, scope, item, offset: int) -> bool:
+    """Swap `item` with its neighbour at position + offset among the rows matching `scope`,
+    stepping aside first because (parent, position) is unique. False when there is none."""
     neighbour = db.session.scalar(
-        select(RegistrationQuestion).where(
-            RegistrationQuestion.programme_id == programme_id,
-            RegistrationQuestion.position == question.position + offset,
-        )
+        select(model).where(scope, model.position == item.position + offset)
     )
     if neighbour is None:
-        db.session.rollback()
-        return
-    first, second = question.position, neighbour.position
-    parked = db.session.scalar(
-        select(func.max(RegistrationQuestion.position)).where(
-            RegistrationQuestion.programme_id == programme_id
-        )
-    )
-    question.position = parked + 1  # step aside: (programme, position) is unique
+        return False
+    first, second = item.position, neighbour.position
+    parked = db.session.scalar(select(func.max(model.position)).where(scope))
+    item.position = parked + 1
     db.session.flush()
     neighbour.position = first
     db.session.flush()
-    question.position = second
-    db.session.commit()
+    item.position = second
+    db.session.flush()
+    return True
 
 
 # --- CSV export -----------------------------------------------------------------------------------
@@ -361,3 +363,56 @@ def remove_team_member(programme_id: int, member_id: int, acting_user_id: int) -
         raise TeamError("You cannot remove yourself; ask another organiser or an administrator.")
     db.session.delete(member)
     db.session.commit()
+
+
+# --- organiser accounts ---------------------------------------------------------------------------
+
+#: Hours an invitation's set-password link stays valid.
+INVITATION_HOURS = 72
+
+
+def invite_organiser(email: str, full_name: str, invited_by: User) -> User:
+    """An administrator makes an organiser account (or promotes a participant's) and emails a
+    single-use link that signs them in on the page where they set their password."""
+    from flask import url_for
+
+    from ..accounts.services import issue_sign_in_link, normalise_email
+    from ..notifications.services import queue_email
+
+    begin_write_transaction()
+    address = normalise_email(email)
+    user = db.session.scalar(select(User).where(User.email == address))
+    if user is not None and user.deleted_at is not None:
+        raise TeamError("That address belonged to a deleted account; use another address.")
+    if user is not None and user.role in ("organiser", "admin"):
+        raise TeamError(f"{user.full_name} is already an organiser.")
+    if user is None:
+        user = User(email=address, full_name=full_name.strip(), role="organiser")
+        db.session.add(user)
+    else:
+        user.role = "organiser"
+    db.session.flush()
+    minutes = INVITATION_HOURS * 60
+    token, link = issue_sign_in_link(
+        user, url_for("accounts.profile") + "#password-heading", minutes
+    )
+    queue_email(
+        kind="organiser_invitation",
+        dedupe_key=f"organiser_invitation:{token.id}",
+        to=user,
+        subject="You are invited to organise programmes on LearnHub",
+        template="organiser_invitation",
+        context={"link": link, "hours": INVITATION_HOURS, "invited_by": invited_by.full_name},
+    )
+    db.session.commit()
+    return user
+
+
+def organiser_accounts() -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.role.in_(("organiser", "admin")), User.deleted_at.is_(None))
+            .order_by(User.full_name)
+        )
+    )

@@ -48,6 +48,19 @@ ROUTE_RIGHTS = {
     "organiser.move_question": "manage_programme",
     "organiser.team": "manage_programme",
     "organiser.remove_team_member": "manage_programme",
+    "organiser.edit_programme": "manage_programme",
+    "organiser.preview_programme": "manage_programme",
+    "organiser.publish_programme": "manage_programme",
+    "organiser.archive_programme": "manage_programme",
+    "organiser.new_edition": "manage_programme",
+    "organiser.audit_log": "manage_programme",
+    "organiser.new_session": "manage_programme",
+    "organiser.edit_session": "manage_programme",
+    "organiser.modules": "manage_programme",
+    "organiser.edit_module": "manage_programme",
+    "organiser.move_module": "manage_programme",
+    "organiser.materials": "manage_programme",
+    "organiser.delete_material": "manage_programme",
 }
 
 
@@ -310,3 +323,6 @@ def remove_team_member(slug: str, member_id: int):
     else:
         flash("Removed from the team.", "success")
     return redirect(url_for("organiser.team", slug=slug))
+
+
+from . import authoring_views  # noqa: E402, F401  (its routes hang on this blueprint)

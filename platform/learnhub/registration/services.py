@@ -575,6 +575,15 @@ def viewer_can_access_registered_material(programme: Programme) -> bool:
     )
     if is_team:
         return True
+    return viewer_is_confirmed(programme)
+
+
+def viewer_is_confirmed(programme: Programme) -> bool:
+    """Whether the signed-in viewer holds a confirmed registration in the programme."""
+    from flask_login import current_user
+
+    if not current_user.is_authenticated:
+        return False
     status = db.session.scalar(
         select(Registration.status).where(
             Registration.programme_id == programme.id, Registration.user_id == current_user.id

@@ -1,0 +1,816 @@
+"""Authoring use cases: organisers write programmes, sessions, modules, materials and people.
+
+Each public function is one use case: it starts the write transaction, checks, changes, writes
+an audit entry and commits once. Edits carry the version the editor saw; a different version
+means someone else saved first, and the edit is refused with a message instead of overwriting.
+Markdown is sanitised on save (`sanitise_markdown`) and again when rendered.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..accounts.models import ProgrammeTeamMember
+from ..database import begin_write_transaction, is_postgres
+from ..extensions import db
+from ..registration.models import RegistrationQuestion
+from ..templating import sanitise_markdown
+from ..timefmt import is_valid_timezone, local_to_utc, zone
+from . import uploads
+from .models import (
+    MATERIAL_KINDS,
+    MATERIAL_VISIBILITIES,
+    ORGANISATION_ROLES,
+    PROGRAMME_FORMATS,
+    PROGRAMME_KINDS,
+    AuditEntry,
+    Material,
+    Module,
+    Organisation,
+    Person,
+    Programme,
+    ProgrammeOrganisation,
+    Session,
+    SessionSpeaker,
+)
+from .services import announce_schedule_change
+
+
+class AuthoringError(Exception):
+    """A change that cannot be made; the message is shown beside the form."""
+
+
+class StaleEdit(AuthoringError):
+    """Someone saved the same thing since the editor opened it."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(
+            f"Someone else saved this {what} while you were editing it. Your changes are not "
+            "saved: open it again to see theirs, then make your changes once more."
+        )
+
+
+# --- audit log ------------------------------------------------------------------------------------
+
+
+def record(programme_id: int, user_id: int | None, action: str, detail: str = "") -> None:
+    db.session.add(
+        AuditEntry(programme_id=programme_id, user_id=user_id, action=action, detail=detail)
+    )
+
+
+def audit_log(programme_id: int, limit: int = 500) -> list[AuditEntry]:
+    return list(
+        db.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.programme_id == programme_id)
+            .options(joinedload(AuditEntry.user))
+            .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def _changes(target, values: dict) -> list[str]:
+    """Set each attribute; the names of those whose value changed."""
+    changed = []
+    for name, value in values.items():
+        if getattr(target, name) != value:
+            setattr(target, name, value)
+            changed.append(name.replace("_", " "))
+    return changed
+
+
+def _locked_programme(programme_id: int) -> Programme:
+    begin_write_transaction()
+    query = select(Programme).where(Programme.id == programme_id)
+    if is_postgres():
+        query = query.with_for_update()
+    programme = db.session.scalar(query.execution_options(populate_existing=True))
+    if programme is None:
+        raise AuthoringError("We could not find that programme.")
+    return programme
+
+
+def _check_version(current: int, seen: int | None, what: str) -> None:
+    if seen is not None and seen != current:
+        raise StaleEdit(what)
+
+
+# --- programmes ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProgrammeInput:
+    kind: str
+    title: str
+    summary: str
+    timezone: str
+    edition: str | None = None
+    description: str = ""
+    topic_id: int | None = None
+    format: str = "online"
+    venue: str | None = None
+    language: str = "English"
+    #: Organisation ids per role ("host", "supporter", "partner", "alliance").
+    organisations: dict[str, list[int]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RegistrationDefaults:
+    capacity: int | None = None
+    approval_required: bool = False
+    waitlist_enabled: bool = True
+
+
+def _check_programme(data: ProgrammeInput) -> None:
+    if data.kind not in PROGRAMME_KINDS:
+        raise AuthoringError("Choose programme or webinar.")
+    if data.format not in PROGRAMME_FORMATS:
+        raise AuthoringError("Choose online, in person or hybrid.")
+    if not is_valid_timezone(data.timezone):
+        raise AuthoringError("Choose a time zone from the list.")
+    if data.format != "online" and not (data.venue or "").strip():
+        raise AuthoringError("An in-person or hybrid programme needs a venue.")
+
+
+def _programme_values(data: ProgrammeInput) -> dict:
+    return {
+        "kind": data.kind,
+        "title": data.title.strip(),
+        "edition": (data.edition or "").strip() or None,
+        "summary": data.summary.strip(),
+        "description": sanitise_markdown(data.description),
+        "topic_id": data.topic_id,
+        "format": data.format,
+        "venue": (data.venue or "").strip() or None,
+        "language": data.language.strip() or "English",
+        "timezone": data.timezone,
+    }
+
+
+def slugify(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:100] or "programme"
+
+
+def _unique_slug(text: str) -> str:
+    base = slugify(text)
+    taken = set(
+        db.session.scalars(
+            select(Programme.slug).where(
+                or_(Programme.slug == base, Programme.slug.like(f"{base}-%"))
+            )
+        )
+    )
+    slug, n = base, 2
+    while slug in taken:
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def _set_organisations(programme: Programme, chosen: dict[str, list[int]]) -> bool:
+    """Replace the programme's organisation links; True when they changed."""
+    wanted = [
+        (role, organisation_id)
+        for role in ORGANISATION_ROLES
+        for organisation_id in dict.fromkeys(chosen.get(role, []))
+    ]
+    known = set(
+        db.session.scalars(
+            select(Organisation.id).where(Organisation.id.in_([o for _, o in wanted]))
+        )
+    )
+    if any(o not in known for _, o in wanted):
+        raise AuthoringError("One of the organisations chosen no longer exists.")
+    current = [(link.role, link.organisation_id) for link in programme.organisation_links]
+    if current == wanted:
+        return False
+    programme.organisation_links.clear()
+    db.session.flush()
+    for position, (role, organisation_id) in enumerate(wanted):
+        programme.organisation_links.append(
+            ProgrammeOrganisation(organisation_id=organisation_id, role=role, position=position)
+        )
+    return True
+
+
+def create_programme(
+    user_id: int, data: ProgrammeInput, registration: RegistrationDefaults
+) -> Programme:
+    """A new draft; its author joins its team with every right (they own it)."""
+    _check_programme(data)
+    begin_write_transaction()
+    values = _programme_values(data)
+    programme = Programme(
+        slug=_unique_slug(f"{values['title']} {values['edition'] or ''}"),
+        status="draft",
+        capacity=registration.capacity,
+        approval_required=registration.approval_required,
+        waitlist_enabled=registration.waitlist_enabled,
+        **values,
+    )
+    db.session.add(programme)
+    db.session.flush()
+    _set_organisations(programme, data.organisations)
+    db.session.add(ProgrammeTeamMember(programme_id=programme.id, user_id=user_id))
+    record(programme.id, user_id, "created", f"Draft “{programme.title}”")
+    db.session.commit()
+    return programme
+
+
+def update_programme(
+    programme_id: int, user_id: int, seen_version: int | None, data: ProgrammeInput
+) -> Programme:
+    _check_programme(data)
+    programme = _locked_programme(programme_id)
+    _check_version(programme.version, seen_version, "programme")
+    changed = _changes(programme, _programme_values(data))
+    if _set_organisations(programme, data.organisations):
+        changed.append("organisations")
+    if changed:
+        programme.version += 1
+        record(programme.id, user_id, "edited details", ", ".join(changed))
+    db.session.commit()
+    return programme
+
+
+def publish_programme(programme_id: int, user_id: int) -> Programme:
+    programme = _locked_programme(programme_id)
+    if programme.status == "published":
+        raise AuthoringError("This programme is already published.")
+    scheduled = db.session.scalar(
+        select(func.count())
+        .select_from(Session)
+        .where(Session.programme_id == programme.id, Session.status == "scheduled")
+    )
+    if not scheduled:
+        raise AuthoringError("Add at least one session before publishing.")
+    previous = programme.status
+    programme.status = "published"
+    programme.version += 1
+    record(programme.id, user_id, "published", f"was {previous}")
+    db.session.commit()
+    return programme
+
+
+def archive_programme(programme_id: int, user_id: int) -> Programme:
+    """An archived programme stays findable with its materials; it takes no registrations."""
+    programme = _locked_programme(programme_id)
+    if programme.status != "published":
+        raise AuthoringError("Only a published programme can be archived.")
+    programme.status = "archived"
+    programme.version += 1
+    record(programme.id, user_id, "archived")
+    db.session.commit()
+    return programme
+
+
+# --- sessions -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionInput:
+    title: str
+    day: date
+    start: time
+    end: time
+    timezone: str
+    description: str = ""
+    join_url: str | None = None
+    module_id: int | None = None
+    speaker_ids: list[int] = field(default_factory=list)
+    moderator_ids: list[int] = field(default_factory=list)
+
+
+def session_instants(day: date, start: time, end: time, tz: str) -> tuple[datetime, datetime]:
+    """The UTC instants of a wall-clock span in zone `tz`; refuses spans that do not exist."""
+    if not is_valid_timezone(tz):
+        raise AuthoringError("Choose a time zone from the list.")
+    starts_at = local_to_utc(datetime.combine(day, start), tz)
+    ends_at = local_to_utc(datetime.combine(day, end), tz)
+    for wall, instant in ((start, starts_at), (end, ends_at)):
+        if instant.astimezone(zone(tz)).time().replace(second=0) != wall.replace(second=0):
+            raise AuthoringError(
+                f"{wall.strftime('%H:%M')} does not exist on that day in {tz} (the clocks "
+                "change). Choose another time."
+            )
+    if ends_at <= starts_at:
+        raise AuthoringError("The session must end after it starts.")
+    return starts_at, ends_at
+
+
+def _check_join_url(url: str | None) -> str | None:
+    url = (url or "").strip()
+    if url and not re.match(r"^https://[^\s/]+", url, re.IGNORECASE):
+        raise AuthoringError("The join link must be a web address starting with https://.")
+    return url or None
+
+
+def _check_module(programme_id: int, module_id: int | None) -> int | None:
+    if module_id is None:
+        return None
+    module = db.session.get(Module, module_id)
+    if module is None or module.programme_id != programme_id:
+        raise AuthoringError("Choose one of this programme's modules.")
+    return module_id
+
+
+def _set_speakers(session: Session, data: SessionInput) -> bool:
+    wanted = [(pid, "speaker") for pid in dict.fromkeys(data.speaker_ids)]
+    wanted += [
+        (pid, "moderator")
+        for pid in dict.fromkeys(data.moderator_ids)
+        if pid not in data.speaker_ids
+    ]
+    ids = [pid for pid, _ in wanted]
+    if len(set(db.session.scalars(select(Person.id).where(Person.id.in_(ids))))) != len(ids):
+        raise AuthoringError("One of the people chosen no longer exists.")
+    current = [(link.person_id, link.role) for link in session.speaker_links]
+    if current == wanted:
+        return False
+    contributions = {link.person_id: link.contribution for link in session.speaker_links}
+    session.speaker_links.clear()
+    db.session.flush()
+    for position, (person_id, role) in enumerate(wanted):
+        session.speaker_links.append(
+            SessionSpeaker(
+                person_id=person_id,
+                role=role,
+                position=position,
+                contribution=contributions.get(person_id),
+            )
+        )
+    return True
+
+
+def _session_values(programme_id: int, data: SessionInput) -> dict:
+    starts_at, ends_at = session_instants(data.day, data.start, data.end, data.timezone)
+    return {
+        "title": data.title.strip(),
+        "description": sanitise_markdown(data.description),
+        "starts_at": starts_at,
+        "ends_at": ends_at,
+        "timezone": data.timezone,
+        "join_url": _check_join_url(data.join_url),
+        "module_id": _check_module(programme_id, data.module_id),
+    }
+
+
+def add_session(programme_id: int, user_id: int, data: SessionInput) -> Session:
+    programme = _locked_programme(programme_id)
+    session = Session(programme_id=programme.id, **_session_values(programme.id, data))
+    db.session.add(session)
+    db.session.flush()
+    _set_speakers(session, data)
+    record(programme.id, user_id, "added session", session.title)
+    db.session.commit()
+    return session
+
+
+def update_session(
+    programme_id: int, session_id: int, user_id: int, seen_version: int | None, data: SessionInput
+) -> Session:
+    """Save a session. On a public programme a new time reaches registrants as a calendar
+    update, exactly as "Move or cancel" does."""
+    programme = _locked_programme(programme_id)
+    session = db.session.scalar(
+        select(Session)
+        .where(Session.id == session_id, Session.programme_id == programme.id)
+        .options(selectinload(Session.speaker_links))
+    )
+    if session is None:
+        raise AuthoringError("We could not find that session.")
+    _check_version(session.version, seen_version, "session")
+    old_times = (session.starts_at, session.ends_at)
+    changed = _changes(session, _session_values(programme.id, data))
+    if _set_speakers(session, data):
+        changed.append("speakers and moderators")
+    if changed:
+        session.version += 1
+        record(programme.id, user_id, "edited session", f"{session.title}: {', '.join(changed)}")
+        if programme.is_public and (session.starts_at, session.ends_at) != old_times:
+            announce_schedule_change(
+                session, "the session was moved; reminders follow the new time"
+            )
+    db.session.commit()
+    return session
+
+
+# --- modules ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModuleInput:
+    title: str
+    theme: str | None = None
+    summary: str = ""
+    body: str = ""
+
+
+def _module_values(data: ModuleInput) -> dict:
+    return {
+        "title": data.title.strip(),
+        "theme": (data.theme or "").strip() or None,
+        "summary": data.summary.strip(),
+        "body": sanitise_markdown(data.body),
+    }
+
+
+def module_of(programme_id: int, module_id: int) -> Module | None:
+    module = db.session.get(Module, module_id)
+    return module if module is not None and module.programme_id == programme_id else None
+
+
+def modules_of(programme_id: int) -> list[Module]:
+    return list(
+        db.session.scalars(
+            select(Module)
+            .where(Module.programme_id == programme_id)
+            .options(selectinload(Module.materials))
+            .order_by(Module.position)
+        )
+    )
+
+
+def add_module(programme_id: int, user_id: int, data: ModuleInput) -> Module:
+    programme = _locked_programme(programme_id)
+    last = db.session.scalar(
+        select(func.max(Module.position)).where(Module.programme_id == programme.id)
+    )
+    module = Module(programme_id=programme.id, position=(last or 0) + 1, **_module_values(data))
+    db.session.add(module)
+    record(programme.id, user_id, "added module", module.title)
+    db.session.commit()
+    return module
+
+
+def update_module(
+    programme_id: int, module_id: int, user_id: int, seen_version: int | None, data: ModuleInput
+) -> Module:
+    _locked_programme(programme_id)
+    module = module_of(programme_id, module_id)
+    if module is None:
+        raise AuthoringError("We could not find that module.")
+    _check_version(module.version, seen_version, "module")
+    changed = _changes(module, _module_values(data))
+    if changed:
+        module.version += 1
+        record(programme_id, user_id, "edited module", f"{module.title}: {', '.join(changed)}")
+    db.session.commit()
+    return module
+
+
+def move_module(programme_id: int, module_id: int, user_id: int, offset: int) -> None:
+    """Swap a module with its neighbour above (-1) or below (+1)."""
+    from ..organiser.services import swap_positions
+
+    _locked_programme(programme_id)
+    module = module_of(programme_id, module_id)
+    if module is None:
+        raise AuthoringError("We could not find that module.")
+    if swap_positions(Module, Module.programme_id == programme_id, module, offset):
+        record(programme_id, user_id, "moved module", f"{module.title} to place {module.position}")
+    db.session.commit()
+
+
+# --- materials ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MaterialInput:
+    title: str
+    kind: str
+    language: str
+    visibility: str
+    module_id: int | None = None
+    url: str | None = None
+    file: uploads.CheckedFile | None = None
+
+
+def add_material(programme_id: int, user_id: int, data: MaterialInput) -> Material:
+    if data.kind not in MATERIAL_KINDS or data.visibility not in MATERIAL_VISIBILITIES:
+        raise AuthoringError("Choose a kind and a visibility from the lists.")
+    if (data.file is None) == (not data.url):
+        raise AuthoringError("Upload a file or give a link (one of the two).")
+    url = data.url.strip() if data.url else None
+    if url and not re.match(r"^https?://[^\s/]+", url, re.IGNORECASE):
+        raise AuthoringError("The link must be a web address starting with https://.")
+    programme = _locked_programme(programme_id)
+    module_id = _check_module(programme.id, data.module_id)
+    last = db.session.scalar(
+        select(func.max(Material.position)).where(Material.programme_id == programme.id)
+    )
+    material = Material(
+        programme_id=programme.id,
+        module_id=module_id,
+        kind=data.kind,
+        title=data.title.strip(),
+        url=url,
+        language=data.language.strip() or "English",
+        visibility=data.visibility,
+        position=(last or 0) + 1,
+    )
+    if data.file is not None:
+        material.file_name = uploads.store(data.file)
+        material.download_name = data.file.download_name
+        material.content_type = data.file.content_type
+        material.size_bytes = len(data.file.data)
+    db.session.add(material)
+    record(programme.id, user_id, "added material", material.title)
+    try:
+        db.session.commit()
+    except Exception:
+        uploads.remove_stored(material.file_name)
+        raise
+    return material
+
+
+def delete_material(programme_id: int, material_id: int, user_id: int) -> None:
+    _locked_programme(programme_id)
+    material = db.session.get(Material, material_id)
+    if material is None or material.programme_id != programme_id:
+        raise AuthoringError("We could not find that material.")
+    file_name = material.file_name
+    db.session.delete(material)
+    record(programme_id, user_id, "removed material", material.title)
+    db.session.commit()
+    uploads.remove_stored(file_name)
+
+
+def materials_of(programme_id: int) -> list[Material]:
+    return list(
+        db.session.scalars(
+            select(Material)
+            .where(Material.programme_id == programme_id)
+            .options(joinedload(Material.module))
+            .order_by(Material.position)
+        )
+    )
+
+
+# --- people and organisations (shared by every programme) ---------------------------------------
+
+
+def _like(text: str) -> str:
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def search_people(query: str, limit: int = 50) -> list[Person]:
+    statement = select(Person).options(joinedload(Person.organisation)).order_by(Person.full_name)
+    if query.strip():
+        pattern = _like(query.strip())
+        statement = statement.outerjoin(Person.organisation).where(
+            or_(
+                func.lower(Person.full_name).like(pattern, escape="\\"),
+                func.lower(Person.position).like(pattern, escape="\\"),
+                func.lower(Organisation.name).like(pattern, escape="\\"),
+                func.lower(Person.organisation_text).like(pattern, escape="\\"),
+            )
+        )
+    return list(db.session.scalars(statement.limit(limit)).unique())
+
+
+def all_people() -> list[Person]:
+    return search_people("", limit=5000)
+
+
+def search_organisations(query: str, limit: int = 50) -> list[Organisation]:
+    statement = select(Organisation).order_by(Organisation.name)
+    if query.strip():
+        pattern = _like(query.strip())
+        statement = statement.where(
+            or_(
+                func.lower(Organisation.name).like(pattern, escape="\\"),
+                func.lower(Organisation.short_name).like(pattern, escape="\\"),
+            )
+        )
+    return list(db.session.scalars(statement.limit(limit)))
+
+
+def all_organisations() -> list[Organisation]:
+    return search_organisations("", limit=5000)
+
+
+@dataclass(frozen=True)
+class PersonInput:
+    full_name: str
+    honorific: str | None = None
+    position: str | None = None
+    organisation_id: int | None = None
+    organisation_text: str | None = None
+    email: str | None = None
+    timezone: str | None = None
+    bio: str | None = None
+    #: The organiser has seen the similar people and this one is someone else.
+    confirmed_new: bool = False
+
+
+def _similar_names(model, column, name: str) -> list[str]:
+    words = [w for w in re.split(r"\W+", name.lower()) if len(w) > 2]
+    if not words:
+        return []
+    matches = db.session.scalars(
+        select(column).where(or_(*[func.lower(column).like(_like(w), escape="\\") for w in words]))
+    )
+    return sorted(set(matches))[:10]
+
+
+def create_person(data: PersonInput) -> Person:
+    """A speaker or moderator for every programme. Search first: a person with a similar name
+    is only added once the organiser confirms it is someone else."""
+    begin_write_transaction()
+    name = " ".join(data.full_name.split())
+    if not name:
+        raise AuthoringError("Write the person's name.")
+    similar = _similar_names(Person, Person.full_name, name)
+    if similar and not data.confirmed_new:
+        raise AuthoringError(
+            "Already here: "
+            + "; ".join(similar)
+            + ". Pick them in the session form, or tick “This is someone else” to add a new person."
+        )
+    if (
+        data.organisation_id is not None
+        and db.session.get(Organisation, data.organisation_id) is None
+    ):
+        raise AuthoringError("That organisation no longer exists.")
+    if data.timezone and not is_valid_timezone(data.timezone):
+        raise AuthoringError("Choose a time zone from the list.")
+    person = Person(
+        full_name=name,
+        honorific=(data.honorific or "").strip() or None,
+        position=(data.position or "").strip() or None,
+        organisation_id=data.organisation_id,
+        organisation_text=(data.organisation_text or "").strip() or None,
+        email=(data.email or "").strip().lower() or None,
+        timezone=data.timezone or None,
+        bio=(data.bio or "").strip() or None,
+    )
+    db.session.add(person)
+    db.session.commit()
+    return person
+
+
+@dataclass(frozen=True)
+class OrganisationInput:
+    name: str
+    short_name: str | None = None
+    website: str | None = None
+    confirmed_new: bool = False
+
+
+def create_organisation(data: OrganisationInput) -> Organisation:
+    begin_write_transaction()
+    name = " ".join(data.name.split())
+    if not name:
+        raise AuthoringError("Write the organisation's name.")
+    similar = _similar_names(Organisation, Organisation.name, name)
+    if name.lower() in (s.lower() for s in similar):
+        raise AuthoringError(f"“{name}” is already here: choose it from the lists.")
+    if similar and not data.confirmed_new:
+        raise AuthoringError(
+            "Similar organisations are already here: "
+            + "; ".join(similar)
+            + ". Choose one of them, or tick “This is another organisation” to add it."
+        )
+    website = (data.website or "").strip() or None
+    if website and not re.match(r"^https?://[^\s/]+", website, re.IGNORECASE):
+        raise AuthoringError("The website must start with https://.")
+    organisation = Organisation(
+        name=name, short_name=(data.short_name or "").strip() or None, website=website
+    )
+    db.session.add(organisation)
+    db.session.commit()
+    return organisation
+
+
+# --- new edition --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EditionInput:
+    title: str
+    edition: str | None
+    weeks: int
+
+
+def new_edition(programme_id: int, user_id: int, data: EditionInput) -> Programme:
+    """The next edition as a draft: details, organisations, modules, materials (files copied),
+    questions and team kept; sessions shifted by `weeks`; registrations not copied."""
+    if not 0 <= data.weeks <= 520:
+        raise AuthoringError("Shift the sessions by 0 to 520 weeks.")
+    source = _locked_programme(programme_id)
+    shift = timedelta(weeks=data.weeks)
+    copy = Programme(
+        slug=_unique_slug(f"{data.title} {data.edition or ''}"),
+        title=data.title.strip(),
+        edition=(data.edition or "").strip() or None,
+        status="draft",
+        previous_edition_id=source.id,
+        **{
+            name: getattr(source, name)
+            for name in (
+                "kind",
+                "summary",
+                "description",
+                "topic_id",
+                "format",
+                "venue",
+                "language",
+                "timezone",
+                "capacity",
+                "completion_percent",
+                "approval_required",
+                "waitlist_enabled",
+            )
+        },
+    )
+    db.session.add(copy)
+    db.session.flush()
+    for link in source.organisation_links:
+        copy.organisation_links.append(
+            ProgrammeOrganisation(
+                organisation_id=link.organisation_id, role=link.role, position=link.position
+            )
+        )
+    modules = {}
+    for module in source.modules:
+        modules[module.id] = Module(
+            programme_id=copy.id, **_copied(module, "position", "title", "theme", "summary", "body")
+        )
+        db.session.add(modules[module.id])
+    db.session.flush()
+    for session in source.sessions:
+        if session.status == "cancelled":
+            continue
+        twin = Session(
+            programme_id=copy.id,
+            starts_at=session.starts_at + shift,
+            ends_at=session.ends_at + shift,
+            module_id=modules[session.module_id].id if session.module_id else None,
+            **_copied(session, "title", "description", "timezone", "reminders_enabled"),
+        )
+        for link in session.speaker_links:
+            twin.speaker_links.append(
+                SessionSpeaker(**_copied(link, "person_id", "role", "contribution", "position"))
+            )
+        db.session.add(twin)
+    for material in source.materials:
+        if material.kind == "recording":
+            continue  # a recording belongs to the edition it recorded
+        twin = Material(
+            programme_id=copy.id,
+            module_id=modules[material.module_id].id if material.module_id else None,
+            **_copied(
+                material,
+                *("kind", "title", "url", "download_name", "content_type", "size_bytes"),
+                *("language", "visibility", "position"),
+            ),
+        )
+        if material.file_name:
+            twin.file_name = uploads.copy_stored(material.file_name)
+            if twin.file_name is None:
+                continue  # the file is gone: do not copy a broken download
+        db.session.add(twin)
+    questions = db.session.scalars(
+        select(RegistrationQuestion).where(RegistrationQuestion.programme_id == source.id)
+    )
+    for question in questions:
+        db.session.add(
+            RegistrationQuestion(
+                programme_id=copy.id,
+                **_copied(question, "position", "label", "kind", "required", "choices_text"),
+            )
+        )
+    members = db.session.scalars(
+        select(ProgrammeTeamMember).where(ProgrammeTeamMember.programme_id == source.id)
+    )
+    team = {m.user_id: m for m in members}
+    for member_user_id, member in team.items():
+        db.session.add(
+            ProgrammeTeamMember(
+                programme_id=copy.id,
+                user_id=member_user_id,
+                **_copied(member, "manage_programme", "manage_registrations", "manage_attendance"),
+            )
+        )
+    if user_id not in team:
+        db.session.add(ProgrammeTeamMember(programme_id=copy.id, user_id=user_id))
+    detail = f"{copy.title} ({copy.edition or 'new edition'}), sessions shifted {data.weeks} weeks"
+    record(source.id, user_id, "duplicated as new edition", detail)
+    record(copy.id, user_id, "created as new edition", f"of {source.title} ({source.slug})")
+    db.session.commit()
+    return copy
+
+
+def _copied(source, *names: str) -> dict:
+    return {name: getattr(source, name) for name in names}

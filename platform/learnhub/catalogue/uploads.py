@@ -1,0 +1,117 @@
+"""Material files: checked by their content, capped in size, stored under a name we choose.
+
+A file is accepted only when its bytes are what its extension says (a PDF starts with
+`%PDF-`; slides and documents are Office Open XML zips). The stored name is random, so the
+name a browser sends never reaches the file system; a name with folder parts is refused.
+Files live in UPLOAD_FOLDER (instance/uploads by default) and are served as attachments by
+`catalogue.download_material` through `send_from_directory`, which refuses path tricks.
+"""
+
+from __future__ import annotations
+
+import io
+import secrets
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from flask import current_app
+
+#: The largest file an organiser may upload (MAX_CONTENT_LENGTH leaves room for the form).
+MAX_UPLOAD_BYTES = 25 * 1024 * 1024
+MAX_UPLOAD_LABEL = "25 MB"
+
+_OOXML = {
+    ".pptx": (
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "ppt/",
+    ),
+    ".docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "word/"),
+}
+ALLOWED_EXTENSIONS = (".pdf", *_OOXML)
+
+
+class UploadError(Exception):
+    """A file that cannot be accepted; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    data: bytes
+    extension: str
+    content_type: str
+    download_name: str
+
+
+def check_upload(filename: str | None, stream: BinaryIO) -> CheckedFile:
+    name = (filename or "").strip()
+    if not name:
+        raise UploadError("Choose a file to upload.")
+    if "/" in name or "\\" in name or ".." in name or any(ord(c) < 32 for c in name):
+        raise UploadError("The file name must not contain folders or '..'. Rename the file.")
+    extension = Path(name).suffix.lower()
+    if extension not in ALLOWED_EXTENSIONS:
+        raise UploadError("Upload a PDF (.pdf), slides (.pptx) or a document (.docx).")
+    data = stream.read(MAX_UPLOAD_BYTES + 1)
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise UploadError(
+            f"The file is larger than {MAX_UPLOAD_LABEL}. Make it smaller (for example, save "
+            "the PDF with compressed images) or add it as a link instead."
+        )
+    if not data:
+        raise UploadError("The file is empty.")
+    if extension == ".pdf":
+        if not data.startswith(b"%PDF-"):
+            raise UploadError("This file is not a PDF, although its name ends in .pdf.")
+        content_type = "application/pdf"
+    else:
+        content_type, folder = _OOXML[extension]
+        if not _is_ooxml(data, folder):
+            raise UploadError(f"This file is not a real {extension} file.")
+    return CheckedFile(data, extension, content_type, name)
+
+
+def _is_ooxml(data: bytes, folder: str) -> bool:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, ValueError):
+        return False
+    return "[Content_Types].xml" in names and any(n.startswith(folder) for n in names)
+
+
+def upload_folder() -> Path:
+    folder = Path(current_app.config["UPLOAD_FOLDER"])
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def store(checked: CheckedFile) -> str:
+    """Write the file under a fresh random name; returns that name."""
+    file_name = secrets.token_hex(16) + checked.extension
+    (upload_folder() / file_name).write_bytes(checked.data)
+    return file_name
+
+
+def copy_stored(file_name: str) -> str | None:
+    """A copy of a stored file under a new name (a new edition owns its files)."""
+    source = _stored_path(file_name)
+    if source is None or not source.is_file():
+        return None
+    copy = secrets.token_hex(16) + source.suffix
+    (upload_folder() / copy).write_bytes(source.read_bytes())
+    return copy
+
+
+def remove_stored(file_name: str | None) -> None:
+    path = _stored_path(file_name) if file_name else None
+    if path is not None:
+        path.unlink(missing_ok=True)
+
+
+def _stored_path(file_name: str) -> Path | None:
+    """The file's path, or None when the name would leave the upload folder."""
+    folder = upload_folder().resolve()
+    path = (folder / file_name).resolve()
+    return path if path.parent == folder else None

@@ -1,0 +1,511 @@
+"""Authoring pages of the organiser workspace: programmes, sessions, modules, materials, people,
+organisations, new editions, the audit log; and the administrators' organiser invitations.
+
+Routes hang on the organiser blueprint, whose before_request checks access (ROUTE_RIGHTS in
+views.py); each view turns its form into typed input and calls one authoring use case.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ..catalogue import authoring, uploads
+from ..catalogue import services as catalogue
+from ..catalogue.models import Topic
+from ..extensions import db
+from ..forms import ActionForm, run_use_case
+from ..templating import viewer_timezone
+from . import services
+from .access import require_admin
+from .forms import (
+    InviteOrganiserForm,
+    MaterialForm,
+    ModuleForm,
+    NewEditionForm,
+    NewProgrammeForm,
+    OrganisationForm,
+    PersonForm,
+    ProgrammeForm,
+    SessionForm,
+)
+from .views import bp
+
+ORGANISATION_FIELDS = {
+    "host": "hosts",
+    "supporter": "supporters",
+    "partner": "partners",
+    "alliance": "alliances",
+}
+
+
+def _page(template: str, **context):
+    """Form pages answer 422 when a POST comes back with errors."""
+    return render_template(template, **context), 422 if request.method == "POST" else 200
+
+
+# --- programmes ---------------------------------------------------------------------------------
+
+
+def _programme_choices(form: ProgrammeForm) -> None:
+    topics = db.session.scalars(db.select(Topic).order_by(Topic.name))
+    form.topic.choices = [("", "No topic")] + [(t.id, t.name) for t in topics]
+    organisations = [(o.id, o.name) for o in authoring.all_organisations()]
+    for name in ORGANISATION_FIELDS.values():
+        getattr(form, name).choices = organisations
+
+
+def _programme_input(form: ProgrammeForm) -> authoring.ProgrammeInput:
+    return authoring.ProgrammeInput(
+        kind=form.kind.data,
+        title=form.title.data,
+        edition=form.edition.data,
+        summary=form.summary.data,
+        description=form.description.data or "",
+        topic_id=form.topic.data,
+        format=form.format.data,
+        venue=form.venue.data,
+        language=form.language.data,
+        timezone=form.timezone.data,
+        organisations={
+            role: getattr(form, name).data or [] for role, name in ORGANISATION_FIELDS.items()
+        },
+    )
+
+
+@bp.route("/programmes/new", methods=["GET", "POST"])
+def new_programme():
+    form = NewProgrammeForm()
+    _programme_choices(form)
+    if request.method == "GET":
+        form.timezone.data = current_user.timezone
+    if form.validate_on_submit():
+        registration = authoring.RegistrationDefaults(
+            capacity=form.capacity.data,
+            approval_required=form.approval_required.data,
+            waitlist_enabled=form.waitlist_enabled.data,
+        )
+        done, programme = run_use_case(
+            form,
+            authoring.create_programme,
+            current_user.id,
+            _programme_input(form),
+            registration,
+            errors=authoring.AuthoringError,
+        )
+        if done:
+            flash("Draft saved. Add its sessions, modules and materials, then publish.", "success")
+            return redirect(url_for("organiser.edit_programme", slug=programme.slug))
+    return _page("organiser/programme_form.html", form=form, programme=None)
+
+
+@bp.route("/programmes/<slug>/edit", methods=["GET", "POST"])
+def edit_programme(slug: str):
+    programme = g.programme
+    if request.method == "GET":
+        form = ProgrammeForm(obj=programme)
+        form.topic.data = programme.topic_id
+        for role, name in ORGANISATION_FIELDS.items():
+            getattr(form, name).data = [o.id for o in programme.organisations(role)]
+    else:
+        form = ProgrammeForm()
+    _programme_choices(form)
+    if form.validate_on_submit():
+        done, _ = run_use_case(
+            form,
+            authoring.update_programme,
+            programme.id,
+            current_user.id,
+            form.version.data,
+            _programme_input(form),
+            errors=authoring.AuthoringError,
+        )
+        if done:
+            flash("Programme saved.", "success")
+            return redirect(url_for("organiser.edit_programme", slug=slug))
+    return _page(
+        "organiser/programme_form.html",
+        form=form,
+        programme=programme,
+        action_form=ActionForm,
+    )
+
+
+@bp.get("/programmes/<slug>/preview")
+def preview_programme(slug: str):
+    """The public page as participants will see it, drafts included."""
+    found = catalogue.programme_page(slug, drafts=True)
+    return render_template(
+        "catalogue/programme.html",
+        programme=found,
+        speakers=catalogue.programme_speakers(found),
+        seats_left=found.capacity,
+        next_session=catalogue.upcoming_session(found),
+        tz_form=None,
+        preview=True,
+        joinable=set(),
+        viewer_tz=viewer_timezone(),
+    )
+
+
+def _lifecycle(use_case, message: str):
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        use_case(g.programme.id, current_user.id)
+    except authoring.AuthoringError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        flash(message, "success")
+    return redirect(url_for("organiser.edit_programme", slug=g.programme.slug))
+
+
+@bp.post("/programmes/<slug>/publish")
+def publish_programme(slug: str):
+    return _lifecycle(authoring.publish_programme, "Published: the programme is in the catalogue.")
+
+
+@bp.post("/programmes/<slug>/archive")
+def archive_programme(slug: str):
+    return _lifecycle(authoring.archive_programme, "Archived: it stays findable, closed.")
+
+
+@bp.route("/programmes/<slug>/new-edition", methods=["GET", "POST"])
+def new_edition(slug: str):
+    form = NewEditionForm()
+    if request.method == "GET":
+        form.title.data = g.programme.title
+        form.weeks.data = 52
+    if form.validate_on_submit():
+        data = authoring.EditionInput(form.title.data, form.edition.data, form.weeks.data)
+        done, copy = run_use_case(
+            form,
+            authoring.new_edition,
+            g.programme.id,
+            current_user.id,
+            data,
+            errors=authoring.AuthoringError,
+        )
+        if done:
+            flash("New edition saved as a draft. Check its sessions, then publish.", "success")
+            return redirect(url_for("organiser.edit_programme", slug=copy.slug))
+    return _page("organiser/new_edition.html", form=form, programme=g.programme)
+
+
+@bp.get("/programmes/<slug>/audit")
+def audit_log(slug: str):
+    return render_template(
+        "organiser/audit.html",
+        programme=g.programme,
+        entries=authoring.audit_log(g.programme.id),
+    )
+
+
+# --- sessions -----------------------------------------------------------------------------------
+
+
+def _session_choices(form: SessionForm) -> None:
+    people = [(p.id, _person_label(p)) for p in authoring.all_people()]
+    form.speakers.choices = people
+    form.moderators.choices = people
+    form.module.choices = [("", "No module")] + [
+        (m.id, f"{m.position}. {m.title}") for m in authoring.modules_of(g.programme.id)
+    ]
+
+
+def _person_label(person) -> str:
+    return ", ".join(filter(None, [person.display_name, person.position, person.affiliation]))
+
+
+def _session_input(form: SessionForm) -> authoring.SessionInput:
+    return authoring.SessionInput(
+        title=form.title.data,
+        day=form.day.data,
+        start=form.start.data,
+        end=form.end.data,
+        timezone=form.timezone.data,
+        description=form.description.data or "",
+        join_url=form.join_url.data,
+        module_id=form.module.data,
+        speaker_ids=form.speakers.data or [],
+        moderator_ids=form.moderators.data or [],
+    )
+
+
+@bp.route("/programmes/<slug>/sessions/new", methods=["GET", "POST"])
+def new_session(slug: str):
+    form = SessionForm()
+    _session_choices(form)
+    if request.method == "GET":
+        form.timezone.data = g.programme.timezone
+    if form.validate_on_submit():
+        done, _ = run_use_case(
+            form,
+            authoring.add_session,
+            g.programme.id,
+            current_user.id,
+            _session_input(form),
+            errors=authoring.AuthoringError,
+        )
+        if done:
+            flash("Session added.", "success")
+            return redirect(url_for("organiser.edit_programme", slug=slug))
+    return _page("organiser/session_form.html", form=form, programme=g.programme, session=None)
+
+
+@bp.route("/programmes/<slug>/sessions/<int:session_id>/edit", methods=["GET", "POST"])
+def edit_session(slug: str, session_id: int):
+    session = g.session
+    if request.method == "GET":
+        local_start = session.starts_at.astimezone(_zone(session.timezone))
+        form = SessionForm(obj=session)
+        form.day.data = local_start.date()
+        form.start.data = local_start.time()
+        form.end.data = session.ends_at.astimezone(_zone(session.timezone)).time()
+        form.module.data = session.module_id
+        form.speakers.data = [s.person_id for s in session.speaker_links if s.role == "speaker"]
+        form.moderators.data = [s.person_id for s in session.speaker_links if s.role == "moderator"]
+    else:
+        form = SessionForm()
+    _session_choices(form)
+    if form.validate_on_submit():
+        done, _ = run_use_case(
+            form,
+            authoring.update_session,
+            g.programme.id,
+            session.id,
+            current_user.id,
+            form.version.data,
+            _session_input(form),
+            errors=authoring.AuthoringError,
+        )
+        if done:
+            flash("Session saved.", "success")
+            return redirect(url_for("organiser.edit_programme", slug=slug))
+    return _page("organiser/session_form.html", form=form, programme=g.programme, session=session)
+
+
+def _zone(name: str):
+    from ..timefmt import zone
+
+    return zone(name)
+
+
+# --- modules ------------------------------------------------------------------------------------
+
+
+def _module_of(module_id: int):
+    module = authoring.module_of(g.programme.id, module_id)
+    if module is None:
+        abort(404)
+    return module
+
+
+@bp.route("/programmes/<slug>/modules", methods=["GET", "POST"])
+def modules(slug: str):
+    form = ModuleForm()
+    if form.validate_on_submit():
+        data = authoring.ModuleInput(
+            form.title.data, form.theme.data, form.summary.data or "", form.body.data or ""
+        )
+        done, _ = run_use_case(
+            form,
+            authoring.add_module,
+            g.programme.id,
+            current_user.id,
+            data,
+            errors=authoring.AuthoringError,
+        )
+        if done:
+            flash("Module added.", "success")
+            return redirect(url_for("organiser.modules", slug=slug))
+    return _page(
+        "organiser/modules.html",
+        form=form,
+        programme=g.programme,
+        modules=authoring.modules_of(g.programme.id),
+        move_form=ActionForm(),
+    )
+
+
+@bp.route("/programmes/<slug>/modules/<int:module_id>/edit", methods=["GET", "POST"])
+def edit_module(slug: str, module_id: int):
+    module = _module_of(module_id)
+    form = ModuleForm(obj=module) if request.method == "GET" else ModuleForm()
+    if form.validate_on_submit():
+        data = authoring.ModuleInput(
+            form.title.data, form.theme.data, form.summary.data or "", form.body.data or ""
+        )
+        done, _ = run_use_case(
+            form,
+            authoring.update_module,
+            g.programme.id,
+            module.id,
+            current_user.id,
+            form.version.data,
+            data,
+            errors=authoring.AuthoringError,
+        )
+        if done:
+            flash("Module saved.", "success")
+            return redirect(url_for("organiser.modules", slug=slug))
+    return _page("organiser/module_form.html", form=form, programme=g.programme, module=module)
+
+
+@bp.post("/programmes/<slug>/modules/<int:module_id>/move/<any(up, down):direction>")
+def move_module(slug: str, module_id: int, direction: str):
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        authoring.move_module(
+            g.programme.id, module_id, current_user.id, -1 if direction == "up" else 1
+        )
+    except authoring.AuthoringError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    return redirect(url_for("organiser.modules", slug=slug))
+
+
+# --- materials ----------------------------------------------------------------------------------
+
+
+@bp.route("/programmes/<slug>/materials", methods=["GET", "POST"])
+def materials(slug: str):
+    form = MaterialForm()
+    form.module.choices = [("", "No module")] + [
+        (m.id, f"{m.position}. {m.title}") for m in authoring.modules_of(g.programme.id)
+    ]
+    if form.validate_on_submit():
+        checked = None
+        upload = form.file.data
+        if upload and upload.filename:
+            try:
+                checked = uploads.check_upload(upload.filename, upload.stream)
+            except uploads.UploadError as error:
+                form.file.errors.append(str(error))
+        if not form.file.errors:
+            data = authoring.MaterialInput(
+                title=form.title.data,
+                kind=form.kind.data,
+                language=form.language.data,
+                visibility=form.visibility.data,
+                module_id=form.module.data,
+                url=None if checked else form.url.data,
+                file=checked,
+            )
+            done, _ = run_use_case(
+                form,
+                authoring.add_material,
+                g.programme.id,
+                current_user.id,
+                data,
+                errors=authoring.AuthoringError,
+            )
+            if done:
+                flash("Material added.", "success")
+                return redirect(url_for("organiser.materials", slug=slug))
+    return _page(
+        "organiser/materials.html",
+        form=form,
+        programme=g.programme,
+        materials=authoring.materials_of(g.programme.id),
+        delete_form=ActionForm(),
+        max_upload=uploads.MAX_UPLOAD_LABEL,
+    )
+
+
+@bp.post("/programmes/<slug>/materials/<int:material_id>/delete")
+def delete_material(slug: str, material_id: int):
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        authoring.delete_material(g.programme.id, material_id, current_user.id)
+    except authoring.AuthoringError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        flash("Material removed.", "success")
+    return redirect(url_for("organiser.materials", slug=slug))
+
+
+# --- people and organisations -------------------------------------------------------------------
+
+
+@bp.route("/people", methods=["GET", "POST"])
+def people():
+    query = (request.args.get("q") or "").strip()[:200]
+    form = PersonForm()
+    form.organisation.choices = [("", "Not in the list")] + [
+        (o.id, o.name) for o in authoring.all_organisations()
+    ]
+    if form.validate_on_submit():
+        data = authoring.PersonInput(
+            full_name=form.full_name.data,
+            honorific=form.honorific.data,
+            position=form.position.data,
+            organisation_id=form.organisation.data,
+            organisation_text=form.organisation_text.data,
+            email=form.email.data,
+            bio=form.bio.data,
+            confirmed_new=form.confirmed_new.data,
+        )
+        done, person = run_use_case(
+            form, authoring.create_person, data, errors=authoring.AuthoringError
+        )
+        if done:
+            flash(f"{person.display_name} added: choose them in a session's form.", "success")
+            return redirect(url_for("organiser.people", q=person.full_name))
+    return _page(
+        "organiser/people.html", form=form, query=query, found=authoring.search_people(query)
+    )
+
+
+@bp.route("/organisations", methods=["GET", "POST"])
+def organisations():
+    query = (request.args.get("q") or "").strip()[:200]
+    form = OrganisationForm()
+    if form.validate_on_submit():
+        data = authoring.OrganisationInput(
+            form.name.data, form.short_name.data, form.website.data, form.confirmed_new.data
+        )
+        done, organisation = run_use_case(
+            form, authoring.create_organisation, data, errors=authoring.AuthoringError
+        )
+        if done:
+            flash(f"{organisation.name} added.", "success")
+            return redirect(url_for("organiser.organisations", q=organisation.name))
+    return _page(
+        "organiser/organisations.html",
+        form=form,
+        query=query,
+        found=authoring.search_organisations(query),
+    )
+
+
+# --- administrators: organiser accounts ---------------------------------------------------------
+
+admin_bp = Blueprint("organiser_admin", __name__, url_prefix="/admin/organisers")
+
+
+admin_bp.before_request(require_admin)
+
+
+@admin_bp.route("/", methods=["GET", "POST"])
+def organisers():
+    form = InviteOrganiserForm()
+    if form.validate_on_submit():
+        done, user = run_use_case(
+            form,
+            services.invite_organiser,
+            form.email.data,
+            form.full_name.data,
+            current_user,
+            errors=services.TeamError,
+        )
+        if done:
+            flash(f"Invitation sent to {user.email}.", "success")
+            return redirect(url_for("organiser_admin.organisers"))
+    return _page(
+        "organiser/admin_organisers.html", form=form, organisers=services.organiser_accounts()
+    )
