@@ -1,4 +1,4 @@
-"""Command-line tools: `flask --app wsgi demo load`, `flask --app wsgi outbox drain`."""
+"""Command-line tools: `flask --app wsgi demo load`, `outbox drain`, `accounts create-admin`."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from .extensions import db
 
 demo_cli = AppGroup("demo", help="Demo data.")
 outbox_cli = AppGroup("outbox", help="The email outbox.")
+accounts_cli = AppGroup("accounts", help="Accounts.")
 
 
 @demo_cli.command("load")
@@ -43,6 +44,31 @@ def drain_command() -> None:
     click.echo(f"{len(outcomes)} message(s) processed.")
 
 
+@accounts_cli.command("create-admin")
+@click.option("--email", required=True)
+@click.option("--name", "full_name", required=True)
+@click.password_option(help="At least 10 characters.")
+def create_admin_command(email: str, full_name: str, password: str) -> None:
+    """Make the site's first administrator (who then invites organisers at /admin/organisers/)."""
+    from .accounts.models import User
+    from .accounts.services import MIN_PASSWORD_LENGTH, find_user_by_email, normalise_email
+    from .accounts.services import set_password as hash_password
+    from .database import begin_write_transaction
+
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise click.ClickException(f"Use a password of at least {MIN_PASSWORD_LENGTH} characters.")
+    begin_write_transaction()
+    user = find_user_by_email(email) or User(
+        email=normalise_email(email), full_name=full_name.strip()
+    )
+    user.role = "admin"
+    hash_password(user, password)
+    db.session.add(user)
+    db.session.commit()
+    click.echo(f"{user.email} is an administrator.")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(outbox_cli)
+    app.cli.add_command(accounts_cli)

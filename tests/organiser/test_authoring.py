@@ -385,3 +385,18 @@ def test_an_administrator_invites_an_organiser_who_sets_a_password(client):
     assert set_password.status_code in (200, 302)
     db.session.refresh(user)
     assert user.password_hash is not None
+
+
+def test_the_first_administrator_is_made_from_the_command_line(app, runner):
+    result = runner.invoke(
+        args=["accounts", "create-admin", "--email", "Admin@City.gov", "--name", "Site Admin"],
+        input="a-long-password\na-long-password\n",
+    )
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(select(User).where(User.email == "admin@city.gov"))
+    assert user.role == "admin" and user.password_hash
+    short = runner.invoke(
+        args=["accounts", "create-admin", "--email", "x@city.gov", "--name", "X"],
+        input="short\nshort\n",
+    )
+    assert short.exit_code != 0 and "at least 10" in short.output
