@@ -54,7 +54,11 @@ def run_use_case(form: FlaskForm, use_case, *args, errors: type[Exception]):
         return True, use_case(*args)
     except errors as error:
         db.session.rollback()
-        form.form_errors.append(str(error))
+        field = getattr(form, getattr(error, "field", None) or "", None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = [*field.errors, str(error)]  # beside the field it is about
+        else:
+            form.form_errors.append(str(error))
         return False, None
 
 

@@ -163,7 +163,9 @@ def test_session_times_are_entered_in_the_programme_zone_and_validated(client, o
             "timezone": "America/New_York",
         },
     )
-    assert gap.status_code == 422 and "does not exist" in gap.get_data(as_text=True)
+    assert gap.status_code == 422
+    beside_start = gap.get_data(as_text=True).split('id="start-error"', 1)[1][:200]
+    assert "02:30 does not exist on that day in America/New_York" in beside_start
     assert db.session.scalar(select(db.func.count()).select_from(Session)) == 1
 
 
@@ -400,3 +402,45 @@ def test_the_first_administrator_is_made_from_the_command_line(app, runner):
         input="short\nshort\n",
     )
     assert short.exit_code != 0 and "at least 10" in short.output
+
+
+def test_team_changes_are_in_the_audit_log(client, organiser):
+    programme = _create(client)
+    f.make_organiser(email="helper@example.org")
+    client.post(
+        f"/organiser/programmes/{programme.slug}/team",
+        data={"email": "helper@example.org", "manage_attendance": "y"},
+    )
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "set team rights"))
+    assert entry.detail == "helper@example.org: attendance"
+    assert entry.user_id == organiser.id
+
+
+def test_a_session_moved_elsewhere_is_not_overwritten_by_an_older_edit_form(client, organiser):
+    programme = _create(client)
+    _add_session(client, programme)
+    session = db.session.scalar(select(Session))
+    seen = session.version
+    client.post(f"/organiser/programmes/{programme.slug}/publish")
+    from learnhub.catalogue.services import reschedule_session
+
+    reschedule_session(
+        programme.id,
+        session.id,
+        session.starts_at + timedelta(days=1),
+        session.ends_at + timedelta(days=1),
+    )
+    day = (utcnow() + timedelta(days=12)).date().isoformat()
+    stale = client.post(
+        f"/organiser/programmes/{programme.slug}/sessions/{session.id}/edit",
+        data={
+            "title": "Old form",
+            "day": day,
+            "start": "10:00",
+            "end": "11:00",
+            "timezone": programme.timezone,
+            "version": str(seen),
+        },
+    )
+    assert stale.status_code == 422
+    assert "Someone else saved this session" in stale.get_data(as_text=True)

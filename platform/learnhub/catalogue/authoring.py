@@ -43,7 +43,12 @@ from .services import announce_schedule_change
 
 
 class AuthoringError(Exception):
-    """A change that cannot be made; the message is shown beside the form."""
+    """A change that cannot be made; the message is shown beside `field` when it names one of
+    the form's fields, else above the form."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class StaleEdit(AuthoringError):
@@ -131,13 +136,13 @@ class RegistrationDefaults:
 
 def _check_programme(data: ProgrammeInput) -> None:
     if data.kind not in PROGRAMME_KINDS:
-        raise AuthoringError("Choose programme or webinar.")
+        raise AuthoringError("Choose programme or webinar.", field="kind")
     if data.format not in PROGRAMME_FORMATS:
-        raise AuthoringError("Choose online, in person or hybrid.")
+        raise AuthoringError("Choose online, in person or hybrid.", field="format")
     if not is_valid_timezone(data.timezone):
-        raise AuthoringError("Choose a time zone from the list.")
+        raise AuthoringError("Choose a time zone from the list.", field="timezone")
     if data.format != "online" and not (data.venue or "").strip():
-        raise AuthoringError("An in-person or hybrid programme needs a venue.")
+        raise AuthoringError("An in-person or hybrid programme needs a venue.", field="venue")
 
 
 def _programme_values(data: ProgrammeInput) -> dict:
@@ -189,7 +194,7 @@ def _set_organisations(programme: Programme, chosen: dict[str, list[int]]) -> bo
         )
     )
     if any(o not in known for _, o in wanted):
-        raise AuthoringError("One of the organisations chosen no longer exists.")
+        raise AuthoringError("One of the organisations chosen no longer exists.", field="hosts")
     current = [(link.role, link.organisation_id) for link in programme.organisation_links]
     if current == wanted:
         return False
@@ -293,24 +298,27 @@ class SessionInput:
 def session_instants(day: date, start: time, end: time, tz: str) -> tuple[datetime, datetime]:
     """The UTC instants of a wall-clock span in zone `tz`; refuses spans that do not exist."""
     if not is_valid_timezone(tz):
-        raise AuthoringError("Choose a time zone from the list.")
+        raise AuthoringError("Choose a time zone from the list.", field="timezone")
     starts_at = local_to_utc(datetime.combine(day, start), tz)
     ends_at = local_to_utc(datetime.combine(day, end), tz)
     for wall, instant in ((start, starts_at), (end, ends_at)):
         if instant.astimezone(zone(tz)).time().replace(second=0) != wall.replace(second=0):
             raise AuthoringError(
                 f"{wall.strftime('%H:%M')} does not exist on that day in {tz} (the clocks "
-                "change). Choose another time."
+                "change). Choose another time.",
+                field="start" if wall == start else "end",
             )
     if ends_at <= starts_at:
-        raise AuthoringError("The session must end after it starts.")
+        raise AuthoringError("The session must end after it starts.", field="end")
     return starts_at, ends_at
 
 
 def _check_join_url(url: str | None) -> str | None:
     url = (url or "").strip()
     if url and not re.match(r"^https://[^\s/]+", url, re.IGNORECASE):
-        raise AuthoringError("The join link must be a web address starting with https://.")
+        raise AuthoringError(
+            "The join link must be a web address starting with https://.", field="join_url"
+        )
     return url or None
 
 
@@ -319,7 +327,7 @@ def _check_module(programme_id: int, module_id: int | None) -> int | None:
         return None
     module = db.session.get(Module, module_id)
     if module is None or module.programme_id != programme_id:
-        raise AuthoringError("Choose one of this programme's modules.")
+        raise AuthoringError("Choose one of this programme's modules.", field="module")
     return module_id
 
 
@@ -332,7 +340,7 @@ def _set_speakers(session: Session, data: SessionInput) -> bool:
     ]
     ids = [pid for pid, _ in wanted]
     if len(set(db.session.scalars(select(Person.id).where(Person.id.in_(ids))))) != len(ids):
-        raise AuthoringError("One of the people chosen no longer exists.")
+        raise AuthoringError("One of the people chosen no longer exists.", field="speakers")
     current = [(link.person_id, link.role) for link in session.speaker_links]
     if current == wanted:
         return False
@@ -499,10 +507,10 @@ def add_material(programme_id: int, user_id: int, data: MaterialInput) -> Materi
     if data.kind not in MATERIAL_KINDS or data.visibility not in MATERIAL_VISIBILITIES:
         raise AuthoringError("Choose a kind and a visibility from the lists.")
     if (data.file is None) == (not data.url):
-        raise AuthoringError("Upload a file or give a link (one of the two).")
+        raise AuthoringError("Upload a file or give a link (one of the two).", field="url")
     url = data.url.strip() if data.url else None
     if url and not re.match(r"^https?://[^\s/]+", url, re.IGNORECASE):
-        raise AuthoringError("The link must be a web address starting with https://.")
+        raise AuthoringError("The link must be a web address starting with https://.", field="url")
     programme = _locked_programme(programme_id)
     module_id = _check_module(programme.id, data.module_id)
     last = db.session.scalar(
@@ -630,21 +638,22 @@ def create_person(data: PersonInput) -> Person:
     begin_write_transaction()
     name = " ".join(data.full_name.split())
     if not name:
-        raise AuthoringError("Write the person's name.")
+        raise AuthoringError("Write the person's name.", field="full_name")
     similar = _similar_names(Person, Person.full_name, name)
     if similar and not data.confirmed_new:
         raise AuthoringError(
             "Already here: "
             + "; ".join(similar)
-            + ". Pick them in the session form, or tick “This is someone else” to add a new person."
+            + ". Pick them in the session form, or tick “This is someone else” to add them.",
+            field="full_name",
         )
     if (
         data.organisation_id is not None
         and db.session.get(Organisation, data.organisation_id) is None
     ):
-        raise AuthoringError("That organisation no longer exists.")
+        raise AuthoringError("That organisation no longer exists.", field="organisation")
     if data.timezone and not is_valid_timezone(data.timezone):
-        raise AuthoringError("Choose a time zone from the list.")
+        raise AuthoringError("Choose a time zone from the list.", field="timezone")
     person = Person(
         full_name=name,
         honorific=(data.honorific or "").strip() or None,
@@ -672,19 +681,20 @@ def create_organisation(data: OrganisationInput) -> Organisation:
     begin_write_transaction()
     name = " ".join(data.name.split())
     if not name:
-        raise AuthoringError("Write the organisation's name.")
+        raise AuthoringError("Write the organisation's name.", field="name")
     similar = _similar_names(Organisation, Organisation.name, name)
     if name.lower() in (s.lower() for s in similar):
-        raise AuthoringError(f"“{name}” is already here: choose it from the lists.")
+        raise AuthoringError(f"“{name}” is already here: choose it from the lists.", field="name")
     if similar and not data.confirmed_new:
         raise AuthoringError(
             "Similar organisations are already here: "
             + "; ".join(similar)
-            + ". Choose one of them, or tick “This is another organisation” to add it."
+            + ". Choose one of them, or tick “This is another organisation” to add it.",
+            field="name",
         )
     website = (data.website or "").strip() or None
     if website and not re.match(r"^https?://[^\s/]+", website, re.IGNORECASE):
-        raise AuthoringError("The website must start with https://.")
+        raise AuthoringError("The website must start with https://.", field="website")
     organisation = Organisation(
         name=name, short_name=(data.short_name or "").strip() or None, website=website
     )
@@ -707,7 +717,7 @@ def new_edition(programme_id: int, user_id: int, data: EditionInput) -> Programm
     """The next edition as a draft: details, organisations, modules, materials (files copied),
     questions and team kept; sessions shifted by `weeks`; registrations not copied."""
     if not 0 <= data.weeks <= 520:
-        raise AuthoringError("Shift the sessions by 0 to 520 weeks.")
+        raise AuthoringError("Shift the sessions by 0 to 520 weeks.", field="weeks")
     source = _locked_programme(programme_id)
     shift = timedelta(weeks=data.weeks)
     copy = Programme(

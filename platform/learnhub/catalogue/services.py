@@ -234,6 +234,7 @@ def cancel_session(programme_id: int, session_id: int) -> Session:
 
 
 def _publish_change(session: Session, reason: str) -> None:
+    session.version += 1  # an edit form opened before this change must not overwrite it
     announce_schedule_change(session, reason)
     db.session.commit()
 

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
+from ..accounts.models import TEAM_RIGHTS as TEAM_RIGHT_NAMES
 from ..accounts.models import ProgrammeTeamMember, User
+from ..catalogue.authoring import record
 from ..catalogue.models import Programme, Session
 from ..database import begin_write_transaction
 from ..extensions import db
@@ -327,7 +329,9 @@ def team_of(programme_id: int) -> list[ProgrammeTeamMember]:
     )
 
 
-def set_team_member(programme_id: int, email: str, rights: TeamRights) -> ProgrammeTeamMember:
+def set_team_member(
+    programme_id: int, email: str, rights: TeamRights, acting_user_id: int | None = None
+) -> ProgrammeTeamMember:
     """Add an organiser to the programme's team, or change their rights."""
     from ..accounts.services import find_user_by_email
 
@@ -350,6 +354,13 @@ def set_team_member(programme_id: int, email: str, rights: TeamRights) -> Progra
     member.manage_programme = rights.manage_programme
     member.manage_registrations = rights.manage_registrations
     member.manage_attendance = rights.manage_attendance
+    granted = [name.replace("manage_", "") for name in TEAM_RIGHT_NAMES if getattr(rights, name)]
+    record(
+        programme_id,
+        acting_user_id,
+        "set team rights",
+        f"{user.email}: {', '.join(granted) or 'no rights'}",
+    )
     db.session.commit()
     return member
 
@@ -361,6 +372,7 @@ def remove_team_member(programme_id: int, member_id: int, acting_user_id: int) -
         raise TeamError("We could not find that team member.")
     if member.user_id == acting_user_id:
         raise TeamError("You cannot remove yourself; ask another organiser or an administrator.")
+    record(programme_id, acting_user_id, "removed from team", member.user.email)
     db.session.delete(member)
     db.session.commit()
 

@@ -294,6 +294,7 @@ def team(slug: str):
             g.programme.id,
             form.email.data,
             rights,
+            current_user.id,
             errors=services.TeamError,
         )
         if done:
