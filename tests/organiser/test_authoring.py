@@ -224,6 +224,10 @@ def test_a_pdf_is_checked_by_content_stored_safely_and_served_as_attachment(app,
     assert material.content_type == "application/pdf" and material.size_bytes == len(PDF)
     stored = app.config["UPLOAD_FOLDER"] + "/" + material.file_name
     assert Path(stored).read_bytes() == PDF
+    assert client.get(f"/materials/{material.id}/download").data == PDF  # the team previews
+    f.sign_in(client, f.make_organiser())
+    assert client.get(f"/materials/{material.id}/download").status_code == 404  # a draft
+    f.sign_in(client, organiser)
     _add_session(client, programme)
     client.post(f"/organiser/programmes/{programme.slug}/publish")
     download = client.get(f"/materials/{material.id}/download")

@@ -81,8 +81,12 @@ def module(slug: str, position: int):
 @bp.get("/materials/<int:material_id>/download")
 def download_material(material_id: int):
     material = services.material_for_download(material_id)
-    if material is None or not material.programme.is_public or material.file_name is None:
+    if material is None or material.file_name is None:
         abort(404)
+    if not material.programme.is_public and not viewer_can_access_registered_material(
+        material.programme
+    ):
+        abort(404)  # a draft's files: its team only (they preview it)
     if material.visibility == "registered" and not viewer_can_access_registered_material(
         material.programme
     ):
