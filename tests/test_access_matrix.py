@@ -55,6 +55,8 @@ EXPECTED: dict[str, dict[str, int | tuple[int, ...]]] = {
     "catalogue.programme": {"GET": ALL_200},
     "catalogue.module": {"GET": ALL_200},
     "catalogue.download_material": {"GET": (302, 200, 403, 403, 200, 200)},
+    "catalogue.programme_cover": {"GET": ALL_200},
+    "catalogue.person_photo": {"GET": ALL_200},
     "catalogue.set_viewer_timezone": {"POST": 302},
     "static": {"GET": ALL_200},
     "health.healthz": {"GET": ALL_200},
@@ -171,8 +173,12 @@ def world(app, tmp_path):
     upload = tmp_path / "uploads"
     upload.mkdir(exist_ok=True)
     (upload / "guide.pdf").write_bytes(b"%PDF-1.4 guide")
+    (upload / "cover.png").write_bytes(b"\x89PNG\r\n\x1a\n cover")
     app.config["UPLOAD_FOLDER"] = str(upload)
-    programme = f.make_programme(capacity=10)
+    programme = f.make_programme(capacity=10, cover_image="cover.png")
+    speaker = f.make_speaker(programme.sessions[0], "Li Wei", "Mayor")
+    speaker.photo = "cover.png"
+    f.save(speaker)
     module = f.make_module(programme, 1)
     material = f.make_material(
         programme, file_name="guide.pdf", url=None, visibility="registered", kind="guidebook"
@@ -212,6 +218,7 @@ def world(app, tmp_path):
         "session_id": mine.id,
         "position": 1,
         "module_id": module.id,
+        "person_id": speaker.id,
         "material_id": material.id,
         "registration_id": reg.id,
         "question_id": question.id,

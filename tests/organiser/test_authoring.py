@@ -448,3 +448,37 @@ def test_a_session_moved_elsewhere_is_not_overwritten_by_an_older_edit_form(clie
     )
     assert stale.status_code == 422
     assert "Someone else saved this session" in stale.get_data(as_text=True)
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+def test_cover_image_and_speaker_photo_are_checked_images(client, organiser):
+    fake = client.post(
+        "/organiser/programmes/new",
+        data={**_programme_form(), "cover": (io.BytesIO(b"<svg onload=alert(1)>"), "c.png")},
+        content_type="multipart/form-data",
+    )
+    assert fake.status_code == 422
+    assert "Upload a PNG, JPEG or WebP image." in fake.get_data(as_text=True)
+    response = client.post(
+        "/organiser/programmes/new",
+        data={**_programme_form(), "cover": (io.BytesIO(PNG), "cover.png")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    programme = db.session.scalar(select(Programme))
+    assert programme.cover_image.endswith(".png")
+    assert client.get(f"/programmes/{programme.slug}/cover").data == PNG  # the team
+    client.post("/logout")
+    assert client.get(f"/programmes/{programme.slug}/cover").status_code == 404  # a draft
+    f.sign_in(client, organiser)
+    added = client.post(
+        "/organiser/people",
+        data={"full_name": "Li Wei", "photo": (io.BytesIO(PNG), "li.png")},
+        content_type="multipart/form-data",
+    )
+    assert added.status_code == 302
+    person = db.session.scalar(select(Person))
+    photo = client.get(f"/people/{person.id}/photo")
+    assert photo.data == PNG and photo.headers["Content-Type"] == "image/png"

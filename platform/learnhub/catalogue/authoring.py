@@ -125,6 +125,8 @@ class ProgrammeInput:
     language: str = "English"
     #: Organisation ids per role ("host", "supporter", "partner", "alliance").
     organisations: dict[str, list[int]] = field(default_factory=dict)
+    #: A new cover image, checked; None keeps the current one.
+    cover: uploads.CheckedFile | None = None
 
 
 @dataclass(frozen=True)
@@ -222,6 +224,8 @@ def create_programme(
         waitlist_enabled=registration.waitlist_enabled,
         **values,
     )
+    if data.cover is not None:
+        programme.cover_image = uploads.store(data.cover)
     db.session.add(programme)
     db.session.flush()
     _set_organisations(programme, data.organisations)
@@ -240,10 +244,16 @@ def update_programme(
     changed = _changes(programme, _programme_values(data))
     if _set_organisations(programme, data.organisations):
         changed.append("organisations")
+    replaced = programme.cover_image
+    if data.cover is not None:
+        programme.cover_image = uploads.store(data.cover)
+        changed.append("cover image")
     if changed:
         programme.version += 1
         record(programme.id, user_id, "edited details", ", ".join(changed))
     db.session.commit()
+    if data.cover is not None:
+        uploads.remove_stored(replaced)
     return programme
 
 
@@ -618,6 +628,7 @@ class PersonInput:
     email: str | None = None
     timezone: str | None = None
     bio: str | None = None
+    photo: uploads.CheckedFile | None = None
     #: The organiser has seen the similar people and this one is someone else.
     confirmed_new: bool = False
 
@@ -663,6 +674,7 @@ def create_person(data: PersonInput) -> Person:
         email=(data.email or "").strip().lower() or None,
         timezone=data.timezone or None,
         bio=(data.bio or "").strip() or None,
+        photo=uploads.store(data.photo) if data.photo else None,
     )
     db.session.add(person)
     db.session.commit()
@@ -744,6 +756,8 @@ def new_edition(programme_id: int, user_id: int, data: EditionInput) -> Programm
             )
         },
     )
+    if source.cover_image:
+        copy.cover_image = uploads.copy_stored(source.cover_image)
     db.session.add(copy)
     db.session.flush()
     for link in source.organisation_links:

@@ -74,6 +74,8 @@ class Person(db.Model):
     timezone: Mapped[str | None] = mapped_column(String(64))
     #: Short biography.
     bio: Mapped[str | None] = mapped_column(Text)
+    #: Stored file name of the optional photo (in the upload folder).
+    photo: Mapped[str | None] = mapped_column(String(300))
 
     organisation: Mapped[Organisation | None] = relationship()
 
@@ -144,6 +146,8 @@ class Programme(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: Raised on every edit of its details; an edit based on an older version is refused.
     version: Mapped[int] = mapped_column(default=1, server_default="1")
+    #: Stored file name of the optional cover image (in the upload folder).
+    cover_image: Mapped[str | None] = mapped_column(String(300))
     #: The programme this one is a new edition of, if any.
     previous_edition_id: Mapped[int | None] = mapped_column(
         ForeignKey("programme.id", ondelete="SET NULL")

@@ -149,6 +149,14 @@ def module_at(programme: Programme, position: int) -> Module | None:
     )
 
 
+def programme_by_slug(slug: str) -> Programme | None:
+    return db.session.scalar(select(Programme).where(Programme.slug == slug))
+
+
+def person_photo(person_id: int) -> str | None:
+    return db.session.scalar(select(Person.photo).where(Person.id == person_id))
+
+
 def material_for_download(material_id: int) -> Material | None:
     return db.session.scalar(
         select(Material).where(Material.id == material_id).options(joinedload(Material.programme))

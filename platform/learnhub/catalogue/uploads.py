@@ -44,12 +44,16 @@ class CheckedFile:
     download_name: str
 
 
+def _check_name(name: str) -> None:
+    if "/" in name or "\\" in name or ".." in name or any(ord(c) < 32 for c in name):
+        raise UploadError("The file name must not contain folders or '..'. Rename the file.")
+
+
 def check_upload(filename: str | None, stream: BinaryIO) -> CheckedFile:
     name = (filename or "").strip()
     if not name:
         raise UploadError("Choose a file to upload.")
-    if "/" in name or "\\" in name or ".." in name or any(ord(c) < 32 for c in name):
-        raise UploadError("The file name must not contain folders or '..'. Rename the file.")
+    _check_name(name)
     extension = Path(name).suffix.lower()
     if extension not in ALLOWED_EXTENSIONS:
         raise UploadError("Upload a PDF (.pdf), slides (.pptx) or a document (.docx).")
@@ -70,6 +74,29 @@ def check_upload(filename: str | None, stream: BinaryIO) -> CheckedFile:
         if not _is_ooxml(data, folder):
             raise UploadError(f"This file is not a real {extension} file.")
     return CheckedFile(data, extension, content_type, name)
+
+
+#: The largest cover image or speaker photo.
+MAX_IMAGE_BYTES = 5 * 1024 * 1024
+_IMAGE_SIGNATURES = (
+    (b"\x89PNG\r\n\x1a\n", ".png", "image/png"),
+    (b"\xff\xd8\xff", ".jpg", "image/jpeg"),
+)
+
+
+def check_image(filename: str | None, stream: BinaryIO) -> CheckedFile:
+    """A cover image or photo: PNG, JPEG or WebP by content, up to 5 MB."""
+    name = (filename or "").strip()
+    _check_name(name)
+    data = stream.read(MAX_IMAGE_BYTES + 1)
+    if len(data) > MAX_IMAGE_BYTES:
+        raise UploadError("The image is larger than 5 MB. Use a smaller image.")
+    for signature, extension, content_type in _IMAGE_SIGNATURES:
+        if data.startswith(signature):
+            return CheckedFile(data, extension, content_type, name)
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return CheckedFile(data, ".webp", "image/webp", name)
+    raise UploadError("Upload a PNG, JPEG or WebP image.")
 
 
 def _is_ooxml(data: bytes, folder: str) -> bool:

@@ -103,6 +103,32 @@ def download_material(material_id: int):
     )
 
 
+@bp.get("/programmes/<slug>/cover")
+def programme_cover(slug: str):
+    """The cover image; a draft's only for its team."""
+    found = services.programme_by_slug(slug)
+    if found is None or not found.cover_image:
+        abort(404)
+    if not found.is_public and not viewer_can_access_registered_material(found):
+        abort(404)
+    return _image(found.cover_image)
+
+
+@bp.get("/people/<int:person_id>/photo")
+def person_photo(person_id: int):
+    photo = services.person_photo(person_id)
+    if photo is None:
+        abort(404)
+    return _image(photo)
+
+
+def _image(file_name: str):
+    response = send_from_directory(Path(current_app.config["UPLOAD_FOLDER"]), file_name)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
 @bp.post("/timezone")
 def set_viewer_timezone():
     """Lets anyone read times in their own zone, without JavaScript and without an account."""

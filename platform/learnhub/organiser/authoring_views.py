@@ -44,6 +44,21 @@ def _page(template: str, **context):
     return render_template(template, **context), 422 if request.method == "POST" else 200
 
 
+def _no_upload_error(field, check) -> bool:
+    """Pass the field's upload (if any) through `check`, after the form validated: the checked
+    file lands on `field.checked`, an error beside the field (and False comes back)."""
+    field.checked = None
+    upload = field.data
+    if not (upload and getattr(upload, "filename", "")):
+        return True
+    try:
+        field.checked = check(upload.filename, upload.stream)
+    except uploads.UploadError as error:
+        field.errors = [*field.errors, str(error)]
+        return False
+    return True
+
+
 # --- programmes ---------------------------------------------------------------------------------
 
 
@@ -55,7 +70,7 @@ def _programme_choices(form: ProgrammeForm) -> None:
         getattr(form, name).choices = organisations
 
 
-def _programme_input(form: ProgrammeForm) -> authoring.ProgrammeInput:
+def _programme_input(form: ProgrammeForm, cover) -> authoring.ProgrammeInput:
     return authoring.ProgrammeInput(
         kind=form.kind.data,
         title=form.title.data,
@@ -70,6 +85,7 @@ def _programme_input(form: ProgrammeForm) -> authoring.ProgrammeInput:
         organisations={
             role: getattr(form, name).data or [] for role, name in ORGANISATION_FIELDS.items()
         },
+        cover=cover,
     )
 
 
@@ -79,7 +95,8 @@ def new_programme():
     _programme_choices(form)
     if request.method == "GET":
         form.timezone.data = current_user.timezone
-    if form.validate_on_submit():
+    if form.validate_on_submit() and _no_upload_error(form.cover, uploads.check_image):
+        cover = form.cover.checked
         registration = authoring.RegistrationDefaults(
             capacity=form.capacity.data,
             approval_required=form.approval_required.data,
@@ -89,7 +106,7 @@ def new_programme():
             form,
             authoring.create_programme,
             current_user.id,
-            _programme_input(form),
+            _programme_input(form, cover),
             registration,
             errors=authoring.AuthoringError,
         )
@@ -110,14 +127,15 @@ def edit_programme(slug: str):
     else:
         form = ProgrammeForm()
     _programme_choices(form)
-    if form.validate_on_submit():
+    if form.validate_on_submit() and _no_upload_error(form.cover, uploads.check_image):
+        cover = form.cover.checked
         done, _ = run_use_case(
             form,
             authoring.update_programme,
             programme.id,
             current_user.id,
             form.version.data,
-            _programme_input(form),
+            _programme_input(form, cover),
             errors=authoring.AuthoringError,
         )
         if done:
@@ -376,35 +394,28 @@ def materials(slug: str):
     form.module.choices = [("", "No module")] + [
         (m.id, f"{m.position}. {m.title}") for m in authoring.modules_of(g.programme.id)
     ]
-    if form.validate_on_submit():
-        checked = None
-        upload = form.file.data
-        if upload and upload.filename:
-            try:
-                checked = uploads.check_upload(upload.filename, upload.stream)
-            except uploads.UploadError as error:
-                form.file.errors.append(str(error))
-        if not form.file.errors:
-            data = authoring.MaterialInput(
-                title=form.title.data,
-                kind=form.kind.data,
-                language=form.language.data,
-                visibility=form.visibility.data,
-                module_id=form.module.data,
-                url=None if checked else form.url.data,
-                file=checked,
-            )
-            done, _ = run_use_case(
-                form,
-                authoring.add_material,
-                g.programme.id,
-                current_user.id,
-                data,
-                errors=authoring.AuthoringError,
-            )
-            if done:
-                flash("Material added.", "success")
-                return redirect(url_for("organiser.materials", slug=slug))
+    if form.validate_on_submit() and _no_upload_error(form.file, uploads.check_upload):
+        checked = form.file.checked
+        data = authoring.MaterialInput(
+            title=form.title.data,
+            kind=form.kind.data,
+            language=form.language.data,
+            visibility=form.visibility.data,
+            module_id=form.module.data,
+            url=None if checked else form.url.data,
+            file=checked,
+        )
+        done, _ = run_use_case(
+            form,
+            authoring.add_material,
+            g.programme.id,
+            current_user.id,
+            data,
+            errors=authoring.AuthoringError,
+        )
+        if done:
+            flash("Material added.", "success")
+            return redirect(url_for("organiser.materials", slug=slug))
     return _page(
         "organiser/materials.html",
         form=form,
@@ -439,7 +450,8 @@ def people():
     form.organisation.choices = [("", "Not in the list")] + [
         (o.id, o.name) for o in authoring.all_organisations()
     ]
-    if form.validate_on_submit():
+    if form.validate_on_submit() and _no_upload_error(form.photo, uploads.check_image):
+        photo = form.photo.checked
         data = authoring.PersonInput(
             full_name=form.full_name.data,
             honorific=form.honorific.data,
@@ -448,6 +460,7 @@ def people():
             organisation_text=form.organisation_text.data,
             email=form.email.data,
             bio=form.bio.data,
+            photo=photo,
             confirmed_new=form.confirmed_new.data,
         )
         done, person = run_use_case(

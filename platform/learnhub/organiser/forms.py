@@ -182,6 +182,7 @@ class ProgrammeForm(VersionedForm):
         "In collaboration with (partners)", coerce=int, validate_choice=False
     )
     alliances = SelectMultipleField("Related alliances", coerce=int, validate_choice=False)
+    cover = FileField("Cover image (optional; PNG, JPEG or WebP, up to 5 MB)")
 
 
 class NewProgrammeForm(ProgrammeForm):
@@ -275,6 +276,7 @@ class PersonForm(FlaskForm):
     bio = TextAreaField(
         "Short biography", filters=[strip], validators=[Optional(), Length(max=5000)]
     )
+    photo = FileField("Photo (optional; PNG, JPEG or WebP, up to 5 MB)")
     confirmed_new = BooleanField("This is someone else than the similar people listed")
 
 

@@ -1,4 +1,4 @@
-"""organiser workspace audit log and versions
+"""organiser workspace: audit log, edit versions, editions, cover images, speaker photos
 
 Revision ID: e5a7b1c2d305
 Revises: d0b2a97289cd
@@ -39,8 +39,12 @@ def upgrade():
 
     with op.batch_alter_table('programme', schema=None) as batch_op:
         batch_op.add_column(sa.Column('version', sa.Integer(), server_default='1', nullable=False))
+        batch_op.add_column(sa.Column('cover_image', sa.String(length=300), nullable=True))
         batch_op.add_column(sa.Column('previous_edition_id', sa.Integer(), nullable=True))
         batch_op.create_foreign_key(batch_op.f('fk_programme_previous_edition_id_programme'), 'programme', ['previous_edition_id'], ['id'], ondelete='SET NULL')
+
+    with op.batch_alter_table('person', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('photo', sa.String(length=300), nullable=True))
 
     with op.batch_alter_table('session', schema=None) as batch_op:
         batch_op.add_column(sa.Column('version', sa.Integer(), server_default='1', nullable=False))
@@ -53,9 +57,13 @@ def downgrade():
     with op.batch_alter_table('session', schema=None) as batch_op:
         batch_op.drop_column('version')
 
+    with op.batch_alter_table('person', schema=None) as batch_op:
+        batch_op.drop_column('photo')
+
     with op.batch_alter_table('programme', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_programme_previous_edition_id_programme'), type_='foreignkey')
         batch_op.drop_column('previous_edition_id')
+        batch_op.drop_column('cover_image')
         batch_op.drop_column('version')
 
     with op.batch_alter_table('module', schema=None) as batch_op:
