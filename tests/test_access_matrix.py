@@ -105,6 +105,7 @@ EXPECTED: dict[str, dict[str, int | tuple[int, ...]]] = {
     "organiser.materials": {"GET": TEAM_READ, "POST": TEAM_FORM_ERROR},
     "organiser.delete_material": {"POST": TEAM_WRITE},
     "organiser.people": {"GET": ORGANISER_ONLY, "POST": ORGANISER_FORM_ERROR},
+    "organiser.edit_person": {"GET": ORGANISER_ONLY, "POST": ORGANISER_FORM_ERROR},
     "organiser.organisations": {"GET": ORGANISER_ONLY, "POST": ORGANISER_FORM_ERROR},
     "organiser_admin.organisers": {
         "GET": (302, 403, 403, 403, 403, 200),

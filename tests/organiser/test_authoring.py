@@ -482,3 +482,17 @@ def test_cover_image_and_speaker_photo_are_checked_images(client, organiser):
     person = db.session.scalar(select(Person))
     photo = client.get(f"/people/{person.id}/photo")
     assert photo.data == PNG and photo.headers["Content-Type"] == "image/png"
+
+
+def test_a_shared_speaker_is_corrected_once_for_every_programme(client, organiser):
+    programme = f.make_programme()
+    person = f.make_speaker(programme.sessions[0], "Li Wei", "Deputy Mayor")
+    response = client.post(
+        f"/organiser/people/{person.id}/edit",
+        data={"full_name": "Li Wei", "position": "Mayor of Chengdu", "honorific": "Mr."},
+    )
+    assert response.status_code == 302
+    page = client.get(f"/programmes/{programme.slug}").get_data(as_text=True)
+    assert "Mr. Li Wei</strong>, Mayor of Chengdu" in page
+    empty = client.post(f"/organiser/people/{person.id}/edit", data={"full_name": ""})
+    assert empty.status_code == 422

@@ -658,6 +658,30 @@ def create_person(data: PersonInput) -> Person:
             + ". Pick them in the session form, or tick “This is someone else” to add them.",
             field="full_name",
         )
+    person = Person(full_name=name)
+    _fill_person(person, data)
+    db.session.add(person)
+    db.session.commit()
+    return person
+
+
+def update_person(person_id: int, data: PersonInput) -> Person:
+    """Correct a shared speaker (a new position, a photo): every programme shows the change."""
+    begin_write_transaction()
+    person = db.session.get(Person, person_id)
+    if person is None:
+        raise AuthoringError("We could not find that person.")
+    person.full_name = " ".join(data.full_name.split())
+    if not person.full_name:
+        raise AuthoringError("Write the person's name.", field="full_name")
+    replaced = person.photo if data.photo else None
+    _fill_person(person, data)
+    db.session.commit()
+    uploads.remove_stored(replaced)
+    return person
+
+
+def _fill_person(person: Person, data: PersonInput) -> None:
     if (
         data.organisation_id is not None
         and db.session.get(Organisation, data.organisation_id) is None
@@ -665,20 +689,19 @@ def create_person(data: PersonInput) -> Person:
         raise AuthoringError("That organisation no longer exists.", field="organisation")
     if data.timezone and not is_valid_timezone(data.timezone):
         raise AuthoringError("Choose a time zone from the list.", field="timezone")
-    person = Person(
-        full_name=name,
-        honorific=(data.honorific or "").strip() or None,
-        position=(data.position or "").strip() or None,
-        organisation_id=data.organisation_id,
-        organisation_text=(data.organisation_text or "").strip() or None,
-        email=(data.email or "").strip().lower() or None,
-        timezone=data.timezone or None,
-        bio=(data.bio or "").strip() or None,
-        photo=uploads.store(data.photo) if data.photo else None,
-    )
-    db.session.add(person)
-    db.session.commit()
-    return person
+    person.honorific = (data.honorific or "").strip() or None
+    person.position = (data.position or "").strip() or None
+    person.organisation_id = data.organisation_id
+    person.organisation_text = (data.organisation_text or "").strip() or None
+    person.email = (data.email or "").strip().lower() or None
+    person.timezone = data.timezone or None
+    person.bio = (data.bio or "").strip() or None
+    if data.photo:
+        person.photo = uploads.store(data.photo)
+
+
+def person_of(person_id: int) -> Person | None:
+    return db.session.get(Person, person_id)
 
 
 @dataclass(frozen=True)

@@ -443,28 +443,37 @@ def delete_material(slug: str, material_id: int):
 # --- people and organisations -------------------------------------------------------------------
 
 
-@bp.route("/people", methods=["GET", "POST"])
-def people():
-    query = (request.args.get("q") or "").strip()[:200]
-    form = PersonForm()
+def _person_form(form: PersonForm) -> PersonForm:
     form.organisation.choices = [("", "Not in the list")] + [
         (o.id, o.name) for o in authoring.all_organisations()
     ]
+    return form
+
+
+def _person_input(form: PersonForm, photo) -> authoring.PersonInput:
+    return authoring.PersonInput(
+        full_name=form.full_name.data,
+        honorific=form.honorific.data,
+        position=form.position.data,
+        organisation_id=form.organisation.data,
+        organisation_text=form.organisation_text.data,
+        email=form.email.data,
+        bio=form.bio.data,
+        photo=photo,
+        confirmed_new=form.confirmed_new.data,
+    )
+
+
+@bp.route("/people", methods=["GET", "POST"])
+def people():
+    query = (request.args.get("q") or "").strip()[:200]
+    form = _person_form(PersonForm())
     if form.validate_on_submit() and _no_upload_error(form.photo, uploads.check_image):
-        photo = form.photo.checked
-        data = authoring.PersonInput(
-            full_name=form.full_name.data,
-            honorific=form.honorific.data,
-            position=form.position.data,
-            organisation_id=form.organisation.data,
-            organisation_text=form.organisation_text.data,
-            email=form.email.data,
-            bio=form.bio.data,
-            photo=photo,
-            confirmed_new=form.confirmed_new.data,
-        )
         done, person = run_use_case(
-            form, authoring.create_person, data, errors=authoring.AuthoringError
+            form,
+            authoring.create_person,
+            _person_input(form, form.photo.checked),
+            errors=authoring.AuthoringError,
         )
         if done:
             flash(f"{person.display_name} added: choose them in a session's form.", "success")
@@ -472,6 +481,28 @@ def people():
     return _page(
         "organiser/people.html", form=form, query=query, found=authoring.search_people(query)
     )
+
+
+@bp.route("/people/<int:person_id>/edit", methods=["GET", "POST"])
+def edit_person(person_id: int):
+    person = authoring.person_of(person_id)
+    if person is None:
+        abort(404)
+    form = _person_form(PersonForm(obj=person) if request.method == "GET" else PersonForm())
+    if request.method == "GET":
+        form.organisation.data = person.organisation_id
+    if form.validate_on_submit() and _no_upload_error(form.photo, uploads.check_image):
+        done, _ = run_use_case(
+            form,
+            authoring.update_person,
+            person.id,
+            _person_input(form, form.photo.checked),
+            errors=authoring.AuthoringError,
+        )
+        if done:
+            flash(f"{person.display_name} saved.", "success")
+            return redirect(url_for("organiser.people", q=person.full_name))
+    return _page("organiser/person_form.html", form=form, person=person)
 
 
 @bp.route("/organisations", methods=["GET", "POST"])
