@@ -101,6 +101,13 @@ def test_create_publish_archive_with_audit_and_drafts_hidden(client, organiser):
     assert client.get(f"/programmes/{programme.slug}/register").status_code == 404
     preview = client.get(f"/organiser/programmes/{programme.slug}/preview")
     assert preview.status_code == 200 and "Preview of a draft" in preview.get_data(as_text=True)
+    client.post(f"/organiser/programmes/{programme.slug}/modules", data={"title": "Climate"})
+    assert client.get(f"/programmes/{programme.slug}/modules/1").status_code == 200
+    f.sign_in(client, f.make_organiser())
+    assert client.get(f"/programmes/{programme.slug}/modules/1").status_code == 404
+    client.post("/logout")
+    assert client.get(f"/programmes/{programme.slug}/modules/1").status_code == 404
+    f.sign_in(client, organiser)
     # Publishing needs a session.
     client.post(f"/organiser/programmes/{programme.slug}/publish")
     db.session.refresh(programme)
@@ -113,7 +120,13 @@ def test_create_publish_archive_with_audit_and_drafts_hidden(client, organiser):
     client.post(f"/organiser/programmes/{programme.slug}/archive")
     db.session.refresh(programme)
     assert programme.status == "archived"
-    assert _audit(programme.id) == ["created", "added session", "published", "archived"]
+    assert _audit(programme.id) == [
+        "created",
+        "added module",
+        "added session",
+        "published",
+        "archived",
+    ]
     log = client.get(f"/organiser/programmes/{programme.slug}/audit").get_data(as_text=True)
     assert "published" in log and organiser.full_name in log
 

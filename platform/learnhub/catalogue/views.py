@@ -63,9 +63,9 @@ def programme(slug: str):
 
 @bp.get("/programmes/<slug>/modules/<int:position>")
 def module(slug: str, position: int):
-    found = services.public_programme(slug)
-    if found is None:
-        abort(404)
+    found = services.programme_page(slug, drafts=True)
+    if found is None or not (found.is_public or viewer_can_access_registered_material(found)):
+        abort(404)  # a draft's modules: its team only (they preview it)
     module_ = services.module_at(found, position)
     if module_ is None:
         abort(404)
