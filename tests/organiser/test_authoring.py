@@ -276,6 +276,11 @@ def test_link_material_and_module_reordering_without_javascript(client, organise
     db.session.expire_all()
     order = db.session.scalars(select(Module.title).order_by(Module.position)).all()
     assert order == ["Economy", "Climate", "Society"]
+    economy = db.session.scalar(select(Module).where(Module.title == "Economy"))
+    client.post(f"{base}/modules/{economy.id}/delete")
+    db.session.expire_all()
+    remaining = db.session.execute(select(Module.position, Module.title).order_by(Module.position))
+    assert remaining.all() == [(1, "Climate"), (2, "Society")]
     neither = client.post(
         f"{base}/materials",
         data={"title": "R", "kind": "reading", "language": "English", "visibility": "public"},

@@ -499,6 +499,27 @@ def move_module(programme_id: int, module_id: int, user_id: int, offset: int) ->
     db.session.commit()
 
 
+def delete_module(programme_id: int, module_id: int, user_id: int) -> None:
+    """Remove a module; its sessions and materials stay, without a module; later ones move up."""
+    _locked_programme(programme_id)
+    module = module_of(programme_id, module_id)
+    if module is None:
+        raise AuthoringError("We could not find that module.")
+    position, title = module.position, module.title
+    db.session.delete(module)
+    db.session.flush()
+    later = db.session.scalars(
+        select(Module)
+        .where(Module.programme_id == programme_id, Module.position > position)
+        .order_by(Module.position)
+    )
+    for item in later:
+        item.position -= 1
+        db.session.flush()
+    record(programme_id, user_id, "removed module", title)
+    db.session.commit()
+
+
 # --- materials ----------------------------------------------------------------------------------
 
 

@@ -385,6 +385,20 @@ def move_module(slug: str, module_id: int, direction: str):
     return redirect(url_for("organiser.modules", slug=slug))
 
 
+@bp.post("/programmes/<slug>/modules/<int:module_id>/delete")
+def delete_module(slug: str, module_id: int):
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        authoring.delete_module(g.programme.id, module_id, current_user.id)
+    except authoring.AuthoringError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        flash("Module removed; its sessions and materials stay.", "success")
+    return redirect(url_for("organiser.modules", slug=slug))
+
+
 # --- materials ----------------------------------------------------------------------------------
 
 

@@ -59,6 +59,7 @@ ROUTE_RIGHTS = {
     "organiser.modules": "manage_programme",
     "organiser.edit_module": "manage_programme",
     "organiser.move_module": "manage_programme",
+    "organiser.delete_module": "manage_programme",
     "organiser.materials": "manage_programme",
     "organiser.delete_material": "manage_programme",
 }
