@@ -166,17 +166,23 @@ def preview_programme(slug: str):
     )
 
 
-def _lifecycle(use_case, message: str):
+def _button(back_to: str, message: str | None, use_case, *args):
+    """A button's POST: one use case on this programme, its outcome flashed, then back."""
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        use_case(g.programme.id, current_user.id)
+        use_case(g.programme.id, *args)
     except authoring.AuthoringError as error:
         db.session.rollback()
         flash(str(error), "error")
     else:
-        flash(message, "success")
-    return redirect(url_for("organiser.edit_programme", slug=g.programme.slug))
+        if message:
+            flash(message, "success")
+    return redirect(url_for(back_to, slug=g.programme.slug))
+
+
+def _lifecycle(use_case, message: str):
+    return _button("organiser.edit_programme", message, use_case, current_user.id)
 
 
 @bp.post("/programmes/<slug>/publish")
@@ -373,30 +379,18 @@ def edit_module(slug: str, module_id: int):
 
 @bp.post("/programmes/<slug>/modules/<int:module_id>/move/<any(up, down):direction>")
 def move_module(slug: str, module_id: int, direction: str):
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    try:
-        authoring.move_module(
-            g.programme.id, module_id, current_user.id, -1 if direction == "up" else 1
-        )
-    except authoring.AuthoringError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    return redirect(url_for("organiser.modules", slug=slug))
+    offset = -1 if direction == "up" else 1
+    return _button(
+        "organiser.modules", None, authoring.move_module, module_id, current_user.id, offset
+    )
 
 
 @bp.post("/programmes/<slug>/modules/<int:module_id>/delete")
 def delete_module(slug: str, module_id: int):
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    try:
-        authoring.delete_module(g.programme.id, module_id, current_user.id)
-    except authoring.AuthoringError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
-        flash("Module removed; its sessions and materials stay.", "success")
-    return redirect(url_for("organiser.modules", slug=slug))
+    message = "Module removed; its sessions and materials stay."
+    return _button(
+        "organiser.modules", message, authoring.delete_module, module_id, current_user.id
+    )
 
 
 # --- materials ----------------------------------------------------------------------------------
@@ -442,16 +436,13 @@ def materials(slug: str):
 
 @bp.post("/programmes/<slug>/materials/<int:material_id>/delete")
 def delete_material(slug: str, material_id: int):
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    try:
-        authoring.delete_material(g.programme.id, material_id, current_user.id)
-    except authoring.AuthoringError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
-        flash("Material removed.", "success")
-    return redirect(url_for("organiser.materials", slug=slug))
+    return _button(
+        "organiser.materials",
+        "Material removed.",
+        authoring.delete_material,
+        material_id,
+        current_user.id,
+    )
 
 
 # --- people and organisations -------------------------------------------------------------------
