@@ -13,6 +13,14 @@ from .catalogue.models import (
     SessionSpeaker,
     Topic,
 )
+from .learning.models import (
+    Certificate,
+    DigestSubscription,
+    DiscussionLock,
+    DiscussionPost,
+    MaterialView,
+    ModuleCompletion,
+)
 from .notifications.models import (
     Announcement,
     CalendarFeed,
@@ -35,6 +43,12 @@ __all__ = [
     "AttendanceImport",
     "CheckIn",
     "CheckInAttempt",
+    "Certificate",
+    "DigestSubscription",
+    "DiscussionLock",
+    "DiscussionPost",
+    "MaterialView",
+    "ModuleCompletion",
     "DevMailboxMessage",
     "LoginToken",
     "Material",
