@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, false
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
@@ -129,7 +138,15 @@ class Certificate(db.Model):
 
     __tablename__ = "certificate"
     __table_args__ = (
-        UniqueConstraint("registration_id"),
+        # One valid certificate per registration; revoked ones stay, so their codes still
+        # answer "revoked".
+        Index(
+            "uq_certificate_active_registration",
+            "registration_id",
+            unique=True,
+            postgresql_where=text("revoked_at IS NULL"),
+            sqlite_where=text("revoked_at IS NULL"),
+        ),
         one_of("source", CERTIFICATE_SOURCES, "source"),
         CheckConstraint("minutes >= 0", name="minutes_not_negative"),
         CheckConstraint(
@@ -142,8 +159,10 @@ class Certificate(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     #: Verification code printed on it: /certificates/<code>.
     code: Mapped[str] = mapped_column(String(20), unique=True)
-    #: The registration it certifies (one certificate per participant and programme).
-    registration_id: Mapped[int] = mapped_column(ForeignKey("registration.id", ondelete="CASCADE"))
+    #: The registration it certifies (one valid certificate per participant and programme).
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("registration.id", ondelete="CASCADE"), index=True
+    )
     #: The programme, for listing.
     programme_id: Mapped[int] = mapped_column(
         ForeignKey("programme.id", ondelete="CASCADE"), index=True

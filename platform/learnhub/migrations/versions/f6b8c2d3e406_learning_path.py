@@ -54,11 +54,12 @@ def upgrade():
     sa.ForeignKeyConstraint(['programme_id'], ['programme.id'], name=op.f('fk_certificate_programme_id_programme'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['registration_id'], ['registration.id'], name=op.f('fk_certificate_registration_id_registration'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_certificate')),
-    sa.UniqueConstraint('code', name=op.f('uq_certificate_code')),
-    sa.UniqueConstraint('registration_id', name=op.f('uq_certificate_registration_id'))
+    sa.UniqueConstraint('code', name=op.f('uq_certificate_code'))
     )
     with op.batch_alter_table('certificate', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_certificate_programme_id'), ['programme_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_certificate_registration_id'), ['registration_id'], unique=False)
+        batch_op.create_index('uq_certificate_active_registration', ['registration_id'], unique=True, postgresql_where=sa.text('revoked_at IS NULL'), sqlite_where=sa.text('revoked_at IS NULL'))
 
     op.create_table('discussion_lock',
     sa.Column('module_id', sa.Integer(), nullable=False),
@@ -151,6 +152,8 @@ def downgrade():
     op.drop_table('discussion_post')
     op.drop_table('discussion_lock')
     with op.batch_alter_table('certificate', schema=None) as batch_op:
+        batch_op.drop_index('uq_certificate_active_registration')
+        batch_op.drop_index(batch_op.f('ix_certificate_registration_id'))
         batch_op.drop_index(batch_op.f('ix_certificate_programme_id'))
 
     op.drop_table('certificate')
