@@ -20,6 +20,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
+from wtforms import SelectChoice
 
 from ..catalogue import services as catalogue
 from ..extensions import db, login_manager
@@ -276,9 +277,12 @@ def _certificates_page(issue_form=None, revoke_form=None, status: int = 200):
     )
 
 
-def _issue_choices(lines) -> list[tuple[int, str]]:
+def _issue_choices(lines) -> list[SelectChoice]:
     return [
-        (line.registration.id, f"{line.registration.user.full_name} ({line.registration.user.email})")
+        SelectChoice(
+            line.registration.id,
+            f"{line.registration.user.full_name} ({line.registration.user.email})",
+        )
         for line in lines
         if line.certificate is None or line.certificate.revoked_at is not None
     ]
