@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, RadioField, SelectField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..forms import strip
@@ -60,8 +67,8 @@ class RevokeForm(FlaskForm):
 
 
 COMPLETION_CHOICES = [
-    ("manual", "The participant marks it complete"),
-    ("items", "Opening its required materials completes it"),
+    SelectChoice("manual", "The participant marks it complete"),
+    SelectChoice("items", "Opening its required materials completes it"),
 ]
 
 
