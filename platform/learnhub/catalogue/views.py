@@ -57,6 +57,7 @@ def programme(slug: str):
         programme=found,
         viewer=viewer,
         progress=learning.progress_in(found, viewer),
+        recordings=learning.recordings_by_session(found),
         speakers=services.programme_speakers(found),
         seats_left=services.seats_left(found, confirmed),
         next_session=services.upcoming_session(found),

@@ -92,6 +92,15 @@ def viewer_of(programme: Programme, user) -> Viewer:
     return Viewer(user, registration, bool(in_team) or user.role == "admin")
 
 
+def recordings_by_session(programme: Programme) -> dict[int, list[Material]]:
+    """The programme's recordings under the session they record (materials already loaded)."""
+    found: dict[int, list[Material]] = {}
+    for material in programme.materials:
+        if material.kind == "recording" and material.session_id is not None:
+            found.setdefault(material.session_id, []).append(material)
+    return found
+
+
 # --- progress ------------------------------------------------------------------------------
 
 
