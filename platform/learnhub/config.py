@@ -108,6 +108,9 @@ class BaseConfig:
         self.BEAT_INTERVAL_SECONDS = float(
             _env("BEAT_INTERVAL_SECONDS", str(self.BEAT_INTERVAL_SECONDS))
         )
+        self.DIGEST_INTERVAL_SECONDS = float(
+            _env("DIGEST_INTERVAL_SECONDS", str(self.DIGEST_INTERVAL_SECONDS))
+        )
         self.SECRET_KEY = _env("SECRET_KEY")
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_ENABLED = _env("RATELIMIT_ENABLED", "1") in ("1", "true", "yes")
