@@ -223,6 +223,9 @@ def organiser_urls(app, programme, session):
         "question_id": 1,
         "member_id": 1,
         "direction": "up",
+        "position": 1,
+        "post_id": 1,
+        "certificate_id": 1,
     }
     adapter = app.url_map.bind("localhost")
     urls = [

@@ -710,13 +710,20 @@ def certificate_overview(programme: Programme) -> list[CertificateLine]:
 # --- digests -------------------------------------------------------------------------------
 
 
-def send_digests(limit: int = 500) -> int:
+def send_digests() -> int:
     """Beat: for each subscription with new visible posts by others, one digest email into
     the outbox (keyed by subscription and last post), and the high-water mark moves on."""
     begin_write_transaction()
     subscriptions = list(
         db.session.scalars(
-            select(DigestSubscription).options(joinedload(DigestSubscription.user)).limit(limit)
+            select(DigestSubscription)
+            .join(
+                Registration,
+                (Registration.user_id == DigestSubscription.user_id)
+                & (Registration.programme_id == DigestSubscription.programme_id),
+            )
+            .where(Registration.status == "confirmed")  # cancelled: no more digests
+            .options(joinedload(DigestSubscription.user))
         )
     )
     if not subscriptions:
