@@ -1,7 +1,9 @@
-"""The benchmark's baseline: a bare Flask route that inserts one row per request.
+"""The benchmarks' baseline: bare Flask routes.
 
-Served by bench/registration.py under the same gunicorn settings as the app, on the same
-database (BENCH_DATABASE_URL), with the same SQLite pragmas as the app's engine.
+`/insert` inserts one row per request: bench/registration.py serves it under the same gunicorn
+settings as the app, on the same database (BENCH_DATABASE_URL), with the same SQLite pragmas
+as the app's engine. `/page` renders a static template (`programme_page.html` in
+BENCH_TEMPLATE_FOLDER) of the programme page's size: bench/pages.py.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime
 
-from flask import Flask, request
+from flask import Flask, render_template, request
 from sqlalchemy import create_engine, event, text
 
 url = os.environ["BENCH_DATABASE_URL"]
@@ -25,7 +27,7 @@ if engine.dialect.name == "sqlite":
         cursor.close()
 
 
-app = Flask(__name__)
+app = Flask(__name__, template_folder=os.environ.get("BENCH_TEMPLATE_FOLDER", "templates"))
 INSERT = text("INSERT INTO bench_baseline (email, created_at) VALUES (:email, :created_at)")
 
 
@@ -42,3 +44,8 @@ def insert():
             {"email": request.form.get("email", ""), "created_at": datetime.now(UTC).isoformat()},
         )
     return "ok"
+
+
+@app.get("/page")
+def page():
+    return render_template("programme_page.html")

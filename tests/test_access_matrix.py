@@ -17,10 +17,12 @@ from sqlalchemy import select
 
 from learnhub.accounts.models import ProgrammeTeamMember
 from learnhub.extensions import db
+from learnhub.learning.models import Certificate, DiscussionPost
 from learnhub.notifications.delivery import drain
 from learnhub.notifications.models import Announcement, DevMailboxMessage
 from learnhub.registration import services as registration
 from learnhub.registration.links import cancel_token
+from learnhub.types import utcnow
 from tests import factories as f
 
 ROLES = ("anonymous", "participant", "other_participant", "other_organiser", "organiser", "admin")
@@ -144,6 +146,21 @@ EXPECTED: dict[str, dict[str, int | tuple[int, ...]]] = {
     "notifications_organiser.schedule": {"GET": TEAM_READ, "POST": TEAM_READ},
     "notifications_organiser.cancel_session": {"POST": TEAM_WRITE},
     "notifications_organiser.recording": {"GET": TEAM_READ, "POST": TEAM_READ},
+    # learning path: participants (a made-up verification code is refused; the world's
+    # participant has no certificate yet; the world's material is a registered-only file)
+    "learning.open_material": {"GET": (302, 302, 403, 403, 302, 302)},
+    "learning.complete_module": {"POST": (302, 302, 403, 403, 403, 403)},
+    "learning.write_post": {"POST": (302, 302, 403, 403, 302, 302)},  # empty: flash, back
+    "learning.digest": {"POST": (302, 302, 302, 302, 302, 302)},  # empty: flash, back
+    "learning.my_certificate": {"GET": (302, 404, 404, 404, 404, 404)},
+    "learning.verify": {"GET": 404},
+    # learning path: organisers (manage_programme; certificates need manage_attendance)
+    "learning_organiser.settings": {"GET": TEAM_READ, "POST": TEAM_WRITE},
+    "learning_organiser.moderate": {"POST": TEAM_WRITE},
+    "learning_organiser.lock": {"POST": TEAM_WRITE},
+    "learning_organiser.certificates": {"GET": TEAM_READ},
+    "learning_organiser.issue_certificate": {"POST": (302, 403, 403, 404, 422, 422)},
+    "learning_organiser.revoke_certificate": {"POST": (302, 403, 403, 404, 422, 422)},
     # administrators
     "outbox_admin.outbox": {"GET": (302, 403, 403, 403, 403, 200)},
     "outbox_admin.retry": {"POST": (302, 403, 403, 403, 403, 302)},
@@ -236,6 +253,23 @@ def world(app, tmp_path):
         "token": "made-up-token",
         "category": "reminders",
         "import_id": 999999,
+        "post_id": f.save(
+            DiscussionPost(module_id=module.id, author_id=participant.id, body="Hello")
+        ).id,
+        "certificate_id": f.save(
+            Certificate(
+                code="ABCD-EFGH-JKMN",
+                registration_id=result.registration_id,
+                programme_id=programme.id,
+                holder_name=participant.full_name,
+                programme_title=programme.title,
+                source="organiser",
+                issue_reason="test",
+                revoked_at=utcnow(),
+                revoke_reason="test",
+            )
+        ).id,
+        "code": "made-up-code",
         "announcement_id": f.save(
             Announcement(
                 programme_id=programme.id, subject="News", body="Body", audience="confirmed"

@@ -8,6 +8,7 @@ from celery import shared_task
 from flask import current_app
 
 from learnhub.extensions import db
+from learnhub.learning import services as learning
 from learnhub.notifications import announcements, delivery, reminders
 from learnhub.notifications.models import WorkerHeartbeat
 from learnhub.types import utcnow
@@ -78,5 +79,14 @@ def drain() -> int:
     """Deliver every due row now, in batches (sent after a large hand-over)."""
     try:
         return len(delivery.deliver_due(utcnow()))
+    finally:
+        db.session.remove()
+
+
+@shared_task(name="learning.send_digests")
+def send_digests() -> int:
+    """Beat, hourly: one digest email per subscriber with new discussion posts (outbox)."""
+    try:
+        return learning.send_digests()
     finally:
         db.session.remove()

@@ -55,6 +55,8 @@ def create_app(config: BaseConfig | dict | None = None) -> Flask:
     from .attendance.views import participant_bp as attendance_participant_bp
     from .catalogue.views import bp as catalogue_bp
     from .health import bp as health_bp
+    from .learning.views import bp as learning_bp
+    from .learning.views import organiser_bp as learning_organiser_bp
     from .notifications.dev_mailbox import bp as dev_mailbox_bp
     from .notifications.views import admin_bp as outbox_admin_bp
     from .notifications.views import bp as notifications_bp
@@ -74,6 +76,8 @@ def create_app(config: BaseConfig | dict | None = None) -> Flask:
     app.register_blueprint(notifications_organiser_bp)
     app.register_blueprint(outbox_admin_bp)
     app.register_blueprint(organiser_admin_bp)
+    app.register_blueprint(learning_bp)
+    app.register_blueprint(learning_organiser_bp)
     if app.config.get("DEV_MAILBOX"):
         app.register_blueprint(dev_mailbox_bp)
 

@@ -57,6 +57,8 @@ class BaseConfig:
     REMINDER_OFFSETS_MINUTES = (7 * 24 * 60, 24 * 60, 60)
     #: Seconds between beat's reminder scans and outbox sweeps.
     BEAT_INTERVAL_SECONDS = 60.0
+    #: Seconds between discussion digests (beat); each subscriber gets at most one per run.
+    DIGEST_INTERVAL_SECONDS = 3600.0
     #: How new outbox rows reach the worker after commit: "celery", or "none" (tests drain).
     OUTBOX_DISPATCH = "celery"
     #: Seconds a worker may hold a claimed outbox row before it is taken to be lost.
@@ -105,6 +107,9 @@ class BaseConfig:
             setattr(self, name, float(_env(name, str(getattr(self, name)))))
         self.BEAT_INTERVAL_SECONDS = float(
             _env("BEAT_INTERVAL_SECONDS", str(self.BEAT_INTERVAL_SECONDS))
+        )
+        self.DIGEST_INTERVAL_SECONDS = float(
+            _env("DIGEST_INTERVAL_SECONDS", str(self.DIGEST_INTERVAL_SECONDS))
         )
         self.SECRET_KEY = _env("SECRET_KEY")
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"

@@ -14,6 +14,14 @@ from .catalogue.models import (
     SessionSpeaker,
     Topic,
 )
+from .learning.models import (
+    Certificate,
+    DigestSubscription,
+    DiscussionLock,
+    DiscussionPost,
+    MaterialView,
+    ModuleCompletion,
+)
 from .notifications.models import (
     Announcement,
     CalendarFeed,
@@ -37,6 +45,12 @@ __all__ = [
     "AttendanceImport",
     "CheckIn",
     "CheckInAttempt",
+    "Certificate",
+    "DigestSubscription",
+    "DiscussionLock",
+    "DiscussionPost",
+    "MaterialView",
+    "ModuleCompletion",
     "DevMailboxMessage",
     "LoginToken",
     "Material",

@@ -2,7 +2,8 @@
 
 The Content-Security-Policy allows scripts and styles only from the app itself: no inline
 script, no inline style attributes, nothing from other sites (pages are built to work without
-JavaScript and with the one stylesheet in static/). A response that sets its own policy (the
+JavaScript and with the one stylesheet in static/) except recordings' players in frames from
+YouTube's no-cookie domain and Vimeo. A response that sets its own policy (the
 development mailbox's sandboxed email view) keeps it.
 """
 
@@ -23,6 +24,8 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "base-uri 'self'",
         "form-action 'self'",
         "frame-ancestors 'none'",
+        # recordings' players (learning/text.py PLAYER_ORIGINS): privacy-enhanced modes only
+        "frame-src https://www.youtube-nocookie.com https://player.vimeo.com",
     ]
 )
 HEADERS = {

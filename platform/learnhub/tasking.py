@@ -33,6 +33,10 @@ def celery_init_app(app: Flask) -> Celery:
         beat_schedule={
             "plan-reminders": {"task": "notifications.plan_reminders", "schedule": interval},
             "sweep-outbox": {"task": "notifications.sweep_outbox", "schedule": interval},
+            "discussion-digests": {
+                "task": "learning.send_digests",
+                "schedule": timedelta(seconds=app.config["DIGEST_INTERVAL_SECONDS"]),
+            },
         },
         # Failing fast matters more than retrying when the web tier hands a row to the broker:
         # the outbox sweep picks up anything that could not be handed over.

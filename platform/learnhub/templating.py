@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import markdown
 import nh3
@@ -17,7 +18,13 @@ VIEWER_TZ_COOKIE = "tz"
 
 def render_markdown(text: str | None) -> Markup:
     """Markdown to HTML, sanitised with nh3 so organiser text can never run script."""
-    html = markdown.markdown(text or "", extensions=["extra", "sane_lists"])
+    return _markdown_html(text or "")
+
+
+@lru_cache(maxsize=512)
+def _markdown_html(text: str) -> Markup:
+    """A pure function of the text, so each worker renders a description once, not per view."""
+    html = markdown.markdown(text, extensions=["extra", "sane_lists"])
     return Markup(nh3.clean(html, link_rel="noopener noreferrer nofollow"))
 
 
@@ -58,11 +65,27 @@ def viewer_timezone() -> str:
     return chosen if timefmt.is_valid_timezone(chosen) else "UTC"
 
 
+_RENDERED_SELECTS: dict[tuple, Markup] = {}
+
+
+def cached_select(field) -> Markup:
+    """A select whose options are the same for everyone (the 550 time zones), rendered once per
+    chosen value: rendering it costs more than the rest of a programme page."""
+    key = (field.id, field.name, field.data, tuple(field.errors))
+    html = _RENDERED_SELECTS.get(key)
+    if html is None:
+        html = Markup(field())
+        if len(_RENDERED_SELECTS) < 2000:
+            _RENDERED_SELECTS[key] = html
+    return html
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["time_range"] = timefmt.format_range
     app.jinja_env.filters["moment"] = timefmt.format_moment
     app.jinja_env.filters["date"] = timefmt.format_date
     app.jinja_env.globals["viewer_timezone"] = viewer_timezone
+    app.jinja_env.globals["cached_select"] = cached_select
     app.jinja_env.globals["all_timezones"] = timefmt.all_timezones
     app.jinja_env.globals["dev_mailbox_enabled"] = bool(app.config.get("DEV_MAILBOX"))

@@ -226,6 +226,9 @@ def organiser_urls(app, programme, session):
         "module_id": 1,
         "material_id": 1,
         "person_id": 1,
+        "position": 1,
+        "post_id": 1,
+        "certificate_id": 1,
     }
     adapter = app.url_map.bind("localhost")
     urls = [

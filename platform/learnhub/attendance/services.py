@@ -70,8 +70,10 @@ def confirmed_registrations(programme_id: int) -> list[Registration]:
     )
 
 
-def _marks_for(session_ids: list[int]) -> dict[tuple[int, int], Mark]:
-    if not session_ids:
+def _marks_for(
+    session_ids: list[int], registration_ids: list[int] | None = None
+) -> dict[tuple[int, int], Mark]:
+    if not session_ids or registration_ids == []:
         return {}
     recorder = aliased(User)
     rows = db.session.execute(
@@ -86,7 +88,10 @@ def _marks_for(session_ids: list[int]) -> dict[tuple[int, int], Mark]:
             recorder.full_name,
         )
         .outerjoin(recorder, recorder.id == Attendance.recorded_by_id)
-        .where(Attendance.session_id.in_(session_ids))
+        .where(
+            Attendance.session_id.in_(session_ids),
+            *([Attendance.registration_id.in_(registration_ids)] if registration_ids else []),
+        )
     )
     return {(row[0], row[1]): Mark(*row[2:]) for row in rows}
 
@@ -181,6 +186,11 @@ def write_marks(
         db.session.execute(update(Attendance), updates)
     if deletions:
         db.session.execute(delete(Attendance).where(Attendance.id.in_(deletions)))
+    attended = [r for r, status in marks.items() if status in ATTENDED_STATUSES]
+    if attended and (inserts or updates):
+        from ..learning.services import award_due_certificates
+
+        award_due_certificates(session.programme_id, attended)
     return len(inserts) + len(updates) + len(deletions)
 
 
@@ -319,42 +329,78 @@ def programme_report(programme: Programme, now: datetime | None = None) -> Repor
         SessionLine(s, s.starts_at <= now, 0, 0, dict.fromkeys(ATTENDANCE_STATUSES, 0))
         for s in sessions
     ]
-    participants = []
-    for registration in registrations:
-        cells: list[str | None] = []
-        attended = counted = remaining = expected_total = 0
-        for line in session_lines:
-            mark = marks.get((line.session.id, registration.id))
-            if not expected_at(registration, line.session):
-                cells.append(NOT_EXPECTED)
-                continue
-            status = mark.status if mark else None
-            cells.append(status)
-            if status:
-                line.counts[status] += 1
-            if status == "excused":
-                continue
-            expected_total += 1
-            if not line.held:
-                remaining += 1
-                continue
-            counted += 1
-            line.counted += 1
-            if status in ATTENDED_STATUSES:
-                attended += 1
-                line.attended += 1
-        participants.append(
-            ParticipantLine(
-                registration=registration,
-                cells=cells,
-                attended=attended,
-                counted=counted,
-                remaining=remaining,
-                rate=attended / counted if counted else None,
-                needed=math.ceil(expected_total * programme.completion_percent / 100),
-            )
-        )
+    participants = [
+        _participant_line(r, session_lines, marks, programme.completion_percent)
+        for r in registrations
+    ]
     return Report(programme, session_lines, participants, programme.completion_percent)
+
+
+def _participant_line(
+    registration: Registration,
+    session_lines: list[SessionLine],
+    marks: dict[tuple[int, int], Mark],
+    completion_percent: int,
+) -> ParticipantLine:
+    """One participant's row of the report; adds their marks to the session lines' counts."""
+    cells: list[str | None] = []
+    attended = counted = remaining = expected_total = 0
+    for line in session_lines:
+        mark = marks.get((line.session.id, registration.id))
+        if not expected_at(registration, line.session):
+            cells.append(NOT_EXPECTED)
+            continue
+        status = mark.status if mark else None
+        cells.append(status)
+        if status:
+            line.counts[status] += 1
+        if status == "excused":
+            continue
+        expected_total += 1
+        if not line.held:
+            remaining += 1
+            continue
+        counted += 1
+        line.counted += 1
+        if status in ATTENDED_STATUSES:
+            attended += 1
+            line.attended += 1
+    return ParticipantLine(
+        registration=registration,
+        cells=cells,
+        attended=attended,
+        counted=counted,
+        remaining=remaining,
+        rate=attended / counted if counted else None,
+        needed=math.ceil(expected_total * completion_percent / 100),
+    )
+
+
+def attendance_standing(
+    registrations: list[Registration], now: datetime | None = None
+) -> dict[int, ParticipantLine]:
+    """The report's line for each of a few registrations, by registration id, counted by the
+    same completion rule as the report (1 query; each registration's programme must have its
+    sessions loaded). Cancelled sessions do not count: they were never held."""
+    now = now or utcnow()
+    sessions = {
+        r.id: [s for s in r.programme.sessions if s.status != "cancelled"] for r in registrations
+    }
+    ids = [r.id for r in registrations]
+    marks = _marks_for(
+        list({s.id for found in sessions.values() for s in found}),
+        ids if len(ids) <= 500 else None,
+    )
+    lines = {}
+    for registration in registrations:
+        session_lines = [
+            SessionLine(s, s.starts_at <= now, 0, 0, dict.fromkeys(ATTENDANCE_STATUSES, 0))
+            for s in sorted(sessions[registration.id], key=lambda s: s.starts_at)
+        ]
+        lines[registration.id] = _participant_line(
+            registration, session_lines, marks, registration.programme.completion_percent
+        )
+    return lines
 
 
 @dataclass

@@ -28,6 +28,8 @@ SPEAKER_ROLES = ("speaker", "moderator")
 SESSION_STATUSES = ("scheduled", "cancelled")
 MATERIAL_KINDS = ("guidebook", "programme", "recording", "policy_case", "reading", "slides")
 MATERIAL_VISIBILITIES = ("public", "registered")
+#: How a participant completes a module: by opening its required items, or by saying so.
+MODULE_COMPLETION_MODES = ("items", "manual")
 
 
 class Topic(db.Model):
@@ -277,6 +279,7 @@ class Module(db.Model):
     __table_args__ = (
         UniqueConstraint("programme_id", "position"),
         CheckConstraint("position >= 1", name="position_positive"),
+        one_of("completion_mode", MODULE_COMPLETION_MODES, "completion_mode"),
     )
     #: Surrogate key.
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -294,6 +297,12 @@ class Module(db.Model):
     body: Mapped[str] = mapped_column(Text, default="")
     #: Raised on every edit; an edit based on an older version is refused.
     version: Mapped[int] = mapped_column(default=1, server_default="1")
+    #: "manual" (the participant marks it complete) or "items" (opening its required items).
+    completion_mode: Mapped[str] = mapped_column(
+        String(20), default="manual", server_default="manual"
+    )
+    #: Whether completing this module is part of the programme's certificate rule.
+    required_for_certificate: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     programme: Mapped[Programme] = relationship(back_populates="modules")
     materials: Mapped[list[Material]] = relationship(
@@ -343,6 +352,8 @@ class Material(db.Model):
     visibility: Mapped[str] = mapped_column(String(20), default="public")
     #: Display order.
     position: Mapped[int] = mapped_column(default=0)
+    #: Whether opening it is needed to complete its module (modules in "items" mode).
+    required: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     programme: Mapped[Programme] = relationship(back_populates="materials")
     module: Mapped[Module | None] = relationship(back_populates="materials")

@@ -18,6 +18,7 @@ from flask import (
 from flask_login import current_user
 
 from ..accounts.forms import ViewerTimezoneForm
+from ..learning import services as learning
 from ..registration.services import viewer_can_access_registered_material, viewer_is_confirmed
 from ..safety import safe_next_path
 from ..templating import VIEWER_TZ_COOKIE, viewer_timezone
@@ -50,9 +51,13 @@ def programme(slug: str):
     if found is None:
         abort(404)
     confirmed = services.confirmed_counts([found.id]).get(found.id, 0)
+    viewer = learning.viewer_of(found, current_user)
     return render_template(
         "catalogue/programme.html",
         programme=found,
+        viewer=viewer,
+        progress=learning.progress_in(found, viewer),
+        recordings=learning.recordings_by_session(found),
         speakers=services.programme_speakers(found),
         seats_left=services.seats_left(found, confirmed),
         next_session=services.upcoming_session(found),
@@ -69,12 +74,14 @@ def module(slug: str, position: int):
     module_ = services.module_at(found, position)
     if module_ is None:
         abort(404)
+    viewer = learning.viewer_of(found, current_user)
     return render_template(
         "catalogue/module.html",
         programme=found,
         module=module_,
         sessions=[s for s in found.sessions if s.module_id == module_.id],
-        can_see_registered=viewer_can_access_registered_material(found),
+        can_see_registered=viewer.can_see_registered,
+        learning=learning.module_page(found, module_, viewer),
     )
 
 

@@ -292,7 +292,16 @@ def load_demo(today: date | None = None) -> dict[str, str]:
     _link(resilient, metropolis, "alliance", 0)
     modules = []
     for position, (title, theme, summary, body) in enumerate(MODULES, start=1):
-        module = Module(position=position, title=title, theme=theme, summary=summary, body=body)
+        module = Module(
+            position=position,
+            title=title,
+            theme=theme,
+            summary=summary,
+            body=body,
+            # the economic module completes by opening its recording and policy case; the
+            # others when the participant marks them complete
+            completion_mode="items" if position == 2 else "manual",
+        )
         resilient.modules.append(module)
         modules.append(module)
     mayor = Person(honorific=None, full_name="Sello Enoch Morero", position="Executive Mayor")

@@ -1,1 +1,1 @@
-"""Learning feature."""
+"""Learning path: module progress, material views, discussions, certificates."""

@@ -19,6 +19,7 @@ from ..accounts.services import ParticipantDetails
 from ..catalogue import services as catalogue
 from ..extensions import db, limiter
 from ..forms import ActionForm, run_use_case
+from ..learning import services as learning
 from ..notifications.ics import programme_calendar
 from ..templating import viewer_timezone
 from . import services
@@ -128,6 +129,7 @@ def my_programmes():
         "registration/my_programmes.html",
         registrations=registrations,
         places=services.waitlist_places(registrations),
+        progress_by=learning.progress_of(registrations),
         cancel_form=ActionForm(),
         next_session_of=catalogue.upcoming_session,
         is_open=services.registration_is_open,

@@ -1,0 +1,102 @@
+"""Forms of the learning pages: posts, toggles, certificates, the organiser's settings."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, Optional
+
+from ..forms import strip
+from .services import MAX_POST_LENGTH, MODERATION_ACTIONS
+
+
+class PostForm(FlaskForm):
+    body = TextAreaField(
+        "Your post",
+        filters=[strip],
+        validators=[
+            DataRequired("Write something before posting."),
+            Length(max=MAX_POST_LENGTH, message=f"Posts are at most {MAX_POST_LENGTH} characters."),
+        ],
+    )
+    parent_id = HiddenField(validators=[Optional()])
+
+    def parent(self) -> int | None:
+        value = (self.parent_id.data or "").strip()
+        return int(value) if value.isdigit() else None
+
+
+class ToggleForm(FlaskForm):
+    """A button that switches something on or off (digests, a discussion's lock)."""
+
+    wanted = HiddenField(validators=[DataRequired()])
+
+    @property
+    def on(self) -> bool:
+        return self.wanted.data == "on"
+
+
+class ModerateForm(FlaskForm):
+    action = HiddenField(validators=[DataRequired()])
+
+    def validate_action(self, field) -> None:
+        if field.data not in MODERATION_ACTIONS:
+            raise ValueError("Choose pin, unpin, hide or show.")
+
+
+class IssueForm(FlaskForm):
+    registration_id = SelectField("Participant", coerce=int, validate_choice=True)
+    reason = TextAreaField(
+        "Reason", filters=[strip], validators=[DataRequired("Give a reason."), Length(max=2000)]
+    )
+
+
+class RevokeForm(FlaskForm):
+    reason = TextAreaField(
+        "Reason for revoking",
+        filters=[strip],
+        validators=[DataRequired("Give a reason for revoking."), Length(max=2000)],
+    )
+
+
+COMPLETION_CHOICES = [
+    SelectChoice("manual", "The participant marks it complete"),
+    SelectChoice("items", "Opening its required materials completes it"),
+]
+
+
+def settings_form(programme) -> FlaskForm:
+    """Per module: `mode-<id>` and `cert-<id>`; per module material: `req-<id>`."""
+
+    class SettingsForm(FlaskForm):
+        pass
+
+    data = {}
+    for module in programme.modules:
+        setattr(
+            SettingsForm,
+            f"mode-{module.id}",
+            RadioField(
+                f"How is module {module.position} completed?",
+                choices=COMPLETION_CHOICES,
+                validators=[DataRequired("Choose how the module is completed.")],
+            ),
+        )
+        setattr(
+            SettingsForm,
+            f"cert-{module.id}",
+            BooleanField("Needed for the certificate"),
+        )
+        data[f"mode-{module.id}"] = module.completion_mode
+        data[f"cert-{module.id}"] = module.required_for_certificate
+        for material in module.materials:
+            setattr(SettingsForm, f"req-{material.id}", BooleanField(material.title))
+            data[f"req-{material.id}"] = material.required
+    return SettingsForm(data=data)

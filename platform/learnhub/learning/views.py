@@ -1,0 +1,331 @@
+"""Learning pages. `bp`: participants' actions on a programme's modules and materials, their
+certificate, and the public verification page. `organiser_bp` (under /organiser, access checked
+once by `require_programme_right`): completion settings, moderation, certificates.
+
+The module and programme pages themselves are the catalogue's; they show this feature's parts
+(progress, discussion) from `services.module_page` and `services.progress_in`.
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+from wtforms import SelectChoice
+
+from ..catalogue import services as catalogue
+from ..extensions import db, login_manager
+from ..forms import ActionForm
+from ..links import external_url
+from ..organiser.access import require_programme_right
+from . import services
+from .forms import IssueForm, ModerateForm, PostForm, RevokeForm, ToggleForm, settings_form
+from .pdf import certificate_pdf
+from .text import embed_url, linkify
+
+bp = Blueprint("learning", __name__)
+organiser_bp = Blueprint("learning_organiser", __name__, url_prefix="/organiser")
+bp.add_app_template_filter(linkify, "linkify")
+bp.add_app_template_global(services.required_items, "required_items")
+
+
+def _programme(slug: str):
+    programme = catalogue.open_programme(slug)
+    if programme is None:
+        abort(404)
+    return programme
+
+
+def _module_url(programme, position: int, anchor: str = "") -> str:
+    return url_for("catalogue.module", slug=programme.slug, position=position) + anchor
+
+
+@bp.get("/programmes/<slug>/materials/<int:material_id>/open")
+def open_material(slug: str, material_id: int):
+    """Opening a material through here records it for a registered participant; recordings
+    from YouTube or Vimeo play on a page of their own, everything else is handed over."""
+    programme = _programme(slug)
+    viewer = services.viewer_of(programme, current_user)
+    try:
+        material = services.open_material(programme, material_id, viewer)
+    except LookupError:
+        abort(404)
+    except PermissionError:
+        db.session.rollback()
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        abort(403)
+    if material.file_name:
+        return redirect(url_for("catalogue.download_material", material_id=material.id))
+    player = embed_url(material.url) if material.kind == "recording" else None
+    if player is None:
+        return redirect(material.url)
+    return render_template(
+        "learning/material.html", programme=programme, material=material, player=player
+    )
+
+
+@bp.post("/programmes/<slug>/modules/<int:position>/complete")
+@login_required
+def complete_module(slug: str, position: int):
+    programme = _programme(slug)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        module = services.mark_module_complete(programme, position, current_user)
+    except LookupError:
+        db.session.rollback()
+        abort(404)
+    except PermissionError:
+        db.session.rollback()
+        abort(403)
+    except services.LearningError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        flash(f"Module {module.position} is complete.", "success")
+    return redirect(_module_url(programme, position, "#progress"))
+
+
+@bp.post("/programmes/<slug>/modules/<int:position>/posts")
+@login_required
+def write_post(slug: str, position: int):
+    programme = _programme(slug)
+    viewer = services.viewer_of(programme, current_user)
+    if not viewer.can_see_registered:
+        abort(403)
+    form = PostForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(str(error), "error")
+        return redirect(_module_url(programme, position, "#discussion"))
+    try:
+        post = services.write_post(
+            programme, position, viewer, services.PostInput(form.body.data, form.parent())
+        )
+    except LookupError:
+        db.session.rollback()
+        abort(404)
+    except services.LearningError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(_module_url(programme, position, "#discussion"))
+    flash("Your post is published.", "success")
+    return redirect(_module_url(programme, position, f"#post-{post.id}"))
+
+
+@bp.post("/programmes/<slug>/digest")
+@login_required
+def digest(slug: str):
+    programme = _programme(slug)
+    form = ToggleForm()
+    if not form.validate_on_submit():
+        flash("Choose whether you want the digests.", "error")
+    else:
+        try:
+            wanted = services.set_digest(programme, current_user, form.on)
+        except PermissionError:
+            db.session.rollback()
+            abort(403)
+        flash(
+            "You will get email digests of new posts."
+            if wanted
+            else "You will no longer get digests of new posts.",
+            "success",
+        )
+    target = request.form.get("back") or ""
+    if target.isdigit():
+        return redirect(_module_url(programme, int(target), "#discussion"))
+    return redirect(url_for("catalogue.programme", slug=programme.slug) + "#learning")
+
+
+@bp.get("/programmes/<slug>/certificate.pdf")
+@login_required
+def my_certificate(slug: str):
+    programme = _programme(slug)
+    certificate = services.own_certificate(programme, current_user)
+    if certificate is None or certificate.revoked_at is not None:
+        abort(404)
+    return _pdf_response(certificate)
+
+
+def _pdf_response(certificate):
+    body = certificate_pdf(certificate, external_url("learning.verify", code=certificate.code))
+    response = make_response(body)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="certificate-{certificate.code}.pdf"'
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/certificates/<code>")
+def verify(code: str):
+    """Anyone can check a code: valid, revoked, or unknown (404)."""
+    certificate = services.certificate_by_code(code[:40])
+    if certificate is None:
+        return render_template("learning/verify.html", certificate=None, code=code[:40]), 404
+    return render_template("learning/verify.html", certificate=certificate, code=certificate.code)
+
+
+# --- organisers ----------------------------------------------------------------------------
+
+ORGANISER_RIGHTS = {
+    "learning_organiser.settings": "manage_programme",
+    "learning_organiser.moderate": "manage_programme",
+    "learning_organiser.lock": "manage_programme",
+    "learning_organiser.certificates": "manage_attendance",
+    "learning_organiser.issue_certificate": "manage_attendance",
+    "learning_organiser.revoke_certificate": "manage_attendance",
+}
+
+
+@organiser_bp.before_request
+def check_programme_right():
+    return require_programme_right(ORGANISER_RIGHTS.get(request.endpoint))
+
+
+@organiser_bp.route("/programmes/<slug>/learning", methods=["GET", "POST"])
+def settings(slug: str):
+    programme = services.programme_for_settings(g.programme.id)
+    form = settings_form(programme)
+    if form.validate_on_submit():
+        modules = {
+            m.id: services.ModuleSettings(
+                form[f"mode-{m.id}"].data, bool(form[f"cert-{m.id}"].data)
+            )
+            for m in programme.modules
+        }
+        required = {
+            material.id
+            for m in programme.modules
+            for material in m.materials
+            if form[f"req-{material.id}"].data
+        }
+        try:
+            services.save_learning_settings(programme.id, modules, required)
+        except services.LearningError as error:
+            db.session.rollback()
+            form.form_errors.append(str(error))
+        else:
+            flash("Learning path settings saved.", "success")
+            return redirect(request.path)
+    return (
+        render_template("learning/organiser_settings.html", programme=programme, form=form),
+        422 if request.method == "POST" else 200,
+    )
+
+
+@organiser_bp.post("/programmes/<slug>/posts/<int:post_id>/moderate")
+def moderate(slug: str, post_id: int):
+    form = ModerateForm()
+    back = request.form.get("back") or ""
+    if form.validate_on_submit():
+        try:
+            services.moderate_post(g.programme.id, post_id, form.action.data)
+        except LookupError:
+            db.session.rollback()
+            abort(404)
+        flash("Post updated.", "success")
+    else:
+        flash("Choose pin, unpin, hide or show.", "error")
+    if back.isdigit():
+        return redirect(_module_url(g.programme, int(back), f"#post-{post_id}"))
+    return redirect(url_for("learning_organiser.settings", slug=g.programme.slug))
+
+
+@organiser_bp.post("/programmes/<slug>/modules/<int:position>/lock")
+def lock(slug: str, position: int):
+    form = ToggleForm()
+    if form.validate_on_submit():
+        try:
+            services.set_lock(g.programme.id, position, form.on, current_user)
+        except LookupError:
+            db.session.rollback()
+            abort(404)
+        flash("Discussion closed." if form.on else "Discussion reopened.", "success")
+    else:
+        flash("Choose whether to close or reopen the discussion.", "error")
+    return redirect(_module_url(g.programme, position, "#discussion"))
+
+
+def _certificates_page(issue_form=None, revoke_form=None, status: int = 200):
+    lines = services.certificate_overview(services.programme_for_settings(g.programme.id))
+    issue_form = issue_form or IssueForm()
+    issue_form.registration_id.choices = _issue_choices(lines)
+    return (
+        render_template(
+            "learning/organiser_certificates.html",
+            programme=g.programme,
+            lines=lines,
+            issue_form=issue_form,
+            revoke_form=revoke_form or RevokeForm(),
+            meets_rule=services.meets_rule,
+        ),
+        status,
+    )
+
+
+def _issue_choices(lines) -> list[SelectChoice]:
+    return [
+        SelectChoice(
+            line.registration.id,
+            f"{line.registration.user.full_name} ({line.registration.user.email})",
+        )
+        for line in lines
+        if line.certificate is None or line.certificate.revoked_at is not None
+    ]
+
+
+@organiser_bp.get("/programmes/<slug>/certificates")
+def certificates(slug: str):
+    return _certificates_page()
+
+
+@organiser_bp.post("/programmes/<slug>/certificates/issue")
+def issue_certificate(slug: str):
+    form = IssueForm()
+    form.registration_id.choices = _issue_choices(
+        services.certificate_overview(services.programme_for_settings(g.programme.id))
+    )
+    if form.validate_on_submit():
+        try:
+            certificate = services.issue_by_hand(
+                g.programme.id, form.registration_id.data, form.reason.data
+            )
+        except services.LearningError as error:
+            db.session.rollback()
+            form.form_errors.append(str(error))
+        else:
+            flash(f"Certificate {certificate.code} issued and emailed.", "success")
+            return redirect(url_for("learning_organiser.certificates", slug=g.programme.slug))
+    return _certificates_page(issue_form=form, status=422)
+
+
+@organiser_bp.post("/programmes/<slug>/certificates/<int:certificate_id>/revoke")
+def revoke_certificate(slug: str, certificate_id: int):
+    form = RevokeForm()
+    if form.validate_on_submit():
+        try:
+            certificate = services.revoke(g.programme.id, certificate_id, form.reason.data)
+        except LookupError:
+            db.session.rollback()
+            abort(404)
+        except services.LearningError as error:
+            db.session.rollback()
+            form.form_errors.append(str(error))
+        else:
+            flash(f"Certificate {certificate.code} revoked.", "success")
+            return redirect(url_for("learning_organiser.certificates", slug=g.programme.slug))
+    return _certificates_page(revoke_form=form, status=422)
