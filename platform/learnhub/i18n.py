@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
@@ -21,7 +22,15 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 from flask import Flask
-from flask_babel import Babel, Domain, force_locale, get_babel, get_locale, gettext
+from flask_babel import (
+    Babel,
+    Domain,
+    force_locale,
+    get_babel,
+    get_locale,
+    get_translations,
+    gettext,
+)
 from werkzeug.utils import cached_property
 
 #: The languages a profile offers, as stored (their own names), and each one's Babel locale.
@@ -40,6 +49,13 @@ LANGUAGE_LOCALES: dict[str, str] = {
 }
 DEFAULT_LOCALE = "en"
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
+_ENGLISH = NullTranslations()
+#: The locale and catalog `recipient_locale` is rendering in, so that the many lookups of one
+#: email (each gettext, each time) skip Flask-Babel's per-call search (a context variable:
+#: each thread and each task has its own).
+_rendering: ContextVar[tuple[str, NullTranslations] | None] = ContextVar(
+    "learnhub_email_locale", default=None
+)
 
 
 def N_(message: str) -> str:
@@ -57,8 +73,27 @@ def locale_for(language: str | None) -> str:
 def recipient_locale(language: str | None) -> Iterator[str]:
     """Render what happens inside in the recipient's language (their stored display name)."""
     code = locale_for(language)
-    with force_locale(code):
-        yield code
+    with force_locale(_parsed(code)):
+        token = _rendering.set((code, _catalog(code)))
+        try:
+            yield code
+        finally:
+            _rendering.reset(token)
+
+
+@lru_cache(maxsize=32)
+def _parsed(code: str) -> Locale:
+    return Locale.parse(code)
+
+
+def _catalog(code: str) -> NullTranslations:
+    if code == DEFAULT_LOCALE:
+        return _ENGLISH
+    try:
+        directory = get_babel().translation_directories[0]
+    except (KeyError, RuntimeError):  # no application: English
+        return _ENGLISH
+    return load_translations(directory, code)
 
 
 @lru_cache(maxsize=64)
@@ -84,7 +119,7 @@ class CatalogDomain(Domain):
     def get_translations(self) -> NullTranslations:
         locale = get_locale()
         if locale is None or str(locale) == DEFAULT_LOCALE:
-            return NullTranslations()
+            return _ENGLISH
         return load_translations(self.translation_directories[0], str(locale))
 
 
@@ -111,15 +146,31 @@ def html_attributes() -> dict[str, str]:
     return {"lang": str(locale).replace("_", "-"), "dir": locale.text_direction}
 
 
+def _translations() -> NullTranslations:
+    rendering = _rendering.get()
+    return rendering[1] if rendering is not None else get_translations()
+
+
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_DIR))
     babel.init_app(app, default_locale=DEFAULT_LOCALE)
+    # Flask-Babel's own callables, with the fast path of an email being rendered.
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
     app.jinja_env.globals["email_html_attributes"] = html_attributes
     app.jinja_env.globals["speaker_role_label"] = speaker_role_label
 
 
 def current_locale_code() -> str:
     """The locale being rendered ("en" outside any application context)."""
+    rendering = _rendering.get()
+    if rendering is not None:
+        return rendering[0]
     try:
         get_babel()
     except (KeyError, RuntimeError):

@@ -66,7 +66,14 @@ def format_range(
     with_zone_name: bool = True,
     locale: str = ENGLISH,
 ) -> str:
-    """A session's time span in one zone, e.g. "Tue 14 Nov 2026, 09:30–11:00 KST (Asia/Seoul)"."""
+    """A session's time span in one zone, e.g. "Tue 14 Nov 2026, 09:30–11:00 KST (Asia/Seoul)".
+
+    Remembered: a session's reminders write the same few spans for thousands of readers."""
+    return _format_range(start, end, tz, with_zone_name, locale)
+
+
+@lru_cache(maxsize=4096)
+def _format_range(start: datetime, end: datetime, tz: str, with_zone_name: bool, locale: str):
     local_start = start.astimezone(zone(tz))
     local_end = end.astimezone(zone(tz))
     if locale != ENGLISH:

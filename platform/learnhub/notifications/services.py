@@ -7,6 +7,7 @@ Nothing here sends anything: rows are handed to the worker after the commit
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from babel.dates import format_timedelta
 from flask import render_template
@@ -304,20 +305,25 @@ def describe_time_until(remaining: timedelta) -> str:
     never says "tomorrow" for a session that starts today."""
     minutes = max(round(remaining.total_seconds() / 60), 0)
     if minutes < 45:
-        amount, unit = timedelta(minutes=minutes), "minute"
+        unit, amount = "minute", minutes
     elif minutes < 90:
-        amount, unit = timedelta(hours=1), "hour"
+        unit, amount = "hour", 1
     elif (hours := round(minutes / 60)) < 48:
-        amount, unit = timedelta(hours=hours), "hour"
+        unit, amount = "hour", hours
     else:
-        amount, unit = timedelta(days=round(hours / 24)), "day"
+        unit, amount = "day", round(hours / 24)
+    return _time_until(str(get_locale() or "en"), unit, amount)
+
+
+@lru_cache(maxsize=1024)
+def _time_until(locale: str, unit: str, amount: int) -> str:
     # A threshold no amount reaches makes Babel word it in exactly `unit`.
     return format_timedelta(
-        amount,
+        timedelta(**{f"{unit}s": amount}),
         granularity=unit,
         threshold=float("inf"),
         add_direction=True,
-        locale=get_locale() or "en",
+        locale=locale,
     )
 
 
