@@ -5,7 +5,8 @@ Every email is rendered inside `recipient_locale(...)`, which forces the recipie
 for that rendering only (the request's, the organiser's or the worker's locale plays no part).
 
 The catalogs are read from their .po files when first needed and compiled in memory, so no
-compiled .mo file is committed or built: see README.md "Translations" for the workflow.
+compiled .mo file is committed or built: see README.md "Email languages" for the workflow
+(edited catalogs are read again when the process restarts).
 """
 
 from __future__ import annotations
