@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test lint format clean
+.PHONY: run test lint format clean translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,16 @@ lint: $(VENV)/.installed
 format: $(VENV)/.installed
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# Email translations: extract the marked strings into the template, merge them into every
+# catalog (new strings come in untranslated; the catalog test then names them). No compile
+# step: the app reads the .po files directly.
+TRANSLATIONS := platform/learnhub/translations
+translations: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k N_ --no-location --sort-output \
+		--project LearnHub -o $(TRANSLATIONS)/messages.pot .
+	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) \
+		--width 100 --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -81,9 +81,10 @@ def create_app(config: BaseConfig | dict | None = None) -> Flask:
     if app.config.get("DEV_MAILBOX"):
         app.register_blueprint(dev_mailbox_bp)
 
-    from . import outbox_dispatch, security, templating  # noqa: F401  (outbox_dispatch hooks)
+    from . import i18n, outbox_dispatch, security, templating  # noqa: F401  (outbox_dispatch)
     from .cli import register_cli
 
+    i18n.init_app(app)
     templating.init_app(app)
     security.init_app(app)
     register_cli(app)

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from functools import lru_cache
 
 import markdown
 import nh3
+from babel.dates import format_timedelta
 from flask import Flask, has_request_context, request
 from flask_login import current_user
 from markupsafe import Markup
 
-from . import timefmt
+from . import i18n, timefmt
 
 VIEWER_TZ_COOKIE = "tz"
 
@@ -80,10 +82,38 @@ def cached_select(field) -> Markup:
     return html
 
 
+def time_range(start, end, tz: str, **options) -> str:
+    """`timefmt.format_range` in the locale being rendered (an email's recipient's)."""
+    return timefmt.format_range(start, end, tz, locale=i18n.current_locale_code(), **options)
+
+
+def moment(value, tz: str) -> str:
+    return timefmt.format_moment(value, tz, locale=i18n.current_locale_code())
+
+
+def duration(minutes: int) -> str:
+    """A length of time in the locale being rendered: "15 minutes", "24 hours", "24 horas"."""
+    unit = "hour" if minutes >= 60 and minutes % 60 == 0 else "minute"
+    return format_timedelta(
+        timedelta(minutes=minutes),
+        granularity=unit,
+        threshold=float("inf"),
+        locale=i18n.current_locale_code(),
+    )
+
+
+def strong(text: str) -> Markup:
+    """Text in <strong>, escaped: an email sentence's emphasised part, passed into a
+    translated message (the plain-text part passes the text itself)."""
+    return Markup("<strong>{}</strong>").format(text)
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = render_markdown
-    app.jinja_env.filters["time_range"] = timefmt.format_range
-    app.jinja_env.filters["moment"] = timefmt.format_moment
+    app.jinja_env.filters["time_range"] = time_range
+    app.jinja_env.filters["moment"] = moment
+    app.jinja_env.filters["strong"] = strong
+    app.jinja_env.filters["duration"] = duration
     app.jinja_env.filters["date"] = timefmt.format_date
     app.jinja_env.globals["viewer_timezone"] = viewer_timezone
     app.jinja_env.globals["cached_select"] = cached_select

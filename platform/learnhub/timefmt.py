@@ -1,6 +1,8 @@
 """How times are written for people: always with their zone, never ambiguous.
 
-Example: "Tue 14 Nov 2026, 09:30–11:00 KST (Asia/Seoul)".
+Example: "Tue 14 Nov 2026, 09:30–11:00 KST (Asia/Seoul)". English keeps that fixed form;
+another `locale` (emails in the recipient's language) writes the date and time the way that
+locale does, with Babel, and the same zone label: "lun, 1 nov 2027, 9:00–10:30 CET (Europe/Madrid)".
 """
 
 from __future__ import annotations
@@ -8,6 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from babel import Locale
+from babel.dates import format_interval, format_skeleton
+
+ENGLISH = "en"
 
 
 @lru_cache(maxsize=1)
@@ -44,16 +51,34 @@ def format_date(moment: datetime, tz: str) -> str:
     return moment.astimezone(zone(tz)).strftime("%a %-d %b %Y")
 
 
-def format_moment(moment: datetime, tz: str) -> str:
+def format_moment(moment: datetime, tz: str, *, locale: str = ENGLISH) -> str:
     local = moment.astimezone(zone(tz))
+    if locale != ENGLISH:
+        return f"{_localised_moment(local, locale)} {_zone_label(moment, tz)}"
     return f"{local.strftime('%a %-d %b %Y, %H:%M')} {_zone_label(moment, tz)}"
 
 
-def format_range(start: datetime, end: datetime, tz: str, *, with_zone_name: bool = True) -> str:
-    """A session's time span in one zone, e.g. "Tue 14 Nov 2026, 09:30–11:00 KST (Asia/Seoul)"."""
+def format_range(
+    start: datetime,
+    end: datetime,
+    tz: str,
+    *,
+    with_zone_name: bool = True,
+    locale: str = ENGLISH,
+) -> str:
+    """A session's time span in one zone, e.g. "Tue 14 Nov 2026, 09:30–11:00 KST (Asia/Seoul)".
+
+    Remembered: a session's reminders write the same few spans for thousands of readers."""
+    return _format_range(start, end, tz, with_zone_name, locale)
+
+
+@lru_cache(maxsize=4096)
+def _format_range(start: datetime, end: datetime, tz: str, with_zone_name: bool, locale: str):
     local_start = start.astimezone(zone(tz))
     local_end = end.astimezone(zone(tz))
-    if local_start.date() == local_end.date():
+    if locale != ENGLISH:
+        span = _localised_span(local_start, local_end, locale)
+    elif local_start.date() == local_end.date():
         span = f"{local_start.strftime('%a %-d %b %Y, %H:%M')}–{local_end.strftime('%H:%M')}"
     else:
         span = (
@@ -63,6 +88,35 @@ def format_range(start: datetime, end: datetime, tz: str, *, with_zone_name: boo
     if not with_zone_name:
         return f"{span} {zone_abbreviation(start, tz)}"
     return f"{span} {_zone_label(start, tz)}"
+
+
+@lru_cache(maxsize=32)
+def _locale_patterns(locale: str) -> tuple[Locale, str, str, str]:
+    """The locale, its hour skeleton (12- or 24-hour clock), date-time joining pattern
+    ("{1}, {0}") and the pattern joining the two ends of a range ("{0} – {1}")."""
+    parsed = Locale.parse(locale)
+    hours = "hm" if "h" in parsed.time_formats["short"].pattern else "Hm"
+    return parsed, hours, str(parsed.datetime_formats["medium"]), parsed.interval_formats[None]
+
+
+def _localised_moment(local: datetime, locale: str) -> str:
+    parsed, hours, joined, _ = _locale_patterns(locale)
+    date = format_skeleton("yMMMEd", local, tzinfo=local.tzinfo, locale=parsed)
+    time = format_skeleton(hours, local, tzinfo=local.tzinfo, locale=parsed)
+    return joined.replace("{1}", date).replace("{0}", time)
+
+
+def _localised_span(local_start: datetime, local_end: datetime, locale: str) -> str:
+    parsed, hours, joined, ends = _locale_patterns(locale)
+    if local_start.date() == local_end.date():
+        date = format_skeleton("yMMMEd", local_start, tzinfo=local_start.tzinfo, locale=parsed)
+        times = format_interval(
+            local_start, local_end, hours, tzinfo=local_start.tzinfo, locale=parsed
+        )
+        return joined.replace("{1}", date).replace("{0}", times)
+    return ends.replace("{0}", _localised_moment(local_start, locale)).replace(
+        "{1}", _localised_moment(local_end, locale)
+    )
 
 
 def _zone_label(moment: datetime, tz: str) -> str:

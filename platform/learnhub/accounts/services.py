@@ -9,12 +9,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import lazy_gettext
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..database import begin_write_transaction
 from ..extensions import db
+from ..i18n import LANGUAGE_LOCALES
 from ..links import external_url
 from ..types import utcnow
 from .models import LoginToken, User
@@ -183,18 +185,8 @@ def count_users() -> int:
 
 # --- profile, password, email change, data export, deletion -------------------------------------
 
-LANGUAGES = (
-    "English",
-    "Español",
-    "Français",
-    "Português",
-    "Bahasa Indonesia",
-    "中文",
-    "한국어",
-    "日本語",
-    "العربية",
-    "Русский",
-)
+#: The languages a profile offers, as stored; emails are written in them (see i18n).
+LANGUAGES = tuple(LANGUAGE_LOCALES)
 MIN_PASSWORD_LENGTH = 10
 #: Deleted accounts keep their row under an address in this reserved domain (RFC 2606).
 DELETED_EMAIL_DOMAIN = "@deleted.invalid"
@@ -286,12 +278,17 @@ def request_email_change(user_id: int, new_email: str) -> None:
         raise AccountError("That is already your email address.")
     if find_user_by_email(new_email) is None:
         token = _email_serializer().dumps([user.id, user.email, new_email])
-        recipient = User(email=new_email, full_name=user.full_name, timezone=user.timezone)
+        recipient = User(
+            email=new_email,
+            full_name=user.full_name,
+            timezone=user.timezone,
+            preferred_language=user.preferred_language,
+        )
         queue_email(
             kind="email_change",
             dedupe_key=f"email_change:{user.id}:{hashlib.sha256(token.encode()).hexdigest()[:32]}",
             to=recipient,
-            subject="Confirm your new LearnHub email address",
+            subject=lazy_gettext("Confirm your new LearnHub email address"),
             template="email_change",
             context={
                 "link": external_url("accounts.confirm_email_change", token=token),

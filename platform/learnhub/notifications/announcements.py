@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import render_template
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import joinedload
 
@@ -17,12 +16,13 @@ from ..attendance.models import Attendance
 from ..catalogue.models import Programme, Session
 from ..database import begin_write_transaction
 from ..extensions import db
+from ..i18n import recipient_locale
 from ..links import external_url
 from ..registration.models import Registration
 from ..templating import render_markdown
 from ..types import utcnow
 from .models import AUDIENCES, Announcement, OutboxMessage
-from .services import _preference_links, reply_to_addresses
+from .services import _preference_links, render_parts, reply_to_addresses
 from .sql import insert_ignoring_duplicates
 
 AUDIENCE_LABELS = {
@@ -101,13 +101,10 @@ def audience_size(announcement: Announcement) -> int:
 
 
 def preview(announcement: Announcement, programme: Programme, viewer: User) -> dict:
-    """The email as a recipient would read it (shown with the organiser's own name)."""
-    context = _context(announcement, programme, viewer)
-    return {
-        "text": render_template("email/announcement.txt", **context),
-        "html": render_template("email/announcement.html", **context),
-        "recipients": audience_size(announcement),
-    }
+    """The email as a recipient would read it (shown with the organiser's own name and
+    language; each recipient's copy has its frame in their own language)."""
+    text, html = _render(_context(announcement, programme, viewer), viewer)
+    return {"text": text, "html": html, "recipients": audience_size(announcement)}
 
 
 def queue_for_sending(announcement_id: int, programme_id: int) -> Announcement:
@@ -173,16 +170,23 @@ def _context(announcement: Announcement, programme: Programme, user: User) -> di
     }
 
 
+def _render(context: dict, user: User) -> tuple[str, str]:
+    """The organiser's body as written, in a frame in the recipient's language."""
+    with recipient_locale(user.preferred_language):
+        return render_parts("announcement", context)
+
+
 def _row(announcement, programme, registration, reply_to) -> dict:
     user = registration.user
     context = _context(announcement, programme, user)
+    text_body, html_body = _render(context, user)
     return {
         "kind": "announcement",
         "dedupe_key": f"announcement:{announcement.id}:{user.id}",
         "to_address": user.email,
         "subject": announcement.subject,
-        "text_body": render_template("email/announcement.txt", **context),
-        "html_body": render_template("email/announcement.html", **context),
+        "text_body": text_body,
+        "html_body": html_body,
         "registration_id": registration.id,
         "user_id": user.id,
         "category": "announcements",

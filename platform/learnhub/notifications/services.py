@@ -7,13 +7,17 @@ Nothing here sends anything: rows are handed to the worker after the commit
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import lru_cache
 
+from babel.dates import format_timedelta
 from flask import render_template
+from flask_babel import get_locale, gettext, lazy_gettext
 from sqlalchemy import select, update
 
 from ..accounts.models import ProgrammeTeamMember, User
 from ..catalogue.models import Material, Programme, Session, SessionSpeaker
 from ..extensions import db
+from ..i18n import N_, recipient_locale
 from ..links import external_url
 from ..registration.models import Registration
 from .ics import programme_calendar, session_change_calendar
@@ -37,23 +41,29 @@ def queue_email(
 ) -> OutboxMessage:
     """Render `email/<template>.txt` and `.html` for the recipient and add the outbox row.
 
+    Subject and parts are written in the recipient's language: pass the subject as a
+    `lazy_gettext(...)` string so that it is translated here (a plain string, such as an
+    organiser's own subject, stays as written).
     `category` ("reminders", "announcements") marks email the recipient may switch off: it
     then carries one-click unsubscribe headers and a link to their email preferences."""
     links = _preference_links(to.id, category)
-    context = {
-        "recipient": to,
-        "recipient_tz": to.timezone,
-        "subject": subject,
-        **links,
-        **context,
-    }
+    with recipient_locale(to.preferred_language):
+        subject = str(subject)
+        context = {
+            "recipient": to,
+            "recipient_tz": to.timezone,
+            "subject": subject,
+            **links,
+            **context,
+        }
+        text_body, html_body = render_parts(template, context)
     message = OutboxMessage(
         kind=kind,
         dedupe_key=dedupe_key,
         to_address=to.email,
         subject=subject,
-        text_body=render_template(f"email/{template}.txt", **context),
-        html_body=render_template(f"email/{template}.html", **context),
+        text_body=text_body,
+        html_body=html_body,
         ics=ics,
         registration_id=registration.id if registration else None,
         user_id=to.id,
@@ -66,6 +76,14 @@ def queue_email(
     db.session.add(message)
     db.session.flush()
     return message
+
+
+def render_parts(template: str, context: dict) -> tuple[str, str]:
+    """The plain-text and HTML parts of `email/<template>`, in the locale being rendered."""
+    return (
+        render_template(f"email/{template}.txt", **context),
+        render_template(f"email/{template}.html", **context),
+    )
 
 
 def _preference_links(user_id: int, category: str | None) -> dict[str, str]:
@@ -100,16 +118,16 @@ def reply_to_addresses(programme_ids: set[int]) -> dict[int, str]:
     return addresses
 
 
-#: The subject of each registration transition's email.
+#: The subject of each registration transition's email (msgids, translated when written).
 REGISTRATION_SUBJECTS = {
-    "confirmed": "You are registered: {title}",
-    "approved": "Your place is confirmed: {title}",
-    "promoted": "A seat is yours: {title}",
-    "pending": "Registration received, awaiting approval: {title}",
-    "waitlisted": "You are on the waiting list: {title}",
-    "rejected": "Your registration was not accepted: {title}",
-    "cancelled": "Your registration is cancelled: {title}",
-    "waitlist_left": "You have left the waiting list: {title}",
+    "confirmed": N_("You are registered: %(title)s"),
+    "approved": N_("Your place is confirmed: %(title)s"),
+    "promoted": N_("A seat is yours: %(title)s"),
+    "pending": N_("Registration received, awaiting approval: %(title)s"),
+    "waitlisted": N_("You are on the waiting list: %(title)s"),
+    "rejected": N_("Your registration was not accepted: %(title)s"),
+    "cancelled": N_("Your registration is cancelled: %(title)s"),
+    "waitlist_left": lazy_gettext("You have left the waiting list: %(title)s"),
 }
 #: Transitions that give a seat: their email is the confirmation, with the calendar file.
 SEAT_EVENTS = ("confirmed", "approved", "promoted")
@@ -133,7 +151,7 @@ def queue_registration_email(
         kind="confirmation" if event == "confirmed" else f"registration_{event}",
         dedupe_key=f"registration:{registration.id}:v{registration.version}",
         to=registration.user,
-        subject=REGISTRATION_SUBJECTS[event].format(title=programme.title),
+        subject=lazy_gettext(REGISTRATION_SUBJECTS[event], title=programme.title),
         template="registration_confirmed" if confirmed else "registration_status",
         context={
             "event": event,
@@ -156,17 +174,18 @@ def queue_registration_email(
 
 def render_sign_in_link(user: User, link: str, minutes: int) -> tuple[str, str]:
     """Both parts of the sign-in email, without an outbox row (see request_sign_in_link)."""
-    context = {
-        "recipient": user,
-        "recipient_tz": user.timezone,
-        "subject": "Your LearnHub sign-in link",
-        "link": link,
-        "minutes": minutes,
-    }
-    return (
-        render_template("email/sign_in_link.txt", **context),
-        render_template("email/sign_in_link.html", **context),
-    )
+    with recipient_locale(user.preferred_language):
+        context = {
+            "recipient": user,
+            "recipient_tz": user.timezone,
+            "subject": str(SIGN_IN_SUBJECT),
+            "link": link,
+            "minutes": minutes,
+        }
+        return render_parts("sign_in_link", context)
+
+
+SIGN_IN_SUBJECT = lazy_gettext("Your LearnHub sign-in link")
 
 
 def queue_sign_in_link(user: User, link: str, token_id: int, minutes: int) -> OutboxMessage:
@@ -174,7 +193,7 @@ def queue_sign_in_link(user: User, link: str, token_id: int, minutes: int) -> Ou
         kind="magic_link",
         dedupe_key=f"magic_link:{token_id}",
         to=user,
-        subject="Your LearnHub sign-in link",
+        subject=SIGN_IN_SUBJECT,
         template="sign_in_link",
         context={"link": link, "minutes": minutes},
     )
@@ -192,26 +211,28 @@ def render_reminder(
 ) -> dict:
     """The outbox row's values for one participant reminder (used by reminder planning)."""
     user = registration.user
-    when = describe_time_until(session.starts_at - now)
-    subject = f"Reminder: {programme.title} starts {when}"
     links = _preference_links(user.id, "reminders")
-    context = {
-        "recipient": user,
-        "recipient_tz": user.timezone,
-        "subject": subject,
-        "programme": programme,
-        "session": session,
-        "when": when,
-        "programme_url": external_url("catalogue.programme", slug=programme.slug),
-        **links,
-    }
+    with recipient_locale(user.preferred_language):
+        when = describe_time_until(session.starts_at - now)
+        subject = gettext("Reminder: %(title)s starts %(when)s", title=programme.title, when=when)
+        context = {
+            "recipient": user,
+            "recipient_tz": user.timezone,
+            "subject": subject,
+            "programme": programme,
+            "session": session,
+            "when": when,
+            "programme_url": external_url("catalogue.programme", slug=programme.slug),
+            **links,
+        }
+        text_body, html_body = render_parts("reminder", context)
     return {
         "kind": "reminder",
         "dedupe_key": key,
         "to_address": user.email,
         "subject": subject,
-        "text_body": render_template("email/reminder.txt", **context),
-        "html_body": render_template("email/reminder.html", **context),
+        "text_body": text_body,
+        "html_body": html_body,
         "registration_id": registration.id,
         "user_id": user.id,
         "session_id": session.id,
@@ -234,46 +255,76 @@ def render_speaker_reminder(
     """A speaker's or moderator's reminder with the session's run-sheet, in their own zone."""
     person = link.person
     programme = session.programme
-    when = describe_time_until(session.starts_at - now)
-    subject = f"Run-sheet: you {link.role == 'moderator' and 'moderate' or 'speak'} {when}"
-    context = {
-        "person": person,
-        "recipient_tz": person.timezone or session.timezone,
-        "subject": subject,
-        "programme": programme,
-        "session": session,
-        "role": link.role,
-        "line_up": session.speaker_links,
-        "when": when,
-        "programme_url": external_url("catalogue.programme", slug=programme.slug),
-    }
+    with recipient_locale(_account_language(person.email)):
+        when = describe_time_until(session.starts_at - now)
+        subject = (
+            gettext("Run-sheet: you moderate %(when)s", when=when)
+            if link.role == "moderator"
+            else gettext("Run-sheet: you speak %(when)s", when=when)
+        )
+        context = {
+            "person": person,
+            "recipient_tz": person.timezone or session.timezone,
+            "subject": subject,
+            "programme": programme,
+            "session": session,
+            "role": link.role,
+            "line_up": session.speaker_links,
+            "when": when,
+            "programme_url": external_url("catalogue.programme", slug=programme.slug),
+        }
+        subject = gettext("%(subject)s: %(title)s", subject=subject, title=programme.title)
+        text_body, html_body = render_parts("speaker_reminder", context)
     return {
         "kind": "speaker_reminder",
         "dedupe_key": key,
         "to_address": person.email,
-        "subject": f"{subject}: {programme.title}",
-        "text_body": render_template("email/speaker_reminder.txt", **context),
-        "html_body": render_template("email/speaker_reminder.html", **context),
+        "subject": subject,
+        "text_body": text_body,
+        "html_body": html_body,
         "session_id": session.id,
         "reply_to": reply_to,
         "expires_at": session.starts_at,
     }
 
 
+def _account_language(email: str | None) -> str | None:
+    """A speaker's language: that of the LearnHub account with their address, if any."""
+    if not email:
+        return None
+    return db.session.scalar(
+        select(User.preferred_language).where(User.email == email.strip().lower())
+    )
+
+
 def describe_time_until(remaining: timedelta) -> str:
-    """How soon a session starts, from the moment the reminder is written ("in 1 hour").
+    """How soon a session starts, from the moment the reminder is written ("in 1 hour"),
+    in the locale being rendered (CLDR's own words and plurals: "dentro de 1 hora").
 
     Worded from the time actually left rather than the offset, so a reminder planned late
     never says "tomorrow" for a session that starts today."""
     minutes = max(round(remaining.total_seconds() / 60), 0)
     if minutes < 45:
-        return f"in {minutes} minutes"
-    if minutes < 90:
-        return "in 1 hour"
-    hours = round(minutes / 60)
-    if hours < 48:
-        return f"in {hours} hours"
-    return f"in {round(hours / 24)} days"
+        unit, amount = "minute", minutes
+    elif minutes < 90:
+        unit, amount = "hour", 1
+    elif (hours := round(minutes / 60)) < 48:
+        unit, amount = "hour", hours
+    else:
+        unit, amount = "day", round(hours / 24)
+    return _time_until(str(get_locale() or "en"), unit, amount)
+
+
+@lru_cache(maxsize=1024)
+def _time_until(locale: str, unit: str, amount: int) -> str:
+    # A threshold no amount reaches makes Babel word it in exactly `unit`.
+    return format_timedelta(
+        timedelta(**{f"{unit}s": amount}),
+        granularity=unit,
+        threshold=float("inf"),
+        add_direction=True,
+        locale=locale,
+    )
 
 
 def skip_pending_reminders(session: Session, reason: str) -> int:
@@ -299,9 +350,13 @@ def queue_session_change(session: Session, registrations: list[Registration]) ->
     reply_to = reply_to_addresses({programme.id}).get(programme.id)
     kind = "session_cancelled" if cancelled else "session_changed"
     subject = (
-        f"Cancelled: {session.title} ({programme.title})"
+        lazy_gettext(
+            "Cancelled: %(session)s (%(title)s)", session=session.title, title=programme.title
+        )
         if cancelled
-        else f"New time: {session.title} ({programme.title})"
+        else lazy_gettext(
+            "New time: %(session)s (%(title)s)", session=session.title, title=programme.title
+        )
     )
     for registration in registrations:
         queue_email(
@@ -336,7 +391,7 @@ def queue_recording_follow_up(
             kind="recording_available",
             dedupe_key=f"recording:{recording.id}:{registration.id}",
             to=registration.user,
-            subject=f"Recording available: {session.title}",
+            subject=lazy_gettext("Recording available: %(session)s", session=session.title),
             template="recording_available",
             context={
                 "programme": programme,
