@@ -42,11 +42,11 @@ def _prefill(form: RegistrationForm, programme) -> None:
 @bp.route("/programmes/<slug>/register", methods=["GET", "POST"])
 @limiter.limit("20 per minute; 200 per hour", methods=["POST"])
 def register(slug: str):
-    programme = catalogue.open_programme(slug)
+    programme = catalogue.open_programme(slug, with_sessions=request.method == "GET")
     if programme is None:
         abort(404)
     questions = services.questions_of(programme.id)
-    form = with_questions(RegistrationForm, questions)()
+    form = (with_questions(RegistrationForm, questions) if questions else RegistrationForm)()
     if request.method == "GET":
         _prefill(form, programme)
     if form.validate_on_submit():
