@@ -236,6 +236,18 @@ def registration_is_open(programme: Programme) -> bool:
     return True
 
 
+def registration_target(slug: str):
+    """(id, has_questions) of a published or archived programme: what a registration form
+    being sent needs before the use case runs; None when there is no such programme."""
+    return db.session.execute(_TARGET_BY_SLUG, {"slug": slug}).one_or_none()
+
+
+_TARGET_BY_SLUG = select(
+    Programme.id,
+    exists().where(RegistrationQuestion.programme_id == Programme.id).label("has_questions"),
+).where(Programme.slug == bindparam("slug"), Programme.status.in_(("published", "archived")))
+
+
 def questions_of(programme_id: int) -> list[RegistrationQuestion]:
     return list(
         db.session.scalars(
