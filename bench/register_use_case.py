@@ -2,7 +2,7 @@
 
 Run: .venv/bin/python bench/register_use_case.py [N]
 Measures N registrations through `registration.services.register` (write lock, account,
-sign-in token, rendered confirmation with .ics, outbox row, one commit each) and, in the same
+sign-in token, outbox row that the worker renders at delivery, one commit each) and, in the same
 process on the same database, a baseline that inserts the same number of user, registration and
 outbox rows with one executemany per table. The last line is one JSON object.
 """
@@ -102,6 +102,7 @@ def main() -> None:
                     "text_body": sample.text_body,
                     "html_body": sample.html_body,
                     "ics": sample.ics,
+                    "render_args": sample.render_args,
                     "status": "queued",
                     "attempts": 0,
                     "next_attempt_at": now,

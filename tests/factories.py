@@ -275,3 +275,12 @@ def sign_in(client, user: User) -> None:
     with client.session_transaction() as session:
         session["_user_id"] = str(user.id)
         session["_fresh"] = True
+
+
+def written(message):
+    """An outbox row as the worker delivers it: a registration email's subject, bodies and
+    calendar are written from the row when it is delivered (render_deferred), not before."""
+    from learnhub.notifications.services import render_deferred
+
+    assert render_deferred([message]) == {}
+    return message

@@ -61,8 +61,22 @@ def begin_write_transaction() -> None:
         if session.new or session.dirty or session.deleted or session.info.get(_FLUSHED):
             # Ending the transaction here would silently drop these changes.
             raise RuntimeError("begin_write_transaction() called with uncommitted changes")
+        if _continues_as_write(session):
+            # PostgreSQL in READ COMMITTED: every statement reads afresh, so the read
+            # transaction simply goes on as the write one (two round trips fewer); what was
+            # loaded before is expired all the same, as a new transaction would.
+            session.expire_all()
+            return
         session.rollback()
     session.connection(execution_options={WRITE_LOCK_OPTION: True})
+
+
+def _continues_as_write(session: Session) -> bool:
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        return False
+    level = connection.get_execution_options().get("isolation_level")
+    return (level or connection.dialect.default_isolation_level) == "READ COMMITTED"
 
 
 _FLUSHED = "learnhub_flushed_in_transaction"

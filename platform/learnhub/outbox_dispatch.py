@@ -2,13 +2,23 @@
 
 If the broker cannot be reached the rows simply stay queued: the periodic outbox sweep
 delivers them, so a registration never fails because the broker or the mail server is down.
+
+The hand-over happens off the request: committed ids go to a thread of the process that
+gathers those of concurrent requests for `LINGER_SECONDS` and hands them over together
+(`dispatch`), so a busy web process talks to the broker a few times a second instead of
+once per registration, and no answer waits for the broker. Ids still waiting when the
+process dies are delivered by the sweep, like those of a broker that is down.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
+import threading
+import time
 
-from flask import current_app, has_app_context
+from flask import Flask, current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -55,11 +65,70 @@ def _collect_new_rows(session: Session, _context) -> None:
         remember_new_outbox_ids(session, ids)
 
 
+#: How long the hand-over thread gathers ids before handing them over together.
+LINGER_SECONDS = 0.1
+#: An idle hand-over thread ends after this; the next committed id starts a new one.
+IDLE_SECONDS = 5.0
+
+
+class HandOver:
+    """The process's hand-over thread for one app (started on first use, after a fork too)."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.lock = threading.Lock()
+        self.wakeup = threading.Event()
+        self.pending: list[int] = []
+        self.thread: threading.Thread | None = None
+        self.pid: int | None = None
+        atexit.register(self.flush)
+
+    def add(self, ids: list[int]) -> None:
+        with self.lock:
+            self.pending.extend(ids)
+            if self.thread is None or self.pid != os.getpid():
+                self.pid = os.getpid()
+                self.thread = threading.Thread(target=self._run, name="outbox-hand-over")
+                self.thread.daemon = True
+                self.thread.start()
+        self.wakeup.set()
+
+    def _run(self) -> None:
+        while True:
+            if not self.wakeup.wait(IDLE_SECONDS):
+                with self.lock:
+                    if not self.pending:
+                        self.thread = None
+                        return
+            time.sleep(LINGER_SECONDS)
+            self.flush()
+
+    def flush(self) -> None:
+        """Hand over every waiting id now (also at exit)."""
+        with self.lock:
+            self.wakeup.clear()
+            ids, self.pending = self.pending, []
+        if ids:
+            with self.app.app_context():
+                dispatch(ids)
+
+
+def hand_over(ids: list[int]) -> None:
+    """Give committed ids to the process's hand-over thread."""
+    app = current_app._get_current_object()
+    if app.config["OUTBOX_DISPATCH"] != "celery":
+        return
+    handover = app.extensions.get("outbox_hand_over")
+    if handover is None:
+        handover = app.extensions.setdefault("outbox_hand_over", HandOver(app))
+    handover.add(ids)
+
+
 @event.listens_for(Session, "after_commit")
 def _hand_over(session: Session) -> None:
     ids = session.info.pop(_KEY, None)
     if ids and has_app_context():
-        dispatch(ids)
+        hand_over(ids)
 
 
 @event.listens_for(Session, "after_rollback")

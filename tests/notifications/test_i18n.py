@@ -159,6 +159,12 @@ def only(kind: str, **where) -> OutboxMessage:
     return row
 
 
+def queued_registration_email(registration, event: str, **options) -> OutboxMessage:
+    """A registration email's row, written as the worker writes it when it delivers the row."""
+    message_id = queue_registration_email(registration, event, **options)
+    return f.written(db.session.get(OutboxMessage, message_id))
+
+
 def write(kind: str, language: str, programme, app) -> OutboxMessage:
     """Have the application write one email of `kind` to a reader of `language`."""
     session = programme.sessions[0]
@@ -166,7 +172,7 @@ def write(kind: str, language: str, programme, app) -> OutboxMessage:
         status = {"waitlisted": "waitlisted", "pending": "pending"}.get(kind, "confirmed")
         registration = f.make_registration(programme, reader(language), status=status)
         with app.test_request_context():
-            message = queue_registration_email(
+            message = queued_registration_email(
                 registration, kind, waitlist_place=3 if kind == "waitlisted" else None
             )
             db.session.commit()
@@ -293,7 +299,7 @@ def test_english_readers_keep_the_english_email(app, programme):
     english = f.make_user(timezone="Europe/Madrid")
     registration = f.make_registration(programme, english)
     with app.test_request_context():
-        message = queue_registration_email(registration, "confirmed")
+        message = queued_registration_email(registration, "confirmed")
         db.session.commit()
     assert message.subject == f"You are registered: {TITLE}"
     assert "Mon 1 Nov 2027, 09:00–10:30 CET (Europe/Madrid)" in message.text_body
@@ -306,7 +312,7 @@ def test_an_unknown_language_reads_english_and_never_fails(app, programme):
     db.session.commit()
     registration = f.make_registration(programme, user)
     with app.test_request_context():
-        message = queue_registration_email(registration, "confirmed")
+        message = queued_registration_email(registration, "confirmed")
         db.session.commit()
     assert message.subject == f"You are registered: {TITLE}"
     assert message.text_body.startswith("Hello ")
@@ -334,8 +340,8 @@ def test_a_missing_or_fuzzy_translation_falls_back_to_english(app_factory, tmp_p
         spanish = f.make_registration(programme, reader("Español"))
         japanese = f.make_registration(programme, reader("日本語"))
         with app.test_request_context():
-            es = queue_registration_email(spanish, "confirmed")
-            ja = queue_registration_email(japanese, "confirmed")
+            es = queued_registration_email(spanish, "confirmed")
+            ja = queued_registration_email(japanese, "confirmed")
             db.session.commit()
         assert es.subject == f"Inscripción confirmada: {TITLE}"
         assert es.text_body.startswith("Hello ")
@@ -350,7 +356,7 @@ def test_the_recipients_locale_does_not_leak_into_the_request(app, programme):
     registration = f.make_registration(programme, reader("Español"))
     with app.test_request_context(headers={"Accept-Language": "fr"}):
         assert str(get_locale()) == "en"
-        message = queue_registration_email(registration, "confirmed")
+        message = queued_registration_email(registration, "confirmed")
         assert message.subject.startswith("Inscripción confirmada")
         assert str(get_locale()) == "en"
         assert gettext("Programme page") == "Programme page"

@@ -37,7 +37,15 @@ def test_register_creates_account_registration_and_confirmation(client):
     assert message.to_address == "joana@example.org"
     assert message.status == "queued"
     assert message.registration_id == registration.id
+    # The request renders nothing: the worker writes the email from the row when it sends it.
+    assert (message.text_body, message.ics) == ("", None)
+    assert message.render_args["event"] == "confirmed"
+    f.written(message)
+    assert message.subject == f"You are registered: {programme.title}"
     assert "BEGIN:VCALENDAR" in message.ics
+    assert "You are registered for" in message.text_body
+    assert "/login/link/" in message.text_body and "/registrations/cancel/" in message.text_body
+    assert message.render_args is None
     answer = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "You are registered" in answer
     assert "confirmation email is on its way" in answer

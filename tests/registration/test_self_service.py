@@ -92,11 +92,14 @@ def test_participant_edits_answers_while_registration_is_open(client):
 
 
 def cancel_link_of(registration_id: int) -> str:
-    body = db.session.scalar(
-        select(OutboxMessage.text_body)
-        .where(OutboxMessage.registration_id == registration_id)
-        .order_by(OutboxMessage.id.desc())
-    )
+    body = f.written(
+        db.session.scalar(
+            select(OutboxMessage)
+            .where(OutboxMessage.registration_id == registration_id)
+            .order_by(OutboxMessage.id.desc())
+            .limit(1)
+        )
+    ).text_body
     return "/" + re.search(r"http://[^/\s]+/(registrations/cancel/\S+)", body).group(1)
 
 

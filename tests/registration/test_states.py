@@ -51,11 +51,11 @@ def test_full_programme_puts_people_on_the_waiting_list_with_their_place(app):
     kind, subject = emails(third.registration_id)[0]
     assert kind == "registration_waitlisted"
     assert subject == "You are on the waiting list: Resilient City"
-    body = db.session.scalar(
-        select(OutboxMessage.text_body).where(
-            OutboxMessage.registration_id == third.registration_id
+    body = f.written(
+        db.session.scalar(
+            select(OutboxMessage).where(OutboxMessage.registration_id == third.registration_id)
         )
-    )
+    ).text_body
     assert "you are number 2" in body
     assert "/registrations/cancel/" in body
 
@@ -78,8 +78,10 @@ def test_cancelling_a_seat_promotes_the_head_of_the_queue_in_the_same_transactio
         "confirmation",
         "registration_cancelled",
     ]
-    promoted = db.session.scalar(
-        select(OutboxMessage).where(OutboxMessage.kind == "registration_promoted")
+    promoted = f.written(
+        db.session.scalar(
+            select(OutboxMessage).where(OutboxMessage.kind == "registration_promoted")
+        )
     )
     assert "BEGIN:VCALENDAR" in promoted.ics
     assert "a seat has freed up and it is yours" in promoted.text_body

@@ -11,7 +11,8 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import lazy_gettext
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..database import begin_write_transaction
@@ -70,26 +71,62 @@ def find_or_create_participant(details: ParticipantDetails) -> User:
     return user
 
 
+def create_participant(details: ParticipantDetails) -> int | None:
+    """A new participant account in one statement; None when the address already has one
+    (then `find_or_create_participant` fills in its details). Safe against a concurrent
+    registration with the same address: the unique email decides, the loser gets None."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = _CREATE_PARTICIPANT.get(dialect)
+    if statement is None:
+        statement = _CREATE_PARTICIPANT[dialect] = (
+            insert(User.__table__)
+            .on_conflict_do_nothing(index_elements=["email"])
+            .returning(User.__table__.c.id)
+        )
+    return db.session.execute(
+        statement,
+        {
+            "email": normalise_email(details.email),
+            "full_name": details.full_name.strip(),
+            "organisation_name": details.organisation,
+            "city": details.city,
+            "country": details.country,
+            "timezone": details.timezone,
+            "role": "participant",
+        },
+    ).scalar_one_or_none()
+
+
+_CREATE_PARTICIPANT: dict = {}
+
+
 def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
 def issue_sign_in_link(
-    user: User, next_path: str | None = None, minutes: int | None = None
-) -> tuple[LoginToken, str]:
+    user_id: int, next_path: str | None = None, minutes: int | None = None
+) -> tuple[int, str]:
+    """A new single-use sign-in link for the account: (the token row's id, the link). It
+    expires after `minutes` (the configured magic-link lifetime unless given)."""
     token = secrets.token_urlsafe(32)
     minutes = minutes or current_app.config["MAGIC_LINK_MINUTES"]
     now = utcnow()
-    login_token = LoginToken(
-        user_id=user.id,
-        token_hash=_hash_token(token),
-        next_path=next_path,
-        created_at=now,
-        expires_at=now + timedelta(minutes=minutes),
-    )
-    db.session.add(login_token)
-    db.session.flush()
-    return login_token, external_url("accounts.sign_in_with_link", token=token)
+    token_id = db.session.execute(
+        _INSERT_LOGIN_TOKEN,
+        {
+            "user_id": user_id,
+            "token_hash": _hash_token(token),
+            "next_path": next_path,
+            "created_at": now,
+            "expires_at": now + timedelta(minutes=minutes),
+        },
+    ).scalar_one()
+    return token_id, external_url("accounts.sign_in_with_link", token=token)
+
+
+_INSERT_LOGIN_TOKEN = insert(LoginToken.__table__).returning(LoginToken.__table__.c.id)
 
 
 def request_sign_in_link(email: str, next_path: str | None) -> None:
@@ -114,8 +151,8 @@ def _request_sign_in_link(email: str, next_path: str | None) -> None:
     user = find_user_by_email(email)
     minutes = current_app.config["MAGIC_LINK_MINUTES"]
     if user is not None:
-        login_token, link = issue_sign_in_link(user, next_path)
-        queue_sign_in_link(user, link, login_token.id, minutes)
+        token_id, link = issue_sign_in_link(user.id, next_path)
+        queue_sign_in_link(user, link, token_id, minutes)
     else:
         # The same work as for a real account (token, hash, both email parts), thrown away,
         # so the answer's timing does not tell whether the address has an account.

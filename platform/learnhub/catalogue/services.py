@@ -120,13 +120,15 @@ def programme_page(slug: str, drafts: bool = False) -> Programme | None:
     )
 
 
-def open_programme(slug: str) -> Programme | None:
-    """A published or archived programme with only its sessions: what registering needs."""
-    return db.session.scalar(
-        select(Programme)
-        .where(Programme.slug == slug, Programme.status.in_(("published", "archived")))
-        .options(selectinload(Programme.sessions))
+def open_programme(slug: str, *, with_sessions: bool = True) -> Programme | None:
+    """A published or archived programme with only its sessions: what registering needs
+    (a registration form being sent needs no sessions: they load if the form comes back)."""
+    query = select(Programme).where(
+        Programme.slug == slug, Programme.status.in_(("published", "archived"))
     )
+    if with_sessions:
+        query = query.options(selectinload(Programme.sessions))
+    return db.session.scalar(query)
 
 
 def programme_speakers(programme: Programme) -> list[SessionSpeaker]:

@@ -32,6 +32,7 @@ from ..extensions import db
 from ..registration.models import Registration
 from ..types import utcnow
 from .models import DevMailboxMessage, OutboxMessage
+from .services import render_deferred
 
 #: How messages are written for the wire: classic MIME, CRLF line ends (RFC 5321).
 SMTP_POLICY = compat32.clone(linesep="\r\n")
@@ -117,11 +118,14 @@ def _claim(now: datetime, *conditions, limit: int) -> list[ClaimedMessage]:
         .order_by(OutboxMessage.id)
         .execution_options(populate_existing=True)
     ).all()
+    unwritable = render_deferred(messages)  # rows whose bodies the worker writes
     statuses = _registration_statuses(messages)
     unsubscribed = _unsubscribed(messages)
     claimed = []
     for message in messages:
-        skip_reason = _skip_reason(message, now, statuses, unsubscribed)
+        skip_reason = unwritable.get(message.id) or _skip_reason(
+            message, now, statuses, unsubscribed
+        )
         message_id, raw = (None, None) if skip_reason else build_message(message)
         claimed.append(
             ClaimedMessage(

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -40,10 +49,13 @@ class OutboxMessage(db.Model):
     to_address: Mapped[str] = mapped_column(String(320))
     #: Subject line.
     subject: Mapped[str] = mapped_column(String(300))
-    #: Plain-text part.
+    #: Plain-text part; empty while `render_args` is set.
     text_body: Mapped[str] = mapped_column(Text)
-    #: HTML part.
+    #: HTML part; empty while `render_args` is set.
     html_body: Mapped[str] = mapped_column(Text)
+    #: What the worker writes the message from when it delivers it (JSON), e.g. a registration
+    #: transition's event; cleared once subject, bodies and attachment are written.
+    render_args: Mapped[dict | None] = mapped_column(JSON)
     #: iCalendar attachment, if any.
     ics: Mapped[str | None] = mapped_column(Text)
     #: Registration the message is about; reminders are skipped when it is no longer confirmed.

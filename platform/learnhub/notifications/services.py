@@ -12,13 +12,15 @@ from functools import lru_cache
 from babel.dates import format_timedelta
 from flask import render_template
 from flask_babel import get_locale, gettext, lazy_gettext
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import joinedload
 
 from ..accounts.models import ProgrammeTeamMember, User
 from ..catalogue.models import Material, Programme, Session, SessionSpeaker
 from ..extensions import db
 from ..i18n import N_, recipient_locale
 from ..links import external_url
+from ..outbox_dispatch import remember_new_outbox_ids
 from ..registration.models import Registration
 from .ics import programme_calendar, session_change_calendar
 from .models import OutboxMessage
@@ -46,17 +48,7 @@ def queue_email(
     organiser's own subject, stays as written).
     `category` ("reminders", "announcements") marks email the recipient may switch off: it
     then carries one-click unsubscribe headers and a link to their email preferences."""
-    links = _preference_links(to.id, category)
-    with recipient_locale(to.preferred_language):
-        subject = str(subject)
-        context = {
-            "recipient": to,
-            "recipient_tz": to.timezone,
-            "subject": subject,
-            **links,
-            **context,
-        }
-        text_body, html_body = render_parts(template, context)
+    subject, text_body, html_body, links = _render_email(to, subject, template, context, category)
     message = OutboxMessage(
         kind=kind,
         dedupe_key=dedupe_key,
@@ -84,6 +76,25 @@ def render_parts(template: str, context: dict) -> tuple[str, str]:
         render_template(f"email/{template}.txt", **context),
         render_template(f"email/{template}.html", **context),
     )
+
+
+def _render_email(
+    to: User, subject: str, template: str, context: dict, category: str | None = None
+) -> tuple[str, str, str, dict[str, str]]:
+    """Subject and both parts of `email/<template>` in the recipient's language, and their
+    preference links."""
+    links = _preference_links(to.id, category)
+    with recipient_locale(to.preferred_language):
+        subject = str(subject)
+        context = {
+            "recipient": to,
+            "recipient_tz": to.timezone,
+            "subject": subject,
+            **links,
+            **context,
+        }
+        text_body, html_body = render_parts(template, context)
+    return subject, text_body, html_body, links
 
 
 def _preference_links(user_id: int, category: str | None) -> dict[str, str]:
@@ -127,7 +138,7 @@ REGISTRATION_SUBJECTS = {
     "waitlisted": N_("You are on the waiting list: %(title)s"),
     "rejected": N_("Your registration was not accepted: %(title)s"),
     "cancelled": N_("Your registration is cancelled: %(title)s"),
-    "waitlist_left": lazy_gettext("You have left the waiting list: %(title)s"),
+    "waitlist_left": N_("You have left the waiting list: %(title)s"),
 }
 #: Transitions that give a seat: their email is the confirmation, with the calendar file.
 SEAT_EVENTS = ("confirmed", "approved", "promoted")
@@ -139,21 +150,91 @@ def queue_registration_email(
     *,
     waitlist_place: int | None = None,
     sign_in_link: str | None = None,
-) -> OutboxMessage:
-    """The email of one registration transition, keyed by the registration's version so that
-    each transition writes exactly one row and a retried transaction cannot write a second."""
+) -> int:
+    """The email of one registration transition (see `queue_registration_email_row`)."""
+    return queue_registration_email_row(
+        registration_id=registration.id,
+        version=registration.version,
+        user_id=registration.user_id,
+        to_address=registration.user.email,
+        title=registration.programme.title,
+        event=event,
+        waitlist_place=waitlist_place,
+        sign_in_link=sign_in_link,
+        cancel_link=registration.status in ("pending", "confirmed", "waitlisted"),
+    )
+
+
+def queue_registration_email_row(
+    *,
+    registration_id: int,
+    version: int,
+    user_id: int,
+    to_address: str,
+    title: str,
+    event: str,
+    waitlist_place: int | None,
+    sign_in_link: str | None,
+    cancel_link: bool,
+) -> int:
+    """Write the outbox row of one registration transition; returns its id.
+
+    Keyed by the registration's version, so each transition writes exactly one row and a
+    retried transaction cannot write a second. The row holds what the transition decided
+    (event, waiting-list place, sign-in link, whether to offer a cancel link); the worker
+    writes subject, bodies and calendar from it with `registration_email` when it delivers
+    the row (`render_deferred`), so the request that causes it renders nothing."""
+    row = db.session.execute(
+        OUTBOX_INSERT,
+        {
+            "kind": "confirmation" if event == "confirmed" else f"registration_{event}",
+            "dedupe_key": f"registration:{registration_id}:v{version}",
+            "to_address": to_address,
+            "subject": REGISTRATION_SUBJECTS[event] % {"title": title},
+            "text_body": "",
+            "html_body": "",
+            "registration_id": registration_id,
+            "user_id": user_id,
+            "render_args": {
+                "email": "registration",
+                "event": event,
+                "waitlist_place": waitlist_place,
+                "sign_in_link": sign_in_link,
+                "cancel_link": cancel_link,
+            },
+        },
+    )
+    outbox_id = row.scalar_one()
+    remember_new_outbox_ids(db.session(), [outbox_id])
+    return outbox_id
+
+
+#: Plain Core: the row needs nothing of the ORM (the after-flush hook is told by hand).
+OUTBOX_INSERT = insert(OutboxMessage.__table__).returning(OutboxMessage.__table__.c.id)
+
+
+def registration_email(
+    registration: Registration,
+    event: str,
+    *,
+    waitlist_place: int | None = None,
+    sign_in_link: str | None = None,
+    cancel_link: bool = False,
+    reply_to: str | None = None,
+) -> dict:
+    """Subject, both bodies, calendar file and Reply-To of one registration transition's email.
+
+    The transitions that give a seat send the confirmation, with every session as .ics."""
     from ..registration.links import cancel_url
 
     programme = registration.programme
     sessions = list(programme.sessions)
     confirmed = event in SEAT_EVENTS
-    return queue_email(
-        kind="confirmation" if event == "confirmed" else f"registration_{event}",
-        dedupe_key=f"registration:{registration.id}:v{registration.version}",
-        to=registration.user,
-        subject=lazy_gettext(REGISTRATION_SUBJECTS[event], title=programme.title),
-        template="registration_confirmed" if confirmed else "registration_status",
-        context={
+    subject, text_body, html_body, _links = _render_email(
+        registration.user,
+        lazy_gettext(REGISTRATION_SUBJECTS[event], title=programme.title),
+        "registration_confirmed" if confirmed else "registration_status",
+        {
             "event": event,
             "registration": registration,
             "waitlist_place": waitlist_place,
@@ -162,14 +243,57 @@ def queue_registration_email(
             "programme_url": external_url("catalogue.programme", slug=programme.slug),
             "my_programmes_url": external_url("registration.my_programmes"),
             "sign_in_link": sign_in_link,
-            "cancel_url": cancel_url(registration)
-            if registration.status in ("pending", "confirmed", "waitlisted")
-            else None,
+            "cancel_url": cancel_url(registration) if cancel_link else None,
         },
-        ics=programme_calendar(programme, sessions) if confirmed else None,
-        registration=registration,
-        reply_to=reply_to_addresses({programme.id}).get(programme.id),
     )
+    return {
+        "subject": subject,
+        "text_body": text_body,
+        "html_body": html_body,
+        "ics": programme_calendar(programme, sessions) if confirmed else None,
+        "reply_to": reply_to,
+    }
+
+
+def render_deferred(messages: list[OutboxMessage]) -> dict[int, str]:
+    """Write subject, bodies and attachment of rows queued with `render_args` (the worker
+    calls this on the rows it has claimed). Returns why, by row id, a row cannot be written
+    (its registration is gone): such a row is skipped, not sent."""
+    waiting = [m for m in messages if m.render_args]
+    if not waiting:
+        return {}
+    ids = {m.registration_id for m in waiting if m.registration_id is not None}
+    registrations = {
+        r.id: r
+        for r in db.session.scalars(
+            select(Registration)
+            .where(Registration.id.in_(ids))
+            .options(
+                joinedload(Registration.user),
+                joinedload(Registration.programme).selectinload(Programme.sessions),
+            )
+        ).unique()
+    }
+    reply_to = reply_to_addresses({r.programme_id for r in registrations.values()})
+    unrenderable: dict[int, str] = {}
+    for message in waiting:
+        registration = registrations.get(message.registration_id)
+        if registration is None:
+            unrenderable[message.id] = "the registration is gone; the email cannot be written"
+            continue
+        args = message.render_args
+        values = registration_email(
+            registration,
+            args["event"],
+            waitlist_place=args.get("waitlist_place"),
+            sign_in_link=args.get("sign_in_link"),
+            cancel_link=bool(args.get("cancel_link")),
+            reply_to=reply_to.get(registration.programme_id),
+        )
+        for name, value in values.items():
+            setattr(message, name, value)
+        message.render_args = None
+    return unrenderable
 
 
 def render_sign_in_link(user: User, link: str, minutes: int) -> tuple[str, str]:

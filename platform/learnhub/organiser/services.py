@@ -405,12 +405,12 @@ def invite_organiser(email: str, full_name: str, invited_by: User) -> User:
         user.role = "organiser"
     db.session.flush()
     minutes = INVITATION_HOURS * 60
-    token, link = issue_sign_in_link(
-        user, url_for("accounts.profile") + "#password-heading", minutes
+    token_id, link = issue_sign_in_link(
+        user.id, url_for("accounts.profile") + "#password-heading", minutes
     )
     queue_email(
         kind="organiser_invitation",
-        dedupe_key=f"organiser_invitation:{token.id}",
+        dedupe_key=f"organiser_invitation:{token_id}",
         to=user,
         subject="You are invited to organise programmes on LearnHub",
         template="organiser_invitation",

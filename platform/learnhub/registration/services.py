@@ -14,20 +14,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import url_for
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, exists, func, insert, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..accounts.models import User
 from ..accounts.services import (
     DELETED_EMAIL_DOMAIN,
     ParticipantDetails,
+    create_participant,
     find_or_create_participant,
     issue_sign_in_link,
+    normalise_email,
 )
-from ..catalogue.models import Programme
+from ..catalogue.models import Programme, Session
 from ..database import begin_write_transaction, is_postgres
 from ..extensions import db
-from ..notifications.services import queue_registration_email
+from ..notifications.services import queue_registration_email, queue_registration_email_row
 from ..types import utcnow
 from .links import read_cancel_token
 from .models import REGISTRATION_STATUSES, Registration, RegistrationAnswer, RegistrationQuestion
@@ -197,15 +199,33 @@ def _fill_free_seats(programme: Programme, now: datetime) -> list[Registration]:
 
 
 def _check_open(programme: Programme | None, now: datetime) -> Programme:
-    if programme is None or programme.status != "published":
+    if programme is None:
         raise RegistrationError("Registration for this programme is closed.")
-    if programme.sessions and all(s.ends_at <= now for s in programme.sessions):
-        raise RegistrationError("This programme has already taken place.")
-    if programme.registration_opens_at is not None and now < programme.registration_opens_at:
-        raise RegistrationError("Registration for this programme has not opened yet.")
-    if programme.registration_closes_at is not None and now >= programme.registration_closes_at:
-        raise RegistrationError("Registration for this programme has closed.")
+    _refuse_if_closed(
+        programme.status,
+        programme.registration_opens_at,
+        programme.registration_closes_at,
+        bool(programme.sessions) and all(s.ends_at <= now for s in programme.sessions),
+        now,
+    )
     return programme
+
+
+def _refuse_if_closed(
+    status: str,
+    opens_at: datetime | None,
+    closes_at: datetime | None,
+    taken_place: bool,
+    now: datetime,
+) -> None:
+    if status != "published":
+        raise RegistrationError("Registration for this programme is closed.")
+    if taken_place:
+        raise RegistrationError("This programme has already taken place.")
+    if opens_at is not None and now < opens_at:
+        raise RegistrationError("Registration for this programme has not opened yet.")
+    if closes_at is not None and now >= closes_at:
+        raise RegistrationError("Registration for this programme has closed.")
 
 
 def registration_is_open(programme: Programme) -> bool:
@@ -214,6 +234,18 @@ def registration_is_open(programme: Programme) -> bool:
     except RegistrationError:
         return False
     return True
+
+
+def registration_target(slug: str):
+    """(id, has_questions) of a published or archived programme: what a registration form
+    being sent needs before the use case runs; None when there is no such programme."""
+    return db.session.execute(_TARGET_BY_SLUG, {"slug": slug}).one_or_none()
+
+
+_TARGET_BY_SLUG = select(
+    Programme.id,
+    exists().where(RegistrationQuestion.programme_id == Programme.id).label("has_questions"),
+).where(Programme.slug == bindparam("slug"), Programme.status.in_(("published", "archived")))
 
 
 def questions_of(programme_id: int) -> list[RegistrationQuestion]:
@@ -249,15 +281,156 @@ def _store_answers(
 
 
 def register(data: RegistrationInput) -> RegistrationResult:
+    """Register a person: a seat while seats last, then the waiting list (or a request for
+    approval), and the email that says which, in one transaction.
+
+    A new address (the usual case) takes the short way: its account is created in one
+    statement, so it can have no registration yet, and its registration, sign-in link and
+    email row are written with one statement each, without the ORM. An address that has an
+    account goes through the ORM, which also re-activates a cancelled registration."""
     if not data.consent:
         raise RegistrationError("Please accept the privacy notice to register.")
     if data.participant.email.strip().lower().endswith(DELETED_EMAIL_DOMAIN):
         raise RegistrationError("Enter an email address you can receive mail at.")
     now = utcnow()
-    programme = _check_open(lock_programme(data.programme_id), now)
-    questions = questions_of(programme.id)
+    begin_write_transaction()
+    # On PostgreSQL the account is written before the programme row is locked, so that the
+    # lock is held only for the seat, and a racer with the same address waits on the email's
+    # unique index, not on the programme.
+    user_id = create_participant(data.participant)
+    target = _locked_target(data.programme_id, now)
+    questions = questions_of(target.id) if target.has_questions else []
     clean_answers(questions, data.answers)  # refuse bad answers before anything is written
+    if user_id is None:
+        return _register_known_person(data, questions, now)
 
+    confirmed, waiting, last_position = db.session.execute(
+        _SEATS, {"programme_id": target.id}
+    ).one()
+    place = None
+    if target.approval_required:
+        status = "pending"
+    elif target.capacity is None or confirmed < target.capacity:
+        status = "confirmed"
+    elif target.waitlist_enabled:
+        status, place = "waitlisted", waiting + 1
+    else:
+        raise RegistrationError("Sorry, all seats for this programme are taken.")
+    registration_id = db.session.execute(
+        _INSERT_REGISTRATION,
+        {
+            "programme_id": target.id,
+            "user_id": user_id,
+            "status": status,
+            "waitlist_position": (last_position or 0) + 1 if status == "waitlisted" else None,
+            "version": 1,
+            "created_at": now,
+            "confirmed_at": now if status == "confirmed" else None,
+            "status_changed_at": now,
+            "consent_at": now,
+        },
+    ).scalar_one()
+    answers = clean_answers(questions, data.answers)
+    if answers:
+        db.session.execute(
+            insert(RegistrationAnswer.__table__),
+            [
+                {"registration_id": registration_id, "question_id": q, "value": value}
+                for q, value in answers.items()
+            ],
+        )
+    link = None
+    if status == "confirmed":
+        _token_id, link = issue_sign_in_link(user_id, url_for("registration.my_programmes"))
+    queue_registration_email_row(
+        registration_id=registration_id,
+        version=1,
+        user_id=user_id,
+        to_address=normalise_email(data.participant.email),
+        title=target.title,
+        event=status,
+        waitlist_place=place,
+        sign_in_link=link,
+        cancel_link=True,
+    )
+    db.session.commit()
+    return RegistrationResult(
+        registration_id, status, already_registered=False, waitlist_place=place
+    )
+
+
+def _locked_target(programme_id: int, now: datetime):
+    """The programme row registering needs, locked (PostgreSQL; SQLite holds the write lock
+    already), refused when registration is not open."""
+    query = _TARGET.with_for_update(of=Programme) if is_postgres() else _TARGET
+    target = db.session.execute(query, {"programme_id": programme_id, "now": now}).one_or_none()
+    if target is None:
+        raise RegistrationError("Registration for this programme is closed.")
+    _refuse_if_closed(
+        target.status,
+        target.registration_opens_at,
+        target.registration_closes_at,
+        target.sessions > 0 and target.upcoming_sessions == 0,
+        now,
+    )
+    return target
+
+
+_TARGET = select(
+    Programme.id,
+    Programme.title,
+    Programme.status,
+    Programme.capacity,
+    Programme.approval_required,
+    Programme.waitlist_enabled,
+    Programme.registration_opens_at,
+    Programme.registration_closes_at,
+    select(func.count())
+    .where(Session.programme_id == Programme.id)
+    .scalar_subquery()
+    .label("sessions"),
+    select(func.count())
+    .where(Session.programme_id == Programme.id, Session.ends_at > bindparam("now"))
+    .scalar_subquery()
+    .label("upcoming_sessions"),
+    exists().where(RegistrationQuestion.programme_id == Programme.id).label("has_questions"),
+).where(Programme.id == bindparam("programme_id"))
+
+#: Confirmed seats, waiting-list length and its last position, in one round trip. Read after
+#: the programme lock (on PostgreSQL a statement that waited for the lock would count from
+#: a snapshot taken before it).
+_SEATS = select(
+    select(func.count())
+    .where(
+        Registration.programme_id == bindparam("programme_id"),
+        Registration.status == "confirmed",
+    )
+    .scalar_subquery(),
+    select(func.count())
+    .where(
+        Registration.programme_id == bindparam("programme_id"),
+        Registration.status == "waitlisted",
+    )
+    .scalar_subquery(),
+    select(func.max(Registration.waitlist_position))
+    .where(
+        Registration.programme_id == bindparam("programme_id"),
+        Registration.status == "waitlisted",
+    )
+    .scalar_subquery(),
+)
+_INSERT_REGISTRATION = insert(Registration.__table__).returning(Registration.__table__.c.id)
+
+
+def _register_known_person(
+    data: RegistrationInput, questions: list[RegistrationQuestion], now: datetime
+) -> RegistrationResult:
+    """`register` for an address that has an account (the programme is locked already)."""
+    programme = db.session.scalar(
+        select(Programme)
+        .where(Programme.id == data.programme_id)
+        .execution_options(populate_existing=True)
+    )
     user = find_or_create_participant(data.participant)
     registration = db.session.scalar(
         select(Registration).where(
@@ -294,14 +467,15 @@ def register(data: RegistrationInput) -> RegistrationResult:
     db.session.flush()
 
     if registration.status == "confirmed":
-        login_token, link = issue_sign_in_link(user, url_for("registration.my_programmes"))
+        _token_id, link = issue_sign_in_link(user.id, url_for("registration.my_programmes"))
         _announce(registration, "confirmed", sign_in_link=link)
     else:
         _announce(registration, registration.status)
     place = waitlist_place(registration)
+    registration_id, status = registration.id, registration.status
     db.session.commit()
     return RegistrationResult(
-        registration.id, registration.status, already_registered=False, waitlist_place=place
+        registration_id, status, already_registered=False, waitlist_place=place
     )
 
 

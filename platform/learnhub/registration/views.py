@@ -43,16 +43,20 @@ def _prefill(form: RegistrationForm, programme) -> None:
 @bp.route("/programmes/<slug>/register", methods=["GET", "POST"])
 @limiter.limit("20 per minute; 200 per hour", methods=["POST"])
 def register(slug: str):
-    programme = catalogue.open_programme(slug)
-    if programme is None:
+    # A form being sent needs only the programme's id and questions; the page needs it all.
+    programme = None if request.method == "POST" else catalogue.open_programme(slug)
+    target = services.registration_target(slug) if programme is None else None
+    if programme is None and target is None:
         abort(404)
-    questions = services.questions_of(programme.id)
-    form = with_questions(RegistrationForm, questions)()
+    programme_id = programme.id if programme is not None else target.id
+    has_questions = programme is not None or target.has_questions
+    questions = services.questions_of(programme_id) if has_questions else []
+    form = (with_questions(RegistrationForm, questions) if questions else RegistrationForm)()
     if request.method == "GET":
         _prefill(form, programme)
     if form.validate_on_submit():
         data = services.RegistrationInput(
-            programme_id=programme.id,
+            programme_id=programme_id,
             participant=ParticipantDetails(
                 full_name=form.full_name.data,
                 email=form.email.data,
@@ -74,6 +78,10 @@ def register(slug: str):
                 "email": form.email.data.strip().lower(),
             }
             return redirect(url_for("registration.registered", slug=slug))
+    if programme is None:
+        programme = catalogue.open_programme(slug)
+        if programme is None:
+            abort(404)
     confirmed = catalogue.confirmed_counts([programme.id]).get(programme.id, 0)
     status = 422 if request.method == "POST" else 200
     return (
