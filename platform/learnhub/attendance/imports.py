@@ -122,29 +122,44 @@ def _without_cycle_collection() -> Iterator[None]:
 # --- reading what the database knows -------------------------------------------------------
 
 
-def _registrants(session: Session) -> list[Registrant]:
-    """Confirmed registrants: one Core query, for 10,000 people in milliseconds."""
+def _fetch(statement) -> list[tuple]:
+    """All rows of a Core query as plain tuples, straight from the driver's cursor.
+
+    Nothing here needs SQLAlchemy's result processing; for the 10,000 registrants of a
+    programme, skipping it (and the row-by-row iteration) takes the query from ~16 ms to ~6 ms.
+    """
+    result = db.session.connection().execute(statement)
+    try:
+        return result.cursor.fetchall()
+    finally:
+        result.close()
+
+
+def _registrants(session: Session, *, by_name: bool = False) -> list[Registrant]:
+    """Confirmed registrants (ordered by name if asked): one Core query, milliseconds for
+    10,000 people. `expected` comes as the driver gives it (1/0 on SQLite): use it as a truth."""
     since = func.coalesce(Registration.confirmed_at, Registration.created_at)
-    rows = db.session.connection().execute(
+    statement = (
         select(Registration.id, User.full_name, User.email, since <= session.ends_at)
         .join(User, User.id == Registration.user_id)
         .where(
             Registration.programme_id == session.programme_id,
             Registration.status == "confirmed",
         )
-        .order_by(User.full_name)
     )
-    return list(map(Registrant._make, rows))
+    if by_name:
+        statement = statement.order_by(User.full_name)
+    return list(map(Registrant._make, _fetch(statement)))
 
 
 def _current_marks(session_id: int) -> dict[int, str]:
     statement = select(Attendance.registration_id, Attendance.status).where(
         Attendance.session_id == session_id
     )
-    return dict(db.session.connection().execute(statement).all())
+    return dict(_fetch(statement))
 
 
-# --- matching, at upload -------------------------------------------------------------------
+# --- matching and the rule, once, at upload --------------------------------------------------
 
 
 def _match(people: list[Person], registrants: list[Registrant]) -> list[tuple]:
@@ -179,40 +194,77 @@ def _match(people: list[Person], registrants: list[Registrant]) -> list[tuple]:
     return matches
 
 
-def _to_json(matches: list[tuple]) -> str:
+#: Version of the staged rows' layout; a preview staged with another is uploaded again.
+STAGED_FORMAT = 2
+
+
+def _stage(
+    matches: list[tuple], starts_at: datetime, ends_at: datetime, settings: ImportSettings
+) -> str:
+    """The staged import as compact JSON: one flat row per person, with the rule's status and
+    minutes already decided, so neither the preview nor applying recomputes anything.
+
+    A row is [key, name, email, first join (epoch s), minutes, status, registration id,
+    registrant's name, registrant's email, expected, matched by]; the key and the registrant's
+    email are null when they equal the person's email (most rows), the registrant's fields null
+    for an unmatched row.
+    """
+    length = (ends_at - starts_at).total_seconds()
+    late_after = starts_at.timestamp() + settings.late_minutes * 60
+    percent = settings.present_percent
+    rows = []
+    for p, r, how in matches:
+        email, seconds, joined = p.email, p.seconds, p.first_join.timestamp()
+        row = [
+            None if p.key == email else p.key,
+            p.name,
+            email,
+            joined,
+            int(seconds // 60),
+            rule_status(seconds, joined, length, late_after, percent),
+        ]
+        if r is None:
+            row += (None, None, None, None, None)
+        else:
+            row += (r[0], r[1], None if r[2] == email else r[2], bool(r[3]), how)
+        rows.append(row)
     return json.dumps(
-        [
-            [
-                p.key,
-                p.name,
-                p.email,
-                p.first_join.timestamp(),
-                p.seconds,
-                [r.registration_id, r.full_name, r.email, bool(r.expected)] if r else None,
-                how,
-            ]
-            for p, r, how in matches
-        ],
-        ensure_ascii=False,
-        separators=(",", ":"),
+        {"format": STAGED_FORMAT, "rows": rows}, ensure_ascii=False, separators=(",", ":")
     )
 
 
-def _outcomes(record: AttendanceImport, session: Session) -> list[Outcome]:
-    length = (session.ends_at - session.starts_at).total_seconds()
-    late_after = session.starts_at.timestamp() + record.late_minutes * 60
+def _staged_rows(record: AttendanceImport) -> list[list]:
+    try:
+        staged = json.loads(record.people or "null")
+    except ValueError:
+        staged = None
+    if not isinstance(staged, dict) or staged.get("format") != STAGED_FORMAT:
+        raise ReportImportError(
+            "This preview was prepared by an earlier version of LearnHub; discard it and upload "
+            "the report again."
+        )
+    return staged["rows"]
+
+
+def _outcomes(rows: list[list], current: dict[int, str]) -> list[Outcome]:
+    """The staged rows as the preview shows them, with each matched registrant's mark now."""
     outcomes = []
-    for key, name, email, first_join, seconds, registrant, how in json.loads(record.people):
-        outcomes.append(
+    append, moment, utc = outcomes.append, datetime.fromtimestamp, UTC
+    for key, name, email, joined, minutes, status, rid, full_name, r_email, expected, how in rows:
+        registrant = None
+        if rid is not None:
+            registrant = Registrant(rid, full_name, r_email or email, expected)
+        append(
             Outcome(
-                key=key,
-                name=name,
-                email=email,
-                first_join=datetime.fromtimestamp(first_join, UTC),
-                minutes=int(seconds // 60),
-                status=rule_status(seconds, first_join, length, late_after, record.present_percent),
-                registrant=Registrant._make(registrant) if registrant else None,
-                matched_by=how,
+                key or email,
+                name,
+                email,
+                moment(joined, utc),
+                minutes,
+                status,
+                registrant,
+                how,
+                None if rid is None else current.get(rid),
             )
         )
     return outcomes
@@ -245,13 +297,13 @@ def stage_import(
         sha256 = hashlib.sha256(data).hexdigest()
         begin_write_transaction()
         _refuse_if_applied(session_id, sha256)
-        matched = _to_json(_match(people, _registrants(session)))
+        staged = _stage(_match(people, _registrants(session)), starts_at, ends_at, settings)
     record = AttendanceImport(
         session_id=session_id,
         source=source,
         file_name=(file_name or "report.csv")[:300],
         sha256=sha256,
-        people=matched,
+        people=staged,
         uploaded_by_id=uploaded_by.id,
         **asdict(settings),
     )
@@ -299,13 +351,12 @@ def preview_import(session: Session, import_id: int) -> Preview:
     """What applying would do, against the marks as they are now (read only)."""
     record = _staged(session, import_id)
     with _without_cycle_collection():
-        outcomes = _outcomes(record, session)
         current = _current_marks(session.id)
-        for outcome in outcomes:
-            if outcome.registrant is not None:
-                outcome.current = current.get(outcome.registrant.registration_id)
+        outcomes = _outcomes(_staged_rows(record), current)
         taken = {o.registrant.registration_id for o in outcomes if o.registrant is not None}
-        untouched = [r for r in _registrants(session) if r.registration_id not in taken]
+        untouched = [
+            r for r in _registrants(session, by_name=True) if r.registration_id not in taken
+        ]
     missing = (
         [r for r in untouched if r.expected and r.registration_id not in current]
         if record.absent_if_missing
@@ -314,38 +365,46 @@ def preview_import(session: Session, import_id: int) -> Preview:
     return Preview(record, session, outcomes, missing, untouched)
 
 
-def _by_hand(session: Session, chosen: dict[str, str], outcomes: list[Outcome]) -> None:
-    """Attach the registrants the organiser named (by email) to unmatched rows."""
-    wanted = {email.strip().lower() for email in chosen.values() if email.strip()}
-    if not wanted:
-        return
-    rows = db.session.execute(
-        select(Registration.id, User.full_name, User.email)
-        .join(User, User.id == Registration.user_id)
-        .where(
-            Registration.programme_id == session.programme_id,
-            Registration.status == "confirmed",
-            User.email.in_(wanted),
+def _by_hand(session: Session, chosen: dict[str, str], rows: list[list]) -> dict[str, Registrant]:
+    """The registrants the organiser named (by email) for unmatched rows, by the rows' key."""
+    unmatched = {row[0] or row[2] for row in rows if row[6] is None}  # key; rid is None
+    chosen = {
+        key: email.strip().lower()
+        for key, email in chosen.items()
+        if key in unmatched and email.strip()
+    }
+    if not chosen:
+        return {}
+    wanted = set(chosen.values())
+    found = {
+        email: Registrant(rid, name, email, True)
+        for rid, name, email in db.session.execute(
+            select(Registration.id, User.full_name, User.email)
+            .join(User, User.id == Registration.user_id)
+            .where(
+                Registration.programme_id == session.programme_id,
+                Registration.status == "confirmed",
+                User.email.in_(wanted),
+            )
         )
-    ).all()
-    found = {email: Registrant(rid, name, email, True) for rid, name, email in rows}
+    }
     unknown = wanted - set(found)
     if unknown:
         raise ReportImportError(
             f"{', '.join(sorted(unknown))} is not the email of a confirmed registrant of this "
             "programme; nothing was saved."
         )
-    taken = {o.registrant.registration_id for o in outcomes if o.registrant is not None}
-    for outcome in outcomes:
-        email = chosen.get(outcome.key, "").strip().lower()
-        if outcome.registrant is None and email:
-            registrant = found[email]
-            if registrant.registration_id in taken:
-                raise ReportImportError(
-                    f"{registrant.full_name} already has a row of this report; nothing was saved."
-                )
-            taken.add(registrant.registration_id)
-            outcome.registrant, outcome.matched_by = registrant, "organiser"
+    taken = {row[6] for row in rows if row[6] is not None}
+    matches = {}
+    for key, email in chosen.items():
+        registrant = found[email]
+        if registrant.registration_id in taken:
+            raise ReportImportError(
+                f"{registrant.full_name} already has a row of this report; nothing was saved."
+            )
+        taken.add(registrant.registration_id)
+        matches[key] = registrant
+    return matches
 
 
 def apply_import(session_id: int, import_id: int, chosen: dict[str, str], applied_by: User) -> int:
@@ -355,32 +414,34 @@ def apply_import(session_id: int, import_id: int, chosen: dict[str, str], applie
     record = _staged(session, import_id)
     _refuse_if_applied(session_id, record.sha256)
     with _without_cycle_collection():
-        outcomes = _outcomes(record, session)
-        _by_hand(session, chosen, outcomes)
+        rows = _staged_rows(record)
+        by_hand = _by_hand(session, chosen, rows)
         current = _current_marks(session.id)
         marks: dict[int, str | None] = {}
         details: dict[int, dict] = {}
-        for outcome in outcomes:
-            registrant = outcome.registrant
-            if registrant is None or current.get(registrant.registration_id) == "excused":
+        moment, utc = datetime.fromtimestamp, UTC
+        for key, _, email, joined, minutes, status, rid, _, _, expected, _ in rows:
+            if rid is None:
+                registrant = by_hand.get(key or email)
+                if registrant is None:
+                    continue  # left unmatched: ignored
+                rid, expected = registrant.registration_id, registrant.expected
+            if current.get(rid) == "excused":
                 continue
-            if outcome.status == "absent" and not registrant.expected:
+            if status == "absent" and not expected:
                 continue  # registered after the session: never absent
-            marks[registrant.registration_id] = outcome.status
-            details[registrant.registration_id] = {
-                "minutes_attended": outcome.minutes,
-                "first_seen_at": outcome.first_join,
-            }
+            marks[rid] = status
+            details[rid] = {"minutes_attended": minutes, "first_seen_at": moment(joined, utc)}
         if record.absent_if_missing:
             since = func.coalesce(Registration.confirmed_at, Registration.created_at)
-            expected = db.session.connection().execute(
+            expected_ids = _fetch(
                 select(Registration.id).where(
                     Registration.programme_id == session.programme_id,
                     Registration.status == "confirmed",
                     since <= session.ends_at,
                 )
             )
-            for (registration_id,) in expected:
+            for (registration_id,) in expected_ids:
                 if registration_id not in marks and registration_id not in current:
                     marks[registration_id] = "absent"
                     details[registration_id] = {"minutes_attended": 0}

@@ -149,7 +149,7 @@ def _table(lines: list[str], header_at: int) -> tuple[list[str], list[tuple[int,
     numbers: list[int] = []
     for number in range(header_at + 1, len(lines)):
         line = lines[number]
-        if not line.strip() or _SECTION.match(line):
+        if not line.strip() or (not line[0].isalpha() and _SECTION.match(line)):
             break
         body.append(line)
         numbers.append(number + 1)
@@ -185,6 +185,9 @@ class TimeReader:
         self.zone = ZoneInfo(timezone)
         #: Epoch seconds of each local hour (year, month, day, hour): zones change on the hour.
         self._hours: dict[tuple[int, int, int, int], float] = {}
+        #: Each text read so far: a report repeats its times (joins at the start, a reconnect's
+        #: leave and join a moment apart).
+        self._seen: dict[str, float] = {}
         self.day_first = self._decide_order(samples, session_start.timestamp())
 
     def _decide_order(self, samples: list[str], session_start: float) -> bool:
@@ -203,7 +206,7 @@ class TimeReader:
             for day_first in (False, True):
                 self.day_first = day_first
                 try:
-                    value = self.read(text, 0)
+                    value = self._read_new(text, 0)  # not remembered: the order is a guess
                 except ReportError:
                     continue
                 if abs(value - session_start) < 2 * 86400:
@@ -211,6 +214,12 @@ class TimeReader:
         return False
 
     def read(self, text: str, line: int) -> float:
+        value = self._seen.get(text)
+        if value is None:
+            value = self._seen[text] = self._read_new(text, line)
+        return value
+
+    def _read_new(self, text: str, line: int) -> float:
         parts = self._zoom_fast(text) or self._read_parts(text)
         if parts is not None:
             year, month, day, hour, minute, second = parts
@@ -338,15 +347,22 @@ def parse_report(data: bytes, timezone: str, session_start: datetime) -> ParsedR
         ) from None
 
 
+_PARTICIPANTS = re.compile(r"^\W*2\.\s*participants")
+_ACTIVITIES = re.compile(r"^\W*3\.\s*in-meeting activities")
+
+
+def _marker(pattern: re.Pattern, word: str):
+    """A predicate for a Teams section title: the regex runs only on lines holding `word`."""
+    return lambda line: word in line and pattern.match(line) is not None
+
+
 def _parse(text: str, timezone: str, session_start: datetime) -> ParsedReport:
     lines = text.splitlines()
     lowered = [line.lower() for line in lines]
 
-    participants = _find(lowered, lambda line: re.match(r"^\W*2\.\s*participants", line))
+    participants = _find(lowered, _marker(_PARTICIPANTS, "participants"))
     if participants is not None:
-        activities = _find(
-            lowered, lambda line: re.match(r"^\W*3\.\s*in-meeting activities", line), participants
-        )
+        activities = _find(lowered, _marker(_ACTIVITIES, "activities"), participants)
         if activities is not None:
             header_at = _find(lines, str.strip, activities + 1)
             if header_at is not None:
@@ -400,7 +416,8 @@ def _read_connections(
     width = max(join_col, leave_col, email_col or 0, name_col or 0)
     samples = [row[join_col] for _, row in rows[:50] if len(row) > width]
     reader = TimeReader(samples, timezone, session_start)
-    connections = []
+    connections: list[Connection] = []
+    append, read, zoom = connections.append, reader.read, source == "zoom"
     for line, row in rows:
         if len(row) <= width:
             raise ReportError(
@@ -409,34 +426,23 @@ def _read_connections(
             )
         if waiting_col is not None and row[waiting_col].strip().lower() in ("yes", "true"):
             continue  # time spent in Zoom's waiting room is not attendance
-        joined = reader.read(row[join_col].strip(), line)
-        left = reader.read(row[leave_col].strip(), line)
+        joined = read(row[join_col].strip(), line)
+        left = read(row[leave_col].strip(), line)
         if left < joined:
             raise ReportError(f"Line {line}: the leave time is before the join time.")
         name = row[name_col].strip() if name_col is not None else ""
         alternative = None
         if name.endswith(")"):
             name = _GUEST_SUFFIX.sub("", name)
-            if source == "zoom":
+            if zoom:
                 name, alternative = _split_zoom_name(name)
         email = (row[email_col].strip().lower() if email_col is not None else "") or None
         if email is not None and "@" not in email:
             email = None
         if not email and not name:
             raise ReportError(f"Line {line} has neither a name nor an email.")
-        connections.append(
-            Connection(
-                line=line,
-                name=name,
-                email=email,
-                joined=joined,
-                left=left,
-                reported_minutes=(
-                    _teams_minutes(row[duration_col], line) if duration_col is not None else None
-                ),
-                alternative_name=alternative,
-            )
-        )
+        minutes = _teams_minutes(row[duration_col], line) if duration_col is not None else None
+        append(Connection(line, name, email, joined, left, minutes, alternative))
     if not connections:
         raise ReportError("The report lists no participants outside the waiting room.")
     if abs(connections[0].joined - session_start.timestamp()) > 2 * 86400:
@@ -471,33 +477,39 @@ def merge_people(report: ParsedReport, starts_at: datetime, ends_at: datetime) -
             group.append(connection)
     start, end = starts_at.timestamp(), ends_at.timestamp()
     people = []
+    append, moment = people.append, datetime.fromtimestamp
     for key, connections in grouped.items():
         if len(connections) > 1:
             connections.sort(key=lambda c: c.joined)
         seconds = 0.0
         covered_until = start
+        reported = None
+        names, alternatives = [], []
         for connection in connections:
             begin = connection.joined if connection.joined > covered_until else covered_until
             stop = connection.left if connection.left < end else end
             if stop > begin:
                 seconds += stop - begin
                 covered_until = stop
-        reported = [c.reported_minutes for c in connections if c.reported_minutes is not None]
-        if reported:
-            seconds = min(seconds, sum(reported) * 60)
+            if connection.reported_minutes is not None:
+                reported = (reported or 0) + connection.reported_minutes
+            if connection.name:
+                names.append(connection.name)
+            if connection.alternative_name:
+                alternatives.append(connection.alternative_name)
+        if reported is not None:
+            seconds = min(seconds, reported * 60)
         first = connections[0]
-        names = [c.name for c in connections if c.name]
-        names += [c.alternative_name for c in connections if c.alternative_name]
-        people.append(
+        append(
             Person(
-                key=key,
-                name=first.name or first.email or "",
-                email=first.email,
-                first_join=datetime.fromtimestamp(first.joined, UTC),
-                minutes=int(seconds // 60),
-                seconds=seconds,
-                lines=[c.line for c in connections],
-                names=names,
+                key,
+                first.name or first.email or "",
+                first.email,
+                moment(first.joined, UTC),
+                int(seconds // 60),
+                seconds,
+                [c.line for c in connections],
+                names + alternatives if alternatives else names,
             )
         )
     people.sort(key=lambda p: (normalise_name(p.name), p.key))
