@@ -285,19 +285,7 @@ def stage_import(
     starts_at, ends_at = session.starts_at, session.ends_at
     release_read_transaction()
     with _without_cycle_collection():
-        try:
-            report = parse_report(data, settings.times_timezone, starts_at)
-        except ReportError as error:
-            raise ReportImportError(str(error)) from None
-        people = merge_people(report, starts_at, ends_at)
-        if not any(person.seconds for person in people):
-            _refuse_no_overlap(report, session)
-        source = report.source
-        del report
-        sha256 = hashlib.sha256(data).hexdigest()
-        begin_write_transaction()
-        _refuse_if_applied(session_id, sha256)
-        staged = _stage(_match(people, _registrants(session)), starts_at, ends_at, settings)
+        source, sha256, staged = _read_and_stage(session, data, settings, starts_at, ends_at)
     record = AttendanceImport(
         session_id=session_id,
         source=source,
@@ -310,6 +298,33 @@ def stage_import(
     db.session.add(record)
     db.session.commit()
     return record.id
+
+
+def _read_and_stage(
+    session: Session, data: bytes, settings: ImportSettings, starts_at: datetime, ends_at: datetime
+) -> tuple[str, str, str]:
+    """(source, SHA-256, staged rows) of a report, in the write transaction it opens.
+
+    Its thousands of intermediate objects are gone when it returns, before the cycle collector
+    is back on: what survives a paused collector is what its first run has to scan.
+    """
+    try:
+        report = parse_report(data, settings.times_timezone, starts_at)
+    except ReportError as error:
+        raise ReportImportError(str(error)) from None
+    people = merge_people(report, starts_at, ends_at)
+    if not any(person.seconds for person in people):
+        _refuse_no_overlap(report, session)
+    source = report.source
+    del report
+    sha256 = hashlib.sha256(data).hexdigest()
+    begin_write_transaction()
+    _refuse_if_applied(session.id, sha256)
+    return (
+        source,
+        sha256,
+        _stage(_match(people, _registrants(session)), starts_at, ends_at, settings),
+    )
 
 
 def _refuse_no_overlap(report, session: Session) -> None:
@@ -414,45 +429,7 @@ def apply_import(session_id: int, import_id: int, chosen: dict[str, str], applie
     record = _staged(session, import_id)
     _refuse_if_applied(session_id, record.sha256)
     with _without_cycle_collection():
-        rows = _staged_rows(record)
-        by_hand = _by_hand(session, chosen, rows)
-        current = _current_marks(session.id)
-        marks: dict[int, str | None] = {}
-        details: dict[int, dict] = {}
-        moment, utc = datetime.fromtimestamp, UTC
-        for key, _, email, joined, minutes, status, rid, _, _, expected, _ in rows:
-            if rid is None:
-                registrant = by_hand.get(key or email)
-                if registrant is None:
-                    continue  # left unmatched: ignored
-                rid, expected = registrant.registration_id, registrant.expected
-            if current.get(rid) == "excused":
-                continue
-            if status == "absent" and not expected:
-                continue  # registered after the session: never absent
-            marks[rid] = status
-            details[rid] = {"minutes_attended": minutes, "first_seen_at": moment(joined, utc)}
-        if record.absent_if_missing:
-            since = func.coalesce(Registration.confirmed_at, Registration.created_at)
-            expected_ids = _fetch(
-                select(Registration.id).where(
-                    Registration.programme_id == session.programme_id,
-                    Registration.status == "confirmed",
-                    since <= session.ends_at,
-                )
-            )
-            for (registration_id,) in expected_ids:
-                if registration_id not in marks and registration_id not in current:
-                    marks[registration_id] = "absent"
-                    details[registration_id] = {"minutes_attended": 0}
-        changed = write_marks(
-            session,
-            marks,
-            method="import",
-            recorded_by_id=applied_by.id,
-            details=details,
-            import_id=record.id,
-        )
+        changed = _write_staged(session, record, chosen, applied_by)
     record.state = "applied"
     record.applied_sha256 = record.sha256
     record.applied_at = utcnow()
@@ -460,6 +437,51 @@ def apply_import(session_id: int, import_id: int, chosen: dict[str, str], applie
     record.people = None
     db.session.commit()
     return changed
+
+
+def _write_staged(
+    session: Session, record: AttendanceImport, chosen: dict[str, str], applied_by: User
+) -> int:
+    """Write the staged rows' marks; how many changed. (Its temporaries die with it.)"""
+    rows = _staged_rows(record)
+    by_hand = _by_hand(session, chosen, rows)
+    current = _current_marks(session.id)
+    marks: dict[int, str | None] = {}
+    details: dict[int, dict] = {}
+    moment, utc = datetime.fromtimestamp, UTC
+    for key, _, email, joined, minutes, status, rid, _, _, expected, _ in rows:
+        if rid is None:
+            registrant = by_hand.get(key or email)
+            if registrant is None:
+                continue  # left unmatched: ignored
+            rid, expected = registrant.registration_id, registrant.expected
+        if current.get(rid) == "excused":
+            continue
+        if status == "absent" and not expected:
+            continue  # registered after the session: never absent
+        marks[rid] = status
+        details[rid] = {"minutes_attended": minutes, "first_seen_at": moment(joined, utc)}
+    if record.absent_if_missing:
+        since = func.coalesce(Registration.confirmed_at, Registration.created_at)
+        expected_ids = _fetch(
+            select(Registration.id).where(
+                Registration.programme_id == session.programme_id,
+                Registration.status == "confirmed",
+                since <= session.ends_at,
+            )
+        )
+        for (registration_id,) in expected_ids:
+            if registration_id not in marks and registration_id not in current:
+                marks[registration_id] = "absent"
+                details[registration_id] = {"minutes_attended": 0}
+    return write_marks(
+        session,
+        marks,
+        method="import",
+        recorded_by_id=applied_by.id,
+        details=details,
+        import_id=record.id,
+    )
 
 
 def discard_import(session_id: int, import_id: int) -> None:
