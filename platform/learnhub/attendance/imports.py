@@ -135,9 +135,10 @@ def _fetch(statement) -> list[tuple]:
         result.close()
 
 
-def _registrants(session: Session, *, by_name: bool = False) -> list[Registrant]:
-    """Confirmed registrants (ordered by name if asked): one Core query, milliseconds for
-    10,000 people. `expected` comes as the driver gives it (1/0 on SQLite): use it as a truth."""
+def _registrant_rows(session: Session, *, by_name: bool = False) -> list[tuple]:
+    """Confirmed registrants as Registrant-shaped plain tuples (ordered by name if asked): one
+    Core query, milliseconds for 10,000 people. `expected` comes as the driver gives it (1/0
+    on SQLite): use it as a truth value."""
     since = func.coalesce(Registration.confirmed_at, Registration.created_at)
     statement = (
         select(Registration.id, User.full_name, User.email, since <= session.ends_at)
@@ -149,7 +150,7 @@ def _registrants(session: Session, *, by_name: bool = False) -> list[Registrant]
     )
     if by_name:
         statement = statement.order_by(User.full_name)
-    return list(map(Registrant._make, _fetch(statement)))
+    return _fetch(statement)
 
 
 def _current_marks(session_id: int) -> dict[int, str]:
@@ -162,16 +163,16 @@ def _current_marks(session_id: int) -> dict[int, str]:
 # --- matching and the rule, once, at upload --------------------------------------------------
 
 
-def _match(people: list[Person], registrants: list[Registrant]) -> list[tuple]:
-    """(person, registrant or None, how) per person: by email, else by a name that only one
-    registrant has (accents and case aside); one registrant is never matched twice."""
-    by_email = {r.email: r for r in registrants}
-    by_name: dict[str, Registrant | None] = {}
+def _match(people: list[Person], registrants: list[tuple]) -> list[tuple]:
+    """(person, registrant row or None, how) per person: by email, else by a name that only
+    one registrant has (accents and case aside); one registrant is never matched twice."""
+    by_email = {r[2]: r for r in registrants}
+    by_name: dict[str, tuple | None] = {}
 
-    def named(name: str) -> Registrant | None:
+    def named(name: str) -> tuple | None:
         if not by_name:
-            for registrant in registrants:
-                key = normalise_name(registrant.full_name)
+            names = map(normalise_name, [r[1] for r in registrants])
+            for registrant, key in zip(registrants, names, strict=True):
                 by_name[key] = None if key in by_name else registrant  # ambiguous: no match
         return by_name.get(normalise_name(name))
 
@@ -186,10 +187,10 @@ def _match(people: list[Person], registrants: list[Registrant]) -> list[tuple]:
                 if registrant is not None:
                     how = "name"
                     break
-        if registrant is not None and registrant.registration_id in taken:
+        if registrant is not None and registrant[0] in taken:
             registrant, how = None, None  # two people of the report cannot be one registrant
         if registrant is not None:
-            taken.add(registrant.registration_id)
+            taken.add(registrant[0])
         matches.append((person, registrant, how))
     return matches
 
@@ -323,7 +324,7 @@ def _read_and_stage(
     return (
         source,
         sha256,
-        _stage(_match(people, _registrants(session)), starts_at, ends_at, settings),
+        _stage(_match(people, _registrant_rows(session)), starts_at, ends_at, settings),
     )
 
 
@@ -370,7 +371,9 @@ def preview_import(session: Session, import_id: int) -> Preview:
         outcomes = _outcomes(_staged_rows(record), current)
         taken = {o.registrant.registration_id for o in outcomes if o.registrant is not None}
         untouched = [
-            r for r in _registrants(session, by_name=True) if r.registration_id not in taken
+            Registrant._make(r)
+            for r in _registrant_rows(session, by_name=True)
+            if r[0] not in taken
         ]
     missing = (
         [r for r in untouched if r.expected and r.registration_id not in current]
