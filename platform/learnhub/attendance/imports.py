@@ -27,7 +27,14 @@ from ..extensions import db
 from ..registration.models import Registration
 from ..timefmt import format_moment, format_range, is_valid_timezone
 from ..types import utcnow
-from .meeting_reports import Person, ReportError, merge_people, normalise_name, parse_report
+from .meeting_reports import (
+    Person,
+    ReportError,
+    merge_people,
+    normalise_name,
+    normalise_names,
+    parse_report,
+)
 from .meeting_reports import status_by_rule as rule_status
 from .models import Attendance, AttendanceImport
 from .services import AttendanceError, write_marks
@@ -56,9 +63,9 @@ class Registrant(NamedTuple):
     expected: bool
 
 
-@dataclass(slots=True)
-class Outcome:
-    """A person of the report, the status the rule gives them and whom they matched."""
+class Outcome(NamedTuple):
+    """A person of the report, the status the rule gives them, whom they matched and the
+    registrant's mark now (a tuple: a report has thousands)."""
 
     key: str
     name: str
@@ -99,6 +106,11 @@ class Preview:
 
     def count(self, change: str) -> int:
         return sum(1 for o in self.outcomes if o.change == change)
+
+
+#: Builds a NamedTuple from a tuple of its fields in C, without `_make`'s Python frame (the
+#: preview builds ten thousand of them).
+_new_tuple = tuple.__new__
 
 
 @contextmanager
@@ -171,7 +183,7 @@ def _match(people: list[Person], registrants: list[tuple]) -> list[tuple]:
 
     def named(name: str) -> tuple | None:
         if not by_name:
-            names = map(normalise_name, [r[1] for r in registrants])
+            names = normalise_names([r[1] for r in registrants])
             for registrant, key in zip(registrants, names, strict=True):
                 by_name[key] = None if key in by_name else registrant  # ambiguous: no match
         return by_name.get(normalise_name(name))
@@ -195,77 +207,91 @@ def _match(people: list[Person], registrants: list[tuple]) -> list[tuple]:
     return matches
 
 
-#: Version of the staged rows' layout; a preview staged with another is uploaded again.
+#: Version of the staged layout; a preview staged with another is uploaded again.
 STAGED_FORMAT = 2
+_DECODER = json.JSONDecoder()
 
 
 def _stage(
     matches: list[tuple], starts_at: datetime, ends_at: datetime, settings: ImportSettings
 ) -> str:
-    """The staged import as compact JSON: one flat row per person, with the rule's status and
-    minutes already decided, so neither the preview nor applying recomputes anything.
+    """The staged import: the rule's status and minutes decided once, for the preview and
+    applying to read without recomputing anything.
 
-    A row is [key, name, email, first join (epoch s), minutes, status, registration id,
-    registrant's name, registrant's email, expected, matched by]; the key and the registrant's
-    email are null when they equal the person's email (most rows), the registrant's fields null
-    for an unmatched row.
+    Two JSON documents, one row per person in the same order in each. First what applying
+    needs, {"format": 2, "marks": [[registration id, status, minutes, first join (epoch s),
+    expected], ...]} (id and expected null when unmatched); then what only the preview shows
+    (and applying, for matches made by hand), [[key, name, email, registrant's name,
+    registrant's email, matched by], ...]: the key, the registrant's name and email are null
+    where they equal the person's email, name and email (most rows).
     """
     length = (ends_at - starts_at).total_seconds()
     late_after = starts_at.timestamp() + settings.late_minutes * 60
     percent = settings.present_percent
-    rows = []
+    marks, shown = [], []
     for p, r, how in matches:
-        email, seconds, joined = p.email, p.seconds, p.first_join.timestamp()
-        row = [
-            None if p.key == email else p.key,
-            p.name,
-            email,
-            joined,
-            int(seconds // 60),
-            rule_status(seconds, joined, length, late_after, percent),
-        ]
+        name, email, seconds, joined = p.name, p.email, p.seconds, p.joined
+        status = rule_status(seconds, joined, length, late_after, percent)
+        key = None if p.key == email else p.key
         if r is None:
-            row += (None, None, None, None, None)
+            marks.append((None, status, int(seconds // 60), joined, None))
+            shown.append((key, name, email, None, None, None))
         else:
-            row += (r[0], r[1], None if r[2] == email else r[2], bool(r[3]), how)
-        rows.append(row)
-    return json.dumps(
-        {"format": STAGED_FORMAT, "rows": rows}, ensure_ascii=False, separators=(",", ":")
-    )
+            marks.append((r[0], status, int(seconds // 60), joined, bool(r[3])))
+            full_name, r_email = r[1], r[2]
+            shown.append(
+                (
+                    key,
+                    name,
+                    email,
+                    None if full_name == name else full_name,
+                    None if r_email == email else r_email,
+                    how,
+                )
+            )
+    dump = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    return dump({"format": STAGED_FORMAT, "marks": marks}) + "\n" + dump(shown)
 
 
-def _staged_rows(record: AttendanceImport) -> list[list]:
+def _staged_marks(record: AttendanceImport) -> tuple[list[list], int]:
+    """The staged marks and where the preview's document starts."""
     try:
-        staged = json.loads(record.people or "null")
+        staged, end = _DECODER.raw_decode(record.people or "")
     except ValueError:
-        staged = None
+        staged, end = None, 0
     if not isinstance(staged, dict) or staged.get("format") != STAGED_FORMAT:
         raise ReportImportError(
             "This preview was prepared by an earlier version of LearnHub; discard it and upload "
             "the report again."
         )
-    return staged["rows"]
+    return staged["marks"], end
 
 
-def _outcomes(rows: list[list], current: dict[int, str]) -> list[Outcome]:
+def _staged_shown(record: AttendanceImport, marks_end: int) -> list[list]:
+    """The preview's document, after the marks' and the newline."""
+    return _DECODER.raw_decode(record.people, marks_end + 1)[0]
+
+
+def _outcomes(record: AttendanceImport, current: dict[int, str]) -> list[Outcome]:
     """The staged rows as the preview shows them, with each matched registrant's mark now."""
+    marks, end = _staged_marks(record)
     outcomes = []
-    append, moment, utc = outcomes.append, datetime.fromtimestamp, UTC
-    for key, name, email, joined, minutes, status, rid, full_name, r_email, expected, how in rows:
-        registrant = None
+    append, moment, utc, new = outcomes.append, datetime.fromtimestamp, UTC, _new_tuple
+    for (rid, status, minutes, joined, expected), (key, name, email, r_name, r_email, how) in zip(
+        marks, _staged_shown(record, end), strict=True
+    ):
+        registrant = current_mark = None
         if rid is not None:
-            registrant = Registrant(rid, full_name, r_email or email, expected)
+            r_name = name if r_name is None else r_name
+            r_email = email if r_email is None else r_email
+            registrant = new(Registrant, (rid, r_name, r_email, expected))
+            current_mark = current.get(rid)
+        key = email if key is None else key
+        first_join = moment(joined, utc)
         append(
-            Outcome(
-                key or email,
-                name,
-                email,
-                moment(joined, utc),
-                minutes,
-                status,
-                registrant,
-                how,
-                None if rid is None else current.get(rid),
+            new(
+                Outcome,
+                (key, name, email, first_join, minutes, status, registrant, how, current_mark),
             )
         )
     return outcomes
@@ -297,8 +323,10 @@ def stage_import(
         **asdict(settings),
     )
     db.session.add(record)
+    db.session.flush()
+    record_id = record.id  # read before the commit expires it (no reload of the staged text)
     db.session.commit()
-    return record.id
+    return record_id
 
 
 def _read_and_stage(
@@ -368,10 +396,10 @@ def preview_import(session: Session, import_id: int) -> Preview:
     record = _staged(session, import_id)
     with _without_cycle_collection():
         current = _current_marks(session.id)
-        outcomes = _outcomes(_staged_rows(record), current)
+        outcomes = _outcomes(record, current)
         taken = {o.registrant.registration_id for o in outcomes if o.registrant is not None}
         untouched = [
-            Registrant._make(r)
+            _new_tuple(Registrant, r)
             for r in _registrant_rows(session, by_name=True)
             if r[0] not in taken
         ]
@@ -383,17 +411,23 @@ def preview_import(session: Session, import_id: int) -> Preview:
     return Preview(record, session, outcomes, missing, untouched)
 
 
-def _by_hand(session: Session, chosen: dict[str, str], rows: list[list]) -> dict[str, Registrant]:
-    """The registrants the organiser named (by email) for unmatched rows, by the rows' key."""
-    unmatched = {row[0] or row[2] for row in rows if row[6] is None}  # key; rid is None
-    chosen = {
-        key: email.strip().lower()
-        for key, email in chosen.items()
-        if key in unmatched and email.strip()
-    }
+def _by_hand(
+    session: Session, chosen: dict[str, str], record: AttendanceImport, marks: list, marks_end: int
+) -> dict[int, Registrant]:
+    """The registrants the organiser named (by email) for unmatched rows, by row number."""
+    chosen = {key: email.strip().lower() for key, email in chosen.items() if email.strip()}
     if not chosen:
         return {}
-    wanted = set(chosen.values())
+    rows = {}  # the unmatched rows the organiser matched: row number -> email
+    for number, (mark, shown) in enumerate(
+        zip(marks, _staged_shown(record, marks_end), strict=True)
+    ):
+        key = shown[2] if shown[0] is None else shown[0]
+        if mark[0] is None and key in chosen:
+            rows[number] = chosen[key]
+    if not rows:
+        return {}
+    wanted = set(rows.values())
     found = {
         email: Registrant(rid, name, email, True)
         for rid, name, email in db.session.execute(
@@ -412,16 +446,16 @@ def _by_hand(session: Session, chosen: dict[str, str], rows: list[list]) -> dict
             f"{', '.join(sorted(unknown))} is not the email of a confirmed registrant of this "
             "programme; nothing was saved."
         )
-    taken = {row[6] for row in rows if row[6] is not None}
+    taken = {mark[0] for mark in marks if mark[0] is not None}
     matches = {}
-    for key, email in chosen.items():
+    for number, email in rows.items():
         registrant = found[email]
         if registrant.registration_id in taken:
             raise ReportImportError(
                 f"{registrant.full_name} already has a row of this report; nothing was saved."
             )
         taken.add(registrant.registration_id)
-        matches[key] = registrant
+        matches[number] = registrant
     return matches
 
 
@@ -446,15 +480,15 @@ def _write_staged(
     session: Session, record: AttendanceImport, chosen: dict[str, str], applied_by: User
 ) -> int:
     """Write the staged rows' marks; how many changed. (Its temporaries die with it.)"""
-    rows = _staged_rows(record)
-    by_hand = _by_hand(session, chosen, rows)
+    rows, marks_end = _staged_marks(record)
+    by_hand = _by_hand(session, chosen, record, rows, marks_end)
     current = _current_marks(session.id)
     marks: dict[int, str | None] = {}
     details: dict[int, dict] = {}
     moment, utc = datetime.fromtimestamp, UTC
-    for key, _, email, joined, minutes, status, rid, _, _, expected, _ in rows:
+    for number, (rid, status, minutes, joined, expected) in enumerate(rows):
         if rid is None:
-            registrant = by_hand.get(key or email)
+            registrant = by_hand.get(number)
             if registrant is None:
                 continue  # left unmatched: ignored
             rid, expected = registrant.registration_id, registrant.expected

@@ -20,7 +20,6 @@ reconnect never count twice.
 from __future__ import annotations
 
 import csv
-import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -58,35 +57,17 @@ class Person:
     key: str
     name: str
     email: str | None
-    first_join: datetime
+    #: The first join, UTC epoch seconds.
+    joined: float
     minutes: int
     #: Seconds attended within the session; the rule uses these, not the rounded minutes.
     seconds: float = 0.0
     lines: list[int] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
 
-
-def people_to_json(people: list[Person]) -> str:
-    return json.dumps(
-        [[p.key, p.name, p.email, p.first_join.isoformat(), p.seconds, p.names] for p in people],
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
-
-
-def people_from_json(text: str) -> list[Person]:
-    return [
-        Person(
-            key=key,
-            name=name,
-            email=email,
-            first_join=datetime.fromisoformat(first_join),
-            minutes=int(seconds // 60),
-            seconds=seconds,
-            names=names,
-        )
-        for key, name, email, first_join, seconds, names in json.loads(text)
-    ]
+    @property
+    def first_join(self) -> datetime:
+        return datetime.fromtimestamp(self.joined, UTC)
 
 
 @dataclass
@@ -188,6 +169,9 @@ class TimeReader:
         #: Each text read so far: a report repeats its times (joins at the start, a reconnect's
         #: leave and join a moment apart).
         self._seen: dict[str, float] = {}
+        #: Zoom's times by their minute ("11/14/2026 09:31 AM"): most new texts are a known
+        #: minute and new seconds.
+        self._zoom_minutes: dict[str, float] = {}
         self.day_first = self._decide_order(samples, session_start.timestamp())
 
     def _decide_order(self, samples: list[str], session_start: float) -> bool:
@@ -206,7 +190,7 @@ class TimeReader:
             for day_first in (False, True):
                 self.day_first = day_first
                 try:
-                    value = self._read_new(text, 0)  # not remembered: the order is a guess
+                    value = self._read_any(text, 0)  # not remembered: the order is a guess
                 except ReportError:
                     continue
                 if abs(value - session_start) < 2 * 86400:
@@ -220,6 +204,19 @@ class TimeReader:
         return value
 
     def _read_new(self, text: str, line: int) -> float:
+        if len(text) == 22 and not self.day_first:
+            minute = text[:16] + text[19:]
+            base = self._zoom_minutes.get(minute)
+            seconds = text[17:19]
+            if base is not None and seconds.isdecimal() and int(seconds) < 60:
+                return base + int(seconds)
+            value = self._read_any(text, line)
+            if self._zoom_fast(text) is not None:
+                self._zoom_minutes[minute] = value - int(seconds)
+            return value
+        return self._read_any(text, line)
+
+    def _read_any(self, text: str, line: int) -> float:
         parts = self._zoom_fast(text) or self._read_parts(text)
         if parts is not None:
             year, month, day, hour, minute, second = parts
@@ -460,6 +457,18 @@ def normalise_name(name: str) -> str:
     """For matching names: accents, case and spacing do not matter ("José" is "jose")."""
     if name.isascii():
         return " ".join(name.casefold().split())
+    return _normalise_unicode(name)
+
+
+def normalise_names(names: list[str]) -> list[str]:
+    """normalise_name of each, the common ASCII case without a call per name."""
+    return [
+        " ".join(name.casefold().split()) if name.isascii() else _normalise_unicode(name)
+        for name in names
+    ]
+
+
+def _normalise_unicode(name: str) -> str:
     decomposed = unicodedata.normalize("NFKD", name)
     plain = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(plain.casefold().split())
@@ -477,43 +486,56 @@ def merge_people(report: ParsedReport, starts_at: datetime, ends_at: datetime) -
             group.append(connection)
     start, end = starts_at.timestamp(), ends_at.timestamp()
     people = []
-    append, moment = people.append, datetime.fromtimestamp
+    append = people.append
     for key, connections in grouped.items():
-        if len(connections) > 1:
-            connections.sort(key=lambda c: c.joined)
-        seconds = 0.0
-        covered_until = start
-        reported = None
-        names, alternatives = [], []
-        for connection in connections:
-            begin = connection.joined if connection.joined > covered_until else covered_until
-            stop = connection.left if connection.left < end else end
-            if stop > begin:
-                seconds += stop - begin
-                covered_until = stop
-            if connection.reported_minutes is not None:
-                reported = (reported or 0) + connection.reported_minutes
-            if connection.name:
-                names.append(connection.name)
-            if connection.alternative_name:
-                alternatives.append(connection.alternative_name)
-        if reported is not None:
-            seconds = min(seconds, reported * 60)
         first = connections[0]
+        if len(connections) == 1:  # most people: one connection, no union to compute
+            begin = first.joined if first.joined > start else start
+            stop = first.left if first.left < end else end
+            seconds = stop - begin if stop > begin else 0.0
+            if first.reported_minutes is not None:
+                seconds = min(seconds, first.reported_minutes * 60)
+            names = [first.name] if first.name else []
+            if first.alternative_name:
+                names.append(first.alternative_name)
+        else:
+            connections.sort(key=lambda c: c.joined)
+            first = connections[0]
+            seconds = _union_seconds(connections, start, end)
+            names = [c.name for c in connections if c.name]
+            names += [c.alternative_name for c in connections if c.alternative_name]
         append(
             Person(
                 key,
                 first.name or first.email or "",
                 first.email,
-                moment(first.joined, UTC),
+                first.joined,
                 int(seconds // 60),
                 seconds,
                 [c.line for c in connections],
-                names + alternatives if alternatives else names,
+                names,
             )
         )
-    people.sort(key=lambda p: (normalise_name(p.name), p.key))
+    # By name (then key, unique: two people never compare), names normalised in one pass.
+    names = normalise_names([p.name for p in people])
+    keys = [p.key for p in people]
+    people = [p for _, _, p in sorted(zip(names, keys, people, strict=True))]
     return people
+
+
+def _union_seconds(connections: list[Connection], start: float, end: float) -> float:
+    """Seconds within [start, end] covered by connections sorted by join: overlaps (a second
+    device) count once; a report's own minutes (Teams' summary rows) cap the total."""
+    seconds = 0.0
+    covered_until = start
+    for connection in connections:
+        begin = connection.joined if connection.joined > covered_until else covered_until
+        stop = connection.left if connection.left < end else end
+        if stop > begin:
+            seconds += stop - begin
+            covered_until = stop
+    reported = [c.reported_minutes for c in connections if c.reported_minutes is not None]
+    return min(seconds, sum(reported) * 60) if reported else seconds
 
 
 def status_by_rule(
