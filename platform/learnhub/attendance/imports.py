@@ -64,8 +64,8 @@ class Registrant(NamedTuple):
 
 
 class Outcome(NamedTuple):
-    """A person of the report, the status the rule gives them, whom they matched and the
-    registrant's mark now (a tuple: a report has thousands)."""
+    """A person of the report, the status the rule gives them, whom they matched and that
+    registrant's mark now. A flat tuple of plain values: a preview holds thousands."""
 
     key: str
     name: str
@@ -73,13 +73,25 @@ class Outcome(NamedTuple):
     first_join: datetime
     minutes: int
     status: str
-    registrant: Registrant | None
+    #: The matched registrant (all None when unmatched).
+    registration_id: int | None
+    registrant_name: str | None
+    registrant_email: str | None
+    expected: bool | None
     matched_by: str | None
     current: str | None = None
 
     @property
+    def registrant(self) -> Registrant | None:
+        if self.registration_id is None:
+            return None
+        return Registrant(
+            self.registration_id, self.registrant_name, self.registrant_email, self.expected
+        )
+
+    @property
     def change(self) -> str:
-        if self.registrant is None:
+        if self.registration_id is None:
             return "unmatched"
         if self.current == "excused":
             return "kept"
@@ -98,11 +110,11 @@ class Preview:
 
     @property
     def matched(self) -> list[Outcome]:
-        return [o for o in self.outcomes if o.registrant is not None]
+        return [o for o in self.outcomes if o.registration_id is not None]
 
     @property
     def unmatched(self) -> list[Outcome]:
-        return [o for o in self.outcomes if o.registrant is None]
+        return [o for o in self.outcomes if o.registration_id is None]
 
     def count(self, change: str) -> int:
         return sum(1 for o in self.outcomes if o.change == change)
@@ -272,6 +284,9 @@ def _staged_shown(record: AttendanceImport, marks_end: int) -> list[list]:
     return _DECODER.raw_decode(record.people, marks_end + 1)[0]
 
 
+_UNMATCHED = (None,) * 6
+
+
 def _outcomes(record: AttendanceImport, current: dict[int, str]) -> list[Outcome]:
     """The staged rows as the preview shows them, with each matched registrant's mark now."""
     marks, end = _staged_marks(record)
@@ -280,20 +295,25 @@ def _outcomes(record: AttendanceImport, current: dict[int, str]) -> list[Outcome
     for (rid, status, minutes, joined, expected), (key, name, email, r_name, r_email, how) in zip(
         marks, _staged_shown(record, end), strict=True
     ):
-        registrant = current_mark = None
-        if rid is not None:
-            r_name = name if r_name is None else r_name
-            r_email = email if r_email is None else r_email
-            registrant = new(Registrant, (rid, r_name, r_email, expected))
-            current_mark = current.get(rid)
         key = email if key is None else key
-        first_join = moment(joined, utc)
-        append(
-            new(
-                Outcome,
-                (key, name, email, first_join, minutes, status, registrant, how, current_mark),
+        if rid is None:
+            row = (key, name, email, moment(joined, utc), minutes, status) + _UNMATCHED
+        else:
+            row = (
+                key,
+                name,
+                email,
+                moment(joined, utc),
+                minutes,
+                status,
+                rid,
+                name if r_name is None else r_name,
+                email if r_email is None else r_email,
+                expected,
+                how,
+                current.get(rid),
             )
-        )
+        append(new(Outcome, row))
     return outcomes
 
 
@@ -397,7 +417,7 @@ def preview_import(session: Session, import_id: int) -> Preview:
     with _without_cycle_collection():
         current = _current_marks(session.id)
         outcomes = _outcomes(record, current)
-        taken = {o.registrant.registration_id for o in outcomes if o.registrant is not None}
+        taken = {o.registration_id for o in outcomes}
         untouched = [
             _new_tuple(Registrant, r)
             for r in _registrant_rows(session, by_name=True)
