@@ -244,6 +244,8 @@ def _stage(
     for p, r, how in matches:
         name, email, seconds, joined = p.name, p.email, p.seconds, p.joined
         status = rule_status(seconds, joined, length, late_after, percent)
+        if joined.is_integer():
+            joined = int(joined)  # reports give whole seconds: shorter to write and read
         key = None if p.key == email else p.key
         if r is None:
             marks.append((None, status, int(seconds // 60), joined, None))
@@ -261,7 +263,8 @@ def _stage(
                     how,
                 )
             )
-    dump = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    # Plain lists of plain values: no need for the encoder's circular-reference bookkeeping.
+    dump = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(",", ":")).encode
     return dump({"format": STAGED_FORMAT, "marks": marks}) + "\n" + dump(shown)
 
 

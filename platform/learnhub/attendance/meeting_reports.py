@@ -166,9 +166,6 @@ class TimeReader:
         self.zone = ZoneInfo(timezone)
         #: Epoch seconds of each local hour (year, month, day, hour): zones change on the hour.
         self._hours: dict[tuple[int, int, int, int], float] = {}
-        #: Each text read so far: a report repeats its times (joins at the start, a reconnect's
-        #: leave and join a moment apart).
-        self._seen: dict[str, float] = {}
         #: Zoom's times by their minute ("11/14/2026 09:31 AM"): most new texts are a known
         #: minute and new seconds.
         self._zoom_minutes: dict[str, float] = {}
@@ -198,12 +195,6 @@ class TimeReader:
         return False
 
     def read(self, text: str, line: int) -> float:
-        value = self._seen.get(text)
-        if value is None:
-            value = self._seen[text] = self._read_new(text, line)
-        return value
-
-    def _read_new(self, text: str, line: int) -> float:
         if len(text) == 22 and not self.day_first:
             minute = text[:16] + text[19:]
             base = self._zoom_minutes.get(minute)
@@ -415,6 +406,7 @@ def _read_connections(
     reader = TimeReader(samples, timezone, session_start)
     connections: list[Connection] = []
     append, read, zoom = connections.append, reader.read, source == "zoom"
+    seen: dict[str, float] = {}  # a report repeats its times: each text is read once
     for line, row in rows:
         if len(row) <= width:
             raise ReportError(
@@ -423,8 +415,12 @@ def _read_connections(
             )
         if waiting_col is not None and row[waiting_col].strip().lower() in ("yes", "true"):
             continue  # time spent in Zoom's waiting room is not attendance
-        joined = read(row[join_col].strip(), line)
-        left = read(row[leave_col].strip(), line)
+        text = row[join_col].strip()
+        if (joined := seen.get(text)) is None:
+            joined = seen[text] = read(text, line)
+        text = row[leave_col].strip()
+        if (left := seen.get(text)) is None:
+            left = seen[text] = read(text, line)
         if left < joined:
             raise ReportError(f"Line {line}: the leave time is before the join time.")
         name = row[name_col].strip() if name_col is not None else ""
