@@ -22,8 +22,9 @@ from __future__ import annotations
 import csv
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 #: Larger reports are refused: a 1,000-person meeting exports well under 1 MB.
@@ -35,9 +36,8 @@ class ReportError(Exception):
     """A report we cannot read; the message tells the organiser what to do."""
 
 
-@dataclass(slots=True)
-class Connection:
-    """One row of a report: someone's join and leave."""
+class Connection(NamedTuple):
+    """One row of a report: someone's join and leave (a tuple: a report has thousands)."""
 
     line: int
     name: str
@@ -50,9 +50,8 @@ class Connection:
     alternative_name: str | None = None
 
 
-@dataclass(slots=True)
-class Person:
-    """Everything a report says about one person, merged across reconnects."""
+class Person(NamedTuple):
+    """Everything a report says about one person, merged across reconnects (a tuple)."""
 
     key: str
     name: str
@@ -61,9 +60,10 @@ class Person:
     joined: float
     minutes: int
     #: Seconds attended within the session; the rule uses these, not the rounded minutes.
-    seconds: float = 0.0
-    lines: list[int] = field(default_factory=list)
-    names: list[str] = field(default_factory=list)
+    seconds: float
+    #: The report's line numbers and the names (and Zoom's original names) of the person.
+    lines: list[int]
+    names: list[str]
 
     @property
     def first_join(self) -> datetime:
@@ -405,7 +405,7 @@ def _read_connections(
     samples = [row[join_col] for _, row in rows[:50] if len(row) > width]
     reader = TimeReader(samples, timezone, session_start)
     connections: list[Connection] = []
-    append, read, zoom = connections.append, reader.read, source == "zoom"
+    append, read, zoom, new = connections.append, reader.read, source == "zoom", tuple.__new__
     seen: dict[str, float] = {}  # a report repeats its times: each text is read once
     for line, row in rows:
         if len(row) <= width:
@@ -435,7 +435,7 @@ def _read_connections(
         if not email and not name:
             raise ReportError(f"Line {line} has neither a name nor an email.")
         minutes = _teams_minutes(row[duration_col], line) if duration_col is not None else None
-        append(Connection(line, name, email, joined, left, minutes, alternative))
+        append(new(Connection, (line, name, email, joined, left, minutes, alternative)))
     if not connections:
         raise ReportError("The report lists no participants outside the waiting room.")
     if abs(connections[0].joined - session_start.timestamp()) > 2 * 86400:
@@ -482,7 +482,7 @@ def merge_people(report: ParsedReport, starts_at: datetime, ends_at: datetime) -
             group.append(connection)
     start, end = starts_at.timestamp(), ends_at.timestamp()
     people = []
-    append = people.append
+    append, new = people.append, tuple.__new__
     for key, connections in grouped.items():
         first = connections[0]
         if len(connections) == 1:  # most people: one connection, no union to compute
@@ -500,18 +500,17 @@ def merge_people(report: ParsedReport, starts_at: datetime, ends_at: datetime) -
             seconds = _union_seconds(connections, start, end)
             names = [c.name for c in connections if c.name]
             names += [c.alternative_name for c in connections if c.alternative_name]
-        append(
-            Person(
-                key,
-                first.name or first.email or "",
-                first.email,
-                first.joined,
-                int(seconds // 60),
-                seconds,
-                [c.line for c in connections],
-                names,
-            )
+        person = (
+            key,
+            first.name or first.email or "",
+            first.email,
+            first.joined,
+            int(seconds // 60),
+            seconds,
+            [c.line for c in connections],
+            names,
         )
+        append(new(Person, person))  # built in C, without the NamedTuple's Python __new__
     # By name (then key, unique: two people never compare), names normalised in one pass.
     names = normalise_names([p.name for p in people])
     keys = [p.key for p in people]
