@@ -118,22 +118,18 @@ def insert_many(table, columns: list[str], rows: list[tuple]) -> None:
     marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     instants = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, UTCDateTime)]
     if sqlite and instants:
-        texts: dict = {}  # the same instant (e.g. recorded_at) is converted once
-
-        def text(value):
-            if value not in texts:
-                naive = value.astimezone(UTC).replace(tzinfo=None)
-                texts[value] = naive.isoformat(" ", "microseconds")
-            return texts[value]
-
-        converted = []
-        for row in rows:
-            values = list(row)
-            for i in instants:
-                if values[i] is not None:
-                    values[i] = text(values[i])
-            converted.append(tuple(values))
-        rows = converted
+        # Column by column: each distinct instant (e.g. recorded_at, the same for every row)
+        # is converted once, and the transposes run in C.
+        columns_values = list(zip(*rows, strict=True))
+        for i in instants:
+            texts = {
+                value: None
+                if value is None
+                else value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+                for value in set(columns_values[i])
+            }
+            columns_values[i] = tuple(map(texts.__getitem__, columns_values[i]))
+        rows = list(zip(*columns_values, strict=True))
     quoted = ", ".join(connection.dialect.identifier_preparer.quote(c) for c in columns)
     connection.exec_driver_sql(
         f"INSERT INTO {table.name} ({quoted}) VALUES ({', '.join([marker] * len(columns))})",

@@ -308,3 +308,20 @@ def test_the_preview_reads_a_fixed_number_of_statements(app, client, meeting):
     with counted_statements(app) as statements:
         assert client.get(location).status_code == 200
     assert len(statements) <= 7, statements
+
+
+def test_a_preview_staged_in_an_earlier_layout_asks_for_the_report_again(client, meeting):
+    programme, session, organiser, registrations = meeting
+    sign_in(client, organiser)
+    data = (SAMPLES / "zoom_participants.csv").read_bytes()
+    location = upload(client, programme, session, data).headers["Location"]
+    record = db.session.scalar(select(AttendanceImport))
+    record.people = '[["ana.souza@prefeitura.sp.gov.br","Ana Souza",null,0,0,null,null]]'
+    db.session.commit()
+    shown = client.get(location, follow_redirects=True)
+    assert shown.status_code == 200 and "upload the report again" in shown.text
+    applied = client.post(location, data={"action": "apply"}, follow_redirects=True)
+    assert "upload the report again" in applied.text
+    assert current_marks(registrations) == {}
+    client.post(location, data={"action": "discard"})
+    assert db.session.scalar(select(AttendanceImport.state)) == "discarded"

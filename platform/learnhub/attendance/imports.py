@@ -1,10 +1,11 @@
 """Importing a meeting report: upload (staged, nothing marked), preview, apply or discard.
 
-Uploading parses the file, merges each person's connections and matches them to confirmed
-registrants (by email, else by a unique name), and keeps that result on the AttendanceImport
-row; the preview shows it and applying saves exactly it, plus the organiser's matches for the
-rows left unmatched. Applying stores the file's hash in `applied_sha256`, unique per session:
-the same file is never applied twice.
+Uploading parses the file, merges each person's connections, matches them to confirmed
+registrants (by email, else by a unique name), applies the organiser's rule, and keeps that
+result on the AttendanceImport row (see `_stage`); the preview shows it and applying saves
+exactly it, plus the organiser's matches for the rows left unmatched: neither recomputes it.
+Applying stores the file's hash in `applied_sha256`, unique per session: the same file is
+never applied twice.
 """
 
 from __future__ import annotations
@@ -27,7 +28,14 @@ from ..extensions import db
 from ..registration.models import Registration
 from ..timefmt import format_moment, format_range, is_valid_timezone
 from ..types import utcnow
-from .meeting_reports import Person, ReportError, merge_people, normalise_name, parse_report
+from .meeting_reports import (
+    Person,
+    ReportError,
+    merge_people,
+    normalise_name,
+    normalise_names,
+    parse_report,
+)
 from .meeting_reports import status_by_rule as rule_status
 from .models import Attendance, AttendanceImport
 from .services import AttendanceError, write_marks
@@ -56,9 +64,9 @@ class Registrant(NamedTuple):
     expected: bool
 
 
-@dataclass(slots=True)
-class Outcome:
-    """A person of the report, the status the rule gives them and whom they matched."""
+class Outcome(NamedTuple):
+    """A person of the report, the status the rule gives them, whom they matched and that
+    registrant's mark now. A flat tuple of plain values: a preview holds thousands."""
 
     key: str
     name: str
@@ -66,13 +74,25 @@ class Outcome:
     first_join: datetime
     minutes: int
     status: str
-    registrant: Registrant | None
+    #: The matched registrant (all None when unmatched).
+    registration_id: int | None
+    registrant_name: str | None
+    registrant_email: str | None
+    expected: bool | None
     matched_by: str | None
     current: str | None = None
 
     @property
+    def registrant(self) -> Registrant | None:
+        if self.registration_id is None:
+            return None
+        return Registrant(
+            self.registration_id, self.registrant_name, self.registrant_email, self.expected
+        )
+
+    @property
     def change(self) -> str:
-        if self.registrant is None:
+        if self.registration_id is None:
             return "unmatched"
         if self.current == "excused":
             return "kept"
@@ -91,14 +111,19 @@ class Preview:
 
     @property
     def matched(self) -> list[Outcome]:
-        return [o for o in self.outcomes if o.registrant is not None]
+        return [o for o in self.outcomes if o.registration_id is not None]
 
     @property
     def unmatched(self) -> list[Outcome]:
-        return [o for o in self.outcomes if o.registrant is None]
+        return [o for o in self.outcomes if o.registration_id is None]
 
     def count(self, change: str) -> int:
         return sum(1 for o in self.outcomes if o.change == change)
+
+
+#: Builds a NamedTuple from a tuple of its fields in C, without `_make`'s Python frame (the
+#: preview builds ten thousand of them).
+_new_tuple = tuple.__new__
 
 
 @contextmanager
@@ -122,41 +147,57 @@ def _without_cycle_collection() -> Iterator[None]:
 # --- reading what the database knows -------------------------------------------------------
 
 
-def _registrants(session: Session) -> list[Registrant]:
-    """Confirmed registrants: one Core query, for 10,000 people in milliseconds."""
+def _fetch(statement) -> list[tuple]:
+    """All rows of a Core query as plain tuples, straight from the driver's cursor.
+
+    Nothing here needs SQLAlchemy's result processing; for the 10,000 registrants of a
+    programme, skipping it (and the row-by-row iteration) about halves the query's time.
+    """
+    result = db.session.connection().execute(statement)
+    try:
+        return result.cursor.fetchall()
+    finally:
+        result.close()
+
+
+def _registrant_rows(session: Session, *, by_name: bool = False) -> list[tuple]:
+    """Confirmed registrants as Registrant-shaped plain tuples (ordered by name if asked): one
+    Core query, milliseconds for 10,000 people. `expected` comes as the driver gives it (1/0
+    on SQLite): use it as a truth value."""
     since = func.coalesce(Registration.confirmed_at, Registration.created_at)
-    rows = db.session.connection().execute(
+    statement = (
         select(Registration.id, User.full_name, User.email, since <= session.ends_at)
         .join(User, User.id == Registration.user_id)
         .where(
             Registration.programme_id == session.programme_id,
             Registration.status == "confirmed",
         )
-        .order_by(User.full_name)
     )
-    return list(map(Registrant._make, rows))
+    if by_name:
+        statement = statement.order_by(User.full_name)
+    return _fetch(statement)
 
 
 def _current_marks(session_id: int) -> dict[int, str]:
     statement = select(Attendance.registration_id, Attendance.status).where(
         Attendance.session_id == session_id
     )
-    return dict(db.session.connection().execute(statement).all())
+    return dict(_fetch(statement))
 
 
-# --- matching, at upload -------------------------------------------------------------------
+# --- matching and the rule, once, at upload --------------------------------------------------
 
 
-def _match(people: list[Person], registrants: list[Registrant]) -> list[tuple]:
-    """(person, registrant or None, how) per person: by email, else by a name that only one
-    registrant has (accents and case aside); one registrant is never matched twice."""
-    by_email = {r.email: r for r in registrants}
-    by_name: dict[str, Registrant | None] = {}
+def _match(people: list[Person], registrants: list[tuple]) -> list[tuple]:
+    """(person, registrant row or None, how) per person: by email, else by a name that only
+    one registrant has (accents and case aside); one registrant is never matched twice."""
+    by_email = {r[2]: r for r in registrants}
+    by_name: dict[str, tuple | None] = {}
 
-    def named(name: str) -> Registrant | None:
+    def named(name: str) -> tuple | None:
         if not by_name:
-            for registrant in registrants:
-                key = normalise_name(registrant.full_name)
+            names = normalise_names([r[1] for r in registrants])
+            for registrant, key in zip(registrants, names, strict=True):
                 by_name[key] = None if key in by_name else registrant  # ambiguous: no match
         return by_name.get(normalise_name(name))
 
@@ -171,50 +212,112 @@ def _match(people: list[Person], registrants: list[Registrant]) -> list[tuple]:
                 if registrant is not None:
                     how = "name"
                     break
-        if registrant is not None and registrant.registration_id in taken:
+        if registrant is not None and registrant[0] in taken:
             registrant, how = None, None  # two people of the report cannot be one registrant
         if registrant is not None:
-            taken.add(registrant.registration_id)
+            taken.add(registrant[0])
         matches.append((person, registrant, how))
     return matches
 
 
-def _to_json(matches: list[tuple]) -> str:
-    return json.dumps(
-        [
-            [
-                p.key,
-                p.name,
-                p.email,
-                p.first_join.timestamp(),
-                p.seconds,
-                [r.registration_id, r.full_name, r.email, bool(r.expected)] if r else None,
-                how,
-            ]
-            for p, r, how in matches
-        ],
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
+#: Version of the staged layout; a preview staged with another is uploaded again.
+STAGED_FORMAT = 2
+_DECODER = json.JSONDecoder()
 
 
-def _outcomes(record: AttendanceImport, session: Session) -> list[Outcome]:
-    length = (session.ends_at - session.starts_at).total_seconds()
-    late_after = session.starts_at.timestamp() + record.late_minutes * 60
-    outcomes = []
-    for key, name, email, first_join, seconds, registrant, how in json.loads(record.people):
-        outcomes.append(
-            Outcome(
-                key=key,
-                name=name,
-                email=email,
-                first_join=datetime.fromtimestamp(first_join, UTC),
-                minutes=int(seconds // 60),
-                status=rule_status(seconds, first_join, length, late_after, record.present_percent),
-                registrant=Registrant._make(registrant) if registrant else None,
-                matched_by=how,
+def _stage(
+    matches: list[tuple], starts_at: datetime, ends_at: datetime, settings: ImportSettings
+) -> str:
+    """The staged import: the rule's status and minutes decided once, for the preview and
+    applying to read without recomputing anything.
+
+    Two JSON documents, one row per person in the same order in each. First what applying
+    needs, {"format": 2, "marks": [[registration id, status, minutes, first join (epoch s),
+    expected], ...]} (id and expected null when unmatched); then what only the preview shows
+    (and applying, for matches made by hand), [[key, name, email, registrant's name,
+    registrant's email, matched by], ...]: the key, the registrant's name and email are null
+    where they equal the person's email, name and email (most rows).
+    """
+    length = (ends_at - starts_at).total_seconds()
+    late_after = starts_at.timestamp() + settings.late_minutes * 60
+    percent = settings.present_percent
+    marks, shown = [], []
+    for p, r, how in matches:
+        name, email, seconds, joined = p.name, p.email, p.seconds, p.joined
+        status = rule_status(seconds, joined, length, late_after, percent)
+        if joined.is_integer():
+            joined = int(joined)  # reports give whole seconds: shorter to write and read
+        key = None if p.key == email else p.key
+        if r is None:
+            marks.append((None, status, int(seconds // 60), joined, None))
+            shown.append((key, name, email, None, None, None))
+        else:
+            marks.append((r[0], status, int(seconds // 60), joined, bool(r[3])))
+            full_name, r_email = r[1], r[2]
+            shown.append(
+                (
+                    key,
+                    name,
+                    email,
+                    None if full_name == name else full_name,
+                    None if r_email == email else r_email,
+                    how,
+                )
             )
+    # Plain lists of plain values: no need for the encoder's circular-reference bookkeeping.
+    dump = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(",", ":")).encode
+    return dump({"format": STAGED_FORMAT, "marks": marks}) + "\n" + dump(shown)
+
+
+def _staged_marks(record: AttendanceImport) -> tuple[list[list], int]:
+    """The staged marks and where the preview's document starts."""
+    try:
+        staged, end = _DECODER.raw_decode(record.people or "")
+    except ValueError:
+        staged, end = None, 0
+    if not isinstance(staged, dict) or staged.get("format") != STAGED_FORMAT:
+        raise ReportImportError(
+            "This preview was prepared by an earlier version of LearnHub; discard it and upload "
+            "the report again."
         )
+    return staged["marks"], end
+
+
+def _staged_shown(record: AttendanceImport, marks_end: int) -> list[list]:
+    """The preview's document, after the marks' and the newline."""
+    return _DECODER.raw_decode(record.people, marks_end + 1)[0]
+
+
+_UNMATCHED = (None,) * 6
+
+
+def _outcomes(record: AttendanceImport, current: dict[int, str]) -> list[Outcome]:
+    """The staged rows as the preview shows them, with each matched registrant's mark now."""
+    marks, end = _staged_marks(record)
+    outcomes = []
+    append, moment, utc, new = outcomes.append, datetime.fromtimestamp, UTC, _new_tuple
+    for (rid, status, minutes, joined, expected), (key, name, email, r_name, r_email, how) in zip(
+        marks, _staged_shown(record, end), strict=True
+    ):
+        key = email if key is None else key
+        if rid is None:
+            row = (key, name, email, moment(joined, utc), minutes, status) + _UNMATCHED
+        else:
+            row = (
+                key,
+                name,
+                email,
+                moment(joined, utc),
+                minutes,
+                status,
+                rid,
+                name if r_name is None else r_name,
+                email if r_email is None else r_email,
+                expected,
+                how,
+                current.get(rid),
+            )
+        append(new(Outcome, row))
     return outcomes
 
 
@@ -233,31 +336,48 @@ def stage_import(
     starts_at, ends_at = session.starts_at, session.ends_at
     release_read_transaction()
     with _without_cycle_collection():
-        try:
-            report = parse_report(data, settings.times_timezone, starts_at)
-        except ReportError as error:
-            raise ReportImportError(str(error)) from None
-        people = merge_people(report, starts_at, ends_at)
-        if not any(person.seconds for person in people):
-            _refuse_no_overlap(report, session)
-        source = report.source
-        del report
-        sha256 = hashlib.sha256(data).hexdigest()
-        begin_write_transaction()
-        _refuse_if_applied(session_id, sha256)
-        matched = _to_json(_match(people, _registrants(session)))
+        source, sha256, staged = _read_and_stage(session, data, settings, starts_at, ends_at)
     record = AttendanceImport(
         session_id=session_id,
         source=source,
         file_name=(file_name or "report.csv")[:300],
         sha256=sha256,
-        people=matched,
+        people=staged,
         uploaded_by_id=uploaded_by.id,
         **asdict(settings),
     )
     db.session.add(record)
+    db.session.flush()
+    record_id = record.id  # read before the commit expires it (no reload of the staged text)
     db.session.commit()
-    return record.id
+    return record_id
+
+
+def _read_and_stage(
+    session: Session, data: bytes, settings: ImportSettings, starts_at: datetime, ends_at: datetime
+) -> tuple[str, str, str]:
+    """(source, SHA-256, staged rows) of a report, in the write transaction it opens.
+
+    Its thousands of intermediate objects are gone when it returns, before the cycle collector
+    is back on: what survives a paused collector is what its first run has to scan.
+    """
+    try:
+        report = parse_report(data, settings.times_timezone, starts_at)
+    except ReportError as error:
+        raise ReportImportError(str(error)) from None
+    people = merge_people(report, starts_at, ends_at)
+    if not any(person.seconds for person in people):
+        _refuse_no_overlap(report, session)
+    source = report.source
+    del report
+    sha256 = hashlib.sha256(data).hexdigest()
+    begin_write_transaction()
+    _refuse_if_applied(session.id, sha256)
+    return (
+        source,
+        sha256,
+        _stage(_match(people, _registrant_rows(session)), starts_at, ends_at, settings),
+    )
 
 
 def _refuse_no_overlap(report, session: Session) -> None:
@@ -299,13 +419,14 @@ def preview_import(session: Session, import_id: int) -> Preview:
     """What applying would do, against the marks as they are now (read only)."""
     record = _staged(session, import_id)
     with _without_cycle_collection():
-        outcomes = _outcomes(record, session)
         current = _current_marks(session.id)
-        for outcome in outcomes:
-            if outcome.registrant is not None:
-                outcome.current = current.get(outcome.registrant.registration_id)
-        taken = {o.registrant.registration_id for o in outcomes if o.registrant is not None}
-        untouched = [r for r in _registrants(session) if r.registration_id not in taken]
+        outcomes = _outcomes(record, current)
+        taken = {o.registration_id for o in outcomes}
+        untouched = [
+            _new_tuple(Registrant, r)
+            for r in _registrant_rows(session, by_name=True)
+            if r[0] not in taken
+        ]
     missing = (
         [r for r in untouched if r.expected and r.registration_id not in current]
         if record.absent_if_missing
@@ -314,38 +435,52 @@ def preview_import(session: Session, import_id: int) -> Preview:
     return Preview(record, session, outcomes, missing, untouched)
 
 
-def _by_hand(session: Session, chosen: dict[str, str], outcomes: list[Outcome]) -> None:
-    """Attach the registrants the organiser named (by email) to unmatched rows."""
-    wanted = {email.strip().lower() for email in chosen.values() if email.strip()}
-    if not wanted:
-        return
-    rows = db.session.execute(
-        select(Registration.id, User.full_name, User.email)
-        .join(User, User.id == Registration.user_id)
-        .where(
-            Registration.programme_id == session.programme_id,
-            Registration.status == "confirmed",
-            User.email.in_(wanted),
+def _by_hand(
+    session: Session, chosen: dict[str, str], record: AttendanceImport, marks: list, marks_end: int
+) -> dict[int, Registrant]:
+    """The registrants the organiser named (by email) for unmatched rows, by row number."""
+    chosen = {key: email.strip().lower() for key, email in chosen.items() if email.strip()}
+    if not chosen:
+        return {}
+    rows = {}  # the unmatched rows the organiser matched: row number -> email
+    for number, (mark, shown) in enumerate(
+        zip(marks, _staged_shown(record, marks_end), strict=True)
+    ):
+        key = shown[2] if shown[0] is None else shown[0]
+        if mark[0] is None and key in chosen:
+            rows[number] = chosen[key]
+    if not rows:
+        return {}
+    wanted = set(rows.values())
+    found = {
+        email: Registrant(rid, name, email, True)
+        for rid, name, email in db.session.execute(
+            select(Registration.id, User.full_name, User.email)
+            .join(User, User.id == Registration.user_id)
+            .where(
+                Registration.programme_id == session.programme_id,
+                Registration.status == "confirmed",
+                User.email.in_(wanted),
+            )
         )
-    ).all()
-    found = {email: Registrant(rid, name, email, True) for rid, name, email in rows}
+    }
     unknown = wanted - set(found)
     if unknown:
         raise ReportImportError(
             f"{', '.join(sorted(unknown))} is not the email of a confirmed registrant of this "
             "programme; nothing was saved."
         )
-    taken = {o.registrant.registration_id for o in outcomes if o.registrant is not None}
-    for outcome in outcomes:
-        email = chosen.get(outcome.key, "").strip().lower()
-        if outcome.registrant is None and email:
-            registrant = found[email]
-            if registrant.registration_id in taken:
-                raise ReportImportError(
-                    f"{registrant.full_name} already has a row of this report; nothing was saved."
-                )
-            taken.add(registrant.registration_id)
-            outcome.registrant, outcome.matched_by = registrant, "organiser"
+    taken = {mark[0] for mark in marks if mark[0] is not None}
+    matches = {}
+    for number, email in rows.items():
+        registrant = found[email]
+        if registrant.registration_id in taken:
+            raise ReportImportError(
+                f"{registrant.full_name} already has a row of this report; nothing was saved."
+            )
+        taken.add(registrant.registration_id)
+        matches[number] = registrant
+    return matches
 
 
 def apply_import(session_id: int, import_id: int, chosen: dict[str, str], applied_by: User) -> int:
@@ -355,43 +490,7 @@ def apply_import(session_id: int, import_id: int, chosen: dict[str, str], applie
     record = _staged(session, import_id)
     _refuse_if_applied(session_id, record.sha256)
     with _without_cycle_collection():
-        outcomes = _outcomes(record, session)
-        _by_hand(session, chosen, outcomes)
-        current = _current_marks(session.id)
-        marks: dict[int, str | None] = {}
-        details: dict[int, dict] = {}
-        for outcome in outcomes:
-            registrant = outcome.registrant
-            if registrant is None or current.get(registrant.registration_id) == "excused":
-                continue
-            if outcome.status == "absent" and not registrant.expected:
-                continue  # registered after the session: never absent
-            marks[registrant.registration_id] = outcome.status
-            details[registrant.registration_id] = {
-                "minutes_attended": outcome.minutes,
-                "first_seen_at": outcome.first_join,
-            }
-        if record.absent_if_missing:
-            since = func.coalesce(Registration.confirmed_at, Registration.created_at)
-            expected = db.session.connection().execute(
-                select(Registration.id).where(
-                    Registration.programme_id == session.programme_id,
-                    Registration.status == "confirmed",
-                    since <= session.ends_at,
-                )
-            )
-            for (registration_id,) in expected:
-                if registration_id not in marks and registration_id not in current:
-                    marks[registration_id] = "absent"
-                    details[registration_id] = {"minutes_attended": 0}
-        changed = write_marks(
-            session,
-            marks,
-            method="import",
-            recorded_by_id=applied_by.id,
-            details=details,
-            import_id=record.id,
-        )
+        changed = _write_staged(session, record, chosen, applied_by)
     record.state = "applied"
     record.applied_sha256 = record.sha256
     record.applied_at = utcnow()
@@ -399,6 +498,51 @@ def apply_import(session_id: int, import_id: int, chosen: dict[str, str], applie
     record.people = None
     db.session.commit()
     return changed
+
+
+def _write_staged(
+    session: Session, record: AttendanceImport, chosen: dict[str, str], applied_by: User
+) -> int:
+    """Write the staged rows' marks; how many changed. (Its temporaries die with it.)"""
+    rows, marks_end = _staged_marks(record)
+    by_hand = _by_hand(session, chosen, record, rows, marks_end)
+    current = _current_marks(session.id)
+    marks: dict[int, str | None] = {}
+    details: dict[int, dict] = {}
+    moment, utc = datetime.fromtimestamp, UTC
+    for number, (rid, status, minutes, joined, expected) in enumerate(rows):
+        if rid is None:
+            registrant = by_hand.get(number)
+            if registrant is None:
+                continue  # left unmatched: ignored
+            rid, expected = registrant.registration_id, registrant.expected
+        if current.get(rid) == "excused":
+            continue
+        if status == "absent" and not expected:
+            continue  # registered after the session: never absent
+        marks[rid] = status
+        details[rid] = {"minutes_attended": minutes, "first_seen_at": moment(joined, utc)}
+    if record.absent_if_missing:
+        since = func.coalesce(Registration.confirmed_at, Registration.created_at)
+        expected_ids = _fetch(
+            select(Registration.id).where(
+                Registration.programme_id == session.programme_id,
+                Registration.status == "confirmed",
+                since <= session.ends_at,
+            )
+        )
+        for (registration_id,) in expected_ids:
+            if registration_id not in marks and registration_id not in current:
+                marks[registration_id] = "absent"
+                details[registration_id] = {"minutes_attended": 0}
+    return write_marks(
+        session,
+        marks,
+        method="import",
+        recorded_by_id=applied_by.id,
+        details=details,
+        import_id=record.id,
+    )
 
 
 def discard_import(session_id: int, import_id: int) -> None:

@@ -20,11 +20,11 @@ reconnect never count twice.
 from __future__ import annotations
 
 import csv
-import json
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 #: Larger reports are refused: a 1,000-person meeting exports well under 1 MB.
@@ -36,9 +36,8 @@ class ReportError(Exception):
     """A report we cannot read; the message tells the organiser what to do."""
 
 
-@dataclass(slots=True)
-class Connection:
-    """One row of a report: someone's join and leave."""
+class Connection(NamedTuple):
+    """One row of a report: someone's join and leave (a tuple: a report has thousands)."""
 
     line: int
     name: str
@@ -51,42 +50,24 @@ class Connection:
     alternative_name: str | None = None
 
 
-@dataclass(slots=True)
-class Person:
-    """Everything a report says about one person, merged across reconnects."""
+class Person(NamedTuple):
+    """Everything a report says about one person, merged across reconnects (a tuple)."""
 
     key: str
     name: str
     email: str | None
-    first_join: datetime
+    #: The first join, UTC epoch seconds.
+    joined: float
     minutes: int
     #: Seconds attended within the session; the rule uses these, not the rounded minutes.
-    seconds: float = 0.0
-    lines: list[int] = field(default_factory=list)
-    names: list[str] = field(default_factory=list)
+    seconds: float
+    #: The report's line numbers and the names (and Zoom's original names) of the person.
+    lines: list[int]
+    names: list[str]
 
-
-def people_to_json(people: list[Person]) -> str:
-    return json.dumps(
-        [[p.key, p.name, p.email, p.first_join.isoformat(), p.seconds, p.names] for p in people],
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
-
-
-def people_from_json(text: str) -> list[Person]:
-    return [
-        Person(
-            key=key,
-            name=name,
-            email=email,
-            first_join=datetime.fromisoformat(first_join),
-            minutes=int(seconds // 60),
-            seconds=seconds,
-            names=names,
-        )
-        for key, name, email, first_join, seconds, names in json.loads(text)
-    ]
+    @property
+    def first_join(self) -> datetime:
+        return datetime.fromtimestamp(self.joined, UTC)
 
 
 @dataclass
@@ -149,7 +130,7 @@ def _table(lines: list[str], header_at: int) -> tuple[list[str], list[tuple[int,
     numbers: list[int] = []
     for number in range(header_at + 1, len(lines)):
         line = lines[number]
-        if not line.strip() or _SECTION.match(line):
+        if not line.strip() or (not line[0].isalpha() and _SECTION.match(line)):
             break
         body.append(line)
         numbers.append(number + 1)
@@ -185,6 +166,9 @@ class TimeReader:
         self.zone = ZoneInfo(timezone)
         #: Epoch seconds of each local hour (year, month, day, hour): zones change on the hour.
         self._hours: dict[tuple[int, int, int, int], float] = {}
+        #: Zoom's times by their minute ("11/14/2026 09:31 AM"): most new texts are a known
+        #: minute and new seconds.
+        self._zoom_minutes: dict[str, float] = {}
         self.day_first = self._decide_order(samples, session_start.timestamp())
 
     def _decide_order(self, samples: list[str], session_start: float) -> bool:
@@ -203,7 +187,7 @@ class TimeReader:
             for day_first in (False, True):
                 self.day_first = day_first
                 try:
-                    value = self.read(text, 0)
+                    value = self._read_any(text, 0)  # not remembered: the order is a guess
                 except ReportError:
                     continue
                 if abs(value - session_start) < 2 * 86400:
@@ -211,6 +195,19 @@ class TimeReader:
         return False
 
     def read(self, text: str, line: int) -> float:
+        if len(text) == 22 and not self.day_first:
+            minute = text[:16] + text[19:]
+            base = self._zoom_minutes.get(minute)
+            seconds = text[17:19]
+            if base is not None and seconds.isdecimal() and int(seconds) < 60:
+                return base + int(seconds)
+            value = self._read_any(text, line)
+            if self._zoom_fast(text) is not None:
+                self._zoom_minutes[minute] = value - int(seconds)
+            return value
+        return self._read_any(text, line)
+
+    def _read_any(self, text: str, line: int) -> float:
         parts = self._zoom_fast(text) or self._read_parts(text)
         if parts is not None:
             year, month, day, hour, minute, second = parts
@@ -338,15 +335,22 @@ def parse_report(data: bytes, timezone: str, session_start: datetime) -> ParsedR
         ) from None
 
 
+_PARTICIPANTS = re.compile(r"^\W*2\.\s*participants")
+_ACTIVITIES = re.compile(r"^\W*3\.\s*in-meeting activities")
+
+
+def _marker(pattern: re.Pattern, word: str):
+    """A predicate for a Teams section title: the regex runs only on lines holding `word`."""
+    return lambda line: word in line and pattern.match(line) is not None
+
+
 def _parse(text: str, timezone: str, session_start: datetime) -> ParsedReport:
     lines = text.splitlines()
     lowered = [line.lower() for line in lines]
 
-    participants = _find(lowered, lambda line: re.match(r"^\W*2\.\s*participants", line))
+    participants = _find(lowered, _marker(_PARTICIPANTS, "participants"))
     if participants is not None:
-        activities = _find(
-            lowered, lambda line: re.match(r"^\W*3\.\s*in-meeting activities", line), participants
-        )
+        activities = _find(lowered, _marker(_ACTIVITIES, "activities"), participants)
         if activities is not None:
             header_at = _find(lines, str.strip, activities + 1)
             if header_at is not None:
@@ -400,7 +404,9 @@ def _read_connections(
     width = max(join_col, leave_col, email_col or 0, name_col or 0)
     samples = [row[join_col] for _, row in rows[:50] if len(row) > width]
     reader = TimeReader(samples, timezone, session_start)
-    connections = []
+    connections: list[Connection] = []
+    append, read, zoom, new = connections.append, reader.read, source == "zoom", tuple.__new__
+    seen: dict[str, float] = {}  # a report repeats its times: each text is read once
     for line, row in rows:
         if len(row) <= width:
             raise ReportError(
@@ -409,34 +415,27 @@ def _read_connections(
             )
         if waiting_col is not None and row[waiting_col].strip().lower() in ("yes", "true"):
             continue  # time spent in Zoom's waiting room is not attendance
-        joined = reader.read(row[join_col].strip(), line)
-        left = reader.read(row[leave_col].strip(), line)
+        text = row[join_col].strip()
+        if (joined := seen.get(text)) is None:
+            joined = seen[text] = read(text, line)
+        text = row[leave_col].strip()
+        if (left := seen.get(text)) is None:
+            left = seen[text] = read(text, line)
         if left < joined:
             raise ReportError(f"Line {line}: the leave time is before the join time.")
         name = row[name_col].strip() if name_col is not None else ""
         alternative = None
         if name.endswith(")"):
             name = _GUEST_SUFFIX.sub("", name)
-            if source == "zoom":
+            if zoom:
                 name, alternative = _split_zoom_name(name)
         email = (row[email_col].strip().lower() if email_col is not None else "") or None
         if email is not None and "@" not in email:
             email = None
         if not email and not name:
             raise ReportError(f"Line {line} has neither a name nor an email.")
-        connections.append(
-            Connection(
-                line=line,
-                name=name,
-                email=email,
-                joined=joined,
-                left=left,
-                reported_minutes=(
-                    _teams_minutes(row[duration_col], line) if duration_col is not None else None
-                ),
-                alternative_name=alternative,
-            )
-        )
+        minutes = _teams_minutes(row[duration_col], line) if duration_col is not None else None
+        append(new(Connection, (line, name, email, joined, left, minutes, alternative)))
     if not connections:
         raise ReportError("The report lists no participants outside the waiting room.")
     if abs(connections[0].joined - session_start.timestamp()) > 2 * 86400:
@@ -454,6 +453,18 @@ def normalise_name(name: str) -> str:
     """For matching names: accents, case and spacing do not matter ("José" is "jose")."""
     if name.isascii():
         return " ".join(name.casefold().split())
+    return _normalise_unicode(name)
+
+
+def normalise_names(names: list[str]) -> list[str]:
+    """normalise_name of each, the common ASCII case without a call per name."""
+    return [
+        " ".join(name.casefold().split()) if name.isascii() else _normalise_unicode(name)
+        for name in names
+    ]
+
+
+def _normalise_unicode(name: str) -> str:
     decomposed = unicodedata.normalize("NFKD", name)
     plain = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(plain.casefold().split())
@@ -471,37 +482,55 @@ def merge_people(report: ParsedReport, starts_at: datetime, ends_at: datetime) -
             group.append(connection)
     start, end = starts_at.timestamp(), ends_at.timestamp()
     people = []
+    append, new = people.append, tuple.__new__
     for key, connections in grouped.items():
-        if len(connections) > 1:
-            connections.sort(key=lambda c: c.joined)
-        seconds = 0.0
-        covered_until = start
-        for connection in connections:
-            begin = connection.joined if connection.joined > covered_until else covered_until
-            stop = connection.left if connection.left < end else end
-            if stop > begin:
-                seconds += stop - begin
-                covered_until = stop
-        reported = [c.reported_minutes for c in connections if c.reported_minutes is not None]
-        if reported:
-            seconds = min(seconds, sum(reported) * 60)
         first = connections[0]
-        names = [c.name for c in connections if c.name]
-        names += [c.alternative_name for c in connections if c.alternative_name]
-        people.append(
-            Person(
-                key=key,
-                name=first.name or first.email or "",
-                email=first.email,
-                first_join=datetime.fromtimestamp(first.joined, UTC),
-                minutes=int(seconds // 60),
-                seconds=seconds,
-                lines=[c.line for c in connections],
-                names=names,
-            )
+        if len(connections) == 1:  # most people: one connection, no union to compute
+            begin = first.joined if first.joined > start else start
+            stop = first.left if first.left < end else end
+            seconds = stop - begin if stop > begin else 0.0
+            if first.reported_minutes is not None:
+                seconds = min(seconds, first.reported_minutes * 60)
+            names = [first.name] if first.name else []
+            if first.alternative_name:
+                names.append(first.alternative_name)
+        else:
+            connections.sort(key=lambda c: c.joined)
+            first = connections[0]
+            seconds = _union_seconds(connections, start, end)
+            names = [c.name for c in connections if c.name]
+            names += [c.alternative_name for c in connections if c.alternative_name]
+        person = (
+            key,
+            first.name or first.email or "",
+            first.email,
+            first.joined,
+            int(seconds // 60),
+            seconds,
+            [c.line for c in connections],
+            names,
         )
-    people.sort(key=lambda p: (normalise_name(p.name), p.key))
+        append(new(Person, person))  # built in C, without the NamedTuple's Python __new__
+    # By name (then key, unique: two people never compare), names normalised in one pass.
+    names = normalise_names([p.name for p in people])
+    keys = [p.key for p in people]
+    people = [p for _, _, p in sorted(zip(names, keys, people, strict=True))]
     return people
+
+
+def _union_seconds(connections: list[Connection], start: float, end: float) -> float:
+    """Seconds within [start, end] covered by connections sorted by join: overlaps (a second
+    device) count once; a report's own minutes (Teams' summary rows) cap the total."""
+    seconds = 0.0
+    covered_until = start
+    for connection in connections:
+        begin = connection.joined if connection.joined > covered_until else covered_until
+        stop = connection.left if connection.left < end else end
+        if stop > begin:
+            seconds += stop - begin
+            covered_until = stop
+    reported = [c.reported_minutes for c in connections if c.reported_minutes is not None]
+    return min(seconds, sum(reported) * 60) if reported else seconds
 
 
 def status_by_rule(

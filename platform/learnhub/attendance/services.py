@@ -137,6 +137,7 @@ def write_marks(
         )
     }
     now = utcnow()
+    session_id, written_by = session.id, (method, recorded_by_id, now, import_id)
     no_details: dict = {}
     inserts: list[tuple] = []
     updates: list[dict] = []
@@ -150,7 +151,7 @@ def write_marks(
             continue
         minutes, first_seen = extra.get("minutes_attended"), extra.get("first_seen_at")
         if record is None:
-            inserts.append((registration_id, status, minutes, first_seen))
+            inserts.append((session_id, registration_id, status, minutes, first_seen, *written_by))
         elif record.status != status or (
             "minutes_attended" in extra and record.minutes_attended != minutes
         ):
@@ -180,7 +181,7 @@ def write_marks(
                 "recorded_at",
                 "import_id",
             ],  # fmt: skip
-            [(session.id, *row, method, recorded_by_id, now, import_id) for row in inserts],
+            inserts,
         )
     if updates:
         db.session.execute(update(Attendance), updates)
