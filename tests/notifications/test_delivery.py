@@ -288,3 +288,65 @@ def test_workers_skip_rows_another_worker_has_locked(app):
         assert [o.outbox_id for o in outcomes] == [second.id]
         other_worker.rollback()
     assert [o.outbox_id for o in delivery.deliver_due(utcnow())] == [first.id]
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Hello",
+        "Reminder: Resilient City, 2nd edition: Economic resilience starts in 1 hour",
+        "Réunion : résilience économique",
+        "x" * 60,
+        "x" * 61,
+        "a  b   c ",
+    ],
+)
+@pytest.mark.parametrize(
+    "unsubscribe_url",
+    [None, "https://learnhub.example.org/email/unsubscribe/MTIzNDU.abcdefghijklmnop?c=reminders"],
+)
+def test_the_fast_writer_writes_what_the_email_package_writes(
+    app, monkeypatch, subject, unsubscribe_url
+):
+    """Messages without a calendar file are written straight to bytes: byte for byte what the
+    email package writes (the boundary is the only random part, the Date header the clock)."""
+    import re
+    from types import SimpleNamespace
+
+    monkeypatch.setattr(delivery, "utcnow", lambda: datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC))
+    row = SimpleNamespace(
+        id=7,
+        message_id=None,
+        kind="reminder",
+        to_address="participant.with.a.rather.long.address@city-network.example.org",
+        subject=subject,
+        reply_to="organiser@example.org",
+        unsubscribe_url=unsubscribe_url,
+        text_body="Hello Ana Lúcia,\n\nLine two <b>\n" * 20,
+        html_body="<p>Hello Ana L&uacute;cia, ünïcode</p>\n" * 20,
+        ics=None,
+    )
+    with app.app_context():
+        message_id, fast = delivery.build_message(row)
+        headers = [
+            ("From", app.config["MAIL_FROM"]),
+            ("To", row.to_address),
+            ("Subject", subject),
+            ("Date", "Wed, 02 Jan 2030 03:04:05 +0000"),
+            ("Message-ID", message_id),
+            ("X-LearnHub-Kind", "reminder"),
+            ("Reply-To", row.reply_to),
+        ]
+        if unsubscribe_url:
+            headers.append(("List-Unsubscribe", f"<{unsubscribe_url}>"))
+            headers.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
+        reference = delivery._build_with_email_package(row, headers)
+
+    def without_boundary(raw: bytes) -> bytes:
+        return re.sub(rb"={15}\d{19}==", b"BOUNDARY", raw)
+
+    assert b"BOUNDARY" in without_boundary(fast)
+    assert without_boundary(fast) == without_boundary(reference)
+    parsed = email.message_from_bytes(fast, policy=policy.default)
+    assert parsed["Subject"] == subject
+    assert parsed.get_body(preferencelist=("plain",)).get_content() == row.text_body
