@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import random
+import re
 import smtplib
 import ssl
 import sys
@@ -25,6 +26,7 @@ from email.mime.text import MIMEText
 from email.policy import compat32
 from email.utils import format_datetime, make_msgid, parseaddr
 from functools import cache, lru_cache
+from itertools import islice
 from urllib.parse import unquote, urlsplit
 
 from flask import current_app
@@ -480,10 +482,32 @@ def _root_content_type() -> str:
 
 
 def _fold(name: str, value: str) -> str:
-    """One header line as compat32 folds it; a short ASCII line is written as it is."""
+    """One header line as compat32 folds it; a short ASCII line is written as it is.
+
+    compat32 folds an ASCII value by its lengths, its white space and its split characters
+    (";" and ","), never by the other characters themselves: a long value (an unsubscribe
+    address, a title) is folded once per shape and each message's own characters are put
+    back into the shape's folding."""
     if len(name) + len(value) < 77 and value.isascii() and value.isprintable():
         return f"{name}: {value}\r\n"
-    return _fold_long(name, value)
+    if not (value.isascii() and value.isprintable()):
+        return _fold_long(name, value)
+    shape = value.translate(_SHAPE)
+    prefix = f"{name}: "
+    folded = _fold_long(name, shape).removeprefix(prefix)
+    kept = iter(value.translate(_FOLDING_CHARACTERS))
+    pieces = _SHAPE_RUN.split(folded)
+    return prefix + "".join(
+        "".join(islice(kept, len(piece))) if index % 2 else piece
+        for index, piece in enumerate(pieces)
+    )
+
+
+_FOLDING = " \t;,"
+#: Every character that does not steer folding, as "x"; those that do, as they are.
+_SHAPE = {code: "x" for code in range(128) if chr(code) not in _FOLDING}
+_FOLDING_CHARACTERS = {ord(character): None for character in _FOLDING}
+_SHAPE_RUN = re.compile("(x+)")
 
 
 @lru_cache(maxsize=1024)
