@@ -10,7 +10,7 @@ hours; permanent ones (5xx) are recorded with the server's reply and not retried
 
 from __future__ import annotations
 
-import base64
+import binascii
 import random
 import re
 import smtplib
@@ -465,14 +465,22 @@ def _write_alternative(headers: list[tuple[str, str]], text: str, html: str) -> 
             b"\r\n",
             dash,
             _PLAIN_HEAD,
-            base64.encodebytes(text.encode()).replace(b"\n", b"\r\n"),
+            _base64_lines(text.encode()),
             b"\r\n",
             dash,
             _HTML_HEAD,
-            base64.encodebytes(html.encode()).replace(b"\n", b"\r\n"),
+            _base64_lines(html.encode()),
             f"\r\n--{boundary}--\r\n".encode(),
         )
     )
+
+
+def _base64_lines(data: bytes) -> bytes:
+    """base64 in lines of 76 characters, each ended by CRLF (as the email package writes it)."""
+    encoded = binascii.b2a_base64(data, newline=False)
+    if not encoded:
+        return b""
+    return b"\r\n".join([encoded[at : at + 76] for at in range(0, len(encoded), 76)]) + b"\r\n"
 
 
 @cache

@@ -245,7 +245,7 @@ class GroupRenderer:
 
     def __init__(self, offset: int, now: datetime, reply_to: str | None) -> None:
         self.offset, self.now, self.reply_to = offset, now, reply_to
-        self.groups: dict[tuple, tuple[dict, dict] | None] = {}
+        self.groups: dict[tuple, _GroupTemplate | None] = {}
 
     def render(self, session: Session, rows: list[tuple[str, Row]]) -> list[dict]:
         out = []
@@ -257,11 +257,11 @@ class GroupRenderer:
             )
             if group not in self.groups:
                 self.groups[group] = self._group(session, row)
-            rendered = self.groups[group]
-            if rendered is None:
+            template = self.groups[group]
+            if template is None:
                 out.append(self._one(session, key, row))
             else:
-                out.append(_fill(*rendered, _values(key, row)))
+                out.append(template.fill(_values(key, row)))
         return out
 
     def _render(self, session: Session, key: str, row: Row, values: dict) -> dict:
@@ -278,12 +278,10 @@ class GroupRenderer:
             reply_to=self.reply_to,
         )
 
-    def _group(self, session: Session, row: Row) -> tuple[dict, dict] | None:
+    def _group(self, session: Session, row: Row) -> _GroupTemplate | None:
         first, second = _stand_in(row, 1), _stand_in(row, 2)
-        first_rendered = self._render(session, first["key"], row, first)
-        second_rendered = self._render(session, second["key"], row, second)
-        template = (first_rendered, first)
-        if _fill(*template, second) != second_rendered:
+        template = _GroupTemplate(self._render(session, first["key"], row, first), first)
+        if template.fill(second) != self._render(session, second["key"], row, second):
             return None
         return template
 
@@ -329,27 +327,48 @@ def _values(key: str, row: Row) -> dict:
     }
 
 
-def _fill(rendered: dict, markers: dict, values: dict) -> dict:
-    """The group's rendering with one recipient's values in place of the stand-in's."""
-    text = {markers["key"]: values["key"], markers["token"]: values["token"]}
-    for name, marker in markers["user"].items():
-        if name != "id":
-            text[marker] = values["user"][name]
-    html = {marker: str(escape(value)) for marker, value in text.items()}
-    numbers = {
-        markers["registration_id"]: values["registration_id"],
-        markers["user"]["id"]: values["user"]["id"],
-    }
-    pattern = re.compile("|".join(re.escape(marker) for marker in text))
-    filled = {}
-    for name, value in rendered.items():
-        if isinstance(value, str):
-            found = html if name.endswith("html") or name.startswith("html") else text
-            value = pattern.sub(lambda match, found=found: found[match.group()], value)
-        elif isinstance(value, int) and value in numbers:
-            value = numbers[value]
-        filled[name] = value
-    return filled
+class _GroupTemplate:
+    """A group's rendering cut at its stand-in's markers, ready to take a recipient's values."""
+
+    def __init__(self, rendered: dict, markers: dict) -> None:
+        self.markers = markers
+        texts = [markers["key"], markers["token"]]
+        texts += [marker for name, marker in markers["user"].items() if name != "id"]
+        pattern = re.compile("(" + "|".join(re.escape(marker) for marker in texts) + ")")
+        numbers = {markers["registration_id"]: "registration_id", markers["user"]["id"]: "id"}
+        self.constant: dict = {}
+        self.numbers: list[tuple[str, str]] = []
+        #: (field, pieces: literal text at even places, markers at odd ones, HTML or not)
+        self.texts: list[tuple[str, list[str], bool]] = []
+        for name, value in rendered.items():
+            if isinstance(value, str) and pattern.search(value):
+                html = name.startswith("html") or name.endswith("html")
+                self.texts.append((name, pattern.split(value), html))
+            elif type(value) is int and value in numbers:
+                self.numbers.append((name, numbers[value]))
+            else:
+                self.constant[name] = value
+
+    def fill(self, values: dict) -> dict:
+        """The group's rendering with one recipient's values in place of the stand-in's."""
+        markers = self.markers
+        text = {markers["key"]: values["key"], markers["token"]: values["token"]}
+        for name, marker in markers["user"].items():
+            if name != "id":
+                text[marker] = values["user"][name]
+        html = {marker: str(escape(value)) for marker, value in text.items()}
+        filled = dict(self.constant)
+        for name, pieces, is_html in self.texts:
+            found = html if is_html else text
+            pieces = pieces.copy()
+            for index in range(1, len(pieces), 2):
+                pieces[index] = found[pieces[index]]
+            filled[name] = "".join(pieces)
+        for name, which in self.numbers:
+            filled[name] = (
+                values["registration_id"] if which == "registration_id" else (values["user"]["id"])
+            )
+        return filled
 
 
 def _speaker_rows(

@@ -24,7 +24,7 @@ def insert_ignoring_duplicates(rows: list[dict]) -> list[int]:
         {"status": "queued", "attempts": 0, "next_attempt_at": now, "created_at": now, **row}
         for row in rows
     ]
-    if dialect == "postgresql" and len({tuple(row) for row in values}) == 1:
+    if dialect == "postgresql" and len({frozenset(row) for row in values}) == 1:
         ids = _insert_with_psycopg(values)
         remember_new_outbox_ids(db.session(), ids)
         return ids
