@@ -10,7 +10,7 @@ from email import policy
 import pytest
 from aiosmtpd.controller import Controller
 from icalendar import Calendar
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from learnhub.extensions import db
 from learnhub.notifications import delivery
@@ -219,9 +219,11 @@ def test_outcome_is_recorded_even_when_someone_writes_during_the_send(app, monke
 
 
 @pytest.mark.smtp
-def test_a_batch_goes_through_one_smtp_connection(app, smtp, monkeypatch):
+@pytest.mark.parametrize("connections", [1, 2])
+def test_a_batch_goes_through_its_few_smtp_connections(app, smtp, monkeypatch, connections):
+    app.config["OUTBOX_SMTP_CONNECTIONS"] = connections
     handler = smtp("250 OK")
-    for n in range(5):
+    for n in range(6):
         queued(dedupe_key=f"batch:{n}", to_address=f"p{n}@example.org")
     opened = []
     real_open = delivery.SMTPBackend._open
@@ -232,11 +234,46 @@ def test_a_batch_goes_through_one_smtp_connection(app, smtp, monkeypatch):
 
     monkeypatch.setattr(delivery.SMTPBackend, "_open", counting_open)
     outcomes = delivery.deliver_due(utcnow())
-    assert [o.status for o in outcomes] == ["sent"] * 5
-    assert len(opened) == 1
+    assert [o.status for o in outcomes] == ["sent"] * 6
+    assert len(opened) == connections
     assert sorted(e.rcpt_tos[0] for e in handler.received) == [
-        f"p{n}@example.org" for n in range(5)
+        f"p{n}@example.org" for n in range(6)
     ]
+
+
+@pytest.mark.smtp
+def test_with_several_connections_one_accepted_message_at_a_time_awaits_its_record(app, smtp):
+    """The guarantee behind "a killed worker sends at most one message per task twice": when
+    the server accepts a message, every message it accepted before is already recorded."""
+    from sqlalchemy import text
+
+    app.config["OUTBOX_SMTP_CONNECTIONS"] = 4
+    engine = db.engine
+    unrecorded_at_acceptance = []
+
+    class Checking(ReplyingHandler):
+        async def handle_DATA(self, server, session, envelope):
+            accepted = [e.rcpt_tos[0] for e in self.received]
+            if accepted:
+                with engine.connect() as connection:
+                    statuses = connection.execute(
+                        text("SELECT status FROM outbox_message WHERE to_address IN :a").bindparams(
+                            bindparam("a", expanding=True)
+                        ),
+                        {"a": accepted},
+                    ).scalars()
+                    unrecorded_at_acceptance.append(sum(s == "sending" for s in statuses))
+            return await super().handle_DATA(server, session, envelope)
+
+    handler = smtp("250 OK")
+    handler.__class__ = Checking
+    for n in range(30):
+        queued(dedupe_key=f"side-by-side:{n}", to_address=f"p{n}@example.org")
+    outcomes = delivery.deliver_due(utcnow())
+    assert [o.status for o in outcomes] == ["sent"] * 30
+    assert len(handler.received) == 30
+    assert len(unrecorded_at_acceptance) == 29
+    assert set(unrecorded_at_acceptance) == {0}
 
 
 @pytest.mark.smtp

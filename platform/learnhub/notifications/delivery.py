@@ -16,6 +16,8 @@ import re
 import smtplib
 import ssl
 import sys
+import threading
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -207,12 +209,74 @@ def deliver_due(
         claimed = _claim(claimed_at, *conditions, limit=BATCH_SIZE)
         if not claimed:
             break
-        with mail_backend().connection() as send, _recorder() as recorder:
+        backend = mail_backend()
+        connections = current_app.config["OUTBOX_SMTP_CONNECTIONS"]
+        if isinstance(backend, SMTPBackend) and connections > 1 and len(claimed) > 1:
+            outcomes += _deliver_side_by_side(
+                claimed, backend, min(connections, len(claimed)), claimed_at + half_lease
+            )
+            continue
+        with backend.connection() as send, _recorder() as recorder:
             for index, message in enumerate(claimed):
                 if utcnow() - claimed_at > half_lease:
                     _give_back([m.id for m in claimed[index:]])
                     break
                 outcomes.append(_send_and_record(message, send, recorder, raise_transient=False))
+    return outcomes
+
+
+def _deliver_side_by_side(
+    claimed: list[ClaimedMessage], backend: SMTPBackend, connections: int, stop_at: datetime
+) -> list[DeliveryOutcome]:
+    """Send a batch over several SMTP connections at once, one thread each, in this process.
+
+    Each thread gives the server a message's envelope (MAIL, RCPT, DATA) on its own; the
+    content, whose final dot makes the server accept it, and the recording of the outcome
+    happen under one lock. So, as with one connection, at most one message of the batch is
+    ever accepted by the server without its outcome recorded (a worker killed at that moment
+    sends it again after the lease), while the other connections' round trips overlap it.
+    Rows not started by `stop_at` (half the lease) are given back."""
+    app = current_app._get_current_object()
+    pending = deque(claimed)
+    taking = threading.Lock()
+    #: Held from a message's final dot until its outcome is recorded.
+    accepting = threading.Lock()
+    outcomes: list[DeliveryOutcome] = []
+    failures: list[BaseException] = []
+
+    def next_message() -> ClaimedMessage | None:
+        with taking:
+            if not pending or utcnow() > stop_at:
+                return None
+            return pending.popleft()
+
+    def run(recorder: Connection) -> None:
+        try:
+            with app.app_context(), backend.steps() as (envelope, content):
+                while (message := next_message()) is not None:
+                    result = None
+                    if message.skip_reason:
+                        result = ("skipped", message.skip_reason, {}, None)
+                    else:
+                        result = _attempt(message, envelope)
+                    with accepting:
+                        if result is None:
+                            result = _attempt(message, content) or _sent(message)
+                        status, reason, values, _ = result
+                        outcomes.append(_record(recorder, message, status, reason, **values))
+        except BaseException as error:  # re-raised in the task's thread below
+            failures.append(error)
+
+    with _recorder() as recorder:
+        threads = [threading.Thread(target=run, args=(recorder,)) for _ in range(connections)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    if pending:
+        _give_back([message.id for message in pending])
+    if failures:
+        raise failures[0]
     return outcomes
 
 
@@ -237,25 +301,33 @@ def _send_and_record(
 ) -> DeliveryOutcome:
     if claimed.skip_reason:
         return _record(recorder, claimed, "skipped", reason=claimed.skip_reason)
+    status, reason, values, transient = _attempt(claimed, send) or _sent(claimed)
+    outcome = _record(recorder, claimed, status, reason, **values)
+    if transient is not None and raise_transient:
+        raise transient
+    return outcome
+
+
+#: An outcome to record: status, reason, other values, and the transient error if any.
+Attempt = tuple[str, str | None, dict, TransientDeliveryError | None]
+
+
+def _attempt(claimed: ClaimedMessage, step) -> Attempt | None:
+    """Run one step of sending; None when it went through, else the outcome to record."""
     try:
-        send(claimed)
+        step(claimed)
     except PermanentDeliveryError as error:
-        return _record(recorder, claimed, "failed", reason=str(error))
+        return "failed", str(error), {}, None
     except TransientDeliveryError as error:
         if claimed.attempts >= MAX_ATTEMPTS:
-            reason = f"gave up after {claimed.attempts} attempts: {error}"
-            return _record(recorder, claimed, "failed", reason=reason)
-        outcome = _record(
-            recorder,
-            claimed,
-            "queued",
-            reason=str(error),
-            next_attempt_at=utcnow() + timedelta(seconds=error.retry_in),
-        )
-        if raise_transient:
-            raise
-        return outcome
-    return _record(recorder, claimed, "sent", message_id=claimed.message_id, sent_at=utcnow())
+            return "failed", f"gave up after {claimed.attempts} attempts: {error}", {}, None
+        retry_at = utcnow() + timedelta(seconds=error.retry_in)
+        return "queued", str(error), {"next_attempt_at": retry_at}, error
+    return None
+
+
+def _sent(claimed: ClaimedMessage) -> Attempt:
+    return "sent", None, {"message_id": claimed.message_id, "sent_at": utcnow()}, None
 
 
 @contextmanager
@@ -564,15 +636,30 @@ class SMTPBackend:
 
     @contextmanager
     def connection(self) -> Iterator:
+        with self.steps() as (envelope, content):
+
+            def send(message: ClaimedMessage) -> None:
+                envelope(message)
+                content(message)
+
+            yield send
+
+    @contextmanager
+    def steps(self) -> Iterator:
+        """(envelope, content) over one connection, opened on first use: smtplib's sendmail
+        cut in two at the DATA command, so that a caller can decide when the content (and
+        with it the server's acceptance) goes."""
         state: dict[str, smtplib.SMTP | None] = {"smtp": None}
 
-        def send(message: ClaimedMessage) -> None:
+        def guarded(message: ClaimedMessage, step) -> None:
             try:
                 if state["smtp"] is None:
                     state["smtp"] = self._open()
-                state["smtp"].sendmail(self.sender, [message.to_address], message.raw)
+                step(state["smtp"], message)
             except smtplib.SMTPRecipientsRefused as error:
                 code, reply = next(iter(error.recipients.values()))
+                if code == 421:  # the server is closing the connection
+                    _close(state)
                 _raise_for_reply(code, reply, message.attempts)
             except smtplib.SMTPResponseException as error:
                 _close(state)
@@ -584,12 +671,54 @@ class SMTPBackend:
                 ) from error
 
         try:
-            yield send
+            yield (
+                lambda message: guarded(message, self._envelope),
+                lambda message: guarded(message, _content),
+            )
         finally:
             if state["smtp"] is not None:
                 with suppress(smtplib.SMTPException, OSError):
                     state["smtp"].quit()
                 _close(state)
+
+    def _envelope(self, smtp: smtplib.SMTP, message: ClaimedMessage) -> None:
+        """MAIL, RCPT and DATA as smtplib.sendmail sends them, up to the server's 354."""
+        smtp.ehlo_or_helo_if_needed()
+        options = [f"size={len(message.raw)}"] if smtp.does_esmtp and smtp.has_extn("size") else []
+        code, reply = smtp.mail(self.sender, options)
+        if code != 250:
+            _reset_or_close(smtp, code)
+            raise smtplib.SMTPSenderRefused(code, reply, self.sender)
+        code, reply = smtp.rcpt(message.to_address)
+        if code not in (250, 251):
+            _reset_or_close(smtp, code)
+            raise smtplib.SMTPRecipientsRefused({message.to_address: (code, reply)})
+        smtp.putcmd("data")
+        code, reply = smtp.getreply()
+        if code != 354:
+            raise smtplib.SMTPDataError(code, reply)
+
+
+def _content(smtp: smtplib.SMTP, message: ClaimedMessage) -> None:
+    """The message and its final dot (smtplib's own quoting); the server's reply accepts it."""
+    data = _LEADING_DOT.sub(b"..", message.raw)
+    if not data.endswith(b"\r\n"):
+        data += b"\r\n"
+    smtp.send(data + b".\r\n")
+    code, reply = smtp.getreply()
+    if code != 250:
+        _reset_or_close(smtp, code)
+        raise smtplib.SMTPDataError(code, reply)
+
+
+_LEADING_DOT = re.compile(rb"(?m)^\.")
+
+
+def _reset_or_close(smtp: smtplib.SMTP, code: int) -> None:
+    if code == 421:
+        smtp.close()
+    else:
+        smtp._rset()
 
 
 def _close(state: dict) -> None:
