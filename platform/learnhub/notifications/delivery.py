@@ -253,7 +253,6 @@ def _deliver_side_by_side(
         try:
             with app.app_context(), backend.steps() as (envelope, content):
                 while (message := next_message()) is not None:
-                    result = None
                     if message.skip_reason:
                         result = ("skipped", message.skip_reason, {}, None)
                     else:

@@ -222,6 +222,8 @@ def _registrant_chunks(
         yield renderer.render(
             session, [(key, row) for key, row in keys.items() if key not in already]
         )
+        if len(rows) < CHUNK:
+            return  # that was the last page: no query for an empty one
 
 
 #: A recipient's columns, as a reminder's templates may see them.
