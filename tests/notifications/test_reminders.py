@@ -176,3 +176,31 @@ def test_a_template_that_transforms_a_personal_value_is_rendered_per_recipient(a
     for row in rows:
         name = db.session.get(User, row.user_id).full_name
         assert row.text_body.endswith(name.split()[0].upper())
+
+
+def test_a_text_template_that_escapes_a_name_is_rendered_per_recipient(app, monkeypatch):
+    from markupsafe import escape
+
+    from learnhub.notifications import reminders as planner
+    from learnhub.notifications import services
+
+    programme, _ = programme_with_session_in(timedelta(minutes=59))
+    early = utcnow() - timedelta(days=2)
+    for name in ("Ana & Bo", "Cy <Dee>"):
+        f.make_registration(programme, f.make_user(full_name=name), confirmed_at=early)
+    real = services.render_reminder
+
+    def escaping_text(session, programme, registration, *args, **kwargs):
+        row = real(session, programme, registration, *args, **kwargs)
+        row["text_body"] += str(escape(registration.user.full_name))
+        return row
+
+    monkeypatch.setattr(planner, "render_reminder", escaping_text)
+    with app.test_request_context():
+        plan_due_reminders(utcnow())
+        db.session.commit()
+    rows = reminders()
+    assert len(rows) == 2
+    for row in rows:
+        name = db.session.get(User, row.user_id).full_name
+        assert row.text_body.endswith(str(escape(name)))

@@ -302,11 +302,14 @@ class GroupRenderer:
 
 
 def _stand_in(row: Row, n: int) -> dict:
-    """Marker values for a stand-in recipient; the second set is longer than the first."""
+    """Marker values for a stand-in recipient. The second set is longer than the first and
+    its personal values carry characters HTML escapes, so that a template escaping where the
+    filling does not (or the other way round) fails the group's check."""
     tag = secrets.token_hex(6) * n
     user_id = 2_100_000_000 + n
+    special = "" if n == 1 else "<&'\">"
     user = {
-        name: f"LHSTANDIN{n}{name.replace('_', '')}{tag}Z"
+        name: f"LHSTANDIN{n}{name.replace('_', '')}{tag}{special}Z"
         for name in _PERSONAL_TEXT
         if getattr(row, name)
     }
