@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from learnhub.accounts.models import User
@@ -152,55 +153,44 @@ def test_group_rendering_gives_each_recipient_what_rendering_them_alone_gives(ap
     assert 'Ana <O\'Brien> & "Co"' in rows[registrations[0].id].text_body
 
 
-def test_a_template_that_transforms_a_personal_value_is_rendered_per_recipient(app, monkeypatch):
-    from learnhub.notifications import reminders as planner
-    from learnhub.notifications import services
-
-    programme, _ = programme_with_session_in(timedelta(minutes=59))
-    early = utcnow() - timedelta(days=2)
-    for name in ("Ana Lima", "Bo Chen"):
-        f.make_registration(programme, f.make_user(full_name=name), confirmed_at=early)
-    real = services.render_reminder
-
-    def first_name_upper(session, programme, registration, *args, **kwargs):
-        row = real(session, programme, registration, *args, **kwargs)
-        row["text_body"] += registration.user.full_name.split()[0].upper()
-        return row
-
-    monkeypatch.setattr(planner, "render_reminder", first_name_upper)
-    with app.test_request_context():
-        plan_due_reminders(utcnow())
-        db.session.commit()
-    rows = reminders()
-    assert len(rows) == 2
-    for row in rows:
-        name = db.session.get(User, row.user_id).full_name
-        assert row.text_body.endswith(name.split()[0].upper())
+def _first_name_upper(name: str) -> str:
+    return name.split()[0].upper()
 
 
-def test_a_text_template_that_escapes_a_name_is_rendered_per_recipient(app, monkeypatch):
+def _escaped(name: str) -> str:
     from markupsafe import escape
 
+    return str(escape(name))
+
+
+@pytest.mark.parametrize(
+    ("transform", "names"),
+    [(_first_name_upper, ("Ana Lima", "Bo Chen")), (_escaped, ("Ana & Bo", "Cy <Dee>"))],
+)
+def test_a_template_that_transforms_a_personal_value_is_rendered_per_recipient(
+    app, monkeypatch, transform, names
+):
+    """A text body showing a name transformed (upper case, HTML-escaped) cannot be filled in
+    from a group's rendering: the group's check sends it through render_reminder per person."""
     from learnhub.notifications import reminders as planner
     from learnhub.notifications import services
 
     programme, _ = programme_with_session_in(timedelta(minutes=59))
     early = utcnow() - timedelta(days=2)
-    for name in ("Ana & Bo", "Cy <Dee>"):
+    for name in names:
         f.make_registration(programme, f.make_user(full_name=name), confirmed_at=early)
     real = services.render_reminder
 
-    def escaping_text(session, programme, registration, *args, **kwargs):
+    def transforming(session, programme, registration, *args, **kwargs):
         row = real(session, programme, registration, *args, **kwargs)
-        row["text_body"] += str(escape(registration.user.full_name))
+        row["text_body"] += transform(registration.user.full_name)
         return row
 
-    monkeypatch.setattr(planner, "render_reminder", escaping_text)
+    monkeypatch.setattr(planner, "render_reminder", transforming)
     with app.test_request_context():
         plan_due_reminders(utcnow())
         db.session.commit()
     rows = reminders()
     assert len(rows) == 2
     for row in rows:
-        name = db.session.get(User, row.user_id).full_name
-        assert row.text_body.endswith(str(escape(name)))
+        assert row.text_body.endswith(transform(db.session.get(User, row.user_id).full_name))
