@@ -247,7 +247,7 @@ def main() -> None:
     smtp_port = free_port()
     controller = Controller(counter, hostname="127.0.0.1", port=smtp_port)
     controller.start()
-    name = "learnhub_bench_reminders"
+    name = f"learnhub_bench_reminders_{os.getpid()}"  # several runs may share the server
     url = fresh_database(name)
     try:
         app = create_app({"LEARNHUB_ENV": "test", "SQLALCHEMY_DATABASE_URI": url})

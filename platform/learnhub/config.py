@@ -67,6 +67,9 @@ class BaseConfig:
     OUTBOX_SWEEP_GRACE_SECONDS = 30.0
     #: First retry delay after a transient failure; it doubles each attempt, capped at 1 hour.
     OUTBOX_BACKOFF_BASE_SECONDS = 30.0
+    #: SMTP connections a delivery batch sends over side by side (only one message at a time
+    #: is between its final dot and its recorded outcome, see delivery.py).
+    OUTBOX_SMTP_CONNECTIONS = 4
     #: Where the worker delivers email: "devmailbox" (kept in the database) or "smtp".
     MAIL_BACKEND = "devmailbox"
     MAIL_FROM = "LearnHub <no-reply@learnhub.local>"
@@ -105,6 +108,9 @@ class BaseConfig:
             "OUTBOX_BACKOFF_BASE_SECONDS",
         ):
             setattr(self, name, float(_env(name, str(getattr(self, name)))))
+        self.OUTBOX_SMTP_CONNECTIONS = int(
+            _env("OUTBOX_SMTP_CONNECTIONS", str(self.OUTBOX_SMTP_CONNECTIONS))
+        )
         self.BEAT_INTERVAL_SECONDS = float(
             _env("BEAT_INTERVAL_SECONDS", str(self.BEAT_INTERVAL_SECONDS))
         )

@@ -10,7 +10,7 @@ from email import policy
 import pytest
 from aiosmtpd.controller import Controller
 from icalendar import Calendar
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from learnhub.extensions import db
 from learnhub.notifications import delivery
@@ -219,9 +219,11 @@ def test_outcome_is_recorded_even_when_someone_writes_during_the_send(app, monke
 
 
 @pytest.mark.smtp
-def test_a_batch_goes_through_one_smtp_connection(app, smtp, monkeypatch):
+@pytest.mark.parametrize("connections", [1, 2])
+def test_a_batch_goes_through_its_few_smtp_connections(app, smtp, monkeypatch, connections):
+    app.config["OUTBOX_SMTP_CONNECTIONS"] = connections
     handler = smtp("250 OK")
-    for n in range(5):
+    for n in range(6):
         queued(dedupe_key=f"batch:{n}", to_address=f"p{n}@example.org")
     opened = []
     real_open = delivery.SMTPBackend._open
@@ -232,11 +234,46 @@ def test_a_batch_goes_through_one_smtp_connection(app, smtp, monkeypatch):
 
     monkeypatch.setattr(delivery.SMTPBackend, "_open", counting_open)
     outcomes = delivery.deliver_due(utcnow())
-    assert [o.status for o in outcomes] == ["sent"] * 5
-    assert len(opened) == 1
+    assert [o.status for o in outcomes] == ["sent"] * 6
+    assert len(opened) == connections
     assert sorted(e.rcpt_tos[0] for e in handler.received) == [
-        f"p{n}@example.org" for n in range(5)
+        f"p{n}@example.org" for n in range(6)
     ]
+
+
+@pytest.mark.smtp
+def test_with_several_connections_one_accepted_message_at_a_time_awaits_its_record(app, smtp):
+    """The guarantee behind "a killed worker sends at most one message per task twice": when
+    the server accepts a message, every message it accepted before is already recorded."""
+    from sqlalchemy import text
+
+    app.config["OUTBOX_SMTP_CONNECTIONS"] = 4
+    engine = db.engine
+    unrecorded_at_acceptance = []
+
+    class Checking(ReplyingHandler):
+        async def handle_DATA(self, server, session, envelope):
+            accepted = [e.rcpt_tos[0] for e in self.received]
+            if accepted:
+                with engine.connect() as connection:
+                    statuses = connection.execute(
+                        text("SELECT status FROM outbox_message WHERE to_address IN :a").bindparams(
+                            bindparam("a", expanding=True)
+                        ),
+                        {"a": accepted},
+                    ).scalars()
+                    unrecorded_at_acceptance.append(sum(s == "sending" for s in statuses))
+            return await super().handle_DATA(server, session, envelope)
+
+    handler = smtp("250 OK")
+    handler.__class__ = Checking
+    for n in range(30):
+        queued(dedupe_key=f"side-by-side:{n}", to_address=f"p{n}@example.org")
+    outcomes = delivery.deliver_due(utcnow())
+    assert [o.status for o in outcomes] == ["sent"] * 30
+    assert len(handler.received) == 30
+    assert len(unrecorded_at_acceptance) == 29
+    assert set(unrecorded_at_acceptance) == {0}
 
 
 @pytest.mark.smtp
@@ -288,3 +325,81 @@ def test_workers_skip_rows_another_worker_has_locked(app):
         assert [o.outbox_id for o in outcomes] == [second.id]
         other_worker.rollback()
     assert [o.outbox_id for o in delivery.deliver_due(utcnow())] == [first.id]
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Hello",
+        "Reminder: Resilient City, 2nd edition: Economic resilience starts in 1 hour",
+        "Réunion : résilience économique",
+        "x" * 60,
+        "x" * 61,
+        "a  b   c ",
+    ],
+)
+@pytest.mark.parametrize(
+    "unsubscribe_url",
+    [None, "https://learnhub.example.org/email/unsubscribe/MTIzNDU.abcdefghijklmnop?c=reminders"],
+)
+def test_the_fast_writer_writes_what_the_email_package_writes(
+    app, monkeypatch, subject, unsubscribe_url
+):
+    """Messages without a calendar file are written straight to bytes: byte for byte what the
+    email package writes (the boundary is the only random part, the Date header the clock)."""
+    import re
+    from types import SimpleNamespace
+
+    monkeypatch.setattr(delivery, "utcnow", lambda: datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC))
+    row = SimpleNamespace(
+        id=7,
+        message_id=None,
+        kind="reminder",
+        to_address="participant.with.a.rather.long.address@city-network.example.org",
+        subject=subject,
+        reply_to="organiser@example.org",
+        unsubscribe_url=unsubscribe_url,
+        text_body="Hello Ana Lúcia,\n\nLine two <b>\n" * 20,
+        html_body="<p>Hello Ana L&uacute;cia, ünïcode</p>\n" * 20,
+        ics=None,
+    )
+    with app.app_context():
+        message_id, fast = delivery.build_message(row)
+        headers = [
+            ("From", app.config["MAIL_FROM"]),
+            ("To", row.to_address),
+            ("Subject", subject),
+            ("Date", "Wed, 02 Jan 2030 03:04:05 +0000"),
+            ("Message-ID", message_id),
+            ("X-LearnHub-Kind", "reminder"),
+            ("Reply-To", row.reply_to),
+        ]
+        if unsubscribe_url:
+            headers.append(("List-Unsubscribe", f"<{unsubscribe_url}>"))
+            headers.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
+        reference = delivery._build_with_email_package(row, headers)
+
+    def without_boundary(raw: bytes) -> bytes:
+        return re.sub(rb"={15}\d{19}==", b"BOUNDARY", raw)
+
+    assert b"BOUNDARY" in without_boundary(fast)
+    assert without_boundary(fast) == without_boundary(reference)
+    parsed = email.message_from_bytes(fast, policy=policy.default)
+    assert parsed["Subject"] == subject
+    assert parsed.get_body(preferencelist=("plain",)).get_content() == row.text_body
+
+
+def test_header_folding_by_shape_matches_the_email_package():
+    """Long headers are folded once per shape (white space and split characters kept, every
+    other character the same stand-in); the result must be compat32's own folding."""
+    import random
+
+    rnd = random.Random(4)
+    alphabet = "abcxyzXQ019-_.:/<>=?()@\\\"'" + " " * 6 + ";,"
+    for _ in range(3000):
+        name = rnd.choice(["Subject", "To", "List-Unsubscribe", "X-LearnHub-Kind"])
+        value = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, 260)))
+        if rnd.random() < 0.3:
+            value = value.replace(" ", "")
+        expected = delivery.SMTP_POLICY.fold_binary(name, value).decode()
+        assert delivery._fold(name, value) == expected, (name, value)

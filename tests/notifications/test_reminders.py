@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
+from learnhub.accounts.models import User
 from learnhub.extensions import db
 from learnhub.notifications.models import OutboxMessage
 from learnhub.notifications.reminders import plan_due_reminders
@@ -102,3 +104,93 @@ def test_reminder_shows_the_session_in_both_zones_and_the_join_link(app):
     assert "(Asia/Seoul)" in row.text_body
     assert "(America/Sao_Paulo)" in row.text_body
     assert "https://meet.example.org/kick-off" in row.text_body
+
+
+def test_group_rendering_gives_each_recipient_what_rendering_them_alone_gives(app, monkeypatch):
+    """Reminders are rendered once per recipient group and filled per recipient: each row must
+    equal what render_reminder writes for that recipient alone (names needing HTML escaping,
+    several zones, a missing optional field)."""
+    from learnhub.notifications import reminders as planner
+    from learnhub.notifications.services import render_reminder
+
+    programme, session = programme_with_session_in(timedelta(minutes=59))
+    f.make_organiser(programme, email="organiser@example.org")
+    early = utcnow() - timedelta(days=2)
+    people = [
+        f.make_user(full_name='Ana <O\'Brien> & "Co"', timezone="Europe/Madrid"),
+        f.make_user(full_name="Zhang Wei", timezone="Asia/Shanghai"),
+        f.make_user(full_name="João Silva", timezone="Europe/Madrid"),
+        f.make_user(full_name="Kim", timezone="Asia/Seoul"),
+    ]
+    people[3].city = "Seoul"
+    f.save(people[3])
+    registrations = [f.make_registration(programme, user, confirmed_at=early) for user in people]
+    fallbacks = []
+    real_one = planner.GroupRenderer._one
+    monkeypatch.setattr(
+        planner.GroupRenderer, "_one", lambda *a: fallbacks.append(1) or real_one(*a)
+    )
+    now = utcnow()
+    with app.test_request_context():
+        plan_due_reminders(now)
+        db.session.commit()
+        assert fallbacks == [], "every group was rendered once and filled"
+        rows = {r.registration_id: r for r in reminders()}
+        for registration in registrations:
+            key = planner.reminder_key(session, f"r{registration.id}", 60)
+            expected = render_reminder(
+                session,
+                programme,
+                registration,
+                60,
+                now,
+                key=key,
+                reply_to="organiser@example.org",
+            )
+            row = rows[registration.id]
+            assert {name: getattr(row, name) for name in expected} == expected
+    assert "Ana &lt;O&#39;Brien&gt; &amp; &#34;Co&#34;" in rows[registrations[0].id].html_body
+    assert 'Ana <O\'Brien> & "Co"' in rows[registrations[0].id].text_body
+
+
+def _first_name_upper(name: str) -> str:
+    return name.split()[0].upper()
+
+
+def _escaped(name: str) -> str:
+    from markupsafe import escape
+
+    return str(escape(name))
+
+
+@pytest.mark.parametrize(
+    ("transform", "names"),
+    [(_first_name_upper, ("Ana Lima", "Bo Chen")), (_escaped, ("Ana & Bo", "Cy <Dee>"))],
+)
+def test_a_template_that_transforms_a_personal_value_is_rendered_per_recipient(
+    app, monkeypatch, transform, names
+):
+    """A text body showing a name transformed (upper case, HTML-escaped) cannot be filled in
+    from a group's rendering: the group's check sends it through render_reminder per person."""
+    from learnhub.notifications import reminders as planner
+    from learnhub.notifications import services
+
+    programme, _ = programme_with_session_in(timedelta(minutes=59))
+    early = utcnow() - timedelta(days=2)
+    for name in names:
+        f.make_registration(programme, f.make_user(full_name=name), confirmed_at=early)
+    real = services.render_reminder
+
+    def transforming(session, programme, registration, *args, **kwargs):
+        row = real(session, programme, registration, *args, **kwargs)
+        row["text_body"] += transform(registration.user.full_name)
+        return row
+
+    monkeypatch.setattr(planner, "render_reminder", transforming)
+    with app.test_request_context():
+        plan_due_reminders(utcnow())
+        db.session.commit()
+    rows = reminders()
+    assert len(rows) == 2
+    for row in rows:
+        assert row.text_body.endswith(transform(db.session.get(User, row.user_id).full_name))

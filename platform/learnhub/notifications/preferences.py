@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -20,7 +21,13 @@ class PreferenceError(Exception):
 
 
 def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="learnhub-email-preferences")
+    return _serializer_for(current_app.config["SECRET_KEY"])
+
+
+@lru_cache(maxsize=4)
+def _serializer_for(secret_key: str) -> URLSafeSerializer:
+    """One per key: reminder planning signs a token per recipient."""
+    return URLSafeSerializer(secret_key, salt="learnhub-email-preferences")
 
 
 def preference_token(user_id: int) -> str:
