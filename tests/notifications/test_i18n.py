@@ -338,6 +338,28 @@ def test_a_range_over_two_days_names_both_days():
     )
 
 
+def test_a_speakers_own_language_comes_before_their_accounts_then_english(app, programme):
+    session = programme.sessions[0]
+    account = reader("Español")
+    own = f.make_speaker(session, "Hanako Sato", "Mayor")
+    by_account = f.make_speaker(session, "Lola Ortiz", "Director")
+    nobody = f.make_speaker(session, "Ana Silva", "Planner")
+    own.email, own.preferred_language = account.email, "日本語"  # the account reads Spanish
+    by_account.email = account.email
+    nobody.email = "ana@city.example"  # no account, no language: English
+    db.session.commit()
+    plan_due_reminders(STARTS - timedelta(minutes=60))
+    db.session.commit()
+    rows = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.kind == "speaker_reminder")
+    ).all()
+    by_name = {row.text_body.split("\n", 1)[0]: row for row in rows}
+    assert by_name["Hanako Sato 様"].subject.startswith("進行表：")
+    assert by_name["Hola, Lola Ortiz:"].subject.startswith("Guion: ")
+    assert by_name["Hello Ana Silva,"].subject.startswith("Run-sheet: you speak in 1 hour")
+    assert len(rows) == 3
+
+
 def test_english_readers_keep_the_english_email(app, programme):
     write("confirmed", "Español", programme, app)  # the email before was someone else's
     english = f.make_user(timezone="Europe/Madrid")

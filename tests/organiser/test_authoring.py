@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from learnhub.accounts.models import ProgrammeTeamMember, User
+from learnhub.catalogue import authoring
 from learnhub.catalogue.models import (
     AuditEntry,
     Material,
@@ -514,3 +515,44 @@ def test_a_shared_speaker_is_corrected_once_for_every_programme(client, organise
     assert "Mr. Li Wei</strong>, Mayor of Chengdu" in page
     empty = client.post(f"/organiser/people/{person.id}/edit", data={"full_name": ""})
     assert empty.status_code == 422
+
+
+def test_a_speakers_email_language_is_chosen_in_the_person_form(client, organiser):
+    form = client.get("/organiser/people").get_data(as_text=True)
+    assert 'name="preferred_language"' in form and ">日本語</option>" in form
+    added = client.post(
+        "/organiser/people",
+        data={
+            "full_name": "Hanako Sato",
+            "email": "hanako@city.example",
+            "preferred_language": "日本語",
+        },
+    )
+    assert added.status_code == 302
+    person = db.session.scalar(select(Person))
+    assert person.preferred_language == "日本語"
+    edit = client.get(f"/organiser/people/{person.id}/edit").get_data(as_text=True)
+    assert '<option selected value="日本語">' in edit or 'value="日本語" selected' in edit
+    unknown = client.post(
+        f"/organiser/people/{person.id}/edit",
+        data={"full_name": "Hanako Sato", "preferred_language": "Klingon"},
+    )
+    assert unknown.status_code == 422
+    db.session.refresh(person)
+    assert person.preferred_language == "日本語"
+    cleared = client.post(
+        f"/organiser/people/{person.id}/edit",
+        data={"full_name": "Hanako Sato", "preferred_language": ""},
+    )
+    assert cleared.status_code == 302
+    db.session.refresh(person)
+    assert person.preferred_language is None
+
+
+def test_the_person_service_refuses_a_language_it_does_not_offer(app):
+    person = f.make_speaker(f.make_programme().sessions[0], "Li Wei", "Deputy Mayor")
+    with pytest.raises(authoring.AuthoringError) as refused:
+        authoring.update_person(
+            person.id, authoring.PersonInput(full_name="Li Wei", preferred_language="Klingon")
+        )
+    assert refused.value.field == "preferred_language"

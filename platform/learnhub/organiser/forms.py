@@ -30,6 +30,7 @@ from wtforms.validators import (
 )
 
 from ..forms import email_field, strip, timezone_field
+from ..i18n import LANGUAGE_LOCALES
 from ..registration.models import QUESTION_KINDS, REGISTRATION_STATUSES
 
 KIND_LABELS = {
@@ -272,6 +273,11 @@ class PersonForm(FlaskForm):
             Email(message="Enter an email address like name@city.gov."),
             Length(max=320),
         ],
+    )
+    preferred_language = SelectField(
+        "Language of their emails",
+        choices=[SelectChoice("", "Their LearnHub account's language, else English")]
+        + [SelectChoice(language, language) for language in LANGUAGE_LOCALES],
     )
     bio = TextAreaField(
         "Short biography", filters=[strip], validators=[Optional(), Length(max=5000)]
