@@ -538,6 +538,7 @@ def test_a_speakers_email_language_is_chosen_in_the_person_form(client, organise
         data={"full_name": "Hanako Sato", "preferred_language": "Klingon"},
     )
     assert unknown.status_code == 422
+    assert "Choose a language from the list." in unknown.get_data(as_text=True)
     db.session.refresh(person)
     assert person.preferred_language == "日本語"
     cleared = client.post(

@@ -278,6 +278,7 @@ class PersonForm(FlaskForm):
         "Language of their emails",
         choices=[SelectChoice("", "Their LearnHub account's language, else English")]
         + [SelectChoice(language, language) for language in LANGUAGE_LOCALES],
+        validate_choice=False,  # checked by the use case; left out of a post, it is unset
     )
     bio = TextAreaField(
         "Short biography", filters=[strip], validators=[Optional(), Length(max=5000)]
