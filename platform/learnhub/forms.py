@@ -41,6 +41,15 @@ def timezone_field(label: str = "Time zone") -> SelectField:
     )
 
 
+def _optional_timezone_choices() -> list[SelectChoice]:
+    return [SelectChoice("", "Not known"), *_timezone_choices()]
+
+
+def optional_timezone_field(label: str) -> SelectField:
+    """A time zone that may be left unknown (checked by the use case when given)."""
+    return SelectField(label, choices=_optional_timezone_choices, validate_choice=False)
+
+
 def email_field(label: str = "Email address") -> EmailField:
     return EmailField(
         label,

@@ -20,6 +20,8 @@ from sqlalchemy import select
 from learnhub import i18n, timefmt
 from learnhub.accounts import services as accounts
 from learnhub.extensions import db
+from learnhub.learning import services as learning
+from learnhub.learning.models import DigestSubscription, DiscussionPost
 from learnhub.notifications import announcements
 from learnhub.notifications.models import OutboxMessage
 from learnhub.notifications.reminders import plan_due_reminders
@@ -30,6 +32,7 @@ from learnhub.notifications.services import (
     queue_session_change,
     render_sign_in_link,
 )
+from learnhub.organiser import services as organiser_services
 from tests import factories as f
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -131,6 +134,30 @@ EXPECTED = {
         "Español": ("Confirma tu nueva dirección de correo de LearnHub", "en un plazo de 24 horas"),
         "日本語": ("LearnHub の新しいメールアドレスを確認してください", "24 時間以内に"),
         "العربية": ("أكِّد عنوان بريدك الإلكتروني الجديد في LearnHub", "خلال 24 ساعة"),
+    },
+    "organiser_invitation": {
+        "Español": ("Te invitamos a organizar programas en LearnHub", "durante 72 horas:"),
+        "日本語": ("LearnHub でプログラムを主催するよう招待されました", "主催者に設定しました"),
+        "العربية": ("أنت مدعو لتنظيم البرامج على LearnHub", "جعلك Ana Admin منظِّمًا"),
+    },
+    "certificate_issued": {
+        "Español": (
+            "Tu certificado: Resilient City",
+            "Enhorabuena: has completado Resilient City.",
+        ),
+        "日本語": (
+            "修了証：Resilient City",
+            "おめでとうございます。Resilient City を修了しました。",
+        ),
+        "العربية": ("شهادتك: Resilient City", "تهانينا: أكملتَ Resilient City."),
+    },
+    "discussion_digest": {
+        "Español": (
+            "Novedades en los debates: ",
+            "Nuevas publicaciones en los debates de",
+        ),
+        "日本語": ("ディスカッションの新着：", "「Climate」への Kim Min-su さんの投稿："),
+        "العربية": ("جديد في النقاشات: ", "Kim Min-su في «Climate»:"),
     },
 }
 # Kinds whose email shows the session's time: in the reader's zone and in the session's own.
@@ -234,6 +261,29 @@ def write(kind: str, language: str, programme, app) -> OutboxMessage:
         with app.test_request_context():
             accounts.request_email_change(user.id, "new-address@example.org")
         return only(kind)
+    if kind == "organiser_invitation":
+        user = reader(language)
+        admin = f.make_user(role="admin", full_name="Ana Admin")
+        with app.test_request_context():
+            organiser_services.invite_organiser(user.email, user.full_name, admin)
+        return only(kind)
+    if kind == "certificate_issued":
+        registration = f.make_registration(programme, reader(language))
+        with app.test_request_context():
+            learning.issue_by_hand(programme.id, registration.id, "Attended in person")
+        return only(kind)
+    if kind == "discussion_digest":
+        user = reader(language)
+        f.make_registration(programme, user)
+        module = f.make_module(programme, 1, "Climate")
+        author = f.make_user(full_name="Kim Min-su")
+        f.save(
+            DigestSubscription(user_id=user.id, programme_id=programme.id),
+            DiscussionPost(module_id=module.id, author_id=author.id, body="Flood maps"),
+        )
+        with app.test_request_context():
+            assert learning.send_digests() == 1
+        return only(kind)
     raise AssertionError(kind)
 
 
@@ -292,6 +342,28 @@ def test_a_range_over_two_days_names_both_days():
     assert timefmt.format_moment(STARTS, "Asia/Tokyo", locale="ja") == (
         "2027年11月1日(月) 17:00 JST (Asia/Tokyo)"
     )
+
+
+def test_a_speakers_own_language_comes_before_their_accounts_then_english(app, programme):
+    session = programme.sessions[0]
+    account = reader("Español")
+    own = f.make_speaker(session, "Hanako Sato", "Mayor")
+    by_account = f.make_speaker(session, "Lola Ortiz", "Director")
+    nobody = f.make_speaker(session, "Ana Silva", "Planner")
+    own.email, own.preferred_language = account.email, "日本語"  # the account reads Spanish
+    by_account.email = account.email
+    nobody.email = "ana@city.example"  # no account, no language: English
+    db.session.commit()
+    plan_due_reminders(STARTS - timedelta(minutes=60))
+    db.session.commit()
+    rows = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.kind == "speaker_reminder")
+    ).all()
+    by_name = {row.text_body.split("\n", 1)[0]: row for row in rows}
+    assert by_name["Hanako Sato 様"].subject.startswith("進行表：")
+    assert by_name["Hola, Lola Ortiz:"].subject.startswith("Guion: ")
+    assert by_name["Hello Ana Silva,"].subject.startswith("Run-sheet: you speak in 1 hour")
+    assert len(rows) == 3
 
 
 def test_english_readers_keep_the_english_email(app, programme):

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from learnhub.accounts.models import ProgrammeTeamMember, User
+from learnhub.catalogue import authoring
 from learnhub.catalogue.models import (
     AuditEntry,
     Material,
@@ -514,3 +515,76 @@ def test_a_shared_speaker_is_corrected_once_for_every_programme(client, organise
     assert "Mr. Li Wei</strong>, Mayor of Chengdu" in page
     empty = client.post(f"/organiser/people/{person.id}/edit", data={"full_name": ""})
     assert empty.status_code == 422
+
+
+def test_a_speakers_email_language_is_chosen_in_the_person_form(client, organiser):
+    form = client.get("/organiser/people").get_data(as_text=True)
+    assert 'name="preferred_language"' in form and ">日本語</option>" in form
+    added = client.post(
+        "/organiser/people",
+        data={
+            "full_name": "Hanako Sato",
+            "email": "hanako@city.example",
+            "preferred_language": "日本語",
+        },
+    )
+    assert added.status_code == 302
+    person = db.session.scalar(select(Person))
+    assert person.preferred_language == "日本語"
+    edit = client.get(f"/organiser/people/{person.id}/edit").get_data(as_text=True)
+    assert '<option selected value="日本語">' in edit or 'value="日本語" selected' in edit
+    unknown = client.post(
+        f"/organiser/people/{person.id}/edit",
+        data={"full_name": "Hanako Sato", "preferred_language": "Klingon"},
+    )
+    assert unknown.status_code == 422
+    assert "Choose a language from the list." in unknown.get_data(as_text=True)
+    db.session.refresh(person)
+    assert person.preferred_language == "日本語"
+    cleared = client.post(
+        f"/organiser/people/{person.id}/edit",
+        data={"full_name": "Hanako Sato", "preferred_language": ""},
+    )
+    assert cleared.status_code == 302
+    db.session.refresh(person)
+    assert person.preferred_language is None
+
+
+def test_the_person_service_refuses_a_language_it_does_not_offer(app):
+    person = f.make_speaker(f.make_programme().sessions[0], "Li Wei", "Deputy Mayor")
+    with pytest.raises(authoring.AuthoringError) as refused:
+        authoring.update_person(
+            person.id, authoring.PersonInput(full_name="Li Wei", preferred_language="Klingon")
+        )
+    assert refused.value.field == "preferred_language"
+
+
+def test_a_speakers_time_zone_is_kept_and_changed_in_the_person_form(client, organiser):
+    programme = f.make_programme()
+    person = f.make_speaker(programme.sessions[0], "Kim Min-su", "Director")
+    person.timezone = "Asia/Seoul"
+    f.save(person)
+    edit = client.get(f"/organiser/people/{person.id}/edit").get_data(as_text=True)
+    assert 'name="timezone"' in edit
+    kept = client.post(
+        f"/organiser/people/{person.id}/edit",
+        data={"full_name": "Kim Min-su", "timezone": "Asia/Seoul"},
+    )
+    assert kept.status_code == 302
+    db.session.refresh(person)
+    assert person.timezone == "Asia/Seoul"
+    wrong = client.post(
+        f"/organiser/people/{person.id}/edit",
+        data={"full_name": "Kim Min-su", "timezone": "Mars/Olympus"},
+    )
+    assert wrong.status_code == 422
+    assert "Choose a time zone from the list." in wrong.get_data(as_text=True)
+    db.session.refresh(person)
+    assert person.timezone == "Asia/Seoul"
+    moved = client.post(
+        f"/organiser/people/{person.id}/edit",
+        data={"full_name": "Kim Min-su", "timezone": "Europe/Madrid"},
+    )
+    assert moved.status_code == 302
+    db.session.refresh(person)
+    assert person.timezone == "Europe/Madrid"

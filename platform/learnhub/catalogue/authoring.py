@@ -19,6 +19,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from ..accounts.models import ProgrammeTeamMember
 from ..database import begin_write_transaction, is_postgres
 from ..extensions import db
+from ..i18n import LANGUAGE_LOCALES
 from ..registration.models import RegistrationQuestion
 from ..templating import sanitise_markdown
 from ..timefmt import is_valid_timezone, local_to_utc, zone
@@ -648,6 +649,8 @@ class PersonInput:
     organisation_text: str | None = None
     email: str | None = None
     timezone: str | None = None
+    #: A profile language (`LANGUAGE_LOCALES`' names); None: their account's, else English.
+    preferred_language: str | None = None
     bio: str | None = None
     photo: uploads.CheckedFile | None = None
     #: The organiser has seen the similar people and this one is someone else.
@@ -710,12 +713,15 @@ def _fill_person(person: Person, data: PersonInput) -> None:
         raise AuthoringError("That organisation no longer exists.", field="organisation")
     if data.timezone and not is_valid_timezone(data.timezone):
         raise AuthoringError("Choose a time zone from the list.", field="timezone")
+    if data.preferred_language and data.preferred_language not in LANGUAGE_LOCALES:
+        raise AuthoringError("Choose a language from the list.", field="preferred_language")
     person.honorific = (data.honorific or "").strip() or None
     person.position = (data.position or "").strip() or None
     person.organisation_id = data.organisation_id
     person.organisation_text = (data.organisation_text or "").strip() or None
     person.email = (data.email or "").strip().lower() or None
     person.timezone = data.timezone or None
+    person.preferred_language = data.preferred_language or None
     person.bio = (data.bio or "").strip() or None
     if data.photo:
         person.photo = uploads.store(data.photo)

@@ -74,6 +74,8 @@ class Person(db.Model):
     email: Mapped[str | None] = mapped_column(String(320))
     #: The speaker's IANA time zone for their run-sheet (the session's own when empty).
     timezone: Mapped[str | None] = mapped_column(String(64))
+    #: Language of their emails, as a profile stores it; empty: their account's, else English.
+    preferred_language: Mapped[str | None] = mapped_column(String(40))
     #: Short biography.
     bio: Mapped[str | None] = mapped_column(Text)
     #: Stored file name of the optional photo (in the upload folder).

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext
+
 from ..catalogue.models import Programme
 from ..extensions import db
 from ..links import external_url
@@ -18,7 +20,7 @@ def queue_certificate_email(certificate: Certificate, registration: Registration
         kind="certificate_issued",
         dedupe_key=f"certificate:{certificate.id}",
         to=registration.user,
-        subject=f"Your certificate: {certificate.programme_title}",
+        subject=lazy_gettext("Your certificate: %(title)s", title=certificate.programme_title),
         template="certificate_issued",
         context={
             "certificate": certificate,
@@ -45,7 +47,7 @@ def queue_discussion_digest(
         kind="discussion_digest",
         dedupe_key=f"digest:{subscription.id}:{posts[-1].id}",
         to=subscription.user,
-        subject=f"New in the discussions: {programme.title}",
+        subject=lazy_gettext("New in the discussions: %(title)s", title=programme.title),
         template="discussion_digest",
         context={
             "programme": programme,

@@ -379,7 +379,7 @@ def render_speaker_reminder(
     """A speaker's or moderator's reminder with the session's run-sheet, in their own zone."""
     person = link.person
     programme = session.programme
-    with recipient_locale(_account_language(person.email)):
+    with recipient_locale(person.preferred_language or _account_language(person.email)):
         when = describe_time_until(session.starts_at - now)
         subject = (
             gettext("Run-sheet: you moderate %(when)s", when=when)
@@ -413,7 +413,8 @@ def render_speaker_reminder(
 
 
 def _account_language(email: str | None) -> str | None:
-    """A speaker's language: that of the LearnHub account with their address, if any."""
+    """A speaker's language when their own is not set: that of the LearnHub account with
+    their address, if any."""
     if not email:
         return None
     return db.session.scalar(

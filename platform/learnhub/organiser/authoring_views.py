@@ -463,6 +463,8 @@ def _person_input(form: PersonForm, photo) -> authoring.PersonInput:
         organisation_id=form.organisation.data,
         organisation_text=form.organisation_text.data,
         email=form.email.data,
+        timezone=form.timezone.data or None,
+        preferred_language=form.preferred_language.data or None,
         bio=form.bio.data,
         photo=photo,
         confirmed_new=form.confirmed_new.data,

@@ -29,7 +29,8 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from ..forms import email_field, strip, timezone_field
+from ..forms import email_field, optional_timezone_field, strip, timezone_field
+from ..i18n import LANGUAGE_LOCALES
 from ..registration.models import QUESTION_KINDS, REGISTRATION_STATUSES
 
 KIND_LABELS = {
@@ -272,6 +273,13 @@ class PersonForm(FlaskForm):
             Email(message="Enter an email address like name@city.gov."),
             Length(max=320),
         ],
+    )
+    timezone = optional_timezone_field("Their time zone (their run-sheet shows times in it)")
+    preferred_language = SelectField(
+        "Language of their emails",
+        choices=[SelectChoice("", "Their LearnHub account's language, else English")]
+        + [SelectChoice(language, language) for language in LANGUAGE_LOCALES],
+        validate_choice=False,  # checked by the use case; left out of a post, it is unset
     )
     bio = TextAreaField(
         "Short biography", filters=[strip], validators=[Optional(), Length(max=5000)]

@@ -387,6 +387,7 @@ def invite_organiser(email: str, full_name: str, invited_by: User) -> User:
     """An administrator makes an organiser account (or promotes a participant's) and emails a
     single-use link that signs them in on the page where they set their password."""
     from flask import url_for
+    from flask_babel import lazy_gettext
 
     from ..accounts.services import issue_sign_in_link, normalise_email
     from ..notifications.services import queue_email
@@ -412,7 +413,7 @@ def invite_organiser(email: str, full_name: str, invited_by: User) -> User:
         kind="organiser_invitation",
         dedupe_key=f"organiser_invitation:{token_id}",
         to=user,
-        subject="You are invited to organise programmes on LearnHub",
+        subject=lazy_gettext("You are invited to organise programmes on LearnHub"),
         template="organiser_invitation",
         context={"link": link, "hours": INVITATION_HOURS, "invited_by": invited_by.full_name},
     )
