@@ -8,6 +8,7 @@ the modules an organiser marked as required for the certificate.
 
 from __future__ import annotations
 
+import math
 import secrets
 from dataclasses import dataclass, field
 
@@ -16,6 +17,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..accounts.models import ProgrammeTeamMember, User
+from ..attendance.models import ATTENDED_STATUSES, Attendance
 from ..attendance.services import ParticipantLine, attendance_standing
 from ..catalogue.models import Material, Module, Programme, ProgrammeOrganisation, Session
 from ..database import begin_write_transaction
@@ -575,6 +577,9 @@ def award_due_certificates(programme_id: int, registration_ids: list[int]) -> li
     if not registration_ids:
         return []
     programme = _programme_for_certificates(programme_id)
+    registration_ids = _may_reach_attendance_rule(programme, registration_ids)
+    if not registration_ids:
+        return []
     registrations = list(
         db.session.scalars(
             select(Registration)
@@ -600,6 +605,44 @@ def award_due_certificates(programme_id: int, registration_ids: list[int]) -> li
         if meets_rule(progress[registration.id])
     ]
     return issued
+
+
+def _may_reach_attendance_rule(programme: Programme, registration_ids: list[int]) -> list[int]:
+    """The registrations that may meet the rule's share of sessions: a necessary condition
+    read with two narrow queries and no ORM objects, so that an import marking thousands of
+    people present does not load them all to find that none qualifies yet. It only errs on the
+    kept side (every attended or excused mark counts); `meets_rule` decides on the rest."""
+    sessions = [s for s in programme.sessions if s.status != "cancelled"]
+    session_ids = [s.id for s in sessions]
+    if not session_ids:
+        return []
+    marks = {
+        registration_id: (attended, excused)
+        for registration_id, attended, excused in db.session.execute(
+            select(
+                Attendance.registration_id,
+                func.count().filter(Attendance.status.in_(ATTENDED_STATUSES)),
+                func.count().filter(Attendance.status == "excused"),
+            )
+            .where(
+                Attendance.registration_id.in_(registration_ids),
+                Attendance.session_id.in_(session_ids),
+            )
+            .group_by(Attendance.registration_id)
+        )
+    }
+    kept = []
+    for registration_id, since in db.session.execute(
+        select(
+            Registration.id, func.coalesce(Registration.confirmed_at, Registration.created_at)
+        ).where(Registration.id.in_(registration_ids))
+    ):
+        attended, excused = marks.get(registration_id, (0, 0))
+        expected = sum(1 for s in sessions if since is None or since <= s.ends_at)
+        needed = math.ceil((expected - excused) * programme.completion_percent / 100)
+        if needed > 0 and attended >= needed:
+            kept.append(registration_id)
+    return kept
 
 
 def _issue(
