@@ -177,7 +177,7 @@ def test_organiser_publishes_a_webinar_that_a_participant_follows(
         expect(item.locator(".time-viewer")).to_contain_text(f"({VIEWER_TIMEZONE})")
 
     # The guidebook downloads from the module page, as a PDF attachment.
-    page.get_by_role("link", name="Net zero basics").click()
+    page.get_by_role("link", name="Net zero basics", exact=True).click()
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Net zero guidebook").click()
     download = download_info.value
