@@ -226,6 +226,7 @@ def organiser_urls(app, programme, session):
         "module_id": 1,
         "material_id": 1,
         "person_id": 1,
+        "organisation_id": 1,
         "position": 1,
         "post_id": 1,
         "certificate_id": 1,

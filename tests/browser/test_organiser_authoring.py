@@ -177,7 +177,7 @@ def test_organiser_publishes_a_webinar_that_a_participant_follows(
         expect(item.locator(".time-viewer")).to_contain_text(f"({VIEWER_TIMEZONE})")
 
     # The guidebook downloads from the module page, as a PDF attachment.
-    page.get_by_role("link", name="Net zero basics").click()
+    page.get_by_role("link", name="Net zero basics", exact=True).click()
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Net zero guidebook").click()
     download = download_info.value
@@ -201,3 +201,56 @@ def test_organiser_publishes_a_webinar_that_a_participant_follows(
     finally:
         anonymous.close()
     assert server_errors == []
+
+
+@pytest.mark.browser
+def test_organiser_corrects_a_draft_without_javascript(live_app, live_server, browser):
+    """Preview shows registration closed; a session is removed, a material and a speaker's
+    contribution corrected, all with plain forms (JavaScript off)."""
+    from playwright.sync_api import expect
+
+    from learnhub.catalogue.models import Material, Session, SessionSpeaker
+    from learnhub.extensions import db
+    from tests import factories as f
+
+    with live_app.app_context():
+        programme = f.make_programme(status="draft", sessions=2, timezone=ZONE)
+        organiser = f.make_organiser(programme, email="editor@example.org")
+        f.make_material(programme, title="Reading list", url="https://example.org/list")
+        f.make_speaker(programme.sessions[1], "Li Wei", "Mayor")
+        slug, email = programme.slug, organiser.email
+    context = browser.new_context(base_url=live_server, java_script_enabled=False)
+    context.set_default_timeout(10_000)
+    org = context.new_page()
+    try:
+        org.goto("/login")
+        org.locator("#password_email").fill(email)
+        org.get_by_label("Password", exact=True).fill("organiser-password")
+        org.get_by_role("button", name="Sign in", exact=True).click()
+        org.goto(f"/organiser/programmes/{slug}/preview")
+        expect(org.get_by_role("button", name="Register")).to_be_disabled()
+        expect(
+            org.get_by_text("Registration opens when the programme is published.")
+        ).to_be_visible()
+
+        org.goto(f"/organiser/programmes/{slug}/edit")
+        org.get_by_role("button", name="Remove Session 1").click()
+        expect(org.get_by_text("Session removed.")).to_be_visible()
+
+        org.goto(f"/organiser/programmes/{slug}/materials")
+        org.get_by_role("link", name="Edit Reading list").click()
+        org.get_by_label("Title", exact=True).fill("Reading list 2026")
+        org.get_by_role("button", name="Save material").click()
+        expect(org.get_by_text("Material saved.")).to_be_visible()
+
+        org.goto(f"/organiser/programmes/{slug}/edit")
+        org.get_by_role("link", name="Edit Session 2").click()
+        org.get_by_label("Li Wei, Mayor", exact=True).fill("Opening keynote")
+        org.get_by_role("button", name="Save session").click()
+        expect(org.get_by_text("Session saved.")).to_be_visible()
+    finally:
+        context.close()
+    with live_app.app_context():
+        assert db.session.scalars(select(Session.title)).all() == ["Session 2"]
+        assert db.session.scalar(select(Material.title)) == "Reading list 2026"
+        assert db.session.scalar(select(SessionSpeaker.contribution)) == "Opening keynote"

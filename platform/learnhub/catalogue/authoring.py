@@ -8,6 +8,7 @@ Markdown is sanitised on save (`sanitise_markdown`) and again when rendered.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -304,6 +305,8 @@ class SessionInput:
     module_id: int | None = None
     speaker_ids: list[int] = field(default_factory=list)
     moderator_ids: list[int] = field(default_factory=list)
+    #: What each chosen person presents (person id -> text); people left out keep theirs.
+    contributions: dict[int, str] = field(default_factory=dict)
 
 
 def session_instants(day: date, start: time, end: time, tz: str) -> tuple[datetime, datetime]:
@@ -342,7 +345,8 @@ def _check_module(programme_id: int, module_id: int | None) -> int | None:
     return module_id
 
 
-def _set_speakers(session: Session, data: SessionInput) -> bool:
+def _set_speakers(session: Session, data: SessionInput) -> list[str]:
+    """Replace the line-up and set contributions; what changed, for the audit log."""
     wanted = [(pid, "speaker") for pid in dict.fromkeys(data.speaker_ids)]
     wanted += [
         (pid, "moderator")
@@ -352,22 +356,34 @@ def _set_speakers(session: Session, data: SessionInput) -> bool:
     ids = [pid for pid, _ in wanted]
     if len(set(db.session.scalars(select(Person.id).where(Person.id.in_(ids))))) != len(ids):
         raise AuthoringError("One of the people chosen no longer exists.", field="speakers")
+    kept = {link.person_id: link.contribution for link in session.speaker_links}
+    contributions = dict(kept)
+    for person_id, text in data.contributions.items():
+        text = " ".join((text or "").split())
+        if len(text) > 500:
+            raise AuthoringError("Describe each contribution in 500 characters or fewer.")
+        contributions[person_id] = text or None
+    changed = []
     current = [(link.person_id, link.role) for link in session.speaker_links]
-    if current == wanted:
-        return False
-    contributions = {link.person_id: link.contribution for link in session.speaker_links}
-    session.speaker_links.clear()
-    db.session.flush()
-    for position, (person_id, role) in enumerate(wanted):
-        session.speaker_links.append(
-            SessionSpeaker(
-                person_id=person_id,
-                role=role,
-                position=position,
-                contribution=contributions.get(person_id),
+    if current != wanted:
+        changed.append("speakers and moderators")
+        session.speaker_links.clear()
+        db.session.flush()
+        for position, (person_id, role) in enumerate(wanted):
+            session.speaker_links.append(
+                SessionSpeaker(
+                    person_id=person_id,
+                    role=role,
+                    position=position,
+                    contribution=kept.get(person_id),
+                )
             )
-        )
-    return True
+    for link in session.speaker_links:
+        if link.contribution != contributions.get(link.person_id):
+            link.contribution = contributions.get(link.person_id)
+            if "contributions" not in changed:
+                changed.append("contributions")
+    return changed
 
 
 def _session_values(programme_id: int, data: SessionInput) -> dict:
@@ -410,8 +426,7 @@ def update_session(
     _check_version(session.version, seen_version, "session")
     old_times = (session.starts_at, session.ends_at)
     changed = _changes(session, _session_values(programme.id, data))
-    if _set_speakers(session, data):
-        changed.append("speakers and moderators")
+    changed += _set_speakers(session, data)
     if changed:
         session.version += 1
         record(programme.id, user_id, "edited session", f"{session.title}: {', '.join(changed)}")
@@ -421,6 +436,26 @@ def update_session(
             )
     db.session.commit()
     return session
+
+
+def delete_session(programme_id: int, session_id: int, user_id: int) -> None:
+    """Remove a session of a draft. A public programme's sessions are cancelled instead
+    (catalogue.services.cancel_session), which tells their registrants."""
+    programme = _locked_programme(programme_id)
+    if programme.status != "draft":
+        raise AuthoringError(
+            "Sessions of a published programme are not removed: cancel the session instead "
+            "(“Move or cancel”), so its registrants are told."
+        )
+    session = db.session.scalar(
+        select(Session).where(Session.id == session_id, Session.programme_id == programme.id)
+    )
+    if session is None:
+        raise AuthoringError("We could not find that session.")
+    title = session.title
+    db.session.delete(session)
+    record(programme.id, user_id, "removed session", title)
+    db.session.commit()
 
 
 # --- modules ------------------------------------------------------------------------------------
@@ -535,14 +570,28 @@ class MaterialInput:
     file: uploads.CheckedFile | None = None
 
 
-def add_material(programme_id: int, user_id: int, data: MaterialInput) -> Material:
+def _check_material(data: MaterialInput) -> str | None:
+    """Kind and visibility from the lists; the link, if any, a web address (returned clean)."""
     if data.kind not in MATERIAL_KINDS or data.visibility not in MATERIAL_VISIBILITIES:
         raise AuthoringError("Choose a kind and a visibility from the lists.")
-    if (data.file is None) == (not data.url):
-        raise AuthoringError("Upload a file or give a link (one of the two).", field="url")
     url = data.url.strip() if data.url else None
     if url and not re.match(r"^https?://[^\s/]+", url, re.IGNORECASE):
         raise AuthoringError("The link must be a web address starting with https://.", field="url")
+    return url
+
+
+def _set_material_file(material: Material, checked: uploads.CheckedFile | None) -> None:
+    """Point the material at a newly stored file, or (None) at no file."""
+    material.file_name = uploads.store(checked) if checked else None
+    material.download_name = checked.download_name if checked else None
+    material.content_type = checked.content_type if checked else None
+    material.size_bytes = len(checked.data) if checked else None
+
+
+def add_material(programme_id: int, user_id: int, data: MaterialInput) -> Material:
+    url = _check_material(data)
+    if (data.file is None) == (not url):
+        raise AuthoringError("Upload a file or give a link (one of the two).", field="url")
     programme = _locked_programme(programme_id)
     module_id = _check_module(programme.id, data.module_id)
     last = db.session.scalar(
@@ -558,18 +607,74 @@ def add_material(programme_id: int, user_id: int, data: MaterialInput) -> Materi
         visibility=data.visibility,
         position=(last or 0) + 1,
     )
-    if data.file is not None:
-        material.file_name = uploads.store(data.file)
-        material.download_name = data.file.download_name
-        material.content_type = data.file.content_type
-        material.size_bytes = len(data.file.data)
+    _set_material_file(material, data.file)
     db.session.add(material)
     record(programme.id, user_id, "added material", material.title)
-    try:
-        db.session.commit()
-    except Exception:
-        uploads.remove_stored(material.file_name)
-        raise
+    db.session.commit()  # a failed commit removes the stored file (uploads)
+    return material
+
+
+def material_of(programme_id: int, material_id: int) -> Material | None:
+    material = db.session.get(Material, material_id)
+    return material if material is not None and material.programme_id == programme_id else None
+
+
+def material_seen(material: Material) -> str:
+    """What an editor saw of a material (it has no version column): a digest of its fields.
+    An edit whose digest differs from the current one was made on an older copy."""
+    return _digest(
+        material,
+        *("title", "kind", "language", "visibility", "url", "file_name", "module_id"),
+    )
+
+
+def _digest(target, *names: str) -> str:
+    values = repr([getattr(target, name) for name in names]).encode()
+    return hashlib.sha256(values).hexdigest()[:16]
+
+
+def update_material(
+    programme_id: int, material_id: int, user_id: int, seen: str | None, data: MaterialInput
+) -> Material:
+    """Correct a material; a new file replaces the stored one, a link replaces a file (and
+    back). With neither, a file material keeps its file."""
+    url = _check_material(data)
+    if data.file is not None and url:
+        raise AuthoringError("Upload a file or give a link (one of the two).", field="url")
+    _locked_programme(programme_id)
+    material = material_of(programme_id, material_id)
+    if material is None:
+        raise AuthoringError("We could not find that material.")
+    if seen and seen != material_seen(material):
+        raise StaleEdit("material")
+    if data.file is None and not url and material.file_name is None:
+        raise AuthoringError("Upload a file or give a link (one of the two).", field="url")
+    changed = _changes(
+        material,
+        {
+            "title": data.title.strip(),
+            "kind": data.kind,
+            "language": data.language.strip() or "English",
+            "visibility": data.visibility,
+            "module_id": _check_module(programme_id, data.module_id),
+        },
+    )
+    replaced = None
+    if data.file is not None or url:
+        replaced = material.file_name
+        if url != material.url:
+            changed.append("link")
+        material.url = url
+        if data.file is not None:
+            changed.append("file")
+        elif replaced:
+            changed.append("file replaced by a link")
+        _set_material_file(material, data.file)
+    if changed:
+        record(programme_id, user_id, "edited material", f"{material.title}: {', '.join(changed)}")
+    db.session.commit()
+    if replaced:
+        uploads.remove_stored(replaced)
     return material
 
 
@@ -739,14 +844,30 @@ class OrganisationInput:
     confirmed_new: bool = False
 
 
-def create_organisation(data: OrganisationInput) -> Organisation:
-    begin_write_transaction()
+def _organisation_values(data: OrganisationInput, name: str) -> dict:
+    website = (data.website or "").strip() or None
+    if website and not re.match(r"^https?://[^\s/]+", website, re.IGNORECASE):
+        raise AuthoringError("The website must start with https://.", field="website")
+    return {"name": name, "short_name": (data.short_name or "").strip() or None, "website": website}
+
+
+def _organisation_name(data: OrganisationInput, other_than: int | None = None) -> str:
+    """The cleaned name; refused when another organisation has exactly it (any case)."""
     name = " ".join(data.name.split())
     if not name:
         raise AuthoringError("Write the organisation's name.", field="name")
-    similar = _similar_names(Organisation, Organisation.name, name)
-    if name.lower() in (s.lower() for s in similar):
+    same = select(Organisation.id).where(func.lower(Organisation.name) == name.lower())
+    if other_than is not None:
+        same = same.where(Organisation.id != other_than)
+    if db.session.scalar(same.limit(1)) is not None:
         raise AuthoringError(f"“{name}” is already here: choose it from the lists.", field="name")
+    return name
+
+
+def create_organisation(data: OrganisationInput) -> Organisation:
+    begin_write_transaction()
+    name = _organisation_name(data)
+    similar = _similar_names(Organisation, Organisation.name, name)
     if similar and not data.confirmed_new:
         raise AuthoringError(
             "Similar organisations are already here: "
@@ -754,13 +875,55 @@ def create_organisation(data: OrganisationInput) -> Organisation:
             + ". Choose one of them, or tick “This is another organisation” to add it.",
             field="name",
         )
-    website = (data.website or "").strip() or None
-    if website and not re.match(r"^https?://[^\s/]+", website, re.IGNORECASE):
-        raise AuthoringError("The website must start with https://.", field="website")
-    organisation = Organisation(
-        name=name, short_name=(data.short_name or "").strip() or None, website=website
-    )
+    organisation = Organisation(**_organisation_values(data, name))
     db.session.add(organisation)
+    db.session.commit()
+    return organisation
+
+
+def organisation_of(organisation_id: int) -> Organisation | None:
+    return db.session.get(Organisation, organisation_id)
+
+
+def organisation_seen(organisation: Organisation) -> str:
+    """What an editor saw of an organisation (no version column): a digest of its fields."""
+    return _digest(organisation, "name", "short_name", "website")
+
+
+def programmes_showing(organisation_id: int) -> list[int]:
+    """Programmes whose pages show the organisation: as host, partner... or a speaker's."""
+    linked = select(ProgrammeOrganisation.programme_id).where(
+        ProgrammeOrganisation.organisation_id == organisation_id
+    )
+    via_speakers = (
+        select(Session.programme_id)
+        .join(SessionSpeaker, SessionSpeaker.session_id == Session.id)
+        .join(Person, Person.id == SessionSpeaker.person_id)
+        .where(Person.organisation_id == organisation_id)
+    )
+    return sorted(set(db.session.scalars(linked.union(via_speakers))))
+
+
+def update_organisation(
+    organisation_id: int, user_id: int, seen: str | None, data: OrganisationInput
+) -> Organisation:
+    """Correct a shared organisation. It has no programme of its own: the change is written
+    in the change log of every programme whose page shows it."""
+    begin_write_transaction()
+    organisation = organisation_of(organisation_id)
+    if organisation is None:
+        raise AuthoringError("We could not find that organisation.")
+    if seen and seen != organisation_seen(organisation):
+        raise StaleEdit("organisation")
+    name = _organisation_name(data, other_than=organisation.id)
+    before = organisation.name
+    changed = _changes(organisation, _organisation_values(data, name))
+    if changed:
+        detail = f"{before}: {', '.join(changed)}"
+        if organisation.name != before:
+            detail += f" (now “{organisation.name}”)"
+        for programme_id in programmes_showing(organisation.id):
+            record(programme_id, user_id, "edited organisation", detail)
     db.session.commit()
     return organisation
 

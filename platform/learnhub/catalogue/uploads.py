@@ -5,6 +5,10 @@ A file is accepted only when its bytes are what its extension says (a PDF starts
 name a browser sends never reaches the file system; a name with folder parts is refused.
 Files live in UPLOAD_FOLDER (instance/uploads by default) and are served as attachments by
 `catalogue.download_material` through `send_from_directory`, which refuses path tricks.
+
+A file is written before the transaction that records it commits; if that transaction rolls
+back instead (a domain error, a failed write, the request's session closed), the files it
+stored are removed again (`_forget_stored_on_rollback`), so no orphan stays on disk.
 """
 
 from __future__ import annotations
@@ -17,6 +21,10 @@ from pathlib import Path
 from typing import BinaryIO
 
 from flask import current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from ..extensions import db
 
 #: The largest file an organiser may upload (MAX_CONTENT_LENGTH leaves room for the form).
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024
@@ -118,6 +126,7 @@ def store(checked: CheckedFile) -> str:
     """Write the file under a fresh random name; returns that name."""
     file_name = secrets.token_hex(16) + checked.extension
     (upload_folder() / file_name).write_bytes(checked.data)
+    _pending(file_name)
     return file_name
 
 
@@ -128,6 +137,7 @@ def copy_stored(file_name: str) -> str | None:
         return None
     copy = secrets.token_hex(16) + source.suffix
     (upload_folder() / copy).write_bytes(source.read_bytes())
+    _pending(copy)
     return copy
 
 
@@ -142,3 +152,27 @@ def _stored_path(file_name: str) -> Path | None:
     folder = upload_folder().resolve()
     path = (folder / file_name).resolve()
     return path if path.parent == folder else None
+
+
+# --- files of a transaction that did not commit ---------------------------------------------
+
+_STORED = "learnhub_stored_files"
+
+
+def _pending(file_name: str) -> None:
+    """Remember a file written for the current transaction (kept only if it commits)."""
+    db.session().info.setdefault(_STORED, []).append((file_name, upload_folder()))
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_committed(session: Session) -> None:
+    session.info.pop(_STORED, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_stored_on_rollback(session: Session, transaction) -> None:
+    """The transaction ended without a commit (rollback or close): its files go too."""
+    if transaction.parent is not None:
+        return
+    for file_name, folder in session.info.pop(_STORED, []):
+        (folder / file_name).unlink(missing_ok=True)

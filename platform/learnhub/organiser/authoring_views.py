@@ -20,10 +20,12 @@ from . import services
 from .access import require_admin
 from .forms import (
     InviteOrganiserForm,
+    MaterialEditForm,
     MaterialForm,
     ModuleForm,
     NewEditionForm,
     NewProgrammeForm,
+    OrganisationEditForm,
     OrganisationForm,
     PersonForm,
     ProgrammeForm,
@@ -254,7 +256,31 @@ def _session_input(form: SessionForm) -> authoring.SessionInput:
         module_id=form.module.data,
         speaker_ids=form.speakers.data or [],
         moderator_ids=form.moderators.data or [],
+        contributions={
+            person_id: request.form[f"contribution-{person_id}"]
+            for person_id in _chosen(form)
+            if f"contribution-{person_id}" in request.form
+        },
     )
+
+
+def _chosen(form: SessionForm) -> list[int]:
+    return list(dict.fromkeys([*(form.speakers.data or []), *(form.moderators.data or [])]))
+
+
+def _contribution_fields(form: SessionForm, session=None) -> list[tuple[int, str, str]]:
+    """(person id, name, text) of a "What they present" field per chosen person: the typed
+    text after a refused save, else what the session has."""
+    saved = (
+        {link.person_id: link.contribution or "" for link in session.speaker_links}
+        if session
+        else {}
+    )
+    names = dict(form.speakers.choices)
+    return [
+        (pid, names.get(pid, "?"), request.form.get(f"contribution-{pid}", saved.get(pid, "")))
+        for pid in _chosen(form)
+    ]
 
 
 @bp.route("/programmes/<slug>/sessions/new", methods=["GET", "POST"])
@@ -275,7 +301,13 @@ def new_session(slug: str):
         if done:
             flash("Session added.", "success")
             return redirect(url_for("organiser.edit_programme", slug=slug))
-    return _page("organiser/session_form.html", form=form, programme=g.programme, session=None)
+    return _page(
+        "organiser/session_form.html",
+        form=form,
+        programme=g.programme,
+        session=None,
+        contributions=_contribution_fields(form),
+    )
 
 
 @bp.route("/programmes/<slug>/sessions/<int:session_id>/edit", methods=["GET", "POST"])
@@ -307,7 +339,24 @@ def edit_session(slug: str, session_id: int):
         if done:
             flash("Session saved.", "success")
             return redirect(url_for("organiser.edit_programme", slug=slug))
-    return _page("organiser/session_form.html", form=form, programme=g.programme, session=session)
+    return _page(
+        "organiser/session_form.html",
+        form=form,
+        programme=g.programme,
+        session=session,
+        contributions=_contribution_fields(form, session),
+    )
+
+
+@bp.post("/programmes/<slug>/sessions/<int:session_id>/delete")
+def delete_session(slug: str, session_id: int):
+    return _button(
+        "organiser.edit_programme",
+        "Session removed.",
+        authoring.delete_session,
+        session_id,
+        current_user.id,
+    )
 
 
 def _zone(name: str):
@@ -396,29 +445,36 @@ def delete_module(slug: str, module_id: int):
 # --- materials ----------------------------------------------------------------------------------
 
 
-@bp.route("/programmes/<slug>/materials", methods=["GET", "POST"])
-def materials(slug: str):
-    form = MaterialForm()
+def _module_choices(form) -> None:
     form.module.choices = [("", "No module")] + [
         (m.id, f"{m.position}. {m.title}") for m in authoring.modules_of(g.programme.id)
     ]
+
+
+def _material_input(form: MaterialForm) -> authoring.MaterialInput:
+    checked = form.file.checked
+    return authoring.MaterialInput(
+        title=form.title.data,
+        kind=form.kind.data,
+        language=form.language.data,
+        visibility=form.visibility.data,
+        module_id=form.module.data,
+        url=None if checked else form.url.data,
+        file=checked,
+    )
+
+
+@bp.route("/programmes/<slug>/materials", methods=["GET", "POST"])
+def materials(slug: str):
+    form = MaterialForm()
+    _module_choices(form)
     if form.validate_on_submit() and _no_upload_error(form.file, uploads.check_upload):
-        checked = form.file.checked
-        data = authoring.MaterialInput(
-            title=form.title.data,
-            kind=form.kind.data,
-            language=form.language.data,
-            visibility=form.visibility.data,
-            module_id=form.module.data,
-            url=None if checked else form.url.data,
-            file=checked,
-        )
         done, _ = run_use_case(
             form,
             authoring.add_material,
             g.programme.id,
             current_user.id,
-            data,
+            _material_input(form),
             errors=authoring.AuthoringError,
         )
         if done:
@@ -430,6 +486,40 @@ def materials(slug: str):
         programme=g.programme,
         materials=authoring.materials_of(g.programme.id),
         delete_form=ActionForm(),
+        max_upload=uploads.MAX_UPLOAD_LABEL,
+    )
+
+
+@bp.route("/programmes/<slug>/materials/<int:material_id>/edit", methods=["GET", "POST"])
+def edit_material(slug: str, material_id: int):
+    material = authoring.material_of(g.programme.id, material_id)
+    if material is None:
+        abort(404)
+    if request.method == "GET":
+        form = MaterialEditForm(obj=material, seen=authoring.material_seen(material))
+        form.module.data = material.module_id
+    else:
+        form = MaterialEditForm()
+    _module_choices(form)
+    if form.validate_on_submit() and _no_upload_error(form.file, uploads.check_upload):
+        done, _ = run_use_case(
+            form,
+            authoring.update_material,
+            g.programme.id,
+            material.id,
+            current_user.id,
+            form.seen.data,
+            _material_input(form),
+            errors=authoring.AuthoringError,
+        )
+        if done:
+            flash("Material saved.", "success")
+            return redirect(url_for("organiser.materials", slug=slug))
+    return _page(
+        "organiser/material_form.html",
+        form=form,
+        programme=g.programme,
+        material=material,
         max_upload=uploads.MAX_UPLOAD_LABEL,
     )
 
@@ -531,6 +621,38 @@ def organisations():
         form=form,
         query=query,
         found=authoring.search_organisations(query),
+    )
+
+
+@bp.route("/organisations/<int:organisation_id>/edit", methods=["GET", "POST"])
+def edit_organisation(organisation_id: int):
+    organisation = authoring.organisation_of(organisation_id)
+    if organisation is None:
+        abort(404)
+    if request.method == "GET":
+        seen = authoring.organisation_seen(organisation)
+        form = OrganisationEditForm(obj=organisation, seen=seen)
+    else:
+        form = OrganisationEditForm()
+    if form.validate_on_submit():
+        data = authoring.OrganisationInput(form.name.data, form.short_name.data, form.website.data)
+        done, _ = run_use_case(
+            form,
+            authoring.update_organisation,
+            organisation.id,
+            current_user.id,
+            form.seen.data,
+            data,
+            errors=authoring.AuthoringError,
+        )
+        if done:
+            flash(f"{organisation.name} saved.", "success")
+            return redirect(url_for("organiser.organisations", q=organisation.name))
+    return _page(
+        "organiser/organisation_form.html",
+        form=form,
+        organisation=organisation,
+        shown_in=len(authoring.programmes_showing(organisation.id)),
     )
 
 

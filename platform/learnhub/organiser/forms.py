@@ -249,6 +249,22 @@ class MaterialForm(FlaskForm):
             raise ValidationError("Upload a file or give a link (one of the two).")
 
 
+class MaterialEditForm(MaterialForm):
+    #: What the editor saw (authoring.material_seen); a different one on save is refused.
+    seen = HiddenField()
+    file = FileField("Replace the file (PDF, .pptx or .docx, up to 25 MB)")
+    url = URLField(
+        "…or a link",
+        filters=[strip],
+        validators=[Optional(), Length(max=1000), URL(message="Enter a link like https://…")],
+    )
+
+    def validate_url(self, field) -> None:
+        has_file = bool(self.file.data and getattr(self.file.data, "filename", ""))
+        if has_file and field.data:
+            raise ValidationError("Upload a file or give a link (one of the two).")
+
+
 class PersonForm(FlaskForm):
     honorific = StringField(
         "Honorific (Ms., Mr., Dr.)", filters=[strip], validators=[Optional(), Length(max=20)]
@@ -299,6 +315,12 @@ class OrganisationForm(FlaskForm):
         validators=[Optional(), Length(max=500), URL(message="Enter a link like https://…")],
     )
     confirmed_new = BooleanField("This is another organisation than the similar ones listed")
+
+
+class OrganisationEditForm(OrganisationForm):
+    #: What the editor saw (authoring.organisation_seen); a different one on save is refused.
+    seen = HiddenField()
+    confirmed_new = None  # an edit keeps the organisation: no "another one" question
 
 
 class NewEditionForm(FlaskForm):

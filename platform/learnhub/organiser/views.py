@@ -56,11 +56,13 @@ ROUTE_RIGHTS = {
     "organiser.audit_log": "manage_programme",
     "organiser.new_session": "manage_programme",
     "organiser.edit_session": "manage_programme",
+    "organiser.delete_session": "manage_programme",
     "organiser.modules": "manage_programme",
     "organiser.edit_module": "manage_programme",
     "organiser.move_module": "manage_programme",
     "organiser.delete_module": "manage_programme",
     "organiser.materials": "manage_programme",
+    "organiser.edit_material": "manage_programme",
     "organiser.delete_material": "manage_programme",
 }
 
