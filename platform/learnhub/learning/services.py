@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import secrets
+from bisect import bisect_left
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select, update
@@ -614,6 +615,7 @@ def _may_reach_attendance_rule(programme: Programme, registration_ids: list[int]
     kept side (every attended or excused mark counts); `meets_rule` decides on the rest."""
     sessions = [s for s in programme.sessions if s.status != "cancelled"]
     session_ids = [s.id for s in sessions]
+    ends = sorted(s.ends_at for s in sessions)
     if not session_ids:
         return []
     marks = {
@@ -638,7 +640,7 @@ def _may_reach_attendance_rule(programme: Programme, registration_ids: list[int]
         ).where(Registration.id.in_(registration_ids))
     ):
         attended, excused = marks.get(registration_id, (0, 0))
-        expected = sum(1 for s in sessions if since is None or since <= s.ends_at)
+        expected = len(ends) - (bisect_left(ends, since) if since is not None else 0)
         needed = math.ceil((expected - excused) * programme.completion_percent / 100)
         if needed > 0 and attended >= needed:
             kept.append(registration_id)
