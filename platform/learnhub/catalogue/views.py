@@ -22,7 +22,7 @@ from ..learning import services as learning
 from ..registration.services import viewer_can_access_registered_material, viewer_is_confirmed
 from ..safety import safe_next_path
 from ..templating import VIEWER_TZ_COOKIE, viewer_timezone
-from . import services
+from . import page_cache, services
 from .models import PROGRAMME_KINDS
 
 bp = Blueprint("catalogue", __name__)
@@ -47,23 +47,35 @@ def index():
 
 @bp.get("/programmes/<slug>")
 def programme(slug: str):
-    found = services.public_programme(slug)
-    if found is None:
+    row = services.public_programme_row(slug)
+    if row is None:
         abort(404)
-    confirmed = services.confirmed_counts([found.id]).get(found.id, 0)
+    found, confirmed = row
+    page = page_cache.cached_parts(found.id, found.content_version, lambda: _graph(slug))
     viewer = learning.viewer_of(found, current_user)
+    next_session = services.next_scheduled(page.sessions)
+    zone = viewer_timezone()
     return render_template(
         "catalogue/programme.html",
         programme=found,
+        page=page,
+        session_heads=page_cache.session_heads(page, zone),
         viewer=viewer,
         progress=learning.progress_in(found, viewer),
-        recordings=learning.recordings_by_session(found),
-        speakers=services.programme_speakers(found),
+        recordings=page.recordings,
         seats_left=services.seats_left(found, confirmed),
-        next_session=services.upcoming_session(found),
-        tz_form=ViewerTimezoneForm(timezone=viewer_timezone(), next=request.path),
-        joinable=services.joinable_sessions(found, lambda: viewer_is_confirmed(found)),
+        next_session=next_session,
+        tz_form=ViewerTimezoneForm(timezone=zone, next=request.path),
+        joinable=services.joinable_sessions(page.sessions, lambda: viewer_is_confirmed(found)),
     )
+
+
+def _graph(slug: str):
+    """The programme's full page graph and speakers: read only when its parts are not cached."""
+    graph = services.public_programme(slug)
+    if graph is None:  # unpublished between the two reads
+        abort(404)
+    return graph, services.programme_speakers(graph)
 
 
 @bp.get("/programmes/<slug>/modules/<int:position>")
