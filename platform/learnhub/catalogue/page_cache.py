@@ -27,8 +27,10 @@ from markupsafe import Markup
 from sqlalchemy import event, or_, select, update
 from sqlalchemy.orm import ORMExecuteState
 from sqlalchemy.orm import Session as OrmSession
+from wtforms import Form
 
 from .. import i18n
+from ..forms import timezone_field
 from .models import (
     Material,
     Module,
@@ -169,6 +171,23 @@ def session_heads(parts: PageParts, zone: str) -> dict[int, Markup]:
     return heads
 
 
+class _ZoneChoice(Form):
+    """The viewer-zone select alone (the page writes its form's CSRF token and next path)."""
+
+    timezone = timezone_field("Show times in")
+
+
+def timezone_chooser(zone: str) -> Markup:
+    """The label and the 550-option zone select with `zone` chosen, rendered once per zone."""
+    key = ("timezone chooser", zone)
+    html = _cache().get(key)
+    if html is None:
+        field = _ZoneChoice(timezone=zone).timezone
+        html = Markup(f"{field.label()} {field()}")
+        _cache().put(key, html)
+    return html
+
+
 def cached_parts(programme_id: int, content_version: int, load) -> PageParts:
     """The parts for this version; on a miss `load()` returns (programme graph, speakers).
 
@@ -180,6 +199,19 @@ def cached_parts(programme_id: int, content_version: int, load) -> PageParts:
         parts = build_parts(*load())
         _cache().put(parts.key, parts)
     return parts
+
+
+#: Where a signed-out page's CSRF token goes: the cached HTML holds this, each response its own
+#: token (letters only: it comes out of the template unescaped).
+TOKEN_SLOT = "LEARNHUBCSRFTOKENSLOTf3a9c1"
+
+
+def lookup(key: tuple):
+    return _cache().get(key)
+
+
+def keep(key: tuple, value) -> None:
+    _cache().put(key, value)
 
 
 def clear() -> None:

@@ -13,9 +13,11 @@ from flask import (
     render_template,
     request,
     send_from_directory,
+    session,
     url_for,
 )
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 
 from ..accounts.forms import ViewerTimezoneForm
 from ..learning import services as learning
@@ -52,9 +54,25 @@ def programme(slug: str):
         abort(404)
     found, confirmed = row
     page = page_cache.cached_parts(found.id, found.content_version, lambda: _graph(slug))
-    viewer = learning.viewer_of(found, current_user)
     next_session = services.next_scheduled(page.sessions)
+    seats_left = services.seats_left(found, confirmed)
     zone = viewer_timezone()
+    if current_user.is_authenticated or "_flashes" in session:
+        return _render_programme(found, page, zone, seats_left, next_session)
+    # Signed out, nothing flashed: the page is a function of this key alone, but for the CSRF
+    # token of its time-zone form, which is put in its slot per request.
+    key = ("signed-out page", *page.key, zone, seats_left, getattr(next_session, "id", None))
+    html = page_cache.lookup(key)
+    if html is None:
+        html = _render_programme(
+            found, page, zone, seats_left, next_session, form_token=page_cache.TOKEN_SLOT
+        )
+        page_cache.keep(key, html)
+    return html.replace(page_cache.TOKEN_SLOT, generate_csrf())
+
+
+def _render_programme(found, page, zone, seats_left, next_session, form_token=None) -> str:
+    viewer = learning.viewer_of(found, current_user)
     return render_template(
         "catalogue/programme.html",
         programme=found,
@@ -63,9 +81,10 @@ def programme(slug: str):
         viewer=viewer,
         progress=learning.progress_in(found, viewer),
         recordings=page.recordings,
-        seats_left=services.seats_left(found, confirmed),
+        seats_left=seats_left,
         next_session=next_session,
-        tz_form=ViewerTimezoneForm(timezone=zone, next=request.path),
+        tz_chooser=page_cache.timezone_chooser(zone),
+        form_token=form_token,
         joinable=services.joinable_sessions(page.sessions, lambda: viewer_is_confirmed(found)),
     )
 

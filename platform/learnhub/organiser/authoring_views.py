@@ -163,7 +163,6 @@ def preview_programme(slug: str):
         recordings={},
         seats_left=found.capacity,
         next_session=catalogue.upcoming_session(found),
-        tz_form=None,
         preview=True,
         joinable=set(),
         viewer_tz=viewer_timezone(),
