@@ -49,26 +49,44 @@ def index():
 
 @bp.get("/programmes/<slug>")
 def programme(slug: str):
+    if current_user.is_authenticated or "_flashes" in session:
+        return _programme_for_viewer(slug)
+    # Signed out, nothing flashed: the page is a function of this key alone, but for the CSRF
+    # token of its time-zone form, put in its slot per request. One statement when cached.
+    head = services.public_programme_head(slug)
+    if head is None:
+        abort(404)
+    page = page_cache.cached_parts(head.id, head.content_version, lambda: _graph(slug))
+    next_session = services.next_scheduled(page.sessions)
+    seats_left = services.seats_left_of(head.capacity, head.confirmed)
+    zone = viewer_timezone()
+    key = ("signed-out page", *page.key, zone, seats_left, getattr(next_session, "id", None))
+    html = page_cache.lookup(key)
+    if html is None:
+        row = services.public_programme_row(slug)
+        if row is None:
+            abort(404)
+        html = _render_programme(
+            row[0], page, zone, seats_left, next_session, form_token=page_cache.TOKEN_SLOT
+        )
+        page_cache.keep(key, html)
+    return html.replace(page_cache.TOKEN_SLOT, generate_csrf())
+
+
+def _programme_for_viewer(slug: str):
+    """The page for a signed-in viewer: their progress, join links and recordings."""
     row = services.public_programme_row(slug)
     if row is None:
         abort(404)
     found, confirmed = row
     page = page_cache.cached_parts(found.id, found.content_version, lambda: _graph(slug))
-    next_session = services.next_scheduled(page.sessions)
-    seats_left = services.seats_left(found, confirmed)
-    zone = viewer_timezone()
-    if current_user.is_authenticated or "_flashes" in session:
-        return _render_programme(found, page, zone, seats_left, next_session)
-    # Signed out, nothing flashed: the page is a function of this key alone, but for the CSRF
-    # token of its time-zone form, which is put in its slot per request.
-    key = ("signed-out page", *page.key, zone, seats_left, getattr(next_session, "id", None))
-    html = page_cache.lookup(key)
-    if html is None:
-        html = _render_programme(
-            found, page, zone, seats_left, next_session, form_token=page_cache.TOKEN_SLOT
-        )
-        page_cache.keep(key, html)
-    return html.replace(page_cache.TOKEN_SLOT, generate_csrf())
+    return _render_programme(
+        found,
+        page,
+        viewer_timezone(),
+        services.seats_left(found, confirmed),
+        services.next_scheduled(page.sessions),
+    )
 
 
 def _render_programme(found, page, zone, seats_left, next_session, form_token=None) -> str:
