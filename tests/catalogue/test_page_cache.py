@@ -213,3 +213,19 @@ def test_each_viewer_zone_gets_its_own_times(app, client):
     assert tokyo_hour in tokyo_html
     client.delete_cookie("tz")
     assert 'class="time-viewer"' not in client.get(f"/programmes/{slug}").get_data(as_text=True)
+
+
+def test_a_signed_out_copy_never_carries_a_flash_or_another_visitors_token(app, client):
+    programme = f.make_programme()
+    url = f"/programmes/{programme.slug}"
+    other = app.test_client()
+    first = other.get(url).get_data(as_text=True)  # fills the signed-out copy
+    with client.session_transaction() as session:
+        session["_flashes"] = [("success", "Your zone is saved.")]
+    flashed = client.get(url).get_data(as_text=True)
+    assert "Your zone is saved." in flashed
+    again = client.get(url).get_data(as_text=True)
+    assert "Your zone is saved." not in again
+    token = lambda html: html.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]  # noqa: E731
+    assert "LEARNHUBCSRFTOKENSLOT" not in first + again
+    assert token(first) != token(again)  # each visitor's own session token
