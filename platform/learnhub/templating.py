@@ -67,21 +67,6 @@ def viewer_timezone() -> str:
     return chosen if timefmt.is_valid_timezone(chosen) else "UTC"
 
 
-_RENDERED_SELECTS: dict[tuple, Markup] = {}
-
-
-def cached_select(field) -> Markup:
-    """A select whose options are the same for everyone (the 550 time zones), rendered once per
-    chosen value: rendering it costs more than the rest of a programme page."""
-    key = (field.id, field.name, field.data, tuple(field.errors))
-    html = _RENDERED_SELECTS.get(key)
-    if html is None:
-        html = Markup(field())
-        if len(_RENDERED_SELECTS) < 2000:
-            _RENDERED_SELECTS[key] = html
-    return html
-
-
 def time_range(start, end, tz: str, **options) -> str:
     """`timefmt.format_range` in the locale being rendered (an email's recipient's)."""
     return timefmt.format_range(start, end, tz, locale=i18n.current_locale_code(), **options)
@@ -116,6 +101,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["duration"] = duration
     app.jinja_env.filters["date"] = timefmt.format_date
     app.jinja_env.globals["viewer_timezone"] = viewer_timezone
-    app.jinja_env.globals["cached_select"] = cached_select
     app.jinja_env.globals["all_timezones"] = timefmt.all_timezones
     app.jinja_env.globals["dev_mailbox_enabled"] = bool(app.config.get("DEV_MAILBOX"))

@@ -2,7 +2,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from ..forms import email_field, strip, timezone_field
+from ..forms import CachedTranslationsMeta, email_field, strip, timezone_field
 from .services import LANGUAGES, MIN_PASSWORD_LENGTH
 
 
@@ -24,6 +24,8 @@ class PasswordSignInForm(FlaskForm):
 
 
 class ViewerTimezoneForm(FlaskForm):
+    Meta = CachedTranslationsMeta  # on every public page
+
     timezone = timezone_field("Show times in")
     next = HiddenField()
 

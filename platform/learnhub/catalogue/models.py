@@ -150,6 +150,8 @@ class Programme(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: Raised on every edit of its details; an edit based on an older version is refused.
     version: Mapped[int] = mapped_column(default=1, server_default="1")
+    #: Raised (catalogue/page_cache.py) by every change its public page shows; keys that cache.
+    content_version: Mapped[int] = mapped_column(default=1, server_default="1")
     #: Stored file name of the optional cover image (in the upload folder).
     cover_image: Mapped[str | None] = mapped_column(String(300))
     #: The programme this one is a new edition of, if any.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..database import begin_write_transaction
@@ -89,9 +89,39 @@ def confirmed_counts(programme_ids: list[int]) -> dict[int, int]:
 
 
 def seats_left(programme: Programme, confirmed: int) -> int | None:
-    if programme.capacity is None:
-        return None
-    return max(programme.capacity - confirmed, 0)
+    return seats_left_of(programme.capacity, confirmed)
+
+
+def seats_left_of(capacity: int | None, confirmed: int) -> int | None:
+    return None if capacity is None else max(capacity - confirmed, 0)
+
+
+_CONFIRMED = (
+    select(func.count())
+    .where(Registration.programme_id == Programme.id, Registration.status == "confirmed")
+    .correlate(Programme)
+    .scalar_subquery()
+)
+_PUBLIC = (Programme.slug == bindparam("slug"), Programme.status.in_(("published", "archived")))
+#: A published or archived programme's own row (its content version included) and its
+#: confirmed registrations. Built once: the programme page runs it on every request.
+_PUBLIC_ROW = select(Programme, _CONFIRMED).where(*_PUBLIC)
+#: The same as plain columns, no ORM object: what a signed-out page needs to find its copy.
+_PUBLIC_HEAD = select(
+    Programme.id, Programme.content_version, Programme.capacity, _CONFIRMED.label("confirmed")
+).where(*_PUBLIC)
+
+
+def public_programme_head(slug: str):
+    """(id, content_version, capacity, confirmed) of a public programme, or None: one cheap
+    statement, the whole of a signed-out programme page's database work when it is cached."""
+    return db.session.execute(_PUBLIC_HEAD, {"slug": slug}).first()
+
+
+def public_programme_row(slug: str) -> tuple[Programme, int] | None:
+    """The programme's row alone and its confirmed count, in one statement; None if not public."""
+    row = db.session.execute(_PUBLIC_ROW, {"slug": slug}).first()
+    return None if row is None else (row[0], row[1])
 
 
 def public_programme(slug: str) -> Programme | None:
@@ -169,13 +199,13 @@ def material_for_download(material_id: int) -> Material | None:
 JOIN_LINK_LEAD = timedelta(minutes=30)
 
 
-def joinable_sessions(programme: Programme, is_confirmed) -> set[int]:
+def joinable_sessions(sessions, is_confirmed) -> set[int]:
     """Sessions whose join link the viewer sees now: from JOIN_LINK_LEAD before the start until
     the end, and only when `is_confirmed()` (asked only then) says they hold a confirmed seat."""
     now = utcnow()
     open_now = {
         s.id
-        for s in programme.sessions
+        for s in sessions
         if s.join_url
         and s.status == "scheduled"
         and s.starts_at - JOIN_LINK_LEAD <= now < s.ends_at
@@ -184,10 +214,13 @@ def joinable_sessions(programme: Programme, is_confirmed) -> set[int]:
 
 
 def upcoming_session(programme: Programme) -> Session | None:
+    return next_scheduled(programme.sessions)
+
+
+def next_scheduled(sessions):
+    """The first session (of sessions in time order) not yet over and not cancelled."""
     now = utcnow()
-    return next(
-        (s for s in programme.sessions if s.ends_at > now and s.status == "scheduled"), None
-    )
+    return next((s for s in sessions if s.ends_at > now and s.status == "scheduled"), None)
 
 
 class ScheduleError(Exception):

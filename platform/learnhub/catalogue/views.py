@@ -13,16 +13,18 @@ from flask import (
     render_template,
     request,
     send_from_directory,
+    session,
     url_for,
 )
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 
 from ..accounts.forms import ViewerTimezoneForm
 from ..learning import services as learning
 from ..registration.services import viewer_can_access_registered_material, viewer_is_confirmed
 from ..safety import safe_next_path
 from ..templating import VIEWER_TZ_COOKIE, viewer_timezone
-from . import services
+from . import page_cache, services
 from .models import PROGRAMME_KINDS
 
 bp = Blueprint("catalogue", __name__)
@@ -47,23 +49,70 @@ def index():
 
 @bp.get("/programmes/<slug>")
 def programme(slug: str):
-    found = services.public_programme(slug)
-    if found is None:
+    if current_user.is_authenticated or "_flashes" in session:
+        return _programme_for_viewer(slug)
+    # Signed out, nothing flashed: the page is a function of this key alone, but for the CSRF
+    # token of its time-zone form, put in its slot per request. One statement when cached.
+    head = services.public_programme_head(slug)
+    if head is None:
         abort(404)
-    confirmed = services.confirmed_counts([found.id]).get(found.id, 0)
+    page = page_cache.cached_parts(head.id, head.content_version, lambda: _graph(slug))
+    next_session = services.next_scheduled(page.sessions)
+    seats_left = services.seats_left_of(head.capacity, head.confirmed)
+    zone = viewer_timezone()
+    key = ("signed-out page", *page.key, zone, seats_left, getattr(next_session, "id", None))
+    html = page_cache.lookup(key)
+    if html is None:
+        row = services.public_programme_row(slug)
+        if row is None:
+            abort(404)
+        html = _render_programme(
+            row[0], page, zone, seats_left, next_session, form_token=page_cache.TOKEN_SLOT
+        )
+        page_cache.keep(key, html)
+    return html.replace(page_cache.TOKEN_SLOT, generate_csrf())
+
+
+def _programme_for_viewer(slug: str):
+    """The page for a signed-in viewer: their progress, join links and recordings."""
+    row = services.public_programme_row(slug)
+    if row is None:
+        abort(404)
+    found, confirmed = row
+    page = page_cache.cached_parts(found.id, found.content_version, lambda: _graph(slug))
+    return _render_programme(
+        found,
+        page,
+        viewer_timezone(),
+        services.seats_left(found, confirmed),
+        services.next_scheduled(page.sessions),
+    )
+
+
+def _render_programme(found, page, zone, seats_left, next_session, form_token=None) -> str:
     viewer = learning.viewer_of(found, current_user)
     return render_template(
         "catalogue/programme.html",
         programme=found,
+        page=page,
+        session_heads=page_cache.session_heads(page, zone),
         viewer=viewer,
         progress=learning.progress_in(found, viewer),
-        recordings=learning.recordings_by_session(found),
-        speakers=services.programme_speakers(found),
-        seats_left=services.seats_left(found, confirmed),
-        next_session=services.upcoming_session(found),
-        tz_form=ViewerTimezoneForm(timezone=viewer_timezone(), next=request.path),
-        joinable=services.joinable_sessions(found, lambda: viewer_is_confirmed(found)),
+        recordings=page.recordings,
+        seats_left=seats_left,
+        next_session=next_session,
+        tz_chooser=page_cache.timezone_chooser(zone),
+        form_token=form_token,
+        joinable=services.joinable_sessions(page.sessions, lambda: viewer_is_confirmed(found)),
     )
+
+
+def _graph(slug: str):
+    """The programme's full page graph and speakers: read only when its parts are not cached."""
+    graph = services.public_programme(slug)
+    if graph is None:  # unpublished between the two reads
+        abort(404)
+    return graph, services.programme_speakers(graph)
 
 
 @bp.get("/programmes/<slug>/modules/<int:position>")

@@ -13,6 +13,7 @@ from flask_login import current_user
 from ..catalogue import authoring, uploads
 from ..catalogue import services as catalogue
 from ..catalogue.models import Topic
+from ..catalogue.page_cache import build_parts, session_heads
 from ..extensions import db
 from ..forms import ActionForm, run_use_case
 from ..templating import viewer_timezone
@@ -155,13 +156,15 @@ def edit_programme(slug: str):
 def preview_programme(slug: str):
     """The public page as participants will see it, drafts included."""
     found = catalogue.programme_page(slug, drafts=True)
+    page = build_parts(found, catalogue.programme_speakers(found))  # a draft: rendered afresh
     return render_template(
         "catalogue/programme.html",
         programme=found,
-        speakers=catalogue.programme_speakers(found),
+        page=page,
+        session_heads=session_heads(page, viewer_timezone()),
+        recordings={},
         seats_left=found.capacity,
         next_session=catalogue.upcoming_session(found),
-        tz_form=None,
         preview=True,
         joinable=set(),
         viewer_tz=viewer_timezone(),

@@ -1,0 +1,231 @@
+"""The programme page's cached parts: every change the page shows appears on the next request,
+in every worker (each app below stands for a gunicorn worker with its own cache)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event
+
+from learnhub.catalogue import authoring
+from learnhub.catalogue import services as catalogue
+from learnhub.catalogue.models import Material, Organisation, Programme
+from learnhub.extensions import db
+from learnhub.registration import services as registration
+from learnhub.types import utcnow
+from tests import factories as f
+
+
+@pytest.fixture
+def workers(app, app_factory):
+    """Two clients on two apps (two caches) over the same database."""
+    from tests.conftest import _FreshStateClient
+
+    clients = []
+    for built in (app, app_factory()):
+        built.test_client_class = _FreshStateClient
+        clients.append(built.test_client())
+    return clients
+
+
+def pages(workers, programme_slug: str) -> list[str]:
+    return [c.get(f"/programmes/{programme_slug}").get_data(as_text=True) for c in workers]
+
+
+def warm(workers, slug: str, *expected: str) -> None:
+    for html in pages(workers, slug):
+        for text in expected:
+            assert text in html
+
+
+def shown_everywhere(workers, slug: str, present: str, absent: str | None = None) -> None:
+    for html in pages(workers, slug):
+        assert present in html
+        if absent is not None:
+            assert absent not in html
+
+
+def organiser_of(programme: Programme) -> int:
+    return f.make_organiser(programme).id
+
+
+def test_a_warm_page_runs_one_statement_and_reads_the_same(app, client):
+    programme = f.make_programme(capacity=50, sessions=3, description="Cached **words**.")
+    slug = programme.slug
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        if not statement.lstrip().upper().startswith(("BEGIN", "PRAGMA", "COMMIT", "ROLLBACK")):
+            statements.append(statement)
+
+    cold = client.get(f"/programmes/{slug}").get_data(as_text=True)
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        again = client.get(f"/programmes/{slug}").get_data(as_text=True)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert len(statements) == 1, statements  # the programme row and its confirmed count
+    strip_token = lambda html: html.split('name="csrf_token"')[0]  # noqa: E731
+    assert strip_token(again) == strip_token(cold)
+    assert "<strong>words</strong>" in again
+    assert "50 seats left" in again
+
+
+def test_programme_edit_shows_at_once_in_every_worker(app, workers):
+    host = f.make_organisation("Old Host")
+    programme = f.make_programme(title="Old title", description="Old about.", hosts=[host])
+    slug, pid = programme.slug, programme.id
+    user_id = organiser_of(programme)
+    warm(workers, slug, "Old title", "Old about.", "Old Host")
+    new_host = f.make_organisation("New Host")
+    authoring.update_programme(
+        pid,
+        user_id,
+        None,
+        authoring.ProgrammeInput(
+            kind="programme",
+            title="New title",
+            summary="New summary.",
+            timezone="Asia/Seoul",
+            description="New **about**.",
+            organisations={"host": [new_host.id]},
+        ),
+    )
+    for html in pages(workers, slug):
+        assert "New title" in html and "Old title" not in html
+        assert "New <strong>about</strong>." in html
+        assert "Hosted by New Host" in html and "Old Host" not in html
+
+
+def test_reschedule_and_cancel_show_at_once(app, workers):
+    programme = f.make_programme(sessions=2, timezone="UTC")
+    slug, pid = programme.slug, programme.id
+    first, second = programme.sessions[0].id, programme.sessions[1].id
+    warm(workers, slug, "Session 1")
+    new_start = (utcnow() + timedelta(days=40)).replace(hour=9, minute=15, second=0)
+    catalogue.reschedule_session(pid, first, new_start, new_start + timedelta(hours=1))
+    shown_everywhere(workers, slug, "9:15")
+    catalogue.cancel_session(pid, second)
+    shown_everywhere(workers, slug, "<strong>cancelled</strong>")
+
+
+def test_modules_added_and_removed_show_at_once(app, workers):
+    programme = f.make_programme()
+    slug, pid = programme.slug, programme.id
+    user_id = organiser_of(programme)
+    warm(workers, slug)
+    module = authoring.add_module(pid, user_id, authoring.ModuleInput(title="Climate module"))
+    shown_everywhere(workers, slug, "Climate module")
+    authoring.delete_module(pid, module.id, user_id)
+    for html in pages(workers, slug):
+        assert "Climate module" not in html
+
+
+def test_materials_added_and_removed_show_at_once(app, workers):
+    programme = f.make_programme()
+    slug, pid = programme.slug, programme.id
+    user_id = organiser_of(programme)
+    warm(workers, slug)
+    material = authoring.add_material(
+        pid,
+        user_id,
+        authoring.MaterialInput(
+            title="The guidebook",
+            kind="guidebook",
+            language="English",
+            visibility="public",
+            url="https://files.example.org/guidebook",
+        ),
+    )
+    shown_everywhere(workers, slug, "The guidebook")
+    authoring.delete_material(pid, material.id, user_id)
+    for html in pages(workers, slug):
+        assert "The guidebook" not in html
+
+
+def test_a_shared_speakers_edit_shows_on_every_programme_at_once(app, workers):
+    one, two = f.make_programme(), f.make_programme()
+    person = f.make_speaker(one.sessions[0], "Ana Speaker", "Mayor")
+    f.save(
+        type(one.sessions[0].speaker_links[0])(
+            session_id=two.sessions[0].id, person_id=person.id, role="speaker"
+        )
+    )
+    for slug in (one.slug, two.slug):
+        warm(workers, slug, "Ana Speaker", "Mayor")
+    authoring.update_person(
+        person.id, authoring.PersonInput(full_name="Ana Speaker", position="Governor")
+    )
+    for slug in (one.slug, two.slug):
+        shown_everywhere(workers, slug, "Governor", absent="Mayor")
+
+
+def test_an_organisation_renamed_anywhere_shows_at_once(app, workers):
+    host = f.make_organisation("Before Org")
+    programme = f.make_programme(hosts=[host])
+    warm(workers, programme.slug, "Before Org")
+    organisation = db.session.get(Organisation, host.id)
+    organisation.name = "After Org"
+    f.save(organisation)
+    shown_everywhere(workers, programme.slug, "After Org", absent="Before Org")
+
+
+def test_a_recording_added_shows_at_once(app, workers):
+    programme = f.make_programme(first_session_in=timedelta(days=-2))
+    slug, pid, session_id = programme.slug, programme.id, programme.sessions[0].id
+    warm(workers, slug)
+    catalogue.add_recording(pid, session_id, "Session 1 recording", "https://video.example.org/1")
+    shown_everywhere(workers, slug, "A recording is available to registered participants.")
+
+
+def test_a_bulk_material_update_raises_every_version(app):
+    programme = f.make_programme()
+    before = programme.content_version
+    f.make_material(programme, title="Required reading")
+    from sqlalchemy import update
+
+    db.session.execute(update(Material).values(required=True))
+    db.session.commit()
+    assert db.session.get(Programme, programme.id).content_version >= before + 2
+
+
+def test_seats_left_follow_registrations_at_once(app, workers):
+    programme = f.make_programme(capacity=5)
+    warm(workers, programme.slug, "5 seats left")
+    registration_ = f.make_registration(programme)
+    user = registration_.user
+    shown_everywhere(workers, programme.slug, "4 seats left", absent="5 seats left")
+    registration.cancel(registration_.id, user)
+    shown_everywhere(workers, programme.slug, "5 seats left", absent="4 seats left")
+
+
+def test_each_viewer_zone_gets_its_own_times(app, client):
+    programme = f.make_programme(timezone="UTC")
+    session = programme.sessions[0]
+    slug = programme.slug
+    utc_html = client.get(f"/programmes/{slug}").get_data(as_text=True)
+    client.set_cookie("tz", "Asia/Tokyo")
+    tokyo_html = client.get(f"/programmes/{slug}").get_data(as_text=True)
+    assert 'class="time-viewer"' not in utc_html
+    assert 'class="time-viewer"' in tokyo_html
+    tokyo_hour = f"{(session.starts_at.hour + 9) % 24}:{session.starts_at.minute:02d}"
+    assert tokyo_hour in tokyo_html
+    client.delete_cookie("tz")
+    assert 'class="time-viewer"' not in client.get(f"/programmes/{slug}").get_data(as_text=True)
+
+
+def test_a_signed_out_copy_never_carries_a_flash_or_another_visitors_token(app, client):
+    programme = f.make_programme()
+    url = f"/programmes/{programme.slug}"
+    other = app.test_client()
+    first = other.get(url).get_data(as_text=True)  # fills the signed-out copy
+    with client.session_transaction() as session:
+        session["_flashes"] = [("success", "Your zone is saved.")]
+    flashed = client.get(url).get_data(as_text=True)
+    assert "Your zone is saved." in flashed
+    again = client.get(url).get_data(as_text=True)
+    assert "Your zone is saved." not in again
+    token = lambda html: html.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]  # noqa: E731
+    assert "LEARNHUBCSRFTOKENSLOT" not in first + again
+    assert token(first) != token(again)  # each visitor's own session token
