@@ -96,6 +96,22 @@ def _marks_for(
     return {(row[0], row[1]): Mark(*row[2:]) for row in rows}
 
 
+def _statuses_for(
+    session_ids: list[int], registration_ids: list[int] | None = None
+) -> dict[tuple[int, int], str]:
+    """Only the status of each mark, by (session, registration): what the report and the
+    completion rule count (three plain columns, nothing joined or converted per row)."""
+    if not session_ids or registration_ids == []:
+        return {}
+    rows = db.session.execute(
+        select(Attendance.session_id, Attendance.registration_id, Attendance.status).where(
+            Attendance.session_id.in_(session_ids),
+            *([Attendance.registration_id.in_(registration_ids)] if registration_ids else []),
+        )
+    )
+    return {(session_id, registration_id): status for session_id, registration_id, status in rows}
+
+
 def attendance_sheet(session: Session) -> list[SheetRow]:
     """Every confirmed registrant with their mark (2 queries)."""
     marks = _marks_for([session.id])
@@ -325,13 +341,13 @@ def programme_report(programme: Programme, now: datetime | None = None) -> Repor
         )
     )
     registrations = confirmed_registrations(programme.id)
-    marks = _marks_for([s.id for s in sessions])
+    statuses = _statuses_for([s.id for s in sessions])
     session_lines = [
         SessionLine(s, s.starts_at <= now, 0, 0, dict.fromkeys(ATTENDANCE_STATUSES, 0))
         for s in sessions
     ]
     participants = [
-        _participant_line(r, session_lines, marks, programme.completion_percent)
+        _participant_line(r, session_lines, statuses, programme.completion_percent)
         for r in registrations
     ]
     return Report(programme, session_lines, participants, programme.completion_percent)
@@ -340,18 +356,17 @@ def programme_report(programme: Programme, now: datetime | None = None) -> Repor
 def _participant_line(
     registration: Registration,
     session_lines: list[SessionLine],
-    marks: dict[tuple[int, int], Mark],
+    statuses: dict[tuple[int, int], str],
     completion_percent: int,
 ) -> ParticipantLine:
     """One participant's row of the report; adds their marks to the session lines' counts."""
     cells: list[str | None] = []
     attended = counted = remaining = expected_total = 0
     for line in session_lines:
-        mark = marks.get((line.session.id, registration.id))
         if not expected_at(registration, line.session):
             cells.append(NOT_EXPECTED)
             continue
-        status = mark.status if mark else None
+        status = statuses.get((line.session.id, registration.id))
         cells.append(status)
         if status:
             line.counts[status] += 1
@@ -388,7 +403,7 @@ def attendance_standing(
         r.id: [s for s in r.programme.sessions if s.status != "cancelled"] for r in registrations
     }
     ids = [r.id for r in registrations]
-    marks = _marks_for(
+    statuses = _statuses_for(
         list({s.id for found in sessions.values() for s in found}),
         ids if len(ids) <= 500 else None,
     )
@@ -399,7 +414,7 @@ def attendance_standing(
             for s in sorted(sessions[registration.id], key=lambda s: s.starts_at)
         ]
         lines[registration.id] = _participant_line(
-            registration, session_lines, marks, registration.programme.completion_percent
+            registration, session_lines, statuses, registration.programme.completion_percent
         )
     return lines
 
