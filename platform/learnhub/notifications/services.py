@@ -298,15 +298,10 @@ def render_deferred(messages: list[OutboxMessage]) -> dict[int, str]:
 
 def render_sign_in_link(user: User, link: str, minutes: int) -> tuple[str, str]:
     """Both parts of the sign-in email, without an outbox row (see request_sign_in_link)."""
-    with recipient_locale(user.preferred_language):
-        context = {
-            "recipient": user,
-            "recipient_tz": user.timezone,
-            "subject": str(SIGN_IN_SUBJECT),
-            "link": link,
-            "minutes": minutes,
-        }
-        return render_parts("sign_in_link", context)
+    _subject, text_body, html_body, _links = _render_email(
+        user, SIGN_IN_SUBJECT, "sign_in_link", {"link": link, "minutes": minutes}
+    )
+    return text_body, html_body
 
 
 SIGN_IN_SUBJECT = lazy_gettext("Your LearnHub sign-in link")
