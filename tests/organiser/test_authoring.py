@@ -78,7 +78,7 @@ def _create(client, **overrides) -> Programme:
     return db.session.scalar(select(Programme).order_by(Programme.id.desc()))
 
 
-def _add_session(client, programme, **overrides) -> None:
+def _post_session(client, programme, **overrides):
     data = {
         "title": "Session",
         "day": (utcnow() + timedelta(days=10)).date().isoformat(),
@@ -87,7 +87,11 @@ def _add_session(client, programme, **overrides) -> None:
         "timezone": programme.timezone,
     }
     data.update(overrides)
-    response = client.post(f"/organiser/programmes/{programme.slug}/sessions/new", data=data)
+    return client.post(f"/organiser/programmes/{programme.slug}/sessions/new", data=data)
+
+
+def _add_session(client, programme, **overrides) -> None:
+    response = _post_session(client, programme, **overrides)
     assert response.status_code == 302, response.get_data(as_text=True)
 
 
@@ -180,6 +184,54 @@ def test_session_times_are_entered_in_the_programme_zone_and_validated(client, o
     assert gap.status_code == 422
     beside_start = gap.get_data(as_text=True).split('id="start-error"', 1)[1][:200]
     assert "02:30 does not exist on that day in America/New_York" in beside_start
+    assert db.session.scalar(select(db.func.count()).select_from(Session)) == 1
+
+
+def test_a_session_past_midnight_takes_its_end_date_and_survives_an_edit(client, organiser):
+    """An evening session ending after midnight in its zone: the end date is asked for, shown
+    again on edit, and a save without touching the times keeps them."""
+    programme = _create(client)
+    day = (utcnow() + timedelta(days=10)).date()
+    next_day = day + timedelta(days=1)
+    _add_session(
+        client,
+        programme,
+        day=day.isoformat(),
+        start="22:30",
+        end="00:30",
+        end_day=next_day.isoformat(),
+    )
+    session = db.session.scalar(select(Session))
+    assert session.ends_at - session.starts_at == timedelta(hours=2)
+    url = f"/organiser/programmes/{programme.slug}/sessions/{session.id}/edit"
+    form = client.get(url).get_data(as_text=True)
+    assert f'value="{next_day.isoformat()}"' in form
+    saved = client.post(
+        url,
+        data={
+            "title": "Late session",
+            "day": day.isoformat(),
+            "start": "22:30",
+            "end": "00:30",
+            "end_day": next_day.isoformat(),
+            "timezone": programme.timezone,
+            "version": str(session.version),
+        },
+    )
+    assert saved.status_code == 302, saved.get_data(as_text=True)
+    db.session.refresh(session)
+    assert session.title == "Late session"
+    assert session.ends_at - session.starts_at == timedelta(hours=2)
+    without_end_day = _post_session(
+        client, programme, day=day.isoformat(), start="22:30", end="00:30"
+    )
+    assert without_end_day.status_code == 422
+    assert "A session past midnight needs its end date." in without_end_day.get_data(as_text=True)
+    too_long = _post_session(
+        client, programme, day=day.isoformat(), end_day=(day + timedelta(days=8)).isoformat()
+    )
+    assert too_long.status_code == 422
+    assert "at most 7 days" in too_long.get_data(as_text=True)
     assert db.session.scalar(select(db.func.count()).select_from(Session)) == 1
 
 

@@ -301,6 +301,8 @@ class SessionInput:
     end: time
     timezone: str
     description: str = ""
+    #: The end's date for a session that runs past midnight; None means `day`.
+    end_day: date | None = None
     join_url: str | None = None
     module_id: int | None = None
     speaker_ids: list[int] = field(default_factory=list)
@@ -309,12 +311,19 @@ class SessionInput:
     contributions: dict[int, str] = field(default_factory=dict)
 
 
-def session_instants(day: date, start: time, end: time, tz: str) -> tuple[datetime, datetime]:
-    """The UTC instants of a wall-clock span in zone `tz`; refuses spans that do not exist."""
+#: Longer events are entered as one session per day.
+LONGEST_SESSION = timedelta(days=7)
+
+
+def session_instants(
+    day: date, start: time, end: time, tz: str, end_day: date | None = None
+) -> tuple[datetime, datetime]:
+    """The UTC instants of a wall-clock span in zone `tz` (ending on `end_day` when it runs past
+    midnight); refuses spans that do not exist."""
     if not is_valid_timezone(tz):
         raise AuthoringError("Choose a time zone from the list.", field="timezone")
     starts_at = local_to_utc(datetime.combine(day, start), tz)
-    ends_at = local_to_utc(datetime.combine(day, end), tz)
+    ends_at = local_to_utc(datetime.combine(end_day or day, end), tz)
     for wall, instant in ((start, starts_at), (end, ends_at)):
         if instant.astimezone(zone(tz)).time().replace(second=0) != wall.replace(second=0):
             raise AuthoringError(
@@ -324,6 +333,11 @@ def session_instants(day: date, start: time, end: time, tz: str) -> tuple[dateti
             )
     if ends_at <= starts_at:
         raise AuthoringError("The session must end after it starts.", field="end")
+    if ends_at - starts_at > LONGEST_SESSION:
+        raise AuthoringError(
+            "A session can last at most 7 days; enter a longer event as one session per day.",
+            field="end_day",
+        )
     return starts_at, ends_at
 
 
@@ -387,7 +401,9 @@ def _set_speakers(session: Session, data: SessionInput) -> list[str]:
 
 
 def _session_values(programme_id: int, data: SessionInput) -> dict:
-    starts_at, ends_at = session_instants(data.day, data.start, data.end, data.timezone)
+    starts_at, ends_at = session_instants(
+        data.day, data.start, data.end, data.timezone, data.end_day
+    )
     return {
         "title": data.title.strip(),
         "description": sanitise_markdown(data.description),

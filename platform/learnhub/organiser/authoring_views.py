@@ -253,6 +253,7 @@ def _session_input(form: SessionForm) -> authoring.SessionInput:
         day=form.day.data,
         start=form.start.data,
         end=form.end.data,
+        end_day=form.end_day.data,
         timezone=form.timezone.data,
         description=form.description.data or "",
         join_url=form.join_url.data,
@@ -321,7 +322,9 @@ def edit_session(slug: str, session_id: int):
         form = SessionForm(obj=session)
         form.day.data = local_start.date()
         form.start.data = local_start.time()
-        form.end.data = session.ends_at.astimezone(_zone(session.timezone)).time()
+        local_end = session.ends_at.astimezone(_zone(session.timezone))
+        form.end.data = local_end.time()
+        form.end_day.data = local_end.date() if local_end.date() != local_start.date() else None
         form.module.data = session.module_id
         form.speakers.data = [s.person_id for s in session.speaker_links if s.role == "speaker"]
         form.moderators.data = [s.person_id for s in session.speaker_links if s.role == "moderator"]

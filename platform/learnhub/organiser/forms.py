@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
@@ -196,8 +198,14 @@ class NewProgrammeForm(ProgrammeForm):
 
 
 def _end_after_start(form, field) -> None:
-    if form.start.data and field.data and field.data <= form.start.data:
-        raise ValidationError("The end must be after the start.")
+    """The end, on its own day when one is given, must come after the start."""
+    day, end_day = form.day.data, form.end_day.data or form.day.data
+    if not (form.start.data and field.data and day and end_day):
+        return
+    if datetime.combine(end_day, field.data) <= datetime.combine(day, form.start.data):
+        raise ValidationError(
+            "The end must be after the start. A session past midnight needs its end date."
+        )
 
 
 class SessionForm(VersionedForm):
@@ -207,6 +215,8 @@ class SessionForm(VersionedForm):
     end = TimeField(
         "Ends at", validators=[DataRequired(message="Enter the end time."), _end_after_start]
     )
+    #: Only for a session that runs past midnight; empty means the start date.
+    end_day = DateField("Ends on (only if not the same day)", validators=[Optional()])
     timezone = timezone_field("Time zone of these times")
     description = TextAreaField(
         "Description", filters=[strip], validators=[Optional(), Length(max=20_000)]
