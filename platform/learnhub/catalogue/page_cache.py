@@ -10,7 +10,7 @@ statements on those tables raise every programme's version (they say nothing of 
 The page reads the programme row (with its version) on every request, so each gunicorn worker
 sees an edit on its very next request; the bounded LRU only limits memory, nothing expires by
 time. What depends on the viewer or on the clock (times in the viewer's zone, join links, the
-register box and seats left, progress, recordings' links, CSRF tokens) is not kept here, except
+register box and seats left, progress, recordings' links) is not kept here, except
 the sessions' headings in a viewer's zone, kept per (programme, version, locale, zone).
 """
 
@@ -172,7 +172,7 @@ def session_heads(parts: PageParts, zone: str) -> dict[int, Markup]:
 
 
 class _ZoneChoice(Form):
-    """The viewer-zone select alone (the page writes its form's CSRF token and next path)."""
+    """The viewer-zone select alone (the page writes its form's next path)."""
 
     timezone = timezone_field("Show times in")
 
@@ -199,11 +199,6 @@ def cached_parts(programme_id: int, content_version: int, load) -> PageParts:
         parts = build_parts(*load())
         _cache().put(parts.key, parts)
     return parts
-
-
-#: Where a signed-out page's CSRF token goes: the cached HTML holds this, each response its own
-#: token (letters only: it comes out of the template unescaped).
-TOKEN_SLOT = "LEARNHUBCSRFTOKENSLOTf3a9c1"
 
 
 def lookup(key: tuple):

@@ -17,7 +17,6 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
 
 from ..accounts.forms import ViewerTimezoneForm
 from ..learning import services as learning
@@ -51,8 +50,8 @@ def index():
 def programme(slug: str):
     if current_user.is_authenticated or "_flashes" in session:
         return _programme_for_viewer(slug)
-    # Signed out, nothing flashed: the page is a function of this key alone, but for the CSRF
-    # token of its time-zone form, put in its slot per request. One statement when cached.
+    # Signed out, nothing flashed: the page is a function of this key alone (its time-zone form
+    # is a GET form: no CSRF token, no session). One statement when cached.
     head = services.public_programme_head(slug)
     if head is None:
         abort(404)
@@ -66,11 +65,9 @@ def programme(slug: str):
         row = services.public_programme_row(slug)
         if row is None:
             abort(404)
-        html = _render_programme(
-            row[0], page, zone, seats_left, next_session, form_token=page_cache.TOKEN_SLOT
-        )
+        html = _render_programme(row[0], page, zone, seats_left, next_session)
         page_cache.keep(key, html)
-    return html.replace(page_cache.TOKEN_SLOT, generate_csrf())
+    return html
 
 
 def _programme_for_viewer(slug: str):
@@ -89,7 +86,7 @@ def _programme_for_viewer(slug: str):
     )
 
 
-def _render_programme(found, page, zone, seats_left, next_session, form_token=None) -> str:
+def _render_programme(found, page, zone, seats_left, next_session) -> str:
     viewer = learning.viewer_of(found, current_user)
     return render_template(
         "catalogue/programme.html",
@@ -102,7 +99,6 @@ def _render_programme(found, page, zone, seats_left, next_session, form_token=No
         seats_left=seats_left,
         next_session=next_session,
         tz_chooser=page_cache.timezone_chooser(zone),
-        form_token=form_token,
         joinable=services.joinable_sessions(page.sessions, lambda: viewer_is_confirmed(found)),
     )
 
@@ -185,13 +181,18 @@ def _image(file_name: str):
     return response
 
 
-@bp.post("/timezone")
+@bp.get("/timezone")
 def set_viewer_timezone():
-    """Lets anyone read times in their own zone, without JavaScript and without an account."""
-    form = ViewerTimezoneForm()
+    """Lets anyone read times in their own zone, without JavaScript and without an account.
+
+    A GET form, so the programme page carries no CSRF token and a signed-out visitor gets no
+    session cookie. It only sets a display preference (the cookie tz.js also sets); a link from
+    another site can set it too, which changes which second zone times are shown in, never the
+    session's own zone printed beside them."""
+    form = ViewerTimezoneForm(request.args)
     target = safe_next_path(form.next.data, url_for("catalogue.index"))
     response = make_response(redirect(target))
-    if form.validate_on_submit():
+    if form.validate():
         response.set_cookie(
             VIEWER_TZ_COOKIE,
             form.timezone.data,
