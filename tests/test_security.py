@@ -186,3 +186,21 @@ def test_link_requests_take_similar_time_for_known_and_unknown_addresses(app_fac
     known, unknown = median_ms("known@example.org"), median_ms("nobody@example.org")
     assert known >= 80 and unknown >= 80, "both answers wait for the same floor"
     assert abs(known - unknown) < max(10.0, 0.25 * known), (known, unknown)
+
+
+def test_session_cookies_follow_a_secret_key_rotation(app_factory):
+    """The session's signing serializer is built once per set of keys (cookie_session.py):
+    a new key still reads cookies through SECRET_KEY_FALLBACKS, and without them it does not."""
+    app = app_factory()
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["probe"] = "signed with the old key"
+    with client.session_transaction() as session:
+        assert session["probe"] == "signed with the old key"
+    app.config["SECRET_KEY_FALLBACKS"] = [app.secret_key]
+    app.secret_key = "a-rotated-secret-key-for-this-test-0123456789"
+    with client.session_transaction() as session:
+        assert session["probe"] == "signed with the old key"
+    app.config["SECRET_KEY_FALLBACKS"] = []
+    with client.session_transaction() as session:
+        assert "probe" not in session
