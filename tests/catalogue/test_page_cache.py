@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event
 
-from learnhub.catalogue import authoring
+from learnhub.catalogue import authoring, page_cache
 from learnhub.catalogue import services as catalogue
 from learnhub.catalogue.models import Material, Organisation, Programme
 from learnhub.extensions import db
@@ -239,3 +239,121 @@ def test_a_signed_out_visitor_gets_no_session_cookie_and_no_token(app):
         html = response.get_data(as_text=True)
         assert "csrf_token" not in html
         assert '<form method="get" action="/timezone">' in html
+
+
+# --- the signed-out page's freshness window (PUBLIC_PAGE_MAX_AGE_SECONDS) ------------------
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    fake = FakeClock()
+    monkeypatch.setattr(page_cache.time, "monotonic", fake)
+    return fake
+
+
+@pytest.fixture
+def windowed_workers(app, app_factory, clock):
+    """Two workers (two caches) that may show a signed-out page read up to 1 s before."""
+    from tests.conftest import _FreshStateClient
+
+    clients = []
+    for built in (app, app_factory()):
+        built.config["PUBLIC_PAGE_MAX_AGE_SECONDS"] = 1.0
+        built.test_client_class = _FreshStateClient
+        clients.append(built.test_client())
+    return clients
+
+
+def statements_of(client, url: str) -> tuple[list[str], str]:
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        if not statement.lstrip().upper().startswith(("BEGIN", "PRAGMA", "COMMIT", "ROLLBACK")):
+            statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        html = client.get(url).get_data(as_text=True)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    return statements, html
+
+
+def test_a_signed_out_page_reads_the_database_at_most_once_per_window(app, clock):
+    app.config["PUBLIC_PAGE_MAX_AGE_SECONDS"] = 1.0
+    programme = f.make_programme(capacity=50)
+    url = f"/programmes/{programme.slug}"
+    client = app.test_client()
+    client.get(url)
+    statements, html = statements_of(client, url)
+    assert statements == [] and "50 seats left" in html
+    clock.now += 0.999
+    assert statements_of(client, url)[0] == []
+    clock.now += 0.001
+    statements, html = statements_of(client, url)
+    assert len(statements) == 1, statements  # the programme row and its confirmed count
+    assert "50 seats left" in html
+
+
+def test_seats_left_change_in_every_worker_within_the_window(app, windowed_workers, clock):
+    programme = f.make_programme(capacity=5)
+    slug = programme.slug
+    warm(windowed_workers, slug, "5 seats left")
+    registration_ = f.make_registration(programme)
+    shown_everywhere(windowed_workers, slug, "5 seats left")  # read less than 1 s ago
+    clock.now += 1.0
+    shown_everywhere(windowed_workers, slug, "4 seats left", absent="5 seats left")
+    registration.cancel(registration_.id, registration_.user)
+    clock.now += 1.0
+    shown_everywhere(windowed_workers, slug, "5 seats left", absent="4 seats left")
+
+
+def test_an_edit_shows_in_every_worker_within_the_window(app, windowed_workers, clock):
+    programme = f.make_programme(title="Old title")
+    slug, pid = programme.slug, programme.id
+    warm(windowed_workers, slug, "Old title")
+    authoring.update_programme(
+        pid,
+        organiser_of(programme),
+        None,
+        authoring.ProgrammeInput(
+            kind="programme", title="New title", summary="New.", timezone="Asia/Seoul"
+        ),
+    )
+    clock.now += 0.5
+    shown_everywhere(windowed_workers, slug, "Old title")
+    clock.now += 0.5
+    shown_everywhere(windowed_workers, slug, "New title", absent="Old title")
+
+
+def test_a_withdrawn_programme_is_gone_within_the_window(app, windowed_workers, clock):
+    programme = f.make_programme()
+    slug = programme.slug
+    warm(windowed_workers, slug)
+    found = db.session.get(Programme, programme.id)
+    found.status = "draft"
+    f.save(found)
+    clock.now += 1.0
+    for client in windowed_workers:
+        assert client.get(f"/programmes/{slug}").status_code == 404
+
+
+def test_a_signed_in_viewer_sees_seats_at_once_whatever_the_window(app, windowed_workers, clock):
+    programme = f.make_programme(capacity=5)
+    slug = programme.slug
+    warm(windowed_workers, slug, "5 seats left")
+    viewer = f.make_user()
+    f.make_registration(programme)
+    signed_in = windowed_workers[0]
+    with signed_in.session_transaction() as session:
+        session["_user_id"] = str(viewer.id)
+    assert "4 seats left" in signed_in.get(f"/programmes/{slug}").get_data(as_text=True)
+    assert "5 seats left" in windowed_workers[1].get(f"/programmes/{slug}").get_data(as_text=True)

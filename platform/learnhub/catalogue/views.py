@@ -51,8 +51,8 @@ def programme(slug: str):
     if current_user.is_authenticated or "_flashes" in session:
         return _programme_for_viewer(slug)
     # Signed out, nothing flashed: the page is a function of this key alone (its time-zone form
-    # is a GET form: no CSRF token, no session). One statement when cached.
-    head = services.public_programme_head(slug)
+    # is a GET form: no CSRF token, no session). At most one statement a second per worker.
+    head = page_cache.public_head(slug, services.public_programme_head)
     if head is None:
         abort(404)
     page = page_cache.cached_parts(head.id, head.content_version, lambda: _graph(slug))
