@@ -357,3 +357,22 @@ def test_a_signed_in_viewer_sees_seats_at_once_whatever_the_window(app, windowed
         session["_user_id"] = str(viewer.id)
     assert "4 seats left" in signed_in.get(f"/programmes/{slug}").get_data(as_text=True)
     assert "5 seats left" in windowed_workers[1].get(f"/programmes/{slug}").get_data(as_text=True)
+
+
+def test_unknown_addresses_are_not_kept(app, clock):
+    app.config["PUBLIC_PAGE_MAX_AGE_SECONDS"] = 1.0
+    client = app.test_client()
+
+    def kept() -> int:
+        return len(app.extensions.get("programme_page_cache", ()))
+
+    before = kept()
+    for n in range(5):
+        assert client.get(f"/programmes/made-up-{n}").status_code == 404
+    assert kept() == before
+    programme = f.make_programme(status="draft")
+    assert client.get(f"/programmes/{programme.slug}").status_code == 404
+    found = db.session.get(Programme, programme.id)
+    found.status = "published"
+    f.save(found)
+    assert client.get(f"/programmes/{programme.slug}").status_code == 200  # no clock step

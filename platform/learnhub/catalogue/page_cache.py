@@ -114,6 +114,10 @@ class LRU:
             while len(self._data) > self.size:
                 self._data.popitem(last=False)
 
+    def discard(self, key) -> None:
+        with self._lock:
+            self._data.pop(key, None)
+
     def clear(self) -> None:
         with self._lock:
             self._data.clear()
@@ -213,7 +217,9 @@ def public_head(slug: str, read: Callable[[str], tuple | None]):
     when it is not public), kept per worker for PUBLIC_PAGE_MAX_AGE_SECONDS.
 
     For signed-out pages only: what they show is then at most that old (content, seats left,
-    a programme published or withdrawn). 0 reads on every call."""
+    a programme withdrawn). 0 reads on every call. An unknown slug is never kept (made-up
+    addresses must not push real pages out of the LRU), so a programme just published shows
+    at once."""
     max_age = current_app.config["PUBLIC_PAGE_MAX_AGE_SECONDS"]
     if max_age <= 0:
         return read(slug)
@@ -223,7 +229,10 @@ def public_head(slug: str, read: Callable[[str], tuple | None]):
     if kept is not None and now - kept[0] < max_age:
         return kept[1]
     head = read(slug)
-    _cache().put(key, (now, head))  # timed from before the read: never older than stated
+    if head is None:
+        _cache().discard(key)
+    else:
+        _cache().put(key, (now, head))  # timed from before the read: never older than stated
     return head
 
 
