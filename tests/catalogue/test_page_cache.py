@@ -376,3 +376,30 @@ def test_unknown_addresses_are_not_kept(app, clock):
     found.status = "published"
     f.save(found)
     assert client.get(f"/programmes/{programme.slug}").status_code == 200  # no clock step
+
+
+def test_a_browser_revalidating_an_unchanged_signed_out_page_gets_a_304(app, client):
+    programme = f.make_programme(capacity=5)
+    url = f"/programmes/{programme.slug}"
+    first = client.get(url)
+    etag = first.headers["ETag"]
+    again = client.get(url, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.get_data() == b""
+    client.set_cookie("tz", "Asia/Tokyo")  # another zone: other bytes, another tag
+    other_zone = client.get(url, headers={"If-None-Match": etag})
+    assert other_zone.status_code == 200 and other_zone.headers["ETag"] != etag
+    client.delete_cookie("tz")
+    f.make_registration(programme)  # the seat count changes the page
+    changed = client.get(url, headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and "4 seats left" in changed.get_data(as_text=True)
+    assert changed.headers["ETag"] != etag
+
+
+def test_a_signed_in_page_carries_no_etag(app, client):
+    programme = f.make_programme()
+    url = f"/programmes/{programme.slug}"
+    etag = client.get(url).headers["ETag"]
+    with client.session_transaction() as session:
+        session["_user_id"] = str(f.make_user().id)
+    response = client.get(url, headers={"If-None-Match": etag})
+    assert response.status_code == 200 and "ETag" not in response.headers

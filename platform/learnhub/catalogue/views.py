@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from flask import (
@@ -60,15 +61,23 @@ def programme(slug: str):
     seats_left = services.seats_left_of(head.capacity, head.confirmed)
     zone = viewer_timezone()
     key = ("signed-out page", *page.key, zone, seats_left, getattr(next_session, "id", None))
-    body = page_cache.lookup(key)
-    if body is None:
+    kept = page_cache.lookup(key)
+    if kept is None:
         row = services.public_programme_row(slug)
         if row is None:
             abort(404)
         # Kept encoded: each response then sends the same bytes without encoding ~45 KB again.
         body = _render_programme(row[0], page, zone, seats_left, next_session).encode()
-        page_cache.keep(key, body)
-    return body
+        kept = (body, hashlib.blake2b(body, digest_size=16).hexdigest())
+        page_cache.keep(key, kept)
+    body, etag = kept
+    # The ETag is the bytes' own hash: a browser asking again with it gets a bodiless 304
+    # while the page is unchanged (signed-in pages carry none: they are the viewer's own).
+    response = make_response(body)
+    response.set_etag(etag)
+    if "If-None-Match" in request.headers:  # Werkzeug answers it; most requests have none
+        return response.make_conditional(request)
+    return response
 
 
 def _programme_for_viewer(slug: str):
