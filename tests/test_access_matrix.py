@@ -59,7 +59,7 @@ EXPECTED: dict[str, dict[str, int | tuple[int, ...]]] = {
     "catalogue.download_material": {"GET": (302, 200, 403, 403, 200, 200)},
     "catalogue.programme_cover": {"GET": ALL_200},
     "catalogue.person_photo": {"GET": ALL_200},
-    "catalogue.set_viewer_timezone": {"POST": 302},
+    "catalogue.set_viewer_timezone": {"GET": 302},
     "static": {"GET": ALL_200},
     "health.healthz": {"GET": ALL_200},
     # development mailbox: not registered in production (tests/test_factory.py)

@@ -60,8 +60,13 @@ def test_a_valid_token_is_accepted(app_factory):
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    response = client.post("/timezone", data={"csrf_token": token, "timezone": "Asia/Seoul"})
-    assert response.status_code == 302
+    response = client.post(
+        "/login/password",
+        data={"csrf_token": token, "email": "nobody@example.org", "password": "not-this-one"},
+    )
+    # Past the CSRF check (400 "This form has expired"): the form itself answers.
+    assert response.status_code == 422
+    assert "do not match" in response.get_data(as_text=True)
 
 
 def test_pages_carry_a_strict_content_security_policy(client):
@@ -181,3 +186,21 @@ def test_link_requests_take_similar_time_for_known_and_unknown_addresses(app_fac
     known, unknown = median_ms("known@example.org"), median_ms("nobody@example.org")
     assert known >= 80 and unknown >= 80, "both answers wait for the same floor"
     assert abs(known - unknown) < max(10.0, 0.25 * known), (known, unknown)
+
+
+def test_session_cookies_follow_a_secret_key_rotation(app_factory):
+    """The session's signing serializer is built once per set of keys (cookie_session.py):
+    a new key still reads cookies through SECRET_KEY_FALLBACKS, and without them it does not."""
+    app = app_factory()
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["probe"] = "signed with the old key"
+    with client.session_transaction() as session:
+        assert session["probe"] == "signed with the old key"
+    app.config["SECRET_KEY_FALLBACKS"] = [app.secret_key]
+    app.secret_key = "a-rotated-secret-key-for-this-test-0123456789"
+    with client.session_transaction() as session:
+        assert session["probe"] == "signed with the old key"
+    app.config["SECRET_KEY_FALLBACKS"] = []
+    with client.session_transaction() as session:
+        assert "probe" not in session

@@ -73,6 +73,9 @@ class BaseConfig:
     #: Where the worker delivers email: "devmailbox" (kept in the database) or "smtp".
     MAIL_BACKEND = "devmailbox"
     MAIL_FROM = "LearnHub <no-reply@learnhub.local>"
+    #: Seconds a worker may show signed-out visitors a programme page from the programme row
+    #: and seat count it last read (catalogue/page_cache.py `public_head`); 0 reads every time.
+    PUBLIC_PAGE_MAX_AGE_SECONDS = 1.0
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
@@ -117,6 +120,9 @@ class BaseConfig:
         self.DIGEST_INTERVAL_SECONDS = float(
             _env("DIGEST_INTERVAL_SECONDS", str(self.DIGEST_INTERVAL_SECONDS))
         )
+        self.PUBLIC_PAGE_MAX_AGE_SECONDS = float(
+            _env("PUBLIC_PAGE_MAX_AGE_SECONDS", str(self.PUBLIC_PAGE_MAX_AGE_SECONDS))
+        )
         self.SECRET_KEY = _env("SECRET_KEY")
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_ENABLED = _env("RATELIMIT_ENABLED", "1") in ("1", "true", "yes")
@@ -147,6 +153,9 @@ class TestConfig(DevelopmentConfig):
         # Tests that are about rate limits or the timing floor turn them on.
         self.RATELIMIT_ENABLED = False
         self.SIGN_IN_LINK_MIN_SECONDS = 0.0
+        # Pages read afresh, so a test sees its change on the next request; the tests of the
+        # signed-out page's freshness window set it themselves.
+        self.PUBLIC_PAGE_MAX_AGE_SECONDS = 0.0
         self.SECRET_KEY = "test-secret-key-not-for-production-use-0123456789"
 
 

@@ -129,6 +129,12 @@ class CatalogBabel(Babel):
     def domain_instance(self) -> Domain:
         return CatalogDomain()
 
+    @property
+    def default_locale(self) -> Locale:
+        """Parsed once per code: Flask-Babel parses it again for every request (pages have no
+        locale selector, so every request asks for it)."""
+        return _parsed(get_babel().default_locale)
+
 
 babel = CatalogBabel()
 

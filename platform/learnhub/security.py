@@ -40,8 +40,11 @@ HEADERS = {
 def init_app(app: Flask) -> None:
     @app.after_request
     def add_security_headers(response: Response) -> Response:
-        for name, value in HEADERS.items():
-            response.headers.setdefault(name, value)
+        # One pass over the response's headers, not one per header: this runs on every page.
+        present = {name.lower() for name, _value in response.headers}
+        response.headers.extend(
+            [(name, value) for name, value in HEADERS.items() if name.lower() not in present]
+        )
         if app.config.get("SESSION_COOKIE_SECURE"):
             response.headers.setdefault(
                 "Strict-Transport-Security", "max-age=31536000; includeSubDomains"

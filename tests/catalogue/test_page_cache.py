@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event
 
-from learnhub.catalogue import authoring
+from learnhub.catalogue import authoring, page_cache
 from learnhub.catalogue import services as catalogue
 from learnhub.catalogue.models import Material, Organisation, Programme
 from learnhub.extensions import db
@@ -66,8 +66,7 @@ def test_a_warm_page_runs_one_statement_and_reads_the_same(app, client):
     finally:
         event.remove(db.engine, "before_cursor_execute", record)
     assert len(statements) == 1, statements  # the programme row and its confirmed count
-    strip_token = lambda html: html.split('name="csrf_token"')[0]  # noqa: E731
-    assert strip_token(again) == strip_token(cold)
+    assert again == cold
     assert "<strong>words</strong>" in again
     assert "50 seats left" in again
 
@@ -215,7 +214,7 @@ def test_each_viewer_zone_gets_its_own_times(app, client):
     assert 'class="time-viewer"' not in client.get(f"/programmes/{slug}").get_data(as_text=True)
 
 
-def test_a_signed_out_copy_never_carries_a_flash_or_another_visitors_token(app, client):
+def test_a_signed_out_copy_never_carries_a_flash(app, client):
     programme = f.make_programme()
     url = f"/programmes/{programme.slug}"
     other = app.test_client()
@@ -226,6 +225,181 @@ def test_a_signed_out_copy_never_carries_a_flash_or_another_visitors_token(app, 
     assert "Your zone is saved." in flashed
     again = client.get(url).get_data(as_text=True)
     assert "Your zone is saved." not in again
-    token = lambda html: html.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]  # noqa: E731
-    assert "LEARNHUBCSRFTOKENSLOT" not in first + again
-    assert token(first) != token(again)  # each visitor's own session token
+    assert again == first
+
+
+def test_a_signed_out_visitor_gets_no_session_cookie_and_no_token(app):
+    """The page's only form (the time zone) is a GET form: nothing per visitor to sign."""
+    programme = f.make_programme()
+    url = f"/programmes/{programme.slug}"
+    for _ in range(2):  # the copy being filled, then the cached copy
+        response = app.test_client().get(url)
+        assert response.status_code == 200
+        assert "Set-Cookie" not in response.headers
+        html = response.get_data(as_text=True)
+        assert "csrf_token" not in html
+        assert '<form method="get" action="/timezone">' in html
+
+
+# --- the signed-out page's freshness window (PUBLIC_PAGE_MAX_AGE_SECONDS) ------------------
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    fake = FakeClock()
+    monkeypatch.setattr(page_cache.time, "monotonic", fake)
+    return fake
+
+
+@pytest.fixture
+def windowed_workers(app, app_factory, clock):
+    """Two workers (two caches) that may show a signed-out page read up to 1 s before."""
+    from tests.conftest import _FreshStateClient
+
+    clients = []
+    for built in (app, app_factory()):
+        built.config["PUBLIC_PAGE_MAX_AGE_SECONDS"] = 1.0
+        built.test_client_class = _FreshStateClient
+        clients.append(built.test_client())
+    return clients
+
+
+def statements_of(client, url: str) -> tuple[list[str], str]:
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        if not statement.lstrip().upper().startswith(("BEGIN", "PRAGMA", "COMMIT", "ROLLBACK")):
+            statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        html = client.get(url).get_data(as_text=True)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    return statements, html
+
+
+def test_a_signed_out_page_reads_the_database_at_most_once_per_window(app, clock):
+    app.config["PUBLIC_PAGE_MAX_AGE_SECONDS"] = 1.0
+    programme = f.make_programme(capacity=50)
+    url = f"/programmes/{programme.slug}"
+    client = app.test_client()
+    client.get(url)
+    statements, html = statements_of(client, url)
+    assert statements == [] and "50 seats left" in html
+    clock.now += 0.999
+    assert statements_of(client, url)[0] == []
+    clock.now += 0.001
+    statements, html = statements_of(client, url)
+    assert len(statements) == 1, statements  # the programme row and its confirmed count
+    assert "50 seats left" in html
+
+
+def test_seats_left_change_in_every_worker_within_the_window(app, windowed_workers, clock):
+    programme = f.make_programme(capacity=5)
+    slug = programme.slug
+    warm(windowed_workers, slug, "5 seats left")
+    registration_ = f.make_registration(programme)
+    shown_everywhere(windowed_workers, slug, "5 seats left")  # read less than 1 s ago
+    clock.now += 1.0
+    shown_everywhere(windowed_workers, slug, "4 seats left", absent="5 seats left")
+    registration.cancel(registration_.id, registration_.user)
+    clock.now += 1.0
+    shown_everywhere(windowed_workers, slug, "5 seats left", absent="4 seats left")
+
+
+def test_an_edit_shows_in_every_worker_within_the_window(app, windowed_workers, clock):
+    programme = f.make_programme(title="Old title")
+    slug, pid = programme.slug, programme.id
+    warm(windowed_workers, slug, "Old title")
+    authoring.update_programme(
+        pid,
+        organiser_of(programme),
+        None,
+        authoring.ProgrammeInput(
+            kind="programme", title="New title", summary="New.", timezone="Asia/Seoul"
+        ),
+    )
+    clock.now += 0.5
+    shown_everywhere(windowed_workers, slug, "Old title")
+    clock.now += 0.5
+    shown_everywhere(windowed_workers, slug, "New title", absent="Old title")
+
+
+def test_a_withdrawn_programme_is_gone_within_the_window(app, windowed_workers, clock):
+    programme = f.make_programme()
+    slug = programme.slug
+    warm(windowed_workers, slug)
+    found = db.session.get(Programme, programme.id)
+    found.status = "draft"
+    f.save(found)
+    clock.now += 1.0
+    for client in windowed_workers:
+        assert client.get(f"/programmes/{slug}").status_code == 404
+
+
+def test_a_signed_in_viewer_sees_seats_at_once_whatever_the_window(app, windowed_workers, clock):
+    programme = f.make_programme(capacity=5)
+    slug = programme.slug
+    warm(windowed_workers, slug, "5 seats left")
+    viewer = f.make_user()
+    f.make_registration(programme)
+    signed_in = windowed_workers[0]
+    with signed_in.session_transaction() as session:
+        session["_user_id"] = str(viewer.id)
+    assert "4 seats left" in signed_in.get(f"/programmes/{slug}").get_data(as_text=True)
+    assert "5 seats left" in windowed_workers[1].get(f"/programmes/{slug}").get_data(as_text=True)
+
+
+def test_unknown_addresses_are_not_kept(app, clock):
+    app.config["PUBLIC_PAGE_MAX_AGE_SECONDS"] = 1.0
+    client = app.test_client()
+
+    def kept() -> int:
+        return len(app.extensions.get("programme_page_cache", ()))
+
+    before = kept()
+    for n in range(5):
+        assert client.get(f"/programmes/made-up-{n}").status_code == 404
+    assert kept() == before
+    programme = f.make_programme(status="draft")
+    assert client.get(f"/programmes/{programme.slug}").status_code == 404
+    found = db.session.get(Programme, programme.id)
+    found.status = "published"
+    f.save(found)
+    assert client.get(f"/programmes/{programme.slug}").status_code == 200  # no clock step
+
+
+def test_a_browser_revalidating_an_unchanged_signed_out_page_gets_a_304(app, client):
+    programme = f.make_programme(capacity=5)
+    url = f"/programmes/{programme.slug}"
+    first = client.get(url)
+    etag = first.headers["ETag"]
+    again = client.get(url, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.get_data() == b""
+    client.set_cookie("tz", "Asia/Tokyo")  # another zone: other bytes, another tag
+    other_zone = client.get(url, headers={"If-None-Match": etag})
+    assert other_zone.status_code == 200 and other_zone.headers["ETag"] != etag
+    client.delete_cookie("tz")
+    f.make_registration(programme)  # the seat count changes the page
+    changed = client.get(url, headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and "4 seats left" in changed.get_data(as_text=True)
+    assert changed.headers["ETag"] != etag
+
+
+def test_a_signed_in_page_carries_no_etag(app, client):
+    programme = f.make_programme()
+    url = f"/programmes/{programme.slug}"
+    etag = client.get(url).headers["ETag"]
+    with client.session_transaction() as session:
+        session["_user_id"] = str(f.make_user().id)
+    response = client.get(url, headers={"If-None-Match": etag})
+    assert response.status_code == 200 and "ETag" not in response.headers

@@ -1,5 +1,13 @@
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, SelectChoice, SelectField, StringField
+from wtforms import (
+    EmailField,
+    Form,
+    HiddenField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+)
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from ..forms import CachedTranslationsMeta, email_field, strip, timezone_field
@@ -23,8 +31,10 @@ class PasswordSignInForm(FlaskForm):
     next = HiddenField()
 
 
-class ViewerTimezoneForm(FlaskForm):
-    Meta = CachedTranslationsMeta  # on every public page
+class ViewerTimezoneForm(Form):
+    """Sent by GET (catalogue.set_viewer_timezone): no CSRF token, no session needed."""
+
+    Meta = CachedTranslationsMeta
 
     timezone = timezone_field("Show times in")
     next = HiddenField()

@@ -7,17 +7,24 @@ recordings, organisation links, and the shared people, organisations and topics 
 raises the version of each programme concerned with one UPDATE. Bulk ORM UPDATE/DELETE
 statements on those tables raise every programme's version (they say nothing of which rows).
 
-The page reads the programme row (with its version) on every request, so each gunicorn worker
-sees an edit on its very next request; the bounded LRU only limits memory, nothing expires by
-time. What depends on the viewer or on the clock (times in the viewer's zone, join links, the
-register box and seats left, progress, recordings' links, CSRF tokens) is not kept here, except
-the sessions' headings in a viewer's zone, kept per (programme, version, locale, zone).
+A signed-in viewer's page reads the programme row (with its version and seat count) on every
+request, so it shows an edit or a registration on its very next request. A signed-out page
+reads them at most once per PUBLIC_PAGE_MAX_AGE_SECONDS (1 s) per worker (`public_head`): an
+edit, a registration or a cancellation shows there within that time in every worker. The seat
+count shown is for display only: the registration use case counts under the programme's write
+lock and decides exactly. Apart from that, the bounded LRU only limits memory. What depends on
+the viewer or on the clock (times in the viewer's zone, join links, the register box and seats
+left, progress, recordings' links) is not kept in the parts, except the sessions' headings in a
+viewer's zone, kept per (programme, version, locale, zone); a signed-out page's whole HTML is
+kept per (programme, version, locale, zone, seats left, next session).
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import chain
@@ -107,6 +114,10 @@ class LRU:
             while len(self._data) > self.size:
                 self._data.popitem(last=False)
 
+    def discard(self, key) -> None:
+        with self._lock:
+            self._data.pop(key, None)
+
     def clear(self) -> None:
         with self._lock:
             self._data.clear()
@@ -172,7 +183,7 @@ def session_heads(parts: PageParts, zone: str) -> dict[int, Markup]:
 
 
 class _ZoneChoice(Form):
-    """The viewer-zone select alone (the page writes its form's CSRF token and next path)."""
+    """The viewer-zone select alone (the page writes its form's next path)."""
 
     timezone = timezone_field("Show times in")
 
@@ -201,9 +212,28 @@ def cached_parts(programme_id: int, content_version: int, load) -> PageParts:
     return parts
 
 
-#: Where a signed-out page's CSRF token goes: the cached HTML holds this, each response its own
-#: token (letters only: it comes out of the template unescaped).
-TOKEN_SLOT = "LEARNHUBCSRFTOKENSLOTf3a9c1"
+def public_head(slug: str, read: Callable[[str], tuple | None]):
+    """`read(slug)` (the programme's id, content version, capacity and confirmed count, or None
+    when it is not public), kept per worker for PUBLIC_PAGE_MAX_AGE_SECONDS.
+
+    For signed-out pages only: what they show is then at most that old (content, seats left,
+    a programme withdrawn). 0 reads on every call. An unknown slug is never kept (made-up
+    addresses must not push real pages out of the LRU), so a programme just published shows
+    at once."""
+    max_age = current_app.config["PUBLIC_PAGE_MAX_AGE_SECONDS"]
+    if max_age <= 0:
+        return read(slug)
+    key = ("public head", slug)
+    now = time.monotonic()
+    kept = _cache().get(key)
+    if kept is not None and now - kept[0] < max_age:
+        return kept[1]
+    head = read(slug)
+    if head is None:
+        _cache().discard(key)
+    else:
+        _cache().put(key, (now, head))  # timed from before the read: never older than stated
+    return head
 
 
 def lookup(key: tuple):
