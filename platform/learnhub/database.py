@@ -135,3 +135,18 @@ def insert_many(table, columns: list[str], rows: list[tuple]) -> None:
         f"INSERT INTO {table.name} ({quoted}) VALUES ({', '.join([marker] * len(columns))})",
         rows,
     )
+
+
+def fetch_tuples(statement) -> list[tuple]:
+    """All rows of a Core query as plain tuples, straight from the driver's cursor.
+
+    For columns that need no conversion (ids, plain text, numbers): SQLAlchemy's result
+    processing and row objects cost more than the query itself for thousands of rows (for the
+    10,000 registrants of a programme, skipping them about halves the query's time). Columns
+    of UTCDateTime come back as the driver gives them (text on SQLite).
+    """
+    result = db.session.connection().execute(statement)
+    try:
+        return result.cursor.fetchall()
+    finally:
+        result.close()
