@@ -168,6 +168,60 @@ def test_exports_csv_and_xlsx(client, setup):
     assert rows[-1][0] == "Attendance rate (%)" and rows[-1][3] == 100.0
 
 
+def test_the_report_counts_each_participant_and_session_by_the_rule(app):
+    """Held sessions count unless excused or not yet registered; sessions to come are
+    `remaining`; a registration's standing says the same as its line of the report."""
+    programme = f.make_programme(
+        sessions=3, first_session_in=-timedelta(days=10), completion_percent=50
+    )
+    first, second, coming = programme.sessions
+    ana = f.early_registration(programme, f.make_user(full_name="Ana"))
+    bo = f.early_registration(programme, f.make_user(full_name="Bo"))
+    eve = f.make_registration(
+        programme, f.make_user(full_name="Eve"), confirmed_at=utcnow() - timedelta(days=5)
+    )
+    for session, registration, status in [
+        (first, ana, "present"),
+        (second, ana, "late"),
+        (first, bo, "excused"),
+        (second, bo, "absent"),
+        (coming, bo, "excused"),
+        (second, eve, "present"),
+    ]:
+        f.make_attendance(session, registration, status)
+    report = services.programme_report(programme)
+    lines = {line.participant.full_name: line for line in report.participants}
+    assert list(lines) == ["Ana", "Bo", "Eve"]
+    numbers = {
+        name: (line.cells, line.attended, line.counted, line.remaining, line.needed, line.rate)
+        for name, line in lines.items()
+    }
+    assert numbers == {
+        "Ana": (["present", "late", None], 2, 2, 1, 2, 1.0),
+        "Bo": (["excused", "absent", "excused"], 0, 1, 0, 1, 0.0),
+        "Eve": (["not_expected", "present", None], 1, 1, 1, 1, 1.0),
+    }
+    assert [line.participant.full_name for line in report.below_rule] == ["Bo"]
+    assert not lines["Bo"].can_still_complete and lines["Ana"].can_still_complete
+    sessions = [(s.held, s.counts, s.attended, s.counted, s.rate) for s in report.sessions]
+    none = dict.fromkeys(("present", "late", "excused", "absent"), 0)
+    assert sessions == [
+        (True, {**none, "present": 1, "excused": 1}, 1, 1, 1.0),
+        (True, {**none, "present": 1, "late": 1, "absent": 1}, 2, 3, 2 / 3),
+        (False, {**none, "excused": 1}, 0, 0, None),
+    ]
+    standing = services.attendance_standing([ana, bo, eve])
+    for registration in (ana, bo, eve):
+        alone, in_report = standing[registration.id], lines[registration.user.full_name]
+        assert (alone.cells, alone.attended, alone.counted, alone.remaining, alone.needed) == (
+            in_report.cells,
+            in_report.attended,
+            in_report.counted,
+            in_report.remaining,
+            in_report.needed,
+        )
+
+
 def _csv_and_xlsx(client, programme):
     text = client.get(f"/organiser/programmes/{programme.slug}/attendance.csv").text
     csv_rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))

@@ -10,11 +10,8 @@ never applied twice.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import NamedTuple
@@ -38,7 +35,7 @@ from .meeting_reports import (
 )
 from .meeting_reports import status_by_rule as rule_status
 from .models import Attendance, AttendanceImport
-from .services import AttendanceError, write_marks
+from .services import AttendanceError, without_cycle_collection, write_marks
 
 
 class ReportImportError(AttendanceError):
@@ -124,24 +121,6 @@ class Preview:
 #: Builds a NamedTuple from a tuple of its fields in C, without `_make`'s Python frame (the
 #: preview builds ten thousand of them).
 _new_tuple = tuple.__new__
-
-
-@contextmanager
-def _without_cycle_collection() -> Iterator[None]:
-    """Run bulk work that allocates tens of thousands of objects but no reference cycles.
-
-    Each time enough of them survive a moment, Python's cyclic collector rescans the whole
-    heap (140,000 objects in a running app, 20-60 ms a time, several times per 5,000-row
-    report) and finds nothing: reference counting frees all of it. Pausing the collector for
-    the duration halved the import's time in bench/attendance.py.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 # --- reading what the database knows -------------------------------------------------------
@@ -322,7 +301,7 @@ def stage_import(
     session = db.session.get(Session, session_id)
     starts_at, ends_at = session.starts_at, session.ends_at
     release_read_transaction()
-    with _without_cycle_collection():
+    with without_cycle_collection():
         source, sha256, staged = _read_and_stage(session, data, settings, starts_at, ends_at)
     record = AttendanceImport(
         session_id=session_id,
@@ -405,7 +384,7 @@ def _staged(session: Session, import_id: int) -> AttendanceImport:
 def preview_import(session: Session, import_id: int) -> Preview:
     """What applying would do, against the marks as they are now (read only)."""
     record = _staged(session, import_id)
-    with _without_cycle_collection():
+    with without_cycle_collection():
         current = _current_marks(session.id)
         outcomes = _outcomes(record, current)
         taken = {o.registration_id for o in outcomes}
@@ -476,7 +455,7 @@ def apply_import(session_id: int, import_id: int, chosen: dict[str, str], applie
     session = db.session.get(Session, session_id)
     record = _staged(session, import_id)
     _refuse_if_applied(session_id, record.sha256)
-    with _without_cycle_collection():
+    with without_cycle_collection():
         changed = _write_staged(session, record, chosen, applied_by)
     record.state = "applied"
     record.applied_sha256 = record.sha256
