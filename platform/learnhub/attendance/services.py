@@ -208,7 +208,7 @@ def write_marks(
                     "first_seen_at": first_seen,
                 }
             )
-    if inserts:  # one executemany: a report's thousands of rows in milliseconds
+    if inserts:  # multi-row statements: a report's thousands of rows in milliseconds
         insert_many(
             Attendance.__table__,
             [
