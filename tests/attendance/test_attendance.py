@@ -3,6 +3,7 @@ and the access matrix over every attendance route."""
 
 from __future__ import annotations
 
+import csv
 import io
 from datetime import timedelta
 
@@ -165,6 +166,129 @@ def test_exports_csv_and_xlsx(client, setup):
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[1][:5] == ("Ana Present", present.user.email, None, "present", None)
     assert rows[-1][0] == "Attendance rate (%)" and rows[-1][3] == 100.0
+
+
+def test_the_report_counts_each_participant_and_session_by_the_rule(app):
+    """Held sessions count unless excused or not yet registered; sessions to come are
+    `remaining`; a registration's standing says the same as its line of the report."""
+    programme = f.make_programme(
+        sessions=3, first_session_in=-timedelta(days=10), completion_percent=50
+    )
+    first, second, coming = programme.sessions
+    ana = f.early_registration(programme, f.make_user(full_name="Ana"))
+    bo = f.early_registration(programme, f.make_user(full_name="Bo"))
+    eve = f.make_registration(
+        programme, f.make_user(full_name="Eve"), confirmed_at=utcnow() - timedelta(days=5)
+    )
+    for session, registration, status in [
+        (first, ana, "present"),
+        (second, ana, "late"),
+        (first, bo, "excused"),
+        (second, bo, "absent"),
+        (coming, bo, "excused"),
+        (second, eve, "present"),
+    ]:
+        f.make_attendance(session, registration, status)
+    report = services.programme_report(programme)
+    lines = {line.participant.full_name: line for line in report.participants}
+    assert list(lines) == ["Ana", "Bo", "Eve"]
+    numbers = {
+        name: (line.cells, line.attended, line.counted, line.remaining, line.needed, line.rate)
+        for name, line in lines.items()
+    }
+    assert numbers == {
+        "Ana": (["present", "late", None], 2, 2, 1, 2, 1.0),
+        "Bo": (["excused", "absent", "excused"], 0, 1, 0, 1, 0.0),
+        "Eve": (["not_expected", "present", None], 1, 1, 1, 1, 1.0),
+    }
+    assert [line.participant.full_name for line in report.below_rule] == ["Bo"]
+    assert not lines["Bo"].can_still_complete and lines["Ana"].can_still_complete
+    sessions = [(s.held, s.counts, s.attended, s.counted, s.rate) for s in report.sessions]
+    none = dict.fromkeys(("present", "late", "excused", "absent"), 0)
+    assert sessions == [
+        (True, {**none, "present": 1, "excused": 1}, 1, 1, 1.0),
+        (True, {**none, "present": 1, "late": 1, "absent": 1}, 2, 3, 2 / 3),
+        (False, {**none, "excused": 1}, 0, 0, None),
+    ]
+    standing = services.attendance_standing([ana, bo, eve])
+    for registration in (ana, bo, eve):
+        alone, in_report = standing[registration.id], lines[registration.user.full_name]
+        assert (alone.cells, alone.attended, alone.counted, alone.remaining, alone.needed) == (
+            in_report.cells,
+            in_report.attended,
+            in_report.counted,
+            in_report.remaining,
+            in_report.needed,
+        )
+
+
+def _csv_and_xlsx(client, programme):
+    text = client.get(f"/organiser/programmes/{programme.slug}/attendance.csv").text
+    csv_rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    response = client.get(f"/organiser/programmes/{programme.slug}/attendance.xlsx")
+    assert response.status_code == 200
+    return csv_rows, load_workbook(io.BytesIO(response.data)).active
+
+
+def _as_csv(value, text: str):
+    """An XLSX value as the CSV's text, numbers compared as numbers (100 is "100.0")."""
+    if value is None:
+        return ""
+    if isinstance(value, int | float) and text and float(text) == value:
+        return text
+    return value
+
+
+def test_the_xlsx_holds_the_same_matrix_as_the_csv(client):
+    """Every cell of the XLSX equals the CSV's (empty where the CSV is empty), counts and
+    rates are numbers, the header is bold and stays in view."""
+    programme = f.make_programme(sessions=3, first_session_in=-timedelta(days=10))
+    organiser = f.make_organiser(programme)
+    held, also_held, coming = programme.sessions
+    ana = f.early_registration(programme, f.make_user(full_name="Ana Present"))
+    ana.user.organisation_name = "Ayuntamiento de Madrid"
+    bo = f.early_registration(programme, f.make_user(full_name="Bo Mixed"))
+    eve = f.make_registration(
+        programme, f.make_user(full_name="Eve Latecomer"), confirmed_at=utcnow() - timedelta(days=5)
+    )
+    f.make_attendance(held, ana, "present")
+    f.make_attendance(also_held, ana, "late")
+    f.make_attendance(held, bo, "excused")
+    f.make_attendance(also_held, bo, "absent")
+    f.make_attendance(also_held, eve, "present")
+    db.session.commit()
+    f.sign_in(client, organiser)
+    csv_rows, sheet = _csv_and_xlsx(client, programme)
+    madrid = "Ayuntamiento de Madrid"
+    assert csv_rows[1:] == [
+        ["Ana Present", ana.user.email, madrid, "present", "late", "", "2", "2", "100.0"],
+        ["Bo Mixed", bo.user.email, "", "excused", "absent", "", "0", "1", "0.0"],
+        ["Eve Latecomer", eve.user.email, "", "not registered yet", "present", "", "1", "1",
+         "100.0"],
+        ["Attendance rate (%)", "", "", "100.0", "66.7", "", "", "", ""],
+    ]  # fmt: skip
+    xlsx_rows = list(sheet.iter_rows(values_only=True))
+    assert len(xlsx_rows) == len(csv_rows)
+    for csv_row, xlsx_row in zip(csv_rows, xlsx_rows, strict=True):
+        assert [_as_csv(value, text) for value, text in zip(xlsx_row, csv_row, strict=True)] == (
+            csv_row
+        )
+    assert xlsx_rows[1][-3:] == (2, 2, 100.0)
+    assert all(cell.font.b for cell in sheet[1]) and not sheet["A2"].font.b
+    assert sheet.freeze_panes == "B2"
+
+
+def test_a_name_that_looks_like_a_formula_stays_text_in_the_xlsx(client, setup):
+    programme, organiser, present, _ = setup
+    present.user.full_name = '=HYPERLINK("https://attacker.example","Ana")'
+    present.user.organisation_name = "+34 City"
+    db.session.commit()
+    f.sign_in(client, organiser)
+    _, sheet = _csv_and_xlsx(client, programme)
+    cells = {cell.value: cell for row in sheet.iter_rows(max_col=3) for cell in row}
+    formula = cells['=HYPERLINK("https://attacker.example","Ana")']
+    assert formula.data_type == "s"
+    assert cells["+34 City"].data_type == "s"
 
 
 @pytest.mark.parametrize("size", [3, 12])

@@ -76,6 +76,28 @@ def test_attendance_below_the_rule_earns_nothing(app, client, course):
     assert _certificates() == []
 
 
+def test_excused_and_cancelled_sessions_do_not_count_against_the_rule(app, client, course):
+    """Three sessions at 100%: the third is cancelled, the second excused, so attending the
+    first is all the rule asks; someone marked present by the same bulk action but absent
+    from another session earns nothing."""
+    first, second = course.programme.sessions
+    f.make_session(course.programme, starts_at=second.starts_at, status="cancelled")
+    other = f.early_registration(course.programme, f.make_user(full_name="Other Person"))
+    f.make_attendance(second, course.registration, "excused")
+    f.make_attendance(second, other, "absent")
+    course.items.required_for_certificate = False
+    course.manual.required_for_certificate = False
+    course.programme.completion_percent = 100
+    f.save(course.items, course.manual, course.programme)
+    with app.test_request_context():
+        attendance.mark_in_bulk(
+            first.id, [course.registration.id, other.id], "present", course.organiser
+        )
+    (certificate,) = _certificates()
+    assert certificate.registration_id == course.registration.id
+    assert certificate.minutes == 180  # the cancelled session's time is not on it
+
+
 def test_the_pdf_names_the_participant_and_the_programme(app, client, course):
     with app.test_request_context():
         _attend(course, course.programme.sessions[0])

@@ -10,11 +10,8 @@ never applied twice.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import NamedTuple
@@ -23,7 +20,7 @@ from sqlalchemy import func, select
 
 from ..accounts.models import User
 from ..catalogue.models import Session
-from ..database import begin_write_transaction, release_read_transaction
+from ..database import begin_write_transaction, fetch_tuples, release_read_transaction
 from ..extensions import db
 from ..registration.models import Registration
 from ..timefmt import format_moment, format_range, is_valid_timezone
@@ -38,7 +35,7 @@ from .meeting_reports import (
 )
 from .meeting_reports import status_by_rule as rule_status
 from .models import Attendance, AttendanceImport
-from .services import AttendanceError, write_marks
+from .services import AttendanceError, without_cycle_collection, write_marks
 
 
 class ReportImportError(AttendanceError):
@@ -126,38 +123,7 @@ class Preview:
 _new_tuple = tuple.__new__
 
 
-@contextmanager
-def _without_cycle_collection() -> Iterator[None]:
-    """Run bulk work that allocates tens of thousands of objects but no reference cycles.
-
-    Each time enough of them survive a moment, Python's cyclic collector rescans the whole
-    heap (140,000 objects in a running app, 20-60 ms a time, several times per 5,000-row
-    report) and finds nothing: reference counting frees all of it. Pausing the collector for
-    the duration halved the import's time in bench/attendance.py.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 # --- reading what the database knows -------------------------------------------------------
-
-
-def _fetch(statement) -> list[tuple]:
-    """All rows of a Core query as plain tuples, straight from the driver's cursor.
-
-    Nothing here needs SQLAlchemy's result processing; for the 10,000 registrants of a
-    programme, skipping it (and the row-by-row iteration) about halves the query's time.
-    """
-    result = db.session.connection().execute(statement)
-    try:
-        return result.cursor.fetchall()
-    finally:
-        result.close()
 
 
 def _registrant_rows(session: Session, *, by_name: bool = False) -> list[tuple]:
@@ -175,14 +141,14 @@ def _registrant_rows(session: Session, *, by_name: bool = False) -> list[tuple]:
     )
     if by_name:
         statement = statement.order_by(User.full_name)
-    return _fetch(statement)
+    return fetch_tuples(statement)
 
 
 def _current_marks(session_id: int) -> dict[int, str]:
     statement = select(Attendance.registration_id, Attendance.status).where(
         Attendance.session_id == session_id
     )
-    return dict(_fetch(statement))
+    return dict(fetch_tuples(statement))
 
 
 # --- matching and the rule, once, at upload --------------------------------------------------
@@ -335,7 +301,7 @@ def stage_import(
     session = db.session.get(Session, session_id)
     starts_at, ends_at = session.starts_at, session.ends_at
     release_read_transaction()
-    with _without_cycle_collection():
+    with without_cycle_collection():
         source, sha256, staged = _read_and_stage(session, data, settings, starts_at, ends_at)
     record = AttendanceImport(
         session_id=session_id,
@@ -418,7 +384,7 @@ def _staged(session: Session, import_id: int) -> AttendanceImport:
 def preview_import(session: Session, import_id: int) -> Preview:
     """What applying would do, against the marks as they are now (read only)."""
     record = _staged(session, import_id)
-    with _without_cycle_collection():
+    with without_cycle_collection():
         current = _current_marks(session.id)
         outcomes = _outcomes(record, current)
         taken = {o.registration_id for o in outcomes}
@@ -489,7 +455,7 @@ def apply_import(session_id: int, import_id: int, chosen: dict[str, str], applie
     session = db.session.get(Session, session_id)
     record = _staged(session, import_id)
     _refuse_if_applied(session_id, record.sha256)
-    with _without_cycle_collection():
+    with without_cycle_collection():
         changed = _write_staged(session, record, chosen, applied_by)
     record.state = "applied"
     record.applied_sha256 = record.sha256
@@ -524,7 +490,7 @@ def _write_staged(
         details[rid] = {"minutes_attended": minutes, "first_seen_at": moment(joined, utc)}
     if record.absent_if_missing:
         since = func.coalesce(Registration.confirmed_at, Registration.created_at)
-        expected_ids = _fetch(
+        expected_ids = fetch_tuples(
             select(Registration.id).where(
                 Registration.programme_id == session.programme_id,
                 Registration.status == "confirmed",

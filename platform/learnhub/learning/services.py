@@ -577,10 +577,10 @@ def award_due_certificates(programme_id: int, registration_ids: list[int]) -> li
     certificate stays revoked."""
     if not registration_ids:
         return []
-    programme = _programme_for_certificates(programme_id)
-    registration_ids = _may_reach_attendance_rule(programme, registration_ids)
+    registration_ids = _may_reach_attendance_rule(programme_id, registration_ids)
     if not registration_ids:
         return []
+    programme = _programme_for_certificates(programme_id)
     registrations = list(
         db.session.scalars(
             select(Registration)
@@ -608,40 +608,38 @@ def award_due_certificates(programme_id: int, registration_ids: list[int]) -> li
     return issued
 
 
-def _may_reach_attendance_rule(programme: Programme, registration_ids: list[int]) -> list[int]:
+def _may_reach_attendance_rule(programme_id: int, registration_ids: list[int]) -> list[int]:
     """The registrations that may meet the rule's share of sessions: a necessary condition
-    read with two narrow queries and no ORM objects, so that an import marking thousands of
-    people present does not load them all to find that none qualifies yet. It only errs on the
-    kept side (every attended or excused mark counts); `meets_rule` decides on the rest."""
-    sessions = [s for s in programme.sessions if s.status != "cancelled"]
-    session_ids = [s.id for s in sessions]
-    ends = sorted(s.ends_at for s in sessions)
-    if not session_ids:
+    read with two narrow queries and no ORM objects, before the programme is loaded, so that
+    an import marking thousands of people present does not load anything to find that none
+    qualifies yet. It only errs on the kept side (every attended or excused mark counts);
+    `meets_rule` decides on the rest. A registration without a mark is never kept."""
+    sessions = db.session.execute(
+        select(Session.id, Session.ends_at, Programme.completion_percent)
+        .join(Programme, Programme.id == Session.programme_id)
+        .where(Session.programme_id == programme_id, Session.status != "cancelled")
+    ).all()
+    if not sessions:
         return []
-    marks = {
-        registration_id: (attended, excused)
-        for registration_id, attended, excused in db.session.execute(
-            select(
-                Attendance.registration_id,
-                func.count().filter(Attendance.status.in_(ATTENDED_STATUSES)),
-                func.count().filter(Attendance.status == "excused"),
-            )
-            .where(
-                Attendance.registration_id.in_(registration_ids),
-                Attendance.session_id.in_(session_ids),
-            )
-            .group_by(Attendance.registration_id)
-        )
-    }
+    completion_percent = sessions[0].completion_percent
+    ends = sorted(s.ends_at for s in sessions)
     kept = []
-    for registration_id, since in db.session.execute(
+    for registration_id, since, attended, excused in db.session.execute(
         select(
-            Registration.id, func.coalesce(Registration.confirmed_at, Registration.created_at)
-        ).where(Registration.id.in_(registration_ids))
+            Registration.id,
+            func.coalesce(Registration.confirmed_at, Registration.created_at),
+            func.count().filter(Attendance.status.in_(ATTENDED_STATUSES)),
+            func.count().filter(Attendance.status == "excused"),
+        )
+        .join(Attendance, Attendance.registration_id == Registration.id)
+        .where(
+            Registration.id.in_(registration_ids),
+            Attendance.session_id.in_([s.id for s in sessions]),
+        )
+        .group_by(Registration.id)
     ):
-        attended, excused = marks.get(registration_id, (0, 0))
         expected = len(ends) - (bisect_left(ends, since) if since is not None else 0)
-        needed = math.ceil((expected - excused) * programme.completion_percent / 100)
+        needed = math.ceil((expected - excused) * completion_percent / 100)
         if needed > 0 and attended >= needed:
             kept.append(registration_id)
     return kept
