@@ -1,4 +1,4 @@
-"""Small request-safety helpers shared by blueprints."""
+"""Small safety helpers shared by blueprints: redirect targets and spreadsheet cells."""
 
 from __future__ import annotations
 
@@ -21,3 +21,13 @@ def safe_next_path(candidate: str | None, default: str = "/") -> str:
     ):
         return default
     return candidate
+
+
+#: What makes a spreadsheet program read a cell as a formula (OWASP: CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text_cell(value) -> str:
+    """A CSV cell Excel shows as text: formula-looking values get a leading apostrophe."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text

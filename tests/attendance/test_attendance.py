@@ -278,13 +278,16 @@ def test_the_xlsx_holds_the_same_matrix_as_the_csv(client):
     assert sheet.freeze_panes == "B2"
 
 
-def test_a_name_that_looks_like_a_formula_stays_text_in_the_xlsx(client, setup):
+def test_a_name_that_looks_like_a_formula_stays_text_in_both_exports(client, setup):
     programme, organiser, present, _ = setup
     present.user.full_name = '=HYPERLINK("https://attacker.example","Ana")'
     present.user.organisation_name = "+34 City"
     db.session.commit()
     f.sign_in(client, organiser)
-    _, sheet = _csv_and_xlsx(client, programme)
+    csv_rows, sheet = _csv_and_xlsx(client, programme)
+    attacker = next(row for row in csv_rows if "HYPERLINK" in row[0])
+    assert attacker[0] == '\'=HYPERLINK("https://attacker.example","Ana")'
+    assert attacker[2] == "'+34 City"
     cells = {cell.value: cell for row in sheet.iter_rows(max_col=3) for cell in row}
     formula = cells['=HYPERLINK("https://attacker.example","Ana")']
     assert formula.data_type == "s"

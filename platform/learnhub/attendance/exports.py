@@ -1,6 +1,7 @@
-"""The programme's attendance matrix as CSV (streamed row by row) and XLSX (XlsxWriter's
-constant-memory mode: each row goes to a temporary file as it is written, then the workbook
-is zipped into a spooled temporary file that is streamed). Both take their rows from `_rows`.
+"""The programme's attendance matrix as CSV (streamed row by row) and XLSX (openpyxl's
+write-only mode through lxml: rows go to a temporary file as they are appended, then the
+workbook is zipped into a spooled temporary file that is streamed). Both take their rows from
+`_rows`; text that looks like a formula stays text in both.
 """
 
 from __future__ import annotations
@@ -10,8 +11,11 @@ import io
 import tempfile
 from collections.abc import Iterator
 
-from xlsxwriter import Workbook
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
 
+from ..safety import FORMULA_STARTS, csv_text_cell
 from .services import NOT_EXPECTED, Report
 
 #: What a cell of the matrix says; None leaves it empty (and the XLSX writer skips it).
@@ -76,8 +80,9 @@ def matrix_csv(report: Report) -> Iterator[str]:
         return text
 
     yield "\ufeff"  # so that spreadsheet programs read the accents right
-    writer.writerow(_header(report))
+    writer.writerow([csv_text_cell(title) for title in _header(report)])
     for number, row in enumerate(_rows(report), 1):
+        row[0:3] = [csv_text_cell(value) if value else value for value in row[0:3]]
         writer.writerow(row)
         if number % 500 == 0:
             yield flush()
@@ -88,39 +93,36 @@ def matrix_csv(report: Report) -> Iterator[str]:
 def matrix_xlsx(report: Report) -> tempfile.SpooledTemporaryFile:
     """The workbook in a temporary file, rewound, for send_file to stream.
 
-    Text is always written as text: a name such as "=HYPERLINK(...)" stays a name, never a
-    formula (XlsxWriter's default would turn it into one). Each value is written with the
-    writer for its type, skipping empty cells: 120,000 cells for 10,000 participants by 12
-    sessions, so the per-cell work is what the export costs.
+    Text is always written as text: openpyxl would store a name such as "=HYPERLINK(...)" as a
+    live formula, so such a value goes in a cell whose type is set to text. Every other value
+    is appended as it is (120,000 cells for 10,000 participants by 12 sessions: the per-cell
+    work is what the export costs).
     """
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Attendance")
+    sheet.freeze_panes = "B2"
+    bold = Font(bold=True)
+    header = []
+    for title in _header(report):
+        cell = WriteOnlyCell(sheet, value=title)
+        cell.data_type = "s"  # a session title may start with "="
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+
+    def as_text(value: str) -> WriteOnlyCell:
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"
+        return cell
+
+    for row in _rows(report):
+        for column in (0, 1, 2):  # name, email, organisation: what people typed
+            value = row[column]
+            if value is not None and value.startswith(FORMULA_STARTS):
+                row[column] = as_text(value)
+        sheet.append(row)
+    sheet.append(_footer(report))
     target = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 (send_file closes it)
-    workbook = Workbook(
-        target,
-        {
-            "constant_memory": True,
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "strings_to_numbers": False,
-        },
-    )
-    sheet = workbook.add_worksheet("Attendance")
-    sheet.freeze_panes(1, 1)
-    bold = workbook.add_format({"bold": True})
-    for column, title in enumerate(_header(report)):
-        sheet.write_string(0, column, title, bold)
-    write_text, write_number = sheet.write_string, sheet.write_number
-
-    def write(number: int, row: list) -> None:
-        for column, value in enumerate(row):
-            if value.__class__ is str:
-                write_text(number, column, value)
-            elif value is not None:
-                write_number(number, column, value)
-
-    number = 0
-    for number, row in enumerate(_rows(report), 1):
-        write(number, row)
-    write(number + 1, _footer(report))
-    workbook.close()
+    workbook.save(target)
     target.seek(0)
     return target

@@ -21,6 +21,7 @@ from ..registration.models import (
     RegistrationAnswer,
     RegistrationQuestion,
 )
+from ..safety import csv_text_cell
 
 
 def managed_programmes(user: User) -> list[Programme]:
@@ -236,13 +237,6 @@ def swap_positions(model, scope, item, offset: int) -> bool:
 # --- CSV export -----------------------------------------------------------------------------------
 
 BOM = "\ufeff"
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value) -> str:
-    """A CSV cell Excel shows as text: formula-looking values get a leading apostrophe."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
 def registrants_csv(programme: Programme, filters: RegistrantFilter):
@@ -264,7 +258,7 @@ def registrants_csv(programme: Programme, filters: RegistrantFilter):
     def line(values) -> str:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerow([_cell(v) for v in values])
+        writer.writerow([csv_text_cell(v) for v in values])
         return buffer.getvalue()
 
     header = [
