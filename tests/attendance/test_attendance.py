@@ -239,6 +239,21 @@ def _as_csv(value, text: str):
     return value
 
 
+def test_a_cancelled_session_is_left_out_of_the_report_like_the_standing(app):
+    programme = f.make_programme(sessions=2, first_session_in=-timedelta(days=10))
+    held, called_off = programme.sessions
+    called_off.status = "cancelled"
+    ana = f.early_registration(programme, f.make_user(full_name="Ana"))
+    f.make_attendance(held, ana, "present")
+    db.session.commit()
+    report = services.programme_report(programme)
+    assert [line.session.id for line in report.sessions] == [held.id]
+    (line,) = report.participants
+    assert (line.cells, line.attended, line.counted, line.rate) == (["present"], 1, 1, 1.0)
+    alone = services.attendance_standing([ana])[ana.id]
+    assert (alone.cells, alone.attended, alone.counted) == (line.cells, 1, 1)
+
+
 def test_the_xlsx_holds_the_same_matrix_as_the_csv(client):
     """Every cell of the XLSX equals the CSV's (empty where the CSV is empty), counts and
     rates are numbers, the header is bold and stays in view."""

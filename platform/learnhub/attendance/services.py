@@ -375,12 +375,15 @@ def programme_report(programme: Programme, now: datetime | None = None) -> Repor
     read as plain values (the report of 10,000 participants by 12 sessions has 120,000 cells).
 
     A held session counts for a participant unless they were excused or not yet registered;
-    the rate is attended (present or late) over counted sessions.
+    the rate is attended (present or late) over counted sessions. A cancelled session is left
+    out, as in each participant's standing and the certificate rule.
     """
     now = now or utcnow()
     sessions = list(
         db.session.scalars(
-            select(Session).where(Session.programme_id == programme.id).order_by(Session.starts_at)
+            select(Session)
+            .where(Session.programme_id == programme.id, Session.status != "cancelled")
+            .order_by(Session.starts_at)
         )
     )
     with without_cycle_collection():
