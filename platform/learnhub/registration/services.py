@@ -24,6 +24,7 @@ from ..accounts.services import (
     create_participant,
     find_or_create_participant,
     issue_sign_in_link,
+    new_sign_in_link,
     normalise_email,
 )
 from ..catalogue.models import Programme, Session
@@ -293,6 +294,10 @@ def register(data: RegistrationInput) -> RegistrationResult:
     if data.participant.email.strip().lower().endswith(DELETED_EMAIL_DOMAIN):
         raise RegistrationError("Enter an email address you can receive mail at.")
     now = utcnow()
+    # What needs no database is made before the write lock is taken (SQLite holds it for the
+    # whole transaction, so every ms spent under it is one no other registration can use).
+    link = new_sign_in_link()
+    next_path = url_for("registration.my_programmes")
     begin_write_transaction()
     # On PostgreSQL the account is written before the programme row is locked, so that the
     # lock is held only for the seat, and a racer with the same address waits on the email's
@@ -304,9 +309,12 @@ def register(data: RegistrationInput) -> RegistrationResult:
     if user_id is None:
         return _register_known_person(data, questions, now)
 
-    confirmed, waiting, last_position = db.session.execute(
-        _SEATS, {"programme_id": target.id}
-    ).one()
+    connection = db.session.connection()
+    if is_postgres():  # after the lock: see _SEATS
+        seats = connection.execute(_SEATS, {"programme_id": target.id}).one()
+    else:  # counted with the target, under the write lock
+        seats = target.confirmed, target.waiting, target.last_position
+    confirmed, waiting, last_position = seats
     place = None
     if target.approval_required:
         status = "pending"
@@ -316,7 +324,7 @@ def register(data: RegistrationInput) -> RegistrationResult:
         status, place = "waitlisted", waiting + 1
     else:
         raise RegistrationError("Sorry, all seats for this programme are taken.")
-    registration_id = db.session.execute(
+    registration_id = connection.execute(
         _INSERT_REGISTRATION,
         {
             "programme_id": target.id,
@@ -332,16 +340,16 @@ def register(data: RegistrationInput) -> RegistrationResult:
     ).scalar_one()
     answers = clean_answers(questions, data.answers)
     if answers:
-        db.session.execute(
+        connection.execute(
             insert(RegistrationAnswer.__table__),
             [
                 {"registration_id": registration_id, "question_id": q, "value": value}
                 for q, value in answers.items()
             ],
         )
-    link = None
+    sign_in_link = None
     if status == "confirmed":
-        _token_id, link = issue_sign_in_link(user_id, url_for("registration.my_programmes"))
+        _token_id, sign_in_link = issue_sign_in_link(user_id, next_path, link=link)
     queue_registration_email_row(
         registration_id=registration_id,
         version=1,
@@ -350,7 +358,7 @@ def register(data: RegistrationInput) -> RegistrationResult:
         title=target.title,
         event=status,
         waitlist_place=place,
-        sign_in_link=link,
+        sign_in_link=sign_in_link,
         cancel_link=True,
     )
     db.session.commit()
@@ -362,8 +370,12 @@ def register(data: RegistrationInput) -> RegistrationResult:
 def _locked_target(programme_id: int, now: datetime):
     """The programme row registering needs, locked (PostgreSQL; SQLite holds the write lock
     already), refused when registration is not open."""
-    query = _TARGET.with_for_update(of=Programme) if is_postgres() else _TARGET
-    target = db.session.execute(query, {"programme_id": programme_id, "now": now}).one_or_none()
+    query = _TARGET.with_for_update(of=Programme) if is_postgres() else _TARGET_AND_SEATS
+    target = (
+        db.session.connection()
+        .execute(query, {"programme_id": programme_id, "now": now})
+        .one_or_none()
+    )
     if target is None:
         raise RegistrationError("Registration for this programme is closed.")
     _refuse_if_closed(
@@ -418,6 +430,16 @@ _SEATS = select(
         Registration.status == "waitlisted",
     )
     .scalar_subquery(),
+)
+#: SQLite: the write lock is held from BEGIN IMMEDIATE on, so the seats are counted in the
+#: same statement as the target is read (one statement fewer under the lock).
+_TARGET_AND_SEATS = _TARGET.add_columns(
+    *(
+        column.label(name)
+        for column, name in zip(
+            _SEATS.selected_columns, ("confirmed", "waiting", "last_position"), strict=True
+        )
+    )
 )
 _INSERT_REGISTRATION = insert(Registration.__table__).returning(Registration.__table__.c.id)
 
