@@ -45,11 +45,14 @@ class RegistrationError(Exception):
 
 @dataclass(frozen=True)
 class RegistrationInput:
-    programme_id: int
+    #: The programme: its id, or None with `programme_slug` (what a form being sent knows).
+    programme_id: int | None
     participant: ParticipantDetails
     consent: bool
-    #: Raw answers by question id: a string, or a list of strings for multiple choice.
+    #: Raw answers by question id: a string, or a list of strings (the first counts unless
+    #: the question is multiple choice). Checked against the programme's questions.
     answers: Mapping[int, str | list[str]] = field(default_factory=dict)
+    programme_slug: str | None = None
 
 
 @dataclass(frozen=True)
@@ -237,18 +240,6 @@ def registration_is_open(programme: Programme) -> bool:
     return True
 
 
-def registration_target(slug: str):
-    """(id, has_questions) of a published or archived programme: what a registration form
-    being sent needs before the use case runs; None when there is no such programme."""
-    return db.session.execute(_TARGET_BY_SLUG, {"slug": slug}).one_or_none()
-
-
-_TARGET_BY_SLUG = select(
-    Programme.id,
-    exists().where(RegistrationQuestion.programme_id == Programme.id).label("has_questions"),
-).where(Programme.slug == bindparam("slug"), Programme.status.in_(("published", "archived")))
-
-
 def questions_of(programme_id: int) -> list[RegistrationQuestion]:
     return list(
         db.session.scalars(
@@ -303,11 +294,11 @@ def register(data: RegistrationInput) -> RegistrationResult:
     # lock is held only for the seat, and a racer with the same address waits on the email's
     # unique index, not on the programme.
     user_id = create_participant(data.participant)
-    target = _locked_target(data.programme_id, now)
+    target = _locked_target(data.programme_id, data.programme_slug, now)
     questions = questions_of(target.id) if target.has_questions else []
     clean_answers(questions, data.answers)  # refuse bad answers before anything is written
     if user_id is None:
-        return _register_known_person(data, questions, now)
+        return _register_known_person(data, target.id, questions, now)
 
     connection = db.session.connection()
     if is_postgres():  # after the lock: see _SEATS
@@ -367,13 +358,17 @@ def register(data: RegistrationInput) -> RegistrationResult:
     )
 
 
-def _locked_target(programme_id: int, now: datetime):
-    """The programme row registering needs, locked (PostgreSQL; SQLite holds the write lock
-    already), refused when registration is not open."""
-    query = _TARGET.with_for_update(of=Programme) if is_postgres() else _TARGET_AND_SEATS
+def _locked_target(programme_id: int | None, slug: str | None, now: datetime):
+    """The programme row registering needs (by id, else by slug), locked (PostgreSQL; SQLite
+    holds the write lock already), refused when registration is not open."""
+    by_id = programme_id is not None
+    if is_postgres():
+        query = (_TARGET if by_id else _TARGET_BY_ITS_SLUG).with_for_update(of=Programme)
+    else:
+        query = _TARGET_AND_SEATS if by_id else _TARGET_AND_SEATS_BY_SLUG
     target = (
         db.session.connection()
-        .execute(query, {"programme_id": programme_id, "now": now})
+        .execute(query, {"programme_id": programme_id, "slug": slug, "now": now})
         .one_or_none()
     )
     if target is None:
@@ -388,7 +383,7 @@ def _locked_target(programme_id: int, now: datetime):
     return target
 
 
-_TARGET = select(
+_TARGET_COLUMNS = select(
     Programme.id,
     Programme.title,
     Programme.status,
@@ -406,7 +401,9 @@ _TARGET = select(
     .scalar_subquery()
     .label("upcoming_sessions"),
     exists().where(RegistrationQuestion.programme_id == Programme.id).label("has_questions"),
-).where(Programme.id == bindparam("programme_id"))
+)
+_TARGET = _TARGET_COLUMNS.where(Programme.id == bindparam("programme_id"))
+_TARGET_BY_ITS_SLUG = _TARGET_COLUMNS.where(Programme.slug == bindparam("slug"))
 
 #: Confirmed seats, waiting-list length and its last position, in one round trip. Read after
 #: the programme lock (on PostgreSQL a statement that waited for the lock would count from
@@ -433,24 +430,35 @@ _SEATS = select(
 )
 #: SQLite: the write lock is held from BEGIN IMMEDIATE on, so the seats are counted in the
 #: same statement as the target is read (one statement fewer under the lock).
-_TARGET_AND_SEATS = _TARGET.add_columns(
-    *(
-        column.label(name)
-        for column, name in zip(
-            _SEATS.selected_columns, ("confirmed", "waiting", "last_position"), strict=True
-        )
-    )
-)
+_SEAT_COLUMNS = [
+    select(func.count())
+    .where(Registration.programme_id == Programme.id, Registration.status == "confirmed")
+    .scalar_subquery()
+    .label("confirmed"),
+    select(func.count())
+    .where(Registration.programme_id == Programme.id, Registration.status == "waitlisted")
+    .scalar_subquery()
+    .label("waiting"),
+    select(func.max(Registration.waitlist_position))
+    .where(Registration.programme_id == Programme.id, Registration.status == "waitlisted")
+    .scalar_subquery()
+    .label("last_position"),
+]
+_TARGET_AND_SEATS = _TARGET.add_columns(*_SEAT_COLUMNS)
+_TARGET_AND_SEATS_BY_SLUG = _TARGET_BY_ITS_SLUG.add_columns(*_SEAT_COLUMNS)
 _INSERT_REGISTRATION = insert(Registration.__table__).returning(Registration.__table__.c.id)
 
 
 def _register_known_person(
-    data: RegistrationInput, questions: list[RegistrationQuestion], now: datetime
+    data: RegistrationInput,
+    programme_id: int,
+    questions: list[RegistrationQuestion],
+    now: datetime,
 ) -> RegistrationResult:
     """`register` for an address that has an account (the programme is locked already)."""
     programme = db.session.scalar(
         select(Programme)
-        .where(Programme.id == data.programme_id)
+        .where(Programme.id == programme_id)
         .execution_options(populate_existing=True)
     )
     user = find_or_create_participant(data.participant)
