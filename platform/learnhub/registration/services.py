@@ -363,7 +363,7 @@ def _locked_target(programme_id: int | None, slug: str | None, now: datetime):
     holds the write lock already), refused when registration is not open."""
     by_id = programme_id is not None
     if is_postgres():
-        query = (_TARGET if by_id else _TARGET_BY_ITS_SLUG).with_for_update(of=Programme)
+        query = _TARGET_LOCKED if by_id else _TARGET_BY_ITS_SLUG_LOCKED
     else:
         query = _TARGET_AND_SEATS if by_id else _TARGET_AND_SEATS_BY_SLUG
     target = (
@@ -404,6 +404,9 @@ _TARGET_COLUMNS = select(
 )
 _TARGET = _TARGET_COLUMNS.where(Programme.id == bindparam("programme_id"))
 _TARGET_BY_ITS_SLUG = _TARGET_COLUMNS.where(Programme.slug == bindparam("slug"))
+#: PostgreSQL: built once (a statement built per call is compiled-cache-keyed per call).
+_TARGET_LOCKED = _TARGET.with_for_update(of=Programme)
+_TARGET_BY_ITS_SLUG_LOCKED = _TARGET_BY_ITS_SLUG.with_for_update(of=Programme)
 
 #: Confirmed seats, waiting-list length and its last position, in one round trip. Read after
 #: the programme lock (on PostgreSQL a statement that waited for the lock would count from
