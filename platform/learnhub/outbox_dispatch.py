@@ -13,8 +13,10 @@ process dies are delivered by the sweep, like those of a broker that is down.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import os
+import sqlite3
 import threading
 import time
 
@@ -100,7 +102,9 @@ def _declare_queue_once(celery) -> None:
 def _use_wal(engine: Engine) -> None:
     def pragmas(dbapi_connection, _record) -> None:
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        # Another connection holding the file keeps its journal mode until a later connect.
+        with contextlib.suppress(sqlite3.OperationalError):
+            cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
