@@ -74,7 +74,9 @@ def _declare_queue_once(celery) -> None:
     kombu's SQL transport (the embedded SQLite broker) creates its tables and queue row on
     first use in each process, guarded by a lock of that process only: two web processes
     handing over their first rows together made one fail (`UNIQUE constraint failed:
-    kombu_queue.name`), and its rows waited for the sweep. Redis needs no declaration.
+    kombu_queue.name`, or `table kombu_message already exists`), and its rows waited for the
+    sweep. A failed declaration is tried again on a new channel, which finds what the other
+    process wrote. Redis needs no declaration.
 
     The embedded broker's file is also put in WAL mode, and this process's connections to it
     commit without waiting for the disk (as the app's own database does): in the default
@@ -84,19 +86,23 @@ def _declare_queue_once(celery) -> None:
     if key in _DECLARED:
         return
     if url.startswith("sqla+"):
-        for attempt in range(2):
-            with celery.connection_for_write() as connection:
-                channel = connection.default_channel
-                try:
+        for attempt in range(DECLARE_ATTEMPTS):
+            try:
+                with celery.connection_for_write() as connection:
+                    channel = connection.default_channel
                     channel.queue_declare(celery.conf.task_default_queue)
                     if url.startswith("sqla+sqlite"):
                         _use_wal(channel.session.get_bind())
-                    break
-                except Exception:  # the other process won the race: its row is there now
-                    channel.session.rollback()
-                    if attempt:
-                        raise
+                break
+            except Exception:  # another process was declaring at the same moment
+                if attempt == DECLARE_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
     _DECLARED.add(key)
+
+
+#: Tries at declaring the embedded broker's queue (each on a new channel).
+DECLARE_ATTEMPTS = 4
 
 
 def _use_wal(engine: Engine) -> None:

@@ -121,3 +121,35 @@ def test_the_embedded_broker_queue_declared_by_another_process_meanwhile_is_used
         assert broker.execute("SELECT count(*) FROM kombu_queue").fetchone() == (1,)
         assert broker.execute("SELECT count(*) FROM kombu_message").fetchone() == (1,)
         assert broker.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def test_the_embedded_broker_tables_created_by_another_process_meanwhile_are_used(
+    app_factory, tmp_path, monkeypatch, caplog
+):
+    """The other way the first hand-overs of two processes race: both create kombu's tables
+    (`table kombu_message already exists`)."""
+    import sqlite3
+
+    from kombu.transport import sqlalchemy as kombu_sql
+    from sqlalchemy.exc import OperationalError
+
+    broker_file = tmp_path / "broker.sqlite"
+    app = app_factory(OUTBOX_DISPATCH="celery", CELERY_BROKER_URL=f"sqla+sqlite:///{broker_file}")
+    app.extensions["celery"].conf.broker_url = f"sqla+sqlite:///{broker_file}"
+    create_all = kombu_sql.metadata.create_all
+    raced: list[bool] = []
+
+    def created_meanwhile(engine, *args, **kwargs):
+        create_all(engine, *args, **kwargs)  # the other process's tables
+        if len(raced) < 2:  # it was creating them at the same moment, twice over
+            raced.append(True)
+            raise OperationalError("CREATE TABLE kombu_message", {}, Exception("exists"))
+
+    monkeypatch.setattr(kombu_sql.metadata, "create_all", created_meanwhile)
+    monkeypatch.setattr(outbox_dispatch, "_DECLARED", set())
+    with app.app_context(), caplog.at_level("WARNING"):
+        outbox_dispatch.dispatch([42])
+    assert raced == [True, True]
+    assert "could not hand" not in caplog.text
+    with sqlite3.connect(broker_file) as broker:
+        assert broker.execute("SELECT count(*) FROM kombu_message").fetchone() == (1,)
