@@ -7,6 +7,8 @@ For each database, the app runs under gunicorn with 2 sync workers, as in produc
 fresh, migrated database holding one programme with capacity 1,000. 16 client threads each
 open the registration page once (session cookie and CSRF token) and then send their share
 of the 2,000 registration forms, each with a new address, without following the redirect.
+Before the timed part, each server gets the same warm-up (32 requests: the registration page
+for the app, inserts for the baseline), so both are measured with their workers booted.
 In the same run, the same client drives a baseline: a bare Flask app (bench/baseline_app.py)
 under the same gunicorn settings whose one route inserts one row per request into the same
 database. `ratio` is the app's rate over the baseline's.
@@ -254,6 +256,14 @@ def registration_client(tag: str):
     return make
 
 
+def page_client(port: int, index: int):
+    def send(_n: int) -> bool:
+        response, _ = request(port, "GET", f"/programmes/{SLUG}/register", None, {})
+        return response.status == 200
+
+    return send
+
+
 def baseline_client(port: int, index: int):
     def send(n: int) -> bool:
         body = urlencode({"email": f"baseline-{n}@example.org"})
@@ -303,6 +313,9 @@ def measure(kind: str, submissions: int, clients: int) -> dict:
 
         server = Gunicorn("wsgi:app", env)
         try:
+            # The same warm-up as the baseline's (its workers booted, first requests served):
+            # the registration page, which every client opens first anyway.
+            run_clients(server.port, clients, warm, page_client)
             latencies, errors, seconds = run_clients(
                 server.port, clients, submissions, registration_client(kind)
             )

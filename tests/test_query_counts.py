@@ -150,3 +150,34 @@ def test_my_programmes_with_progress_query_count_does_not_grow(app, client, size
     assert response.status_code == 200
     assert response.data.count(b"<progress") == size
     assert len(statements) <= 10, statements
+
+
+@pytest.mark.parametrize("capacity", [5, 1])
+def test_registering_a_new_address_writes_under_the_lock_without_reading_first(
+    app, client, capacity
+):
+    """A form that is accepted: the account, the locked programme (with its seats counted on
+    SQLite), the registration, its sign-in link when a seat is given, its outbox row, and
+    nothing read before the write transaction starts."""
+    programme = f.make_programme(capacity=capacity)
+    f.make_registration(programme)
+    url = f"/programmes/{programme.slug}/register"
+    with app.app_context():
+        engine = db.engine
+    executed: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        executed.append(statement.lstrip().split(None, 1)[0].upper())
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = client.post(url, data=f.registration_form())
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert response.status_code == 302
+    writes = ["INSERT", "SELECT"] + (["SELECT"] if engine.dialect.name == "postgresql" else [])
+    writes += ["INSERT", "INSERT", "INSERT"] if capacity > 1 else ["INSERT", "INSERT"]
+    statements = [s for s in executed if s not in ("BEGIN", "PRAGMA", "COMMIT", "ROLLBACK")]
+    assert statements == writes, executed
+    if engine.dialect.name == "sqlite":
+        assert executed[0] == "BEGIN" and executed.count("BEGIN") == 1, executed

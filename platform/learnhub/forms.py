@@ -11,6 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectChoice, SelectField
 from wtforms.i18n import messages_path
 from wtforms.validators import DataRequired, Email, Length, ValidationError
+from wtforms.widgets import Select
 
 from .timefmt import all_timezones, is_valid_timezone
 
@@ -49,6 +50,39 @@ def _timezone_choices() -> list[SelectChoice]:
     ]
 
 
+class ZoneSelect(Select):
+    """The ~600-option time-zone select, rendered once per (choice list, name, chosen zone,
+    attributes) and kept: the zone lists are built once per process and never change, and
+    rendering one cost every form page with a zone (registration, profile) several ms."""
+
+    def __call__(self, field, **kwargs):
+        choices = field.choices
+        key = (
+            id(choices),
+            field.name,
+            field.data,
+            field.flags.required,
+            field.flags.disabled,
+            tuple(sorted(kwargs.items())),
+        )
+        try:
+            kept = _ZONE_SELECTS.get(key)
+        except TypeError:  # a value that cannot be a key
+            return super().__call__(field, **kwargs)
+        if kept is not None and kept[0] is choices:
+            return kept[1]
+        html = super().__call__(field, **kwargs)
+        if len(_ZONE_SELECTS) >= _ZONE_SELECTS_LIMIT:
+            _ZONE_SELECTS.clear()
+        _ZONE_SELECTS[key] = (choices, html)  # the list kept alive, so its id stays its own
+        return html
+
+
+#: Rendered zone selects by key; emptied when full (sent-back values can be anything).
+_ZONE_SELECTS: dict[tuple, tuple[list, str]] = {}
+_ZONE_SELECTS_LIMIT = 256
+
+
 def timezone_field(label: str = "Time zone") -> SelectField:
     # Choices are read only when the list is shown: a form being sent validates the zone
     # itself, without going through ~600 choices per request.
@@ -57,6 +91,7 @@ def timezone_field(label: str = "Time zone") -> SelectField:
         choices=_timezone_choices,
         validators=[DataRequired(), _valid_zone],
         validate_choice=False,
+        widget=ZoneSelect(),
     )
 
 
@@ -66,7 +101,9 @@ def _optional_timezone_choices() -> list[SelectChoice]:
 
 def optional_timezone_field(label: str) -> SelectField:
     """A time zone that may be left unknown (checked by the use case when given)."""
-    return SelectField(label, choices=_optional_timezone_choices, validate_choice=False)
+    return SelectField(
+        label, choices=_optional_timezone_choices, validate_choice=False, widget=ZoneSelect()
+    )
 
 
 def email_field(label: str = "Email address") -> EmailField:

@@ -62,3 +62,94 @@ def test_nothing_is_handed_over_when_dispatch_is_off(app, monkeypatch):
         outbox_dispatch.hand_over([1])
     time.sleep(2 * outbox_dispatch.LINGER_SECONDS)
     assert handed == [] and "outbox_hand_over" not in app.extensions
+
+
+def test_a_hand_over_costs_one_broker_message_or_two_for_a_large_one(app_factory, monkeypatch):
+    app = app_factory(OUTBOX_DISPATCH="celery", CELERY_BROKER_URL="memory://")
+    celery = app.extensions["celery"]
+    celery.conf.broker_url = "memory://"
+    sent: list[tuple[str, list]] = []
+    monkeypatch.setattr(
+        celery, "send_task", lambda name, args=None, **_kw: sent.append((name, args))
+    )
+    with app.app_context():
+        outbox_dispatch.dispatch([7])
+        assert sent == [("notifications.deliver", [7])]
+        sent.clear()
+        outbox_dispatch.dispatch(list(range(1, 60)))
+        assert sent == [("notifications.drain", None)]
+        sent.clear()
+        outbox_dispatch.dispatch(list(range(1, 200)))
+        assert sent == [("notifications.drain", None)] * 2
+
+
+def test_the_embedded_broker_queue_declared_by_another_process_meanwhile_is_used(
+    app_factory, tmp_path, monkeypatch, caplog
+):
+    """Two web processes handing over their first rows together: the one whose declaration
+    loses the race uses the queue row the other wrote (it used to fail, leaving its rows to
+    the sweep), and the broker's file is in WAL mode."""
+    import sqlite3
+
+    from kombu.transport import sqlalchemy as kombu_sql
+    from sqlalchemy.exc import IntegrityError
+
+    broker_file = tmp_path / "broker.sqlite"
+    app = app_factory(OUTBOX_DISPATCH="celery", CELERY_BROKER_URL=f"sqla+sqlite:///{broker_file}")
+    app.extensions["celery"].conf.broker_url = f"sqla+sqlite:///{broker_file}"
+    original = kombu_sql.Channel._get_or_create
+    raced: list[str] = []
+
+    def declared_meanwhile(channel, queue):
+        if not raced:
+            raced.append(queue)
+            channel.session  # noqa: B018  (creates the broker's tables)
+            with sqlite3.connect(broker_file) as other:
+                other.execute("INSERT INTO kombu_queue (name) VALUES (?)", (queue,))
+            raise IntegrityError(
+                "INSERT INTO kombu_queue", {}, Exception("UNIQUE constraint failed")
+            )
+        return original(channel, queue)
+
+    monkeypatch.setattr(kombu_sql.Channel, "_get_or_create", declared_meanwhile)
+    monkeypatch.setattr(outbox_dispatch, "_DECLARED", set())
+    with app.app_context(), caplog.at_level("WARNING"):
+        outbox_dispatch.dispatch([42])
+    assert raced == ["celery"]
+    assert "could not hand" not in caplog.text
+    with sqlite3.connect(broker_file) as broker:
+        assert broker.execute("SELECT count(*) FROM kombu_queue").fetchone() == (1,)
+        assert broker.execute("SELECT count(*) FROM kombu_message").fetchone() == (1,)
+        assert broker.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def test_the_embedded_broker_tables_created_by_another_process_meanwhile_are_used(
+    app_factory, tmp_path, monkeypatch, caplog
+):
+    """The other way the first hand-overs of two processes race: both create kombu's tables
+    (`table kombu_message already exists`)."""
+    import sqlite3
+
+    from kombu.transport import sqlalchemy as kombu_sql
+    from sqlalchemy.exc import OperationalError
+
+    broker_file = tmp_path / "broker.sqlite"
+    app = app_factory(OUTBOX_DISPATCH="celery", CELERY_BROKER_URL=f"sqla+sqlite:///{broker_file}")
+    app.extensions["celery"].conf.broker_url = f"sqla+sqlite:///{broker_file}"
+    create_all = kombu_sql.metadata.create_all
+    raced: list[bool] = []
+
+    def created_meanwhile(engine, *args, **kwargs):
+        create_all(engine, *args, **kwargs)  # the other process's tables
+        if len(raced) < 2:  # it was creating them at the same moment, twice over
+            raced.append(True)
+            raise OperationalError("CREATE TABLE kombu_message", {}, Exception("exists"))
+
+    monkeypatch.setattr(kombu_sql.metadata, "create_all", created_meanwhile)
+    monkeypatch.setattr(outbox_dispatch, "_DECLARED", set())
+    with app.app_context(), caplog.at_level("WARNING"):
+        outbox_dispatch.dispatch([42])
+    assert raced == [True, True]
+    assert "could not hand" not in caplog.text
+    with sqlite3.connect(broker_file) as broker:
+        assert broker.execute("SELECT count(*) FROM kombu_message").fetchone() == (1,)

@@ -6,6 +6,7 @@ import re
 
 from sqlalchemy import func, select
 
+from learnhub.accounts.models import User
 from learnhub.extensions import db
 from learnhub.notifications.models import OutboxMessage
 from learnhub.registration.models import Registration, RegistrationAnswer
@@ -71,6 +72,31 @@ def test_the_programmes_questions_are_asked_checked_and_stored(client):
         attend.id: "Yes",
         country.id: "Indonesia",
     }
+
+
+def test_a_form_the_use_case_refuses_comes_back_with_the_questions_and_what_was_sent(client):
+    """The use case finds the programme and checks the answers itself; a refusal (here: no
+    seat and no waiting list) shows the whole form again, questions included."""
+    programme = f.make_programme(capacity=1, waitlist_enabled=False)
+    role = f.make_question(programme, "Your role", required=True)
+    f.make_registration(programme)
+    response = client.post(
+        f"/programmes/{programme.slug}/register",
+        data=form(**{f"q_{role.id}": "Resilience officer"}),
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "all seats for this programme are taken" in page
+    assert "Your role" in page and 'value="Resilience officer"' in page
+    assert 'value="siti@example.org"' in page
+    assert count(Registration) == 1 and count(RegistrationAnswer) == 0
+
+
+def test_a_form_sent_to_a_programme_that_is_not_published_is_not_found(client):
+    programme = f.make_programme(status="draft")
+    response = client.post(f"/programmes/{programme.slug}/register", data=form())
+    assert response.status_code == 404
+    assert count(Registration) == 0 and count(User) == 0, "the account is rolled back too"
 
 
 def test_participant_edits_answers_while_registration_is_open(client):

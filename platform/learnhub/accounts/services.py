@@ -75,7 +75,8 @@ def create_participant(details: ParticipantDetails) -> int | None:
     """A new participant account in one statement; None when the address already has one
     (then `find_or_create_participant` fills in its details). Safe against a concurrent
     registration with the same address: the unique email decides, the loser gets None."""
-    dialect = db.session.get_bind().dialect.name
+    connection = db.session.connection()
+    dialect = connection.dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = _CREATE_PARTICIPANT.get(dialect)
     if statement is None:
@@ -84,7 +85,7 @@ def create_participant(details: ParticipantDetails) -> int | None:
             .on_conflict_do_nothing(index_elements=["email"])
             .returning(User.__table__.c.id)
         )
-    return db.session.execute(
+    return connection.execute(
         statement,
         {
             "email": normalise_email(details.email),
@@ -105,25 +106,51 @@ def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class NewSignInLink:
+    """A sign-in link not yet stored: its address and the hash its token row keeps."""
+
+    url: str
+    token_hash: str
+
+
+def new_sign_in_link() -> NewSignInLink:
+    """Made before the transaction that stores it, so that a use case holding the database's
+    write lock does not spend it on the token and the address."""
+    token = secrets.token_urlsafe(32)
+    return NewSignInLink(
+        external_url("accounts.sign_in_with_link", token=token), _hash_token(token)
+    )
+
+
 def issue_sign_in_link(
-    user_id: int, next_path: str | None = None, minutes: int | None = None
+    user_id: int,
+    next_path: str | None = None,
+    minutes: int | None = None,
+    *,
+    link: NewSignInLink | None = None,
 ) -> tuple[int, str]:
     """A new single-use sign-in link for the account: (the token row's id, the link). It
-    expires after `minutes` (the configured magic-link lifetime unless given)."""
-    token = secrets.token_urlsafe(32)
+    expires after `minutes` (the configured magic-link lifetime unless given). `link` is one
+    made beforehand by `new_sign_in_link`."""
+    link = link or new_sign_in_link()
     minutes = minutes or current_app.config["MAGIC_LINK_MINUTES"]
     now = utcnow()
-    token_id = db.session.execute(
-        _INSERT_LOGIN_TOKEN,
-        {
-            "user_id": user_id,
-            "token_hash": _hash_token(token),
-            "next_path": next_path,
-            "created_at": now,
-            "expires_at": now + timedelta(minutes=minutes),
-        },
-    ).scalar_one()
-    return token_id, external_url("accounts.sign_in_with_link", token=token)
+    token_id = (
+        db.session.connection()
+        .execute(
+            _INSERT_LOGIN_TOKEN,
+            {
+                "user_id": user_id,
+                "token_hash": link.token_hash,
+                "next_path": next_path,
+                "created_at": now,
+                "expires_at": now + timedelta(minutes=minutes),
+            },
+        )
+        .scalar_one()
+    )
+    return token_id, link.url
 
 
 _INSERT_LOGIN_TOKEN = insert(LoginToken.__table__).returning(LoginToken.__table__.c.id)

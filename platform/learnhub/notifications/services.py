@@ -184,7 +184,7 @@ def queue_registration_email_row(
     (event, waiting-list place, sign-in link, whether to offer a cancel link); the worker
     writes subject, bodies and calendar from it with `registration_email` when it delivers
     the row (`render_deferred`), so the request that causes it renders nothing."""
-    row = db.session.execute(
+    row = db.session.connection().execute(
         OUTBOX_INSERT,
         {
             "kind": "confirmation" if event == "confirmed" else f"registration_{event}",

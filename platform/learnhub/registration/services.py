@@ -24,6 +24,7 @@ from ..accounts.services import (
     create_participant,
     find_or_create_participant,
     issue_sign_in_link,
+    new_sign_in_link,
     normalise_email,
 )
 from ..catalogue.models import Programme, Session
@@ -44,11 +45,14 @@ class RegistrationError(Exception):
 
 @dataclass(frozen=True)
 class RegistrationInput:
-    programme_id: int
+    #: The programme: its id, or None with `programme_slug` (what a form being sent knows).
+    programme_id: int | None
     participant: ParticipantDetails
     consent: bool
-    #: Raw answers by question id: a string, or a list of strings for multiple choice.
+    #: Raw answers by question id: a string, or a list of strings (the first counts unless
+    #: the question is multiple choice). Checked against the programme's questions.
     answers: Mapping[int, str | list[str]] = field(default_factory=dict)
+    programme_slug: str | None = None
 
 
 @dataclass(frozen=True)
@@ -236,18 +240,6 @@ def registration_is_open(programme: Programme) -> bool:
     return True
 
 
-def registration_target(slug: str):
-    """(id, has_questions) of a published or archived programme: what a registration form
-    being sent needs before the use case runs; None when there is no such programme."""
-    return db.session.execute(_TARGET_BY_SLUG, {"slug": slug}).one_or_none()
-
-
-_TARGET_BY_SLUG = select(
-    Programme.id,
-    exists().where(RegistrationQuestion.programme_id == Programme.id).label("has_questions"),
-).where(Programme.slug == bindparam("slug"), Programme.status.in_(("published", "archived")))
-
-
 def questions_of(programme_id: int) -> list[RegistrationQuestion]:
     return list(
         db.session.scalars(
@@ -293,20 +285,27 @@ def register(data: RegistrationInput) -> RegistrationResult:
     if data.participant.email.strip().lower().endswith(DELETED_EMAIL_DOMAIN):
         raise RegistrationError("Enter an email address you can receive mail at.")
     now = utcnow()
+    # What needs no database is made before the write lock is taken (SQLite holds it for the
+    # whole transaction, so every ms spent under it is one no other registration can use).
+    link = new_sign_in_link()
+    next_path = url_for("registration.my_programmes")
     begin_write_transaction()
     # On PostgreSQL the account is written before the programme row is locked, so that the
     # lock is held only for the seat, and a racer with the same address waits on the email's
     # unique index, not on the programme.
     user_id = create_participant(data.participant)
-    target = _locked_target(data.programme_id, now)
+    target = _locked_target(data.programme_id, data.programme_slug, now)
     questions = questions_of(target.id) if target.has_questions else []
     clean_answers(questions, data.answers)  # refuse bad answers before anything is written
     if user_id is None:
-        return _register_known_person(data, questions, now)
+        return _register_known_person(data, target.id, questions, now)
 
-    confirmed, waiting, last_position = db.session.execute(
-        _SEATS, {"programme_id": target.id}
-    ).one()
+    connection = db.session.connection()
+    if is_postgres():  # after the lock: see _SEATS
+        seats = connection.execute(_SEATS, {"programme_id": target.id}).one()
+    else:  # counted with the target, under the write lock
+        seats = target.confirmed, target.waiting, target.last_position
+    confirmed, waiting, last_position = seats
     place = None
     if target.approval_required:
         status = "pending"
@@ -316,7 +315,7 @@ def register(data: RegistrationInput) -> RegistrationResult:
         status, place = "waitlisted", waiting + 1
     else:
         raise RegistrationError("Sorry, all seats for this programme are taken.")
-    registration_id = db.session.execute(
+    registration_id = connection.execute(
         _INSERT_REGISTRATION,
         {
             "programme_id": target.id,
@@ -332,16 +331,16 @@ def register(data: RegistrationInput) -> RegistrationResult:
     ).scalar_one()
     answers = clean_answers(questions, data.answers)
     if answers:
-        db.session.execute(
+        connection.execute(
             insert(RegistrationAnswer.__table__),
             [
                 {"registration_id": registration_id, "question_id": q, "value": value}
                 for q, value in answers.items()
             ],
         )
-    link = None
+    sign_in_link = None
     if status == "confirmed":
-        _token_id, link = issue_sign_in_link(user_id, url_for("registration.my_programmes"))
+        _token_id, sign_in_link = issue_sign_in_link(user_id, next_path, link=link)
     queue_registration_email_row(
         registration_id=registration_id,
         version=1,
@@ -350,7 +349,7 @@ def register(data: RegistrationInput) -> RegistrationResult:
         title=target.title,
         event=status,
         waitlist_place=place,
-        sign_in_link=link,
+        sign_in_link=sign_in_link,
         cancel_link=True,
     )
     db.session.commit()
@@ -359,11 +358,19 @@ def register(data: RegistrationInput) -> RegistrationResult:
     )
 
 
-def _locked_target(programme_id: int, now: datetime):
-    """The programme row registering needs, locked (PostgreSQL; SQLite holds the write lock
-    already), refused when registration is not open."""
-    query = _TARGET.with_for_update(of=Programme) if is_postgres() else _TARGET
-    target = db.session.execute(query, {"programme_id": programme_id, "now": now}).one_or_none()
+def _locked_target(programme_id: int | None, slug: str | None, now: datetime):
+    """The programme row registering needs (by id, else by slug), locked (PostgreSQL; SQLite
+    holds the write lock already), refused when registration is not open."""
+    by_id = programme_id is not None
+    if is_postgres():
+        query = _TARGET_LOCKED if by_id else _TARGET_BY_ITS_SLUG_LOCKED
+    else:
+        query = _TARGET_AND_SEATS if by_id else _TARGET_AND_SEATS_BY_SLUG
+    target = (
+        db.session.connection()
+        .execute(query, {"programme_id": programme_id, "slug": slug, "now": now})
+        .one_or_none()
+    )
     if target is None:
         raise RegistrationError("Registration for this programme is closed.")
     _refuse_if_closed(
@@ -376,7 +383,7 @@ def _locked_target(programme_id: int, now: datetime):
     return target
 
 
-_TARGET = select(
+_TARGET_COLUMNS = select(
     Programme.id,
     Programme.title,
     Programme.status,
@@ -394,7 +401,12 @@ _TARGET = select(
     .scalar_subquery()
     .label("upcoming_sessions"),
     exists().where(RegistrationQuestion.programme_id == Programme.id).label("has_questions"),
-).where(Programme.id == bindparam("programme_id"))
+)
+_TARGET = _TARGET_COLUMNS.where(Programme.id == bindparam("programme_id"))
+_TARGET_BY_ITS_SLUG = _TARGET_COLUMNS.where(Programme.slug == bindparam("slug"))
+#: PostgreSQL: built once (a statement built per call is compiled-cache-keyed per call).
+_TARGET_LOCKED = _TARGET.with_for_update(of=Programme)
+_TARGET_BY_ITS_SLUG_LOCKED = _TARGET_BY_ITS_SLUG.with_for_update(of=Programme)
 
 #: Confirmed seats, waiting-list length and its last position, in one round trip. Read after
 #: the programme lock (on PostgreSQL a statement that waited for the lock would count from
@@ -419,16 +431,37 @@ _SEATS = select(
     )
     .scalar_subquery(),
 )
+#: SQLite: the write lock is held from BEGIN IMMEDIATE on, so the seats are counted in the
+#: same statement as the target is read (one statement fewer under the lock).
+_SEAT_COLUMNS = [
+    select(func.count())
+    .where(Registration.programme_id == Programme.id, Registration.status == "confirmed")
+    .scalar_subquery()
+    .label("confirmed"),
+    select(func.count())
+    .where(Registration.programme_id == Programme.id, Registration.status == "waitlisted")
+    .scalar_subquery()
+    .label("waiting"),
+    select(func.max(Registration.waitlist_position))
+    .where(Registration.programme_id == Programme.id, Registration.status == "waitlisted")
+    .scalar_subquery()
+    .label("last_position"),
+]
+_TARGET_AND_SEATS = _TARGET.add_columns(*_SEAT_COLUMNS)
+_TARGET_AND_SEATS_BY_SLUG = _TARGET_BY_ITS_SLUG.add_columns(*_SEAT_COLUMNS)
 _INSERT_REGISTRATION = insert(Registration.__table__).returning(Registration.__table__.c.id)
 
 
 def _register_known_person(
-    data: RegistrationInput, questions: list[RegistrationQuestion], now: datetime
+    data: RegistrationInput,
+    programme_id: int,
+    questions: list[RegistrationQuestion],
+    now: datetime,
 ) -> RegistrationResult:
     """`register` for an address that has an account (the programme is locked already)."""
     programme = db.session.scalar(
         select(Programme)
-        .where(Programme.id == data.programme_id)
+        .where(Programme.id == programme_id)
         .execution_options(populate_existing=True)
     )
     user = find_or_create_participant(data.participant)

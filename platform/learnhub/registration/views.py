@@ -43,45 +43,39 @@ def _prefill(form: RegistrationForm, programme) -> None:
 @bp.route("/programmes/<slug>/register", methods=["GET", "POST"])
 @limiter.limit("20 per minute; 200 per hour", methods=["POST"])
 def register(slug: str):
-    # A form being sent needs only the programme's id and questions; the page needs it all.
-    programme = None if request.method == "POST" else catalogue.open_programme(slug)
-    target = services.registration_target(slug) if programme is None else None
-    if programme is None and target is None:
-        abort(404)
-    programme_id = programme.id if programme is not None else target.id
-    has_questions = programme is not None or target.has_questions
-    questions = services.questions_of(programme_id) if has_questions else []
-    form = (with_questions(RegistrationForm, questions) if questions else RegistrationForm)()
-    if request.method == "GET":
-        _prefill(form, programme)
-    if form.validate_on_submit():
-        data = services.RegistrationInput(
-            programme_id=programme_id,
-            participant=ParticipantDetails(
-                full_name=form.full_name.data,
-                email=form.email.data,
-                organisation=form.organisation.data or None,
-                city=form.city.data or None,
-                country=form.country.data or None,
-                timezone=form.timezone.data,
-            ),
-            consent=form.consent.data,
-            answers=form.answers(),
-        )
-        done, result = run_use_case(
-            form, services.register, data, errors=services.RegistrationError
-        )
-        if done:
-            session["last_registration"] = {
-                "id": result.registration_id,
-                "already": result.already_registered,
-                "email": form.email.data.strip().lower(),
-            }
-            return redirect(url_for("registration.registered", slug=slug))
+    refused = None
+    if request.method == "POST":
+        # A form being sent is checked field by field, and the use case finds the programme
+        # by its address and checks the answers against its questions under its own lock: a
+        # form that is accepted costs no reading of the programme beforehand.
+        sent = RegistrationForm()
+        if sent.validate_on_submit():
+            done, result = run_use_case(
+                sent,
+                services.register,
+                _registration_input(sent, slug),
+                errors=services.RegistrationError,
+            )
+            if done:
+                session["last_registration"] = {
+                    "id": result.registration_id,
+                    "already": result.already_registered,
+                    "email": sent.email.data.strip().lower(),
+                }
+                return redirect(url_for("registration.registered", slug=slug))
+        refused = sent
+    programme = catalogue.open_programme(slug)
     if programme is None:
-        programme = catalogue.open_programme(slug)
-        if programme is None:
-            abort(404)
+        abort(404)
+    questions = services.questions_of(programme.id)
+    form = (with_questions(RegistrationForm, questions) if questions else RegistrationForm)()
+    if refused is None:
+        _prefill(form, programme)
+    elif form.validate():
+        # Every field is right (the programme's questions too): say why the use case refused.
+        form.form_errors.extend(refused.form_errors)
+        for name, field in refused._fields.items():
+            form[name].errors = list(field.errors)
     confirmed = catalogue.confirmed_counts([programme.id]).get(programme.id, 0)
     status = 422 if request.method == "POST" else 200
     return (
@@ -93,6 +87,27 @@ def register(slug: str):
             is_open=services.registration_is_open(programme),
         ),
         status,
+    )
+
+
+def _registration_input(form: RegistrationForm, slug: str) -> services.RegistrationInput:
+    return services.RegistrationInput(
+        programme_id=None,
+        programme_slug=slug,
+        participant=ParticipantDetails(
+            full_name=form.full_name.data,
+            email=form.email.data,
+            organisation=form.organisation.data or None,
+            city=form.city.data or None,
+            country=form.country.data or None,
+            timezone=form.timezone.data,
+        ),
+        consent=form.consent.data,
+        answers={
+            int(name[2:]): request.form.getlist(name)
+            for name in request.form
+            if name.startswith("q_") and name[2:].isdecimal() and len(name) <= 20
+        },
     )
 
 
