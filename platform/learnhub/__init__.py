@@ -9,7 +9,7 @@ from flask import Flask, render_template, request
 from werkzeug.datastructures import ImmutableMultiDict
 
 from .config import BaseConfig, load_config
-from .cookie_session import CachedSerializerSessionInterface
+from .cookie_session import CookieSessions
 from .extensions import csrf, db, limiter, login_manager, migrate
 from .tasking import celery_init_app
 
@@ -38,7 +38,7 @@ def create_app(config: BaseConfig | dict | None = None) -> Flask:
     if isinstance(config, dict):
         app.config.update({k: v for k, v in config.items() if k != "LEARNHUB_ENV"})
     instance_path.mkdir(parents=True, exist_ok=True)
-    app.session_interface = CachedSerializerSessionInterface()
+    app.session_interface = CookieSessions()
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))

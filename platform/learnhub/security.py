@@ -9,13 +9,8 @@ development mailbox's sandboxed email view) keeps it.
 
 from __future__ import annotations
 
-import zlib
-
 from flask import Flask, Response, render_template
-from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError
-from itsdangerous import URLSafeTimedSerializer
-from itsdangerous.encoding import base64_encode, want_bytes
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -42,49 +37,7 @@ HEADERS = {
 }
 
 
-class _SessionSerializer(URLSafeTimedSerializer):
-    """Compresses only a session worth compressing: zlib's set-up alone cost more than the
-    few bytes it saved on the usual session (a CSRF token and a line or two). Reads both."""
-
-    COMPRESS_FROM = 512
-
-    def dump_payload(self, obj: object) -> bytes:
-        json = want_bytes(self.serializer.dumps(obj, **self.serializer_kwargs))
-        if len(json) >= self.COMPRESS_FROM:
-            compressed = zlib.compress(json)
-            if len(compressed) < len(json) - 1:
-                return b"." + base64_encode(compressed)
-        return base64_encode(json)
-
-
-class CookieSessions(SecureCookieSessionInterface):
-    """Flask's signed cookie sessions, with their serializer built once per set of keys
-    instead of twice per request (each build also test-serialises an empty dict)."""
-
-    def __init__(self) -> None:
-        self._serializers: dict[tuple, URLSafeTimedSerializer] = {}
-
-    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
-        if not app.secret_key:
-            return None
-        keys = (*(app.config["SECRET_KEY_FALLBACKS"] or ()), app.secret_key)
-        serializer = self._serializers.get(keys)
-        if serializer is None:
-            serializer = self._serializers[keys] = _SessionSerializer(
-                list(keys),
-                salt=self.salt,
-                serializer=self.serializer,
-                signer_kwargs={
-                    "key_derivation": self.key_derivation,
-                    "digest_method": self.digest_method,
-                },
-            )
-        return serializer
-
-
 def init_app(app: Flask) -> None:
-    app.session_interface = CookieSessions()
-
     @app.after_request
     def add_security_headers(response: Response) -> Response:
         # One pass over the response's headers, not one per header: this runs on every page.
