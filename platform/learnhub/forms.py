@@ -128,6 +128,7 @@ def run_use_case(form: FlaskForm, use_case, *args, errors: type[Exception]):
         return True, use_case(*args)
     except errors as error:
         db.session.rollback()
+        form.refusal = error  # for a view that shows the form again with more fields
         field = getattr(form, getattr(error, "field", None) or "", None)
         if field is not None and hasattr(field, "errors"):
             field.errors = [*field.errors, str(error)]  # beside the field it is about

@@ -75,6 +75,30 @@ def test_invalid_input_is_shown_beside_the_field_and_nothing_is_saved(
     assert count(OutboxMessage) == 0
 
 
+@pytest.mark.parametrize("value", ["   ", "\x00"])
+def test_a_blank_required_answer_is_refused_beside_its_question(client, value):
+    programme = f.make_programme()
+    role = f.make_question(programme, "Your role", required=True)
+    response = client.post(
+        f"/programmes/{programme.slug}/register", data=form(**{f"q_{role.id}": value})
+    )
+    assert response.status_code == 422
+    beside = response.get_data(as_text=True).split(f'id="q_{role.id}-error"', 1)
+    assert len(beside) == 2 and "needs an answer" in beside[1][:300]
+    assert count(Registration) == 0 and count(User) == 0
+
+
+def test_a_question_answered_under_another_spelling_of_its_key_is_ignored(client):
+    """q_05 or q_\u0665 are not question 5: each question has one answer, the one checked."""
+    programme = f.make_programme()
+    role = f.make_question(programme, "Your role", required=True)
+    data = form(**{f"q_{role.id}": "Planner", f"q_0{role.id}": "", f"q_{role.id}0": "x"})
+    response = client.post(f"/programmes/{programme.slug}/register", data=data)
+    assert response.status_code == 302
+    registration = db.session.scalar(select(Registration))
+    assert [a.value for a in registration.answers] == ["Planner"]
+
+
 def test_registering_twice_says_so_and_sends_nothing_new(client):
     programme = f.make_programme()
     client.post(f"/programmes/{programme.slug}/register", data=form())

@@ -60,10 +60,10 @@ class MultiCheckboxField(SelectMultipleField):
 
 def _question_field(question: RegistrationQuestion) -> Field:
     label = question.label
+    # Text answers are required after stripping (DataRequired), so "   " is refused here too.
+    required = DataRequired if question.kind in ("short_text", "long_text") else InputRequired
     needed = (
-        [InputRequired(message="This question needs an answer.")]
-        if question.required
-        else [Optional()]
+        [required(message="This question needs an answer.")] if question.required else [Optional()]
     )
     choices = [SelectChoice(c, c) for c in choices_for(question)]
     if question.kind == "short_text":

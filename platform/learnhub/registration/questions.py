@@ -70,12 +70,13 @@ def clean_answers(
 
     cleaned: dict[int, str] = {}
     for question in questions:
+        field = f"q_{question.id}"  # the question's form field, where the error is shown
         try:
             value = _clean_one(question, raw.get(question.id))
         except AnswerError as error:
-            raise RegistrationError(str(error)) from error
+            raise RegistrationError(str(error), field=field) from error
         if value is None and question.required:
-            raise RegistrationError(f"{question.label}: this question needs an answer.")
+            raise RegistrationError(f"{question.label}: this question needs an answer.", field)
         if value is not None:
             cleaned[question.id] = value
     return cleaned

@@ -40,7 +40,12 @@ ACTIVE_STATUSES = ("pending", "confirmed", "waitlisted")
 
 
 class RegistrationError(Exception):
-    """A registration that cannot be made or changed; the message is shown as it is."""
+    """A registration that cannot be made or changed; the message is shown as it is, beside
+    `field` (a form field's name) when it is about one."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)

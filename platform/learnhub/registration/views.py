@@ -72,8 +72,15 @@ def register(slug: str):
     if refused is None:
         _prefill(form, programme)
     elif form.validate():
-        # Every field is right (the programme's questions too): say why the use case refused.
-        form.form_errors.extend(refused.form_errors)
+        # Every field is right (the programme's questions too): say why the use case refused,
+        # beside the question it is about when the sent form had no field for it.
+        refusal = getattr(refused, "refusal", None)
+        question = getattr(refusal, "field", None)
+        for message in refused.form_errors:
+            if question in form and question not in refused and message == str(refusal):
+                form[question].errors = [*form[question].errors, message]
+            else:
+                form.form_errors.append(message)
         for name, field in refused._fields.items():
             form[name].errors = list(field.errors)
     confirmed = catalogue.confirmed_counts([programme.id]).get(programme.id, 0)
@@ -106,8 +113,21 @@ def _registration_input(form: RegistrationForm, slug: str) -> services.Registrat
         answers={
             int(name[2:]): request.form.getlist(name)
             for name in request.form
-            if name.startswith("q_") and name[2:].isdecimal() and len(name) <= 20
+            if _is_question_key(name)
         },
+    )
+
+
+def _is_question_key(name: str) -> bool:
+    """`q_<id>` written one way only (q_5, not q_05 or other digits), so each question has
+    one answer and the form shown again shows the answer that was checked."""
+    number = name[2:]
+    return (
+        name.startswith("q_")
+        and 0 < len(number) <= 18
+        and number.isascii()
+        and number.isdigit()
+        and number == str(int(number))
     )
 
 
