@@ -118,6 +118,15 @@ EXPECTED: dict[str, dict[str, int | tuple[int, ...]]] = {
         "GET": (302, 403, 403, 403, 403, 200),
         "POST": (302, 403, 403, 403, 403, 422),
     },
+    "topic_admin.topics": {
+        "GET": (302, 403, 403, 403, 403, 200),
+        "POST": (302, 403, 403, 403, 403, 422),
+    },
+    "topic_admin.edit_topic": {
+        "GET": (302, 403, 403, 403, 403, 200),
+        "POST": (302, 403, 403, 403, 403, 302),  # an empty form keeps the name as it is
+    },
+    "topic_admin.remove_topic": {"POST": (302, 403, 403, 403, 403, 302)},
     # attendance (organisers need manage_attendance)
     "attendance.attendance_sheet": {"GET": TEAM_READ, "POST": TEAM_WRITE},
     "attendance.attendance_summary": {"GET": TEAM_READ, "POST": TEAM_READ},
@@ -243,6 +252,7 @@ def world(app, tmp_path):
         "module_id": module.id,
         "person_id": speaker.id,
         "organisation_id": f.make_organisation().id,
+        "topic_id": f.make_topic("Matrix topic").id,
         "material_id": material.id,
         "registration_id": reg.id,
         "question_id": question.id,

@@ -64,6 +64,7 @@ def create_app(config: BaseConfig | dict | None = None) -> Flask:
     from .notifications.views import bp as notifications_bp
     from .notifications.views import organiser_bp as notifications_organiser_bp
     from .organiser.authoring_views import admin_bp as organiser_admin_bp
+    from .organiser.authoring_views import topic_admin_bp
     from .organiser.views import bp as organiser_bp
     from .registration.views import bp as registration_bp
 
@@ -78,6 +79,7 @@ def create_app(config: BaseConfig | dict | None = None) -> Flask:
     app.register_blueprint(notifications_organiser_bp)
     app.register_blueprint(outbox_admin_bp)
     app.register_blueprint(organiser_admin_bp)
+    app.register_blueprint(topic_admin_bp)
     app.register_blueprint(learning_bp)
     app.register_blueprint(learning_organiser_bp)
     if app.config.get("DEV_MAILBOX"):

@@ -31,6 +31,7 @@ from .forms import (
     PersonForm,
     ProgrammeForm,
     SessionForm,
+    TopicForm,
 )
 from .views import bp
 
@@ -688,3 +689,64 @@ def organisers():
     return _page(
         "organiser/admin_organisers.html", form=form, organisers=services.organiser_accounts()
     )
+
+
+# --- administrators: topics ----------------------------------------------------------------------
+
+topic_admin_bp = Blueprint("topic_admin", __name__, url_prefix="/admin/topics")
+
+
+topic_admin_bp.before_request(require_admin)
+
+
+@topic_admin_bp.route("/", methods=["GET", "POST"])
+def topics():
+    form = TopicForm()
+    if form.validate_on_submit():
+        done, topic = run_use_case(
+            form, authoring.add_topic, form.name.data, errors=authoring.AuthoringError
+        )
+        if done:
+            flash(f"Topic “{topic.name}” added.", "success")
+            return redirect(url_for("topic_admin.topics"))
+    return _page(
+        "organiser/admin_topics.html",
+        form=form,
+        topics=authoring.topics_in_use(),
+        remove_form=ActionForm(),
+    )
+
+
+@topic_admin_bp.route("/<int:topic_id>/edit", methods=["GET", "POST"])
+def edit_topic(topic_id: int):
+    topic = db.session.get(Topic, topic_id)
+    if topic is None:
+        abort(404)
+    form = TopicForm(obj=topic)
+    if form.validate_on_submit():
+        done, topic = run_use_case(
+            form,
+            authoring.rename_topic,
+            topic.id,
+            current_user.id,
+            form.name.data,
+            errors=authoring.AuthoringError,
+        )
+        if done:
+            flash(f"Topic renamed to “{topic.name}”.", "success")
+            return redirect(url_for("topic_admin.topics"))
+    return _page("organiser/admin_topic_form.html", form=form, topic=topic)
+
+
+@topic_admin_bp.post("/<int:topic_id>/remove")
+def remove_topic(topic_id: int):
+    form = ActionForm()
+    if form.validate_on_submit():
+        try:
+            name = authoring.remove_topic(topic_id)
+        except authoring.AuthoringError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            flash(f"Topic “{name}” removed.", "success")
+    return redirect(url_for("topic_admin.topics"))

@@ -314,6 +314,10 @@ class PersonForm(FlaskForm):
     confirmed_new = BooleanField("This is someone else than the similar people listed")
 
 
+class TopicForm(FlaskForm):
+    name = StringField("Name", filters=[strip], validators=[DataRequired(), Length(max=200)])
+
+
 class OrganisationForm(FlaskForm):
     name = StringField("Full name", filters=[strip], validators=[DataRequired(), Length(max=300)])
     short_name = StringField(
