@@ -40,6 +40,9 @@ def test_organiser_opens_check_in_and_sees_code_and_qr(client, running):
     assert check_in.code in html and "<svg" in html
     assert f"/check-in?code={check_in.code}" in html
     assert "No one has checked in yet." in html
+    # Without JavaScript the list refreshes by a link; check_in.js swaps it for a live list.
+    assert f'<a href="{check_in_url(programme, session)}">Refresh the list</a>' in html
+    assert "check_in.js" in html and "data-live-hint hidden" in html
     client.post(check_in_url(programme, session) + "/close")
     assert db.session.scalar(select(CheckIn.opened_at)) is None
 

@@ -100,9 +100,12 @@ def test_organiser_opens_check_in_and_a_participant_checks_in(live_app, live_ser
     finally:
         phone.close()
 
-    # The organiser sees the arrival, and the sheet shows them present.
-    page.get_by_role("link", name="Refresh the list").click()
-    expect(page.get_by_role("heading", name="Arrivals (1 of 1)")).to_be_visible()
+    # The organiser sees the arrival without reloading (the list refreshes itself every 10 s;
+    # without JavaScript a "Refresh the list" link does it), and the sheet shows them present.
+    expect(page.get_by_text("The list updates by itself every 10 seconds.")).to_be_visible()
+    expect(page.get_by_role("link", name="Refresh the list")).to_be_hidden()
+    expect(page.get_by_role("heading", name="Arrivals (1 of 1)")).to_be_visible(timeout=15_000)
+    expect(page.get_by_role("row").filter(has_text="Budi Santoso")).to_be_visible()
     page.get_by_role("link", name="Attendance sheet").click()
     row = page.get_by_role("row").filter(has_text="Budi Santoso")
     expect(row.get_by_role("radio", name="Budi Santoso budi@example.org Present")).to_be_checked()
