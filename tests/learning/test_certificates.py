@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, datetime
+from pathlib import Path
 
 from pypdf import PdfReader
 from sqlalchemy import select
@@ -12,9 +13,10 @@ from learnhub.attendance import services as attendance
 from learnhub.extensions import db
 from learnhub.learning import services
 from learnhub.learning.models import Certificate
-from learnhub.learning.pdf import certificate_pdf
+from learnhub.learning.pdf import DEFAULT_FONTS, certificate_pdf
 from learnhub.notifications.models import OutboxMessage
 from tests import factories as f
+from tests import services as test_services
 
 
 def _attend(course, *sessions):
@@ -129,6 +131,27 @@ def test_names_outside_the_font_degrade_to_question_marks_not_errors():
     without = PdfReader(io.BytesIO(certificate_pdf(certificate, "https://x/c", fonts=()))).pages[0]
     assert "??? (?ód?)" in without.extract_text()
     assert "the verification page shows the name in full" in without.extract_text()
+
+
+def test_chinese_japanese_and_korean_names_are_printed_with_a_cjk_font():
+    """Participants from Chengdu, Seoul or Osaka get their own name on the certificate when the
+    machine has a CJK font (.ci/run installs fonts-wqy-microhei; README says so for servers)."""
+    cjk = [p for p in DEFAULT_FONTS if Path(p).is_file() and p.endswith((".ttc", "Gothic.ttf"))]
+    if not cjk:
+        test_services.skip_or_fail("no CJK font is installed (apt-get install fonts-wqy-microhei)")
+    certificate = Certificate(
+        code="ABCD-EFGH-JKMN",
+        holder_name="김민수 王小明 さくら (São Paulo)",
+        programme_title="韧性城市 Resilient City",
+        hosts="",
+        minutes=90,
+        issued_at=datetime(2026, 11, 1, tzinfo=UTC),
+    )
+    text = PdfReader(io.BytesIO(certificate_pdf(certificate, "https://x/c"))).pages[0]
+    printed = text.extract_text()
+    assert "김민수 王小明 さくら (São Paulo)" in printed
+    assert "韧性城市 Resilient City" in printed
+    assert "?" not in printed.replace("https://x/c", "")
 
 
 def test_verification_confirms_a_code_and_rejects_a_made_up_one(app, client, course):

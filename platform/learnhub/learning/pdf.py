@@ -15,11 +15,13 @@ from fpdf import FPDF
 from ..timefmt import format_date
 from .models import Certificate
 
-#: Fonts found on common Linux installs (Debian/Ubuntu fonts-dejavu, fonts-noto-cjk).
+#: Fonts found on common Linux installs (Debian/Ubuntu fonts-dejavu; for Chinese, Japanese and
+#: Korean names fonts-wqy-microhei, fonts-noto-cjk or fonts-nanum).
 DEFAULT_FONTS = (
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
     "/usr/share/fonts/dejavu/DejaVuSans.ttf",
     "/usr/share/fonts/TTF/DejaVuSans.ttf",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
     "/usr/share/fonts/truetype/noto/NotoSansCJK-Regular.ttc",
     "/usr/share/fonts/truetype/nanum/NanumGothic.ttf",
