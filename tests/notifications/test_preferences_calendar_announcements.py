@@ -179,6 +179,20 @@ def test_organiser_previews_then_sends_an_announcement(client, attended_programm
     assert announcement.status == "queued"
     again = client.post(f"{response.headers['Location']}/send", follow_redirects=True)
     assert "already been sent" in again.get_data(as_text=True)
+    assert "(0 so far)" in again.get_data(as_text=True)
+    # The page follows the worker: emails written, then delivered, failed or skipped.
+    announcements.write_emails(announcement.id)
+    first, second = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.kind == "announcement").order_by(OutboxMessage.id)
+    )
+    first.status, second.status = "sent", "failed"
+    db.session.commit()
+    assert announcements.delivery_progress(announcement.id) == {
+        "written": 2, "waiting": 0, "sent": 1, "failed": 1, "skipped": 0,
+    }  # fmt: skip
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "All 2 emails are written" in page
+    assert "<td>1</td><td>0</td><td>1</td><td>0</td>" in page
 
 
 def test_announcement_for_missed_needs_a_session(client, attended_programme):

@@ -145,16 +145,36 @@ def write_emails(announcement_id: int) -> int:
     begin_write_transaction()
     announcement = db.session.get(Announcement, announcement_id)
     announcement.recipients = (
-        db.session.scalar(
-            select(func.count(OutboxMessage.id)).where(
-                OutboxMessage.dedupe_key.like(f"announcement:{announcement_id}:%")
-            )
-        )
+        db.session.scalar(select(func.count(OutboxMessage.id)).where(_rows_of(announcement_id)))
         or 0
     )
     announcement.status = "sent"
     db.session.commit()
     return written
+
+
+def _rows_of(announcement_id: int):
+    return OutboxMessage.dedupe_key.like(f"announcement:{announcement_id}:%")
+
+
+def delivery_progress(announcement_id: int) -> dict[str, int]:
+    """How far the announcement's emails got: the number written so far and each delivery
+    state's count (queued, sending, sent, failed, skipped), in one query."""
+    counts = dict(
+        db.session.execute(
+            select(OutboxMessage.status, func.count())
+            .where(_rows_of(announcement_id))
+            .group_by(OutboxMessage.status)
+        ).all()
+    )
+    waiting = counts.get("queued", 0) + counts.get("sending", 0)
+    return {
+        "written": sum(counts.values()),
+        "waiting": waiting,
+        "sent": counts.get("sent", 0),
+        "failed": counts.get("failed", 0),
+        "skipped": counts.get("skipped", 0),
+    }
 
 
 def _context(announcement: Announcement, programme: Programme, user: User) -> dict:

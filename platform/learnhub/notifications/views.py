@@ -257,6 +257,7 @@ def announcement(slug: str, announcement_id: int):
         preview=announcements.preview(found, g.programme, current_user),
         label=announcements.AUDIENCE_LABELS[found.audience],
         form=ActionForm(),
+        progress=(announcements.delivery_progress(found.id) if found.status != "draft" else None),
     )
 
 
