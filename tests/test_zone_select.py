@@ -44,3 +44,18 @@ def test_the_kept_selects_stay_bounded(monkeypatch):
     for zone in ("Asia/Jakarta", "Europe/Madrid", "Asia/Tokyo", "America/Lima", "Africa/Lagos"):
         assert f'<option selected value="{zone}">' in ZoneForm(data={"zone": zone}).zone()
     assert len(forms._ZONE_SELECTS) <= 3
+
+
+def test_a_value_that_is_not_a_zone_of_the_list_is_shown_back_but_never_kept(client):
+    """A client may post anything (up to 500 KB) as its zone: the form shows it refused, and
+    the kept selects do not grow by it."""
+    from tests import factories as f
+
+    programme = f.make_programme(capacity=5, sessions=1)
+    forms._ZONE_SELECTS.clear()
+    response = client.post(
+        f"/programmes/{programme.slug}/register",
+        data=f.registration_form(timezone="X" * 400_000),
+    )
+    assert response.status_code == 422
+    assert all(len(str(key[2])) < 100 for key in forms._ZONE_SELECTS)

@@ -56,6 +56,9 @@ class ZoneSelect(Select):
     rendering one cost every form page with a zone (registration, profile) several ms."""
 
     def __call__(self, field, **kwargs):
+        if field.data and not is_valid_timezone(field.data):
+            # Whatever a client sent (it may be 500 KB) is shown back once, never kept.
+            return super().__call__(field, **kwargs)
         choices = field.choices
         key = (
             id(choices),

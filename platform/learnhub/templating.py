@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from functools import lru_cache
+from urllib.parse import unquote
 
 import markdown
 import nh3
@@ -64,6 +65,8 @@ def viewer_timezone() -> str:
     ):
         return current_user.timezone
     chosen = request.cookies.get(VIEWER_TZ_COOKIE) if has_request_context() else None
+    if chosen and "%" in chosen:  # written percent-encoded by an earlier tz.js
+        chosen = unquote(chosen)
     return chosen if timefmt.is_valid_timezone(chosen) else "UTC"
 
 

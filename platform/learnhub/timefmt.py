@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import lru_cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo, available_timezones
 
 from babel import Locale
 from babel.dates import format_interval, format_skeleton
@@ -22,14 +22,15 @@ def all_timezones() -> tuple[str, ...]:
     return tuple(sorted(name for name in available_timezones() if "/" in name or name == "UTC"))
 
 
+@lru_cache(maxsize=1)
+def _offered_zones() -> frozenset[str]:
+    return frozenset(all_timezones())
+
+
 def is_valid_timezone(name: str | None) -> bool:
-    if not name:
-        return False
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):  # "Brazil" is a directory of zones
-        return False
-    return True
+    """A zone of the list people choose from (not "posix/…", "right/…" or "localtime", which
+    ZoneInfo also loads)."""
+    return bool(name) and name in _offered_zones()
 
 
 def zone(name: str | None) -> ZoneInfo:

@@ -174,6 +174,25 @@ def test_unmatched_rows_can_be_matched_by_hand_or_ignored(client, meeting):
     assert current_marks(registrations)["Grace Kim"] == ("absent", 50, "import")  # 50 of 90
 
 
+def test_a_registrant_matched_by_hand_who_registered_after_the_session_is_never_absent(app):
+    from learnhub.attendance.imports import ImportSettings, apply_import, stage_import
+
+    starts = datetime(2026, 11, 14, 9, 30, tzinfo=ZoneInfo("Europe/Madrid")).astimezone(UTC)
+    programme = f.make_programme(sessions=0, timezone="Europe/Madrid")
+    session = f.make_session(programme, starts, minutes=90)
+    organiser = f.make_organiser(programme)
+    late = f.make_registration(
+        programme, f.make_user(email="zed@example.org"), confirmed_at=starts + timedelta(days=2)
+    )
+    report = b"email,name,join,leave\n,Someone Else,2026-11-14 09:30:00,2026-11-14 09:35:00\n"
+    staged = stage_import(session.id, "r.csv", report, ImportSettings("Europe/Madrid"), organiser)
+    apply_import(session.id, staged, {"name:someone else": "zed@example.org"}, organiser)
+    marks = db.session.scalars(
+        select(Attendance.status).where(Attendance.registration_id == late.id)
+    )
+    assert "absent" not in list(marks)
+
+
 def test_excused_marks_are_kept_and_discard_saves_nothing(client, meeting):
     programme, session, organiser, registrations = meeting
     f.make_attendance(session, registrations["Fatima Zahra"], "excused")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from learnhub.catalogue.models import Material
 from tests import factories as f
 
@@ -46,6 +48,23 @@ def test_catalogue_shows_first_session_in_the_viewers_zone(client):
     client.set_cookie("tz", "America/Sao_Paulo")
     html = client.get("/").get_data(as_text=True)
     assert "Sun 10 Mar 2030, 03:30 UTC-03 (America/Sao_Paulo)" in html
+
+
+@pytest.mark.parametrize(
+    ("cookie", "shown"),
+    [
+        ("America%2FSao_Paulo", "America/Sao_Paulo"),  # as an earlier tz.js wrote it
+        ("localtime", "UTC"),  # ZoneInfo loads these, but no one can choose them
+        ("posix/Europe/Madrid", "UTC"),
+        ("Mars/Olympus", "UTC"),
+    ],
+)
+def test_the_viewers_zone_cookie_is_read_only_for_zones_of_the_list(client, cookie, shown):
+    programme = f.make_programme(timezone="Asia/Seoul", sessions=0)
+    f.make_session(programme, datetime(2030, 3, 10, 6, 30, tzinfo=UTC))
+    client.set_cookie("tz", cookie)
+    html = client.get("/").get_data(as_text=True)
+    assert f"in yours ({shown})" in html
 
 
 def test_programme_page_shows_sessions_in_both_zones(client):

@@ -13,10 +13,15 @@ from collections.abc import Iterator
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
 from ..safety import FORMULA_STARTS, csv_text_cell
 from .services import NOT_EXPECTED, Report
+
+#: Text openpyxl would store as something else: a formula ("=…", and what spreadsheet programs
+#: read as one) or an error value ("#N/A", "#REF!"…).
+_NOT_PLAIN_TEXT = (*FORMULA_STARTS, "#")
 
 #: What a cell of the matrix says; None leaves it empty (and the XLSX writer skips it).
 LABELS = {
@@ -94,31 +99,30 @@ def matrix_xlsx(report: Report) -> tempfile.SpooledTemporaryFile:
     """The workbook in a temporary file, rewound, for send_file to stream.
 
     Text is always written as text: openpyxl would store a name such as "=HYPERLINK(...)" as a
-    live formula, so such a value goes in a cell whose type is set to text. Every other value
-    is appended as it is (120,000 cells for 10,000 participants by 12 sessions: the per-cell
-    work is what the export costs).
+    live formula and "#N/A" as an error value, and refuses control characters (which it cannot
+    write) with an error; such a value goes in a text cell without those characters. Every
+    other value is appended as it is (120,000 cells for 10,000 participants by 12 sessions: the
+    per-cell work is what the export costs).
     """
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Attendance")
     sheet.freeze_panes = "B2"
     bold = Font(bold=True)
-    header = []
-    for title in _header(report):
-        cell = WriteOnlyCell(sheet, value=title)
-        cell.data_type = "s"  # a session title may start with "="
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
 
-    def as_text(value: str) -> WriteOnlyCell:
-        cell = WriteOnlyCell(sheet, value=value)
+    def as_text(value: str, font: Font | None = None) -> WriteOnlyCell:
+        cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
         cell.data_type = "s"
+        if font is not None:
+            cell.font = font
         return cell
 
+    sheet.append([as_text(title, bold) for title in _header(report)])
     for row in _rows(report):
         for column in (0, 1, 2):  # name, email, organisation: what people typed
             value = row[column]
-            if value is not None and value.startswith(FORMULA_STARTS):
+            if value is not None and (
+                value.startswith(_NOT_PLAIN_TEXT) or ILLEGAL_CHARACTERS_RE.search(value)
+            ):
                 row[column] = as_text(value)
         sheet.append(row)
     sheet.append(_footer(report))

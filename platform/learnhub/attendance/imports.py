@@ -418,10 +418,13 @@ def _by_hand(
     if not rows:
         return {}
     wanted = set(rows.values())
+    # Expected at the session only if their seat was confirmed before it ended: someone who
+    # registered later is never marked absent for it (as with the rows matched at upload).
+    since = func.coalesce(Registration.confirmed_at, Registration.created_at)
     found = {
-        email: Registrant(rid, name, email, True)
-        for rid, name, email in db.session.execute(
-            select(Registration.id, User.full_name, User.email)
+        email: Registrant(rid, name, email, bool(expected))
+        for rid, name, email, expected in db.session.execute(
+            select(Registration.id, User.full_name, User.email, since <= session.ends_at)
             .join(User, User.id == Registration.user_id)
             .where(
                 Registration.programme_id == session.programme_id,

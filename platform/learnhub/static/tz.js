@@ -5,7 +5,8 @@
   try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) { return; }
   if (!zone) { return; }
   if (document.cookie.split("; ").every(function (c) { return c.indexOf("tz=") !== 0; })) {
-    document.cookie = "tz=" + encodeURIComponent(zone) + "; path=/; max-age=31536000; SameSite=Lax";
+    // Zone names ("America/Sao_Paulo") are plain cookie characters: written as they are.
+    document.cookie = "tz=" + zone + "; path=/; max-age=31536000; SameSite=Lax";
   }
   var selects = document.querySelectorAll("select[data-guess-timezone]");
   Array.prototype.forEach.call(selects, function (select) {
