@@ -172,18 +172,24 @@ def preview_programme(slug: str):
     )
 
 
-def _button(back_to: str, message: str | None, use_case, *args):
-    """A button's POST: one use case on this programme, its outcome flashed, then back."""
+def _pressed(call) -> tuple[bool, object]:
+    """A button's POST: `call` runs one use case; a refusal is rolled back and flashed.
+    Returns (done, what the use case returned)."""
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        use_case(g.programme.id, *args)
+        return True, call()
     except authoring.AuthoringError as error:
         db.session.rollback()
         flash(str(error), "error")
-    else:
-        if message:
-            flash(message, "success")
+        return False, None
+
+
+def _button(back_to: str, message: str | None, use_case, *args):
+    """A button's POST: one use case on this programme, its outcome flashed, then back."""
+    done, _ = _pressed(lambda: use_case(g.programme.id, *args))
+    if done and message:
+        flash(message, "success")
     return redirect(url_for(back_to, slug=g.programme.slug))
 
 
@@ -740,13 +746,7 @@ def edit_topic(topic_id: int):
 
 @topic_admin_bp.post("/<int:topic_id>/remove")
 def remove_topic(topic_id: int):
-    form = ActionForm()
-    if form.validate_on_submit():
-        try:
-            name = authoring.remove_topic(topic_id)
-        except authoring.AuthoringError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-        else:
-            flash(f"Topic “{name}” removed.", "success")
+    done, name = _pressed(lambda: authoring.remove_topic(topic_id))
+    if done:
+        flash(f"Topic “{name}” removed.", "success")
     return redirect(url_for("topic_admin.topics"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import (
     Blueprint,
     Response,
@@ -74,15 +76,14 @@ def register(slug: str):
     elif form.validate():
         # Every field is right (the programme's questions too): say why the use case refused,
         # beside the question it is about when the sent form had no field for it.
-        refusal = getattr(refused, "refusal", None)
-        question = getattr(refusal, "field", None)
-        for message in refused.form_errors:
-            if question in form and question not in refused and message == str(refusal):
-                form[question].errors = [*form[question].errors, message]
-            else:
-                form.form_errors.append(message)
+        form.form_errors.extend(refused.form_errors)
         for name, field in refused._fields.items():
             form[name].errors = list(field.errors)
+        refusal = getattr(refused, "refusal", None)
+        question = getattr(refusal, "field", None)
+        if question in form and question not in refused:
+            form.form_errors.remove(str(refusal))
+            form[question].errors = [*form[question].errors, str(refusal)]
     confirmed = catalogue.confirmed_counts([programme.id]).get(programme.id, 0)
     status = 422 if request.method == "POST" else 200
     return (
@@ -113,22 +114,14 @@ def _registration_input(form: RegistrationForm, slug: str) -> services.Registrat
         answers={
             int(name[2:]): request.form.getlist(name)
             for name in request.form
-            if _is_question_key(name)
+            if _QUESTION_KEY.fullmatch(name)
         },
     )
 
 
-def _is_question_key(name: str) -> bool:
-    """`q_<id>` written one way only (q_5, not q_05 or other digits), so each question has
-    one answer and the form shown again shows the answer that was checked."""
-    number = name[2:]
-    return (
-        name.startswith("q_")
-        and 0 < len(number) <= 18
-        and number.isascii()
-        and number.isdigit()
-        and number == str(int(number))
-    )
+#: `q_<id>` written one way only (q_5, not q_05 or other digits), so each question has one
+#: answer and the form shown again shows the answer that was checked.
+_QUESTION_KEY = re.compile(r"q_[1-9][0-9]{0,17}")
 
 
 @bp.get("/programmes/<slug>/registered")
