@@ -45,3 +45,73 @@ def test_migrations_match_the_models_on_postgres():
         assert _schema_differences(url) == []
     finally:
         services.drop_postgres_database(name)
+
+
+def _upgrade_keeps_rows_and_counts_seats(url: str) -> None:
+    """Upgrading a database that holds registrations keeps every row (SQLite's batch mode
+    rebuilds `programme`, whose old table's drop used to cascade to its registrations) and
+    fills the seat counters from what is there."""
+    from sqlalchemy import text
+
+    app = create_app({"LEARNHUB_ENV": "test", "SQLALCHEMY_DATABASE_URI": url})
+    at = "2026-01-01 00:00:00"
+    with app.app_context():
+        upgrade(revision="a6d0e1f2a306")
+        connection = db.session.connection()
+        programme_id = connection.execute(
+            text(
+                "INSERT INTO programme (slug, kind, title, summary, description, format,"
+                " language, timezone, status, capacity, completion_percent, approval_required,"
+                " waitlist_enabled, created_at, version, content_version) VALUES ('p',"
+                " 'programme', 'P', 's', '', 'online', 'English', 'UTC', 'published', 2, 75,"
+                " false, true, :at, 1, 1) RETURNING id"
+            ),
+            {"at": at},
+        ).scalar_one()
+        states = [("confirmed", None), ("confirmed", None), ("waitlisted", 4), ("cancelled", None)]
+        for n, (status, position) in enumerate(states):
+            user_id = connection.execute(
+                text(
+                    "INSERT INTO user_account (email, full_name, timezone, role, created_at)"
+                    " VALUES (:email, 'U', 'UTC', 'participant', :at) RETURNING id"
+                ),
+                {"email": f"u{n}@example.org", "at": at},
+            ).scalar_one()
+            connection.execute(
+                text(
+                    "INSERT INTO registration (programme_id, user_id, status, waitlist_position,"
+                    " version, created_at, status_changed_at, consent_at)"
+                    " VALUES (:programme, :user, :status, :position, 1, :at, :at, :at)"
+                ),
+                {
+                    "programme": programme_id,
+                    "user": user_id,
+                    "status": status,
+                    "position": position,
+                    "at": at,
+                },
+            )
+        db.session.commit()
+        upgrade()
+        assert db.session.execute(text("SELECT count(*) FROM registration")).scalar_one() == 4
+        assert db.session.execute(
+            text("SELECT confirmed_count, waitlisted_count, waitlist_tail FROM programme")
+        ).one() == (2, 1, 4)
+        db.session.rollback()
+        downgrade(revision="base")
+        db.engine.dispose()
+
+
+def test_upgrade_keeps_rows_and_counts_seats_on_sqlite(tmp_path):
+    _upgrade_keeps_rows_and_counts_seats(f"sqlite:///{tmp_path / 'old.sqlite'}")
+
+
+@pytest.mark.postgres
+def test_upgrade_keeps_rows_and_counts_seats_on_postgres():
+    services.require_postgres()
+    name = f"learnhub_upgrade_{os.getpid()}"
+    url = services.create_postgres_database(name)
+    try:
+        _upgrade_keeps_rows_and_counts_seats(url)
+    finally:
+        services.drop_postgres_database(name)

@@ -135,7 +135,8 @@ def test_registration_invariants_hold_under_any_sequence_of_use_cases(app):
             db.session.rollback()
             from learnhub.catalogue.models import Programme
 
-            capacity = db.session.get(Programme, self.programme_id).capacity
+            programme = db.session.get(Programme, self.programme_id)
+            capacity = programme.capacity
             counts = dict(
                 db.session.execute(
                     select(Registration.status, func.count())
@@ -149,6 +150,16 @@ def test_registration_invariants_hold_under_any_sequence_of_use_cases(app):
                 assert confirmed <= capacity
             seat_free = capacity is None or confirmed < capacity
             assert not (seat_free and waiting), "someone waits while a seat is free"
+            # The counters the triggers keep agree with the rows, and no place is ever above
+            # the tail the next place is taken from.
+            assert (programme.confirmed_count, programme.waitlisted_count) == (confirmed, waiting)
+            places = db.session.scalars(
+                select(Registration.waitlist_position).where(
+                    Registration.programme_id == self.programme_id,
+                    Registration.status == "waitlisted",
+                )
+            ).all()
+            assert all(place <= programme.waitlist_tail for place in places)
 
         @invariant()
         def one_active_registration_per_person_and_distinct_places(self):

@@ -107,6 +107,10 @@ class Programme(db.Model):
             " OR registration_closes_at > registration_opens_at",
             name="registration_window_ordered",
         ),
+        CheckConstraint(
+            "confirmed_count >= 0 AND waitlisted_count >= 0 AND waitlist_tail >= 0",
+            name="seat_counters_not_negative",
+        ),
     )
     #: Surrogate key.
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -152,6 +156,13 @@ class Programme(db.Model):
     version: Mapped[int] = mapped_column(default=1, server_default="1")
     #: Raised (catalogue/page_cache.py) by every change its public page shows; keys that cache.
     content_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    #: Confirmed registrations: kept by database triggers on `registration` (migration
+    #: b7e2c4d5f607), never written by the app; exact once the row is locked for a seat.
+    confirmed_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: Waitlisted registrations, kept by the same triggers.
+    waitlisted_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: The highest waiting-list position ever given here (same triggers); the next is one more.
+    waitlist_tail: Mapped[int] = mapped_column(default=0, server_default="0")
     #: Stored file name of the optional cover image (in the upload folder).
     cover_image: Mapped[str | None] = mapped_column(String(300))
     #: The programme this one is a new edition of, if any.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..database import begin_write_transaction
@@ -81,9 +81,7 @@ def confirmed_counts(programme_ids: list[int]) -> dict[int, int]:
     if not programme_ids:
         return {}
     rows = db.session.execute(
-        select(Registration.programme_id, func.count())
-        .where(Registration.programme_id.in_(programme_ids), Registration.status == "confirmed")
-        .group_by(Registration.programme_id)
+        select(Programme.id, Programme.confirmed_count).where(Programme.id.in_(programme_ids))
     )
     return {programme_id: count for programme_id, count in rows}
 
@@ -96,12 +94,8 @@ def seats_left_of(capacity: int | None, confirmed: int) -> int | None:
     return None if capacity is None else max(capacity - confirmed, 0)
 
 
-_CONFIRMED = (
-    select(func.count())
-    .where(Registration.programme_id == Programme.id, Registration.status == "confirmed")
-    .correlate(Programme)
-    .scalar_subquery()
-)
+#: Read as a column of its own, so that it is fresh even when the Programme object is not.
+_CONFIRMED = Programme.__table__.c.confirmed_count
 _PUBLIC = (Programme.slug == bindparam("slug"), Programme.status.in_(("published", "archived")))
 #: A published or archived programme's own row (its content version included) and its
 #: confirmed registrations. Built once: the programme page runs it on every request.

@@ -88,10 +88,33 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            _sqlite_foreign_keys(connection, on=False)
+        try:
+            context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
+            with context.begin_transaction():
+                context.run_migrations()
+                if sqlite:
+                    _refuse_broken_references(connection)
+        finally:
+            if sqlite:
+                _sqlite_foreign_keys(connection, on=True)
 
-        with context.begin_transaction():
-            context.run_migrations()
+
+def _sqlite_foreign_keys(connection, on: bool) -> None:
+    """SQLite's batch mode rebuilds a table by copying it and dropping the old one; with
+    foreign keys on, that drop deletes every row referring to it by ON DELETE CASCADE (a
+    programme's sessions and registrations, say). The switch only works outside a
+    transaction, so it goes to the driver's connection (in autocommit mode, see database.py)."""
+    connection.connection.driver_connection.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+
+
+def _refuse_broken_references(connection) -> None:
+    """With the checks off, make sure the migrations left no row pointing nowhere."""
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise RuntimeError(f"a migration left rows that refer to missing rows: {broken[:5]}")
 
 
 if context.is_offline_mode():

@@ -108,14 +108,9 @@ def _lock_registration(registration_id: int) -> tuple[Registration, Programme] |
 
 
 def count_confirmed(programme_id: int) -> int:
-    return (
-        db.session.scalar(
-            select(func.count())
-            .select_from(Registration)
-            .where(Registration.programme_id == programme_id, Registration.status == "confirmed")
-        )
-        or 0
-    )
+    """The programme's confirmed registrations (its trigger-kept counter; a read after the
+    session's flush, so it includes this transaction's own changes)."""
+    return db.session.scalar(select(Programme.confirmed_count).where(Programme.id == programme_id))
 
 
 def waitlist_place(registration: Registration) -> int | None:
@@ -306,18 +301,13 @@ def register(data: RegistrationInput) -> RegistrationResult:
         return _register_known_person(data, target.id, questions, now)
 
     connection = db.session.connection()
-    if is_postgres():  # after the lock: see _SEATS
-        seats = connection.execute(_SEATS, {"programme_id": target.id}).one()
-    else:  # counted with the target, under the write lock
-        seats = target.confirmed, target.waiting, target.last_position
-    confirmed, waiting, last_position = seats
     place = None
     if target.approval_required:
         status = "pending"
-    elif target.capacity is None or confirmed < target.capacity:
+    elif target.capacity is None or target.confirmed_count < target.capacity:
         status = "confirmed"
     elif target.waitlist_enabled:
-        status, place = "waitlisted", waiting + 1
+        status, place = "waitlisted", target.waitlisted_count + 1
     else:
         raise RegistrationError("Sorry, all seats for this programme are taken.")
     registration_id = connection.execute(
@@ -326,7 +316,7 @@ def register(data: RegistrationInput) -> RegistrationResult:
             "programme_id": target.id,
             "user_id": user_id,
             "status": status,
-            "waitlist_position": (last_position or 0) + 1 if status == "waitlisted" else None,
+            "waitlist_position": target.waitlist_tail + 1 if status == "waitlisted" else None,
             "version": 1,
             "created_at": now,
             "confirmed_at": now if status == "confirmed" else None,
@@ -369,8 +359,8 @@ def _locked_target(programme_id: int | None, slug: str | None, now: datetime):
     by_id = programme_id is not None
     if is_postgres():
         query = _TARGET_LOCKED if by_id else _TARGET_BY_ITS_SLUG_LOCKED
-    else:
-        query = _TARGET_AND_SEATS if by_id else _TARGET_AND_SEATS_BY_SLUG
+    else:  # the write lock is held from BEGIN IMMEDIATE on
+        query = _TARGET if by_id else _TARGET_BY_ITS_SLUG
     target = (
         db.session.connection()
         .execute(query, {"programme_id": programme_id, "slug": slug, "now": now})
@@ -397,6 +387,11 @@ _TARGET_COLUMNS = select(
     Programme.waitlist_enabled,
     Programme.registration_opens_at,
     Programme.registration_closes_at,
+    # Seats: the counters kept by triggers, exact because the row is read under the lock
+    # (on PostgreSQL, FOR UPDATE returns the row as the last holder of the lock left it).
+    Programme.confirmed_count,
+    Programme.waitlisted_count,
+    Programme.waitlist_tail,
     select(func.count())
     .where(Session.programme_id == Programme.id)
     .scalar_subquery()
@@ -413,47 +408,6 @@ _TARGET_BY_ITS_SLUG = _TARGET_COLUMNS.where(Programme.slug == bindparam("slug"))
 _TARGET_LOCKED = _TARGET.with_for_update(of=Programme)
 _TARGET_BY_ITS_SLUG_LOCKED = _TARGET_BY_ITS_SLUG.with_for_update(of=Programme)
 
-#: Confirmed seats, waiting-list length and its last position, in one round trip. Read after
-#: the programme lock (on PostgreSQL a statement that waited for the lock would count from
-#: a snapshot taken before it).
-_SEATS = select(
-    select(func.count())
-    .where(
-        Registration.programme_id == bindparam("programme_id"),
-        Registration.status == "confirmed",
-    )
-    .scalar_subquery(),
-    select(func.count())
-    .where(
-        Registration.programme_id == bindparam("programme_id"),
-        Registration.status == "waitlisted",
-    )
-    .scalar_subquery(),
-    select(func.max(Registration.waitlist_position))
-    .where(
-        Registration.programme_id == bindparam("programme_id"),
-        Registration.status == "waitlisted",
-    )
-    .scalar_subquery(),
-)
-#: SQLite: the write lock is held from BEGIN IMMEDIATE on, so the seats are counted in the
-#: same statement as the target is read (one statement fewer under the lock).
-_SEAT_COLUMNS = [
-    select(func.count())
-    .where(Registration.programme_id == Programme.id, Registration.status == "confirmed")
-    .scalar_subquery()
-    .label("confirmed"),
-    select(func.count())
-    .where(Registration.programme_id == Programme.id, Registration.status == "waitlisted")
-    .scalar_subquery()
-    .label("waiting"),
-    select(func.max(Registration.waitlist_position))
-    .where(Registration.programme_id == Programme.id, Registration.status == "waitlisted")
-    .scalar_subquery()
-    .label("last_position"),
-]
-_TARGET_AND_SEATS = _TARGET.add_columns(*_SEAT_COLUMNS)
-_TARGET_AND_SEATS_BY_SLUG = _TARGET_BY_ITS_SLUG.add_columns(*_SEAT_COLUMNS)
 _INSERT_REGISTRATION = insert(Registration.__table__).returning(Registration.__table__.c.id)
 
 
