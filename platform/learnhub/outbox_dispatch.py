@@ -134,6 +134,12 @@ def _collect_new_rows(session: Session, _context) -> None:
 
 #: How long the hand-over thread gathers ids before handing them over together.
 LINGER_SECONDS = 0.1
+#: Under load, a process hands over at most once in this long: each hand-over is a broker
+#: message that cost the web process about a tenth of a registration's CPU at 10 a second
+#: (on the embedded SQLite broker, measured with py-spy under bench/registration.py), and one
+#: drain task delivers every row queued by the time it runs. A lone registration after a
+#: quiet spell still goes after LINGER_SECONDS.
+MIN_SECONDS_BETWEEN_HAND_OVERS = 1.0
 #: An idle hand-over thread ends after this; the next committed id starts a new one.
 IDLE_SECONDS = 5.0
 
@@ -148,6 +154,7 @@ class HandOver:
         self.pending: list[int] = []
         self.thread: threading.Thread | None = None
         self.pid: int | None = None
+        self.last_hand_over = float("-inf")
         atexit.register(self.flush)
 
     def add(self, ids: list[int]) -> None:
@@ -167,7 +174,9 @@ class HandOver:
                     if not self.pending:
                         self.thread = None
                         return
-            time.sleep(LINGER_SECONDS)
+            next_allowed = self.last_hand_over + MIN_SECONDS_BETWEEN_HAND_OVERS
+            time.sleep(max(LINGER_SECONDS, next_allowed - time.monotonic()))
+            self.last_hand_over = time.monotonic()
             self.flush()
 
     def flush(self) -> None:

@@ -55,6 +55,31 @@ def test_commits_close_together_are_handed_to_the_broker_together(app, monkeypat
     assert handed == [[1, 2, 3]], "one hand-over for both commits, after them"
 
 
+def test_a_steady_stream_of_commits_is_handed_over_at_most_once_per_interval(app, monkeypatch):
+    """Under load the broker gets one message per interval, not one per linger; the first
+    commit after a quiet spell still goes after the linger alone, and no id is left behind."""
+    interval = 0.4
+    handed: list[tuple[float, list[int]]] = []
+    monkeypatch.setattr(outbox_dispatch, "MIN_SECONDS_BETWEEN_HAND_OVERS", interval)
+    monkeypatch.setattr(
+        outbox_dispatch, "dispatch", lambda ids: handed.append((time.monotonic(), list(ids)))
+    )
+    monkeypatch.setitem(app.config, "OUTBOX_DISPATCH", "celery")
+    started = time.monotonic()
+    with app.app_context():
+        for outbox_id in range(60):  # one commit every 20 ms for 1.2 s
+            outbox_dispatch.hand_over([outbox_id])
+            time.sleep(0.02)
+    deadline = time.monotonic() + 5
+    while sum(len(ids) for _, ids in handed) < 60 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert sorted(i for _, ids in handed for i in ids) == list(range(60))
+    assert handed[0][0] - started < interval, "the first commit waits for the linger only"
+    gaps = [later - earlier for (earlier, _), (later, _) in zip(handed, handed[1:])]
+    assert gaps and min(gaps) >= interval * 0.95, gaps
+    assert len(handed) <= 1 + 1.2 / interval + 1
+
+
 def test_nothing_is_handed_over_when_dispatch_is_off(app, monkeypatch):
     handed: list = []
     monkeypatch.setattr(outbox_dispatch, "dispatch", handed.append)
