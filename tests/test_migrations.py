@@ -115,3 +115,52 @@ def test_upgrade_keeps_rows_and_counts_seats_on_postgres():
         _upgrade_keeps_rows_and_counts_seats(url)
     finally:
         services.drop_postgres_database(name)
+
+
+def test_after_an_upgrade_sqlite_connections_check_foreign_keys_again(tmp_path):
+    """The migrations ran with foreign keys off; the connection they used goes back to the
+    pool with them on (the app's connect hook does not run again for a pooled connection)."""
+    app = create_app(
+        {"LEARNHUB_ENV": "test", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'fk.sqlite'}"}
+    )
+    with app.app_context():
+        upgrade()
+        with db.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
+            assert connection.exec_driver_sql("PRAGMA legacy_alter_table").scalar_one() == 0
+        db.engine.dispose()
+
+
+def test_a_batch_rebuild_of_programme_keeps_its_rows_and_seat_triggers_on_sqlite(tmp_path):
+    """A later migration may rebuild `programme` (SQLite's batch mode): its registrations
+    stay, the rename is not refused by the triggers that name `programme`, and the counters
+    still follow new registrations."""
+    from alembic.operations import Operations
+    from sqlalchemy import text
+
+    from learnhub.catalogue.models import Programme
+    from learnhub.database import sqlite_migration_settings
+    from tests import factories as f
+
+    app = create_app(
+        {"LEARNHUB_ENV": "test", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'b.sqlite'}"}
+    )
+    with app.app_context():
+        upgrade()
+        programme_id = f.make_programme(capacity=5).id
+        f.make_registration(db.session.get(Programme, programme_id))
+        db.session.commit()
+        db.session.remove()
+        with db.engine.connect() as connection, sqlite_migration_settings(connection):
+            operations = Operations(MigrationContext.configure(connection))
+            with operations.batch_alter_table("programme", recreate="always") as batch:
+                batch.alter_column("summary", existing_type=db.Text(), nullable=True)
+        f.make_registration(db.session.get(Programme, programme_id))
+        db.session.commit()
+        counted = db.session.execute(
+            text("SELECT confirmed_count FROM programme WHERE id = :id"), {"id": programme_id}
+        ).scalar_one()
+        assert counted == 2
+        assert db.session.execute(text("SELECT count(*) FROM registration")).scalar_one() == 2
+        db.session.remove()
+        db.engine.dispose()

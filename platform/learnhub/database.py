@@ -7,6 +7,8 @@ nothing on SQLite). PostgreSQL: the use case locks the row it counts against.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC
 from itertools import chain
 
@@ -49,6 +51,40 @@ def _configure_sqlite(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             connection.exec_driver_sql("BEGIN")
+
+
+@contextmanager
+def sqlite_migration_settings(connection) -> Iterator[None]:
+    """Run schema changes on SQLite the way its batch mode needs (nothing on PostgreSQL).
+
+    Batch mode rebuilds a table by copying it, dropping the old one and renaming the copy:
+    - with foreign keys on, the drop deletes every row referring to the table by ON DELETE
+      CASCADE (a programme's sessions and registrations), so they are off meanwhile, and a
+      check afterwards refuses a migration that left rows pointing nowhere;
+    - the rename re-reads every trigger, and the seat triggers on `registration` name
+      `programme`, absent at that moment, so renames are done the legacy way.
+    Both pragmas go to the driver's connection (autocommit mode): `foreign_keys` does nothing
+    inside a transaction. Afterwards the connection is put back as it was, or thrown away."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    driver = connection.connection.driver_connection
+    driver.execute("PRAGMA foreign_keys=OFF")
+    driver.execute("PRAGMA legacy_alter_table=ON")
+    try:
+        yield
+        if connection.in_transaction():
+            connection.commit()
+        broken = driver.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"a migration left rows that refer to missing rows: {broken[:5]}")
+    finally:
+        if connection.in_transaction():
+            connection.rollback()
+        driver.execute("PRAGMA legacy_alter_table=OFF")
+        driver.execute("PRAGMA foreign_keys=ON")
+        if driver.execute("PRAGMA foreign_keys").fetchone()[0] != 1:
+            connection.invalidate()  # never back to the pool without its foreign keys
 
 
 def begin_write_transaction() -> None:

@@ -176,17 +176,19 @@ class HandOver:
                         return
             next_allowed = self.last_hand_over + MIN_SECONDS_BETWEEN_HAND_OVERS
             time.sleep(max(LINGER_SECONDS, next_allowed - time.monotonic()))
-            self.last_hand_over = time.monotonic()
-            self.flush()
+            started = time.monotonic()
+            if self.flush():
+                self.last_hand_over = started
 
-    def flush(self) -> None:
-        """Hand over every waiting id now (also at exit)."""
+    def flush(self) -> bool:
+        """Hand over every waiting id now (also at exit); False when there was none."""
         with self.lock:
             self.wakeup.clear()
             ids, self.pending = self.pending, []
         if ids:
             with self.app.app_context():
                 dispatch(ids)
+        return bool(ids)
 
 
 def hand_over(ids: list[int]) -> None:

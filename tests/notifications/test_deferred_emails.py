@@ -75,7 +75,7 @@ def test_a_steady_stream_of_commits_is_handed_over_at_most_once_per_interval(app
         time.sleep(0.02)
     assert sorted(i for _, ids in handed for i in ids) == list(range(60))
     assert handed[0][0] - started < interval, "the first commit waits for the linger only"
-    gaps = [later - earlier for (earlier, _), (later, _) in zip(handed, handed[1:])]
+    gaps = [later - earlier for (earlier, _), (later, _) in zip(handed, handed[1:], strict=False)]
     assert gaps and min(gaps) >= interval * 0.95, gaps
     assert len(handed) <= 1 + 1.2 / interval + 1
 

@@ -4,6 +4,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from learnhub.database import sqlite_migration_settings
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -87,34 +89,10 @@ def run_migrations_online():
 
     connectable = get_engine()
 
-    with connectable.connect() as connection:
-        sqlite = connection.dialect.name == "sqlite"
-        if sqlite:
-            _sqlite_foreign_keys(connection, on=False)
-        try:
-            context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
-            with context.begin_transaction():
-                context.run_migrations()
-                if sqlite:
-                    _refuse_broken_references(connection)
-        finally:
-            if sqlite:
-                _sqlite_foreign_keys(connection, on=True)
-
-
-def _sqlite_foreign_keys(connection, on: bool) -> None:
-    """SQLite's batch mode rebuilds a table by copying it and dropping the old one; with
-    foreign keys on, that drop deletes every row referring to it by ON DELETE CASCADE (a
-    programme's sessions and registrations, say). The switch only works outside a
-    transaction, so it goes to the driver's connection (in autocommit mode, see database.py)."""
-    connection.connection.driver_connection.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
-
-
-def _refuse_broken_references(connection) -> None:
-    """With the checks off, make sure the migrations left no row pointing nowhere."""
-    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
-    if broken:
-        raise RuntimeError(f"a migration left rows that refer to missing rows: {broken[:5]}")
+    with connectable.connect() as connection, sqlite_migration_settings(connection):
+        context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
+        with context.begin_transaction():
+            context.run_migrations()
 
 
 if context.is_offline_mode():

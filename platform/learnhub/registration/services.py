@@ -110,7 +110,8 @@ def _lock_registration(registration_id: int) -> tuple[Registration, Programme] |
 def count_confirmed(programme_id: int) -> int:
     """The programme's confirmed registrations (its trigger-kept counter; a read after the
     session's flush, so it includes this transaction's own changes)."""
-    return db.session.scalar(select(Programme.confirmed_count).where(Programme.id == programme_id))
+    counted = select(Programme.confirmed_count).where(Programme.id == programme_id)
+    return db.session.scalar(counted) or 0
 
 
 def waitlist_place(registration: Registration) -> int | None:

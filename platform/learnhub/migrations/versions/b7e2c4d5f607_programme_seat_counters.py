@@ -8,8 +8,9 @@ the demo loader, a console) keeps them right, and reading them costs nothing ext
 programme row is locked.
 
 Note for later migrations: SQLite's batch mode rebuilds a table by copying it, which drops its
-triggers. A migration that batch-alters `registration` must call `create_seat_triggers()`
-again (tests/registration/test_seat_counters.py fails otherwise).
+triggers. A migration that batch-alters `registration` must create them again
+(tests/registration/test_seat_counters.py fails otherwise). Rebuilding `programme` needs
+nothing: migrations run with legacy renames on SQLite (database.sqlite_migration_settings).
 
 Revision ID: b7e2c4d5f607
 Revises: a6d0e1f2a306
@@ -121,6 +122,9 @@ def upgrade():
             "seat_counters_not_negative",
             "confirmed_count >= 0 AND waitlisted_count >= 0 AND waitlist_tail >= 0",
         )
+    if op.get_bind().dialect.name == "postgresql":
+        # No registration may change between the count and the triggers taking over.
+        op.execute("LOCK TABLE registration IN SHARE MODE")
     op.execute(
         """
         UPDATE programme SET
