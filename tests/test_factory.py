@@ -97,3 +97,19 @@ def test_production_starts_with_safe_settings_and_has_no_dev_mailbox(tmp_path, m
 def test_unknown_mode_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="LEARNHUB_ENV"):
         load_config(tmp_path, "staging")
+
+
+def test_the_wsgi_entry_point_freezes_what_start_up_made(tmp_path):
+    """gunicorn's workers import wsgi.py: the start-up objects are out of the collector's
+    reach there, so a full collection does not pause a request to scan them."""
+    script = "import gc, wsgi; print(gc.get_freeze_count())"
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "LEARNHUB_ENV": "development",
+        "LEARNHUB_INSTANCE_PATH": str(tmp_path),
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    assert int(out.stdout.split()[-1]) > 50_000
