@@ -10,6 +10,7 @@ from urllib.parse import unquote
 import markdown
 import nh3
 from babel.dates import format_timedelta
+from babel.lists import format_list
 from flask import Flask, has_request_context, request
 from flask_login import current_user
 from markupsafe import Markup
@@ -90,6 +91,26 @@ def duration(minutes: int) -> str:
     )
 
 
+def reminder_times(offsets_minutes) -> str:
+    """Reminder offsets in the locale being rendered, largest first: "7 days, 24 hours, and
+    1 hour" (days from two days up, as the organiser's choices name them)."""
+    locale = i18n.current_locale_code()
+    words = []
+    for minutes in sorted(offsets_minutes, reverse=True):
+        if minutes >= 2 * 1440 and minutes % 1440 == 0:
+            unit = "day"
+        elif minutes >= 60 and minutes % 60 == 0:
+            unit = "hour"
+        else:
+            unit = "minute"
+        words.append(
+            format_timedelta(
+                timedelta(minutes=minutes), granularity=unit, threshold=float("inf"), locale=locale
+            )
+        )
+    return format_list(words, locale=locale)
+
+
 def strong(text: str) -> Markup:
     """Text in <strong>, escaped: an email sentence's emphasised part, passed into a
     translated message (the plain-text part passes the text itself)."""
@@ -102,6 +123,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["moment"] = moment
     app.jinja_env.filters["strong"] = strong
     app.jinja_env.filters["duration"] = duration
+    app.jinja_env.filters["reminder_times"] = reminder_times
     app.jinja_env.filters["date"] = timefmt.format_date
     app.jinja_env.globals["viewer_timezone"] = viewer_timezone
     app.jinja_env.globals["all_timezones"] = timefmt.all_timezones

@@ -378,6 +378,31 @@ def test_english_readers_keep_the_english_email(app, programme):
     assert '<html lang="en">' in message.html_body
 
 
+def test_the_confirmation_promises_the_programmes_own_reminder_times(app, programme):
+    """The reminder times in the confirmation are the programme's policy, in the reader's
+    words; with reminders off for a session it says they come for some sessions only."""
+    from learnhub.notifications.policy import set_reminder_policy
+
+    set_reminder_policy(programme.id, [3 * 24 * 60, 60], {})
+    english = f.make_registration(programme, f.make_user(timezone="Europe/Madrid"))
+    spanish = f.make_registration(programme, reader("Español"))
+    with app.test_request_context():
+        in_english = queued_registration_email(english, "confirmed")
+        in_spanish = queued_registration_email(spanish, "confirmed")
+        db.session.commit()
+    assert "We will remind you 3 days and 1 hour before each session" in in_english.text_body
+    assert "3 days and 1 hour before each session" in in_english.html_body
+    assert "recordatorio 3 días y 1 hora antes de cada sesión" in in_spanish.text_body
+
+    extra = f.make_session(programme, STARTS + timedelta(days=7), minutes=60, title="Extra")
+    set_reminder_policy(programme.id, [3 * 24 * 60, 60], {extra.id: False})
+    later = f.make_registration(programme, f.make_user(timezone="Europe/Madrid"))
+    with app.test_request_context():
+        some = queued_registration_email(later, "confirmed")
+        db.session.commit()
+    assert "1 hour before the sessions the organisers send reminders for" in some.text_body
+
+
 def test_an_unknown_language_reads_english_and_never_fails(app, programme):
     user = f.make_user(timezone="Europe/Madrid")
     user.preferred_language = "Klingon"

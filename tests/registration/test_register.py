@@ -51,6 +51,31 @@ def test_register_creates_account_registration_and_confirmation(client):
     assert "confirmation email is on its way" in answer
 
 
+def test_the_answer_page_promises_the_reminders_the_programme_sends(client):
+    """The reminder times on the answer page are the programme's, not a fixed text."""
+    from learnhub.notifications.policy import set_reminder_policy
+
+    def answer_for(programme, email: str) -> str:
+        response = client.post(f"/programmes/{programme.slug}/register", data=form(email=email))
+        return client.get(response.headers["Location"]).get_data(as_text=True)
+
+    default = f.make_programme(sessions=2)
+    assert "remind you 7 days, 24 hours, and 1 hour before each session" in answer_for(
+        default, "a@example.org"
+    )
+
+    chosen = f.make_programme(sessions=2)
+    first_session = chosen.sessions[0]
+    set_reminder_policy(chosen.id, [3 * 24 * 60, 15], {first_session.id: False})
+    answer = answer_for(chosen, "b@example.org")
+    assert "remind you 3 days and 15 minutes before the sessions the organisers" in answer
+
+    silent = f.make_programme(sessions=1)
+    set_reminder_policy(silent.id, [], {})
+    answer = answer_for(silent, "c@example.org")
+    assert "You are registered" in answer and "remind you" not in answer
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [

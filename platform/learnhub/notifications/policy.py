@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 
 from ..catalogue.models import Session
@@ -33,6 +33,30 @@ class PolicyError(Exception):
 def offsets_for(programme_id: int, default: tuple[int, ...]) -> tuple[int, ...]:
     policy = db.session.get(ReminderPolicy, programme_id)
     return policy.offsets if policy else tuple(sorted(default))
+
+
+@dataclass(frozen=True)
+class ReminderPromise:
+    """What a participant is told about reminders when they register (the answer page and
+    the confirmation email; the `reminder_times` filter puts the offsets in words)."""
+
+    #: Minutes before a session, as the programme's policy (or the default) has them.
+    offsets: tuple[int, ...]
+    #: False when the organisers turned reminders off for some of the sessions.
+    every_session: bool
+
+
+def reminder_promise(programme_id: int, default: tuple[int, ...]) -> ReminderPromise | None:
+    """The programme's reminders as a participant is told of them; None when it sends none."""
+    offsets = offsets_for(programme_id, default)
+    enabled, total = db.session.execute(
+        select(func.count().filter(Session.reminders_enabled.is_(True)), func.count()).where(
+            Session.programme_id == programme_id
+        )
+    ).one()
+    if not offsets or not enabled:
+        return None
+    return ReminderPromise(tuple(offsets), every_session=enabled == total)
 
 
 def set_reminder_policy(

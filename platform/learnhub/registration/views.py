@@ -8,6 +8,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -23,6 +24,7 @@ from ..extensions import db, limiter
 from ..forms import ActionForm, run_use_case
 from ..learning import services as learning
 from ..notifications.ics import programme_calendar
+from ..notifications.policy import reminder_promise
 from ..templating import viewer_timezone
 from . import services
 from .forms import RegistrationForm, answers_form, with_questions
@@ -141,6 +143,7 @@ def registered(slug: str):
         place=services.waitlist_place(registration),
         already=last["already"],
         email=last["email"],
+        reminders=reminder_promise(programme.id, current_app.config["REMINDER_OFFSETS_MINUTES"]),
     )
 
 
