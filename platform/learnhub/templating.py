@@ -80,9 +80,15 @@ def moment(value, tz: str) -> str:
     return timefmt.format_moment(value, tz, locale=i18n.current_locale_code())
 
 
-def duration(minutes: int) -> str:
-    """A length of time in the locale being rendered: "15 minutes", "24 hours", "24 horas"."""
-    unit = "hour" if minutes >= 60 and minutes % 60 == 0 else "minute"
+def duration(minutes: int, *, in_days: bool = False) -> str:
+    """A length of time in the locale being rendered: "15 minutes", "24 hours", "24 horas";
+    with `in_days`, whole days from two up too ("7 days", as reminder choices name them)."""
+    if in_days and minutes >= 2 * 1440 and minutes % 1440 == 0:
+        unit = "day"
+    elif minutes >= 60 and minutes % 60 == 0:
+        unit = "hour"
+    else:
+        unit = "minute"
     return format_timedelta(
         timedelta(minutes=minutes),
         granularity=unit,
@@ -93,22 +99,9 @@ def duration(minutes: int) -> str:
 
 def reminder_times(offsets_minutes) -> str:
     """Reminder offsets in the locale being rendered, largest first: "7 days, 24 hours, and
-    1 hour" (days from two days up, as the organiser's choices name them)."""
-    locale = i18n.current_locale_code()
-    words = []
-    for minutes in sorted(offsets_minutes, reverse=True):
-        if minutes >= 2 * 1440 and minutes % 1440 == 0:
-            unit = "day"
-        elif minutes >= 60 and minutes % 60 == 0:
-            unit = "hour"
-        else:
-            unit = "minute"
-        words.append(
-            format_timedelta(
-                timedelta(minutes=minutes), granularity=unit, threshold=float("inf"), locale=locale
-            )
-        )
-    return format_list(words, locale=locale)
+    1 hour"."""
+    words = [duration(minutes, in_days=True) for minutes in sorted(offsets_minutes, reverse=True)]
+    return format_list(words, locale=i18n.current_locale_code())
 
 
 def strong(text: str) -> Markup:

@@ -7,22 +7,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from learnhub.attendance.models import Attendance
+from learnhub.attendance.services import MARK_COLUMNS as COLUMNS
 from learnhub.database import MAX_PARAMETERS, insert_many
 from learnhub.extensions import db
 from tests import factories as f
 from tests.test_query_counts import counted_statements
-
-COLUMNS = [
-    "session_id",
-    "registration_id",
-    "status",
-    "minutes_attended",
-    "first_seen_at",
-    "method",
-    "recorded_by_id",
-    "recorded_at",
-    "import_id",
-]
 
 
 def test_insert_many_writes_every_row_across_several_statements(app):

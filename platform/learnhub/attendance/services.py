@@ -31,6 +31,19 @@ from .models import ATTENDANCE_STATUSES, ATTENDED_STATUSES, Attendance
 #: A cell of the matrix for a session the registrant was not expected at.
 NOT_EXPECTED = "not_expected"
 
+#: The columns of a new mark, in the order `write_marks` gives `insert_many` its rows.
+MARK_COLUMNS = [
+    "session_id",
+    "registration_id",
+    "status",
+    "minutes_attended",
+    "first_seen_at",
+    "method",
+    "recorded_by_id",
+    "recorded_at",
+    "import_id",
+]
+
 
 @contextmanager
 def without_cycle_collection() -> Iterator[None]:
@@ -209,21 +222,7 @@ def write_marks(
                 }
             )
     if inserts:  # multi-row statements: a report's thousands of rows in milliseconds
-        insert_many(
-            Attendance.__table__,
-            [
-                "session_id",
-                "registration_id",
-                "status",
-                "minutes_attended",
-                "first_seen_at",
-                "method",
-                "recorded_by_id",
-                "recorded_at",
-                "import_id",
-            ],  # fmt: skip
-            inserts,
-        )
+        insert_many(Attendance.__table__, MARK_COLUMNS, inserts)
     if updates:
         db.session.execute(update(Attendance), updates)
     if deletions:

@@ -58,7 +58,6 @@ def catalogue(topic_slug: str | None = None, kind: str | None = None) -> list[Ca
     if kind:
         query = query.where(Programme.kind == kind)
     programmes = db.session.scalars(query).unique().all()
-    confirmed = confirmed_counts([p.id for p in programmes])
     entries = []
     for programme in programmes:
         sessions = programme.sessions
@@ -67,7 +66,7 @@ def catalogue(topic_slug: str | None = None, kind: str | None = None) -> list[Ca
                 programme=programme,
                 first_session=sessions[0] if sessions else None,
                 last_session_end=max((s.ends_at for s in sessions), default=None),
-                seats_left=seats_left(programme, confirmed.get(programme.id, 0)),
+                seats_left=seats_left(programme, programme.confirmed_count),
             )
         )
     far_future = datetime.max.replace(tzinfo=utcnow().tzinfo)
@@ -75,15 +74,6 @@ def catalogue(topic_slug: str | None = None, kind: str | None = None) -> list[Ca
         key=lambda e: (e.first_session.starts_at if e.first_session else far_future, e.programme.id)
     )
     return entries
-
-
-def confirmed_counts(programme_ids: list[int]) -> dict[int, int]:
-    if not programme_ids:
-        return {}
-    rows = db.session.execute(
-        select(Programme.id, Programme.confirmed_count).where(Programme.id.in_(programme_ids))
-    )
-    return {programme_id: count for programme_id, count in rows}
 
 
 def seats_left(programme: Programme, confirmed: int) -> int | None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from flask import current_app
+from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
-from ..catalogue.models import Session
+from ..catalogue.models import Programme, Session
 from ..database import begin_write_transaction
 from ..extensions import db
 from ..registration.models import Registration
@@ -46,17 +47,14 @@ class ReminderPromise:
     every_session: bool
 
 
-def reminder_promise(programme_id: int, default: tuple[int, ...]) -> ReminderPromise | None:
-    """The programme's reminders as a participant is told of them; None when it sends none."""
-    offsets = offsets_for(programme_id, default)
-    enabled, total = db.session.execute(
-        select(func.count().filter(Session.reminders_enabled.is_(True)), func.count()).where(
-            Session.programme_id == programme_id
-        )
-    ).one()
+def reminder_promise(programme: Programme) -> ReminderPromise | None:
+    """The programme's reminders as a participant is told of them (from its sessions as
+    loaded); None when it sends none."""
+    offsets = offsets_for(programme.id, current_app.config["REMINDER_OFFSETS_MINUTES"])
+    enabled = sum(session.reminders_enabled for session in programme.sessions)
     if not offsets or not enabled:
         return None
-    return ReminderPromise(tuple(offsets), every_session=enabled == total)
+    return ReminderPromise(tuple(offsets), every_session=enabled == len(programme.sessions))
 
 
 def set_reminder_policy(

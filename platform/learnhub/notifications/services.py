@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 from babel.dates import format_timedelta
-from flask import current_app, render_template
+from flask import render_template
 from flask_babel import get_locale, gettext, lazy_gettext
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import joinedload
@@ -245,11 +245,7 @@ def registration_email(
             "my_programmes_url": external_url("registration.my_programmes"),
             "sign_in_link": sign_in_link,
             "cancel_url": cancel_url(registration) if cancel_link else None,
-            "reminders": reminder_promise(
-                programme.id, current_app.config["REMINDER_OFFSETS_MINUTES"]
-            )
-            if confirmed
-            else None,
+            "reminders": reminder_promise(programme) if confirmed else None,
         },
     )
     return {

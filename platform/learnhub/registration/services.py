@@ -252,11 +252,9 @@ def questions_of(programme_id: int) -> list[RegistrationQuestion]:
 
 
 def _store_answers(
-    registration: Registration,
-    questions: list[RegistrationQuestion],
-    raw: Mapping[int, str | list[str]],
+    registration: Registration, questions: list[RegistrationQuestion], cleaned: dict[int, str]
 ) -> None:
-    cleaned = clean_answers(questions, raw)
+    """Make the registration's answers `cleaned` (from `clean_answers`)."""
     existing = {answer.question_id: answer for answer in registration.answers}
     for question in questions:
         value = cleaned.get(question.id)
@@ -297,9 +295,10 @@ def register(data: RegistrationInput) -> RegistrationResult:
     user_id = create_participant(data.participant)
     target = _locked_target(data.programme_id, data.programme_slug, now)
     questions = questions_of(target.id) if target.has_questions else []
-    clean_answers(questions, data.answers)  # refuse bad answers before anything is written
+    # Bad answers are refused before anything of the registration is written.
+    answers = clean_answers(questions, data.answers)
     if user_id is None:
-        return _register_known_person(data, target.id, questions, now)
+        return _register_known_person(data, target.id, questions, answers, now)
 
     connection = db.session.connection()
     place = None
@@ -325,7 +324,6 @@ def register(data: RegistrationInput) -> RegistrationResult:
             "consent_at": now,
         },
     ).scalar_one()
-    answers = clean_answers(questions, data.answers)
     if answers:
         connection.execute(
             insert(RegistrationAnswer.__table__),
@@ -416,6 +414,7 @@ def _register_known_person(
     data: RegistrationInput,
     programme_id: int,
     questions: list[RegistrationQuestion],
+    answers: dict[int, str],
     now: datetime,
 ) -> RegistrationResult:
     """`register` for an address that has an account (the programme is locked already)."""
@@ -456,7 +455,7 @@ def _register_known_person(
             _move(registration, "pending", now)
         else:
             _seat_or_queue(programme, registration, now)
-    _store_answers(registration, questions, data.answers)
+    _store_answers(registration, questions, answers)
     db.session.flush()
 
     if registration.status == "confirmed":
@@ -530,7 +529,8 @@ def edit_answers(
     if registration.status not in ACTIVE_STATUSES:
         raise RegistrationError("This registration is no longer active.")
     _check_open(programme, utcnow())
-    _store_answers(registration, questions_of(programme.id), answers)
+    questions = questions_of(programme.id)
+    _store_answers(registration, questions, clean_answers(questions, answers))
     db.session.commit()
     return registration
 

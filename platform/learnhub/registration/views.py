@@ -8,7 +8,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -86,14 +85,13 @@ def register(slug: str):
         if question in form and question not in refused:
             form.form_errors.remove(str(refusal))
             form[question].errors = [*form[question].errors, str(refusal)]
-    confirmed = catalogue.confirmed_counts([programme.id]).get(programme.id, 0)
     status = 422 if request.method == "POST" else 200
     return (
         render_template(
             "registration/register.html",
             programme=programme,
             form=form,
-            seats_left=catalogue.seats_left(programme, confirmed),
+            seats_left=catalogue.seats_left(programme, programme.confirmed_count),
             is_open=services.registration_is_open(programme),
         ),
         status,
@@ -143,7 +141,7 @@ def registered(slug: str):
         place=services.waitlist_place(registration),
         already=last["already"],
         email=last["email"],
-        reminders=reminder_promise(programme.id, current_app.config["REMINDER_OFFSETS_MINUTES"]),
+        reminders=reminder_promise(programme),
     )
 
 
