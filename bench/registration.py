@@ -1,17 +1,27 @@
 """Registration under load: real form submissions to the app under gunicorn, against a baseline.
 
 Run: .venv/bin/python bench/registration.py [--submissions 2000] [--clients 16]
-                                            [--databases sqlite,postgres]
+                                            [--databases sqlite,postgres] [--rounds 4]
+                                            [--no-floors]
 
 For each database, the app runs under gunicorn with 2 sync workers, as in production, on a
 fresh, migrated database holding one programme with capacity 1,000. 16 client threads each
-open the registration page once (session cookie and CSRF token) and then send their share
-of the 2,000 registration forms, each with a new address, without following the redirect.
-Before the timed part, each server gets the same warm-up (32 requests: the registration page
-for the app, inserts for the baseline), so both are measured with their workers booted.
-In the same run, the same client drives a baseline: a bare Flask app (bench/baseline_app.py)
-under the same gunicorn settings whose one route inserts one row per request into the same
-database. `ratio` is the app's rate over the baseline's.
+open the registration page (session cookie and CSRF token) and then send their share of the
+2,000 registration forms, each with a new address, without following the redirect. The
+same client drives a baseline: a bare Flask app (bench/baseline_app.py) under the same
+gunicorn settings whose one route inserts one row per request into the same database.
+`ratio` is the app's rate over the baseline's.
+
+Unless --no-floors, the same clients also send the same form to bench/floor_app.py: the app
+with routes that stop a registration part of the way (the CSRF check; + the form; + the
+session; + the baseline's one insert through the app's session). `floor_ratios` are their
+rates over the same baseline: the ceiling a registration's `ratio` stays under.
+
+All servers run at once. Before the timed part each gets the same warm-up (32 requests: the
+registration page for the app's, inserts for the baseline). Then the submissions are sent in
+`--rounds` turns, each series in turn and the order reversed every other round, so that a
+machine getting busier or quieter during the run weighs on the app and its baseline alike
+(on a shared machine the baseline alone varied by a quarter between runs a minute apart).
 
 The app runs with its real settings for the mode: on SQLite the embedded Celery broker
 (kombu's SQLAlchemy transport on a SQLite file), on PostgreSQL the Redis broker
@@ -19,7 +29,7 @@ The app runs with its real settings for the mode: on SQLite the embedded Celery 
 Rate limits are switched off (RATELIMIT_ENABLED=0): every request comes from one address.
 
 The last line of output is one JSON object: per database `rps`, `p50_ms`, `p99_ms`,
-`baseline_rps`, `ratio`, `errors`, `confirmed`, `waitlisted`.
+`baseline_rps`, `ratio`, `errors`, `confirmed`, `waitlisted`, and `floor_ratios`.
 """
 
 from __future__ import annotations
@@ -36,10 +46,14 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
+#: bench/floor_app.py's routes, in the order each adds a step of a registration.
+FLOORS = ("csrf", "form", "session", "insert")
 BIN = Path(sys.executable).parent
 POSTGRES_URL = os.environ.get(
     "LEARNHUB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -171,8 +185,11 @@ class Gunicorn:
 # --- clients ----------------------------------------------------------------------------------
 
 
-def run_clients(port: int, clients: int, total: int, make_client) -> tuple[list[float], int, float]:
-    """`clients` threads share `total` requests; returns latencies (ms), errors, seconds."""
+def run_clients(
+    port: int, clients: int, total: int, make_client, first: int = 0
+) -> tuple[list[float], int, float]:
+    """`clients` threads share `total` requests (numbered from `first`, so that every
+    request of a series has its own address); returns latencies (ms), errors, seconds."""
     latencies: list[float] = []
     errors = 0
     lock = threading.Lock()
@@ -182,7 +199,7 @@ def run_clients(port: int, clients: int, total: int, make_client) -> tuple[list[
         nonlocal errors
         send = make_client(port, index)
         barrier.wait()
-        for n in range(index, total, clients):
+        for n in range(first + index, first + total, clients):
             started = time.perf_counter()
             try:
                 ok = send(n)
@@ -214,7 +231,7 @@ def request(port: int, method: str, path: str, body: str | None, headers: dict):
         connection.close()
 
 
-def registration_client(tag: str):
+def registration_client(tag: str, path: str = f"/programmes/{SLUG}/register"):
     def make(port: int, index: int):
         response, page = request(port, "GET", f"/programmes/{SLUG}/register", None, {})
         cookie = response.getheader("Set-Cookie").split(";", 1)[0]
@@ -237,7 +254,7 @@ def registration_client(tag: str):
             response, _ = request(
                 port,
                 "POST",
-                f"/programmes/{SLUG}/register",
+                path,
                 body,
                 {
                     "Content-Type": "application/x-www-form-urlencoded",
@@ -282,7 +299,32 @@ def baseline_client(port: int, index: int):
 # --- one database -------------------------------------------------------------------------------
 
 
-def measure(kind: str, submissions: int, clients: int) -> dict:
+@dataclass
+class Series:
+    """One server's route driven in turns: its requests' latencies, errors and timed seconds."""
+
+    port: int
+    make_client: Callable
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    seconds: float = 0.0
+    sent: int = 0
+
+    def run(self, clients: int, count: int) -> None:
+        latencies, errors, seconds = run_clients(
+            self.port, clients, count, self.make_client, first=self.sent
+        )
+        self.latencies += latencies
+        self.errors += errors
+        self.seconds += seconds
+        self.sent += count
+
+    @property
+    def rps(self) -> float:
+        return len(self.latencies) / self.seconds
+
+
+def measure(kind: str, submissions: int, clients: int, rounds: int, floors: bool) -> dict:
     instance = Path(tempfile.mkdtemp(prefix=f"learnhub-bench-{kind}-"))
     url, drop = prepare_database(kind, instance)
     env = {
@@ -298,48 +340,65 @@ def measure(kind: str, submissions: int, clients: int) -> dict:
         env.pop(name, None)
     if kind == "postgres":
         env["CELERY_BROKER_URL"] = REDIS_URL
+    servers: list[Gunicorn] = []
     try:
         migrate_and_seed(env)
         warm = max(clients * 2, 32)
-
-        server = Gunicorn("baseline_app:app", env)
-        try:
-            run_clients(server.port, clients, warm, lambda p, i: baseline_client(p, i))
-            base_lat, base_err, base_s = run_clients(
-                server.port, clients, submissions, baseline_client
-            )
-        finally:
-            server.stop()
-
-        server = Gunicorn("wsgi:app", env)
-        try:
-            # The same warm-up as the baseline's (its workers booted, first requests served):
-            # the registration page, which every client opens first anyway.
+        baseline = Gunicorn("baseline_app:app", env)
+        servers.append(baseline)
+        app = Gunicorn("wsgi:app", env)
+        servers.append(app)
+        series = {
+            "baseline": Series(baseline.port, baseline_client),
+            "app": Series(app.port, registration_client(kind)),
+        }
+        if floors:
+            floor = Gunicorn("floor_app:app", env)
+            servers.append(floor)
+            for name in FLOORS:
+                path = f"/floor/{name}"
+                series[name] = Series(floor.port, registration_client(f"{kind}-{name}", path))
+        # The same untimed warm-up for every server (workers booted, first requests served):
+        # the registration page, which every client opens first anyway, for the app's.
+        run_clients(baseline.port, clients, warm, baseline_client)
+        for server in servers[1:]:
             run_clients(server.port, clients, warm, page_client)
-            latencies, errors, seconds = run_clients(
-                server.port, clients, submissions, registration_client(kind)
-            )
-        finally:
-            server.stop()
+        # In turns, the order reversed every other round (A B B A ...), so that the machine
+        # getting busier or quieter during the run weighs on every series alike.
+        order = list(series.values())
+        for round_number in range(rounds):
+            count = submissions // rounds + (round_number < submissions % rounds)
+            for one in order if round_number % 2 == 0 else reversed(order):
+                one.run(clients, count)
         counts = outcome_counts(env)
     finally:
+        for server in servers:
+            server.stop()
         if kind == "postgres":
             _empty_bench_queue()
         drop()
-    ordered = sorted(latencies)
-    rps = len(latencies) / seconds
-    baseline_rps = len(base_lat) / base_s
+    registrations, base = series["app"], series["baseline"]
+    ordered = sorted(registrations.latencies)
+    floor_errors = {name: series[name].errors for name in FLOORS if floors}
     return {
-        "rps": round(rps, 1),
+        "rps": round(registrations.rps, 1),
         "p50_ms": round(statistics.median(ordered), 1),
         "p99_ms": round(ordered[int(len(ordered) * 0.99) - 1], 1),
-        "baseline_rps": round(baseline_rps, 1),
-        "baseline_p50_ms": round(statistics.median(base_lat), 1),
-        "ratio": round(rps / baseline_rps, 3),
-        "errors": errors,
-        "baseline_errors": base_err,
+        "baseline_rps": round(base.rps, 1),
+        "baseline_p50_ms": round(statistics.median(base.latencies), 1),
+        "ratio": round(registrations.rps / base.rps, 3),
+        "errors": registrations.errors,
+        "baseline_errors": base.errors,
         "confirmed": counts.get("confirmed", 0),
         "waitlisted": counts.get("waitlisted", 0),
+        **(
+            {
+                "floor_ratios": {name: round(series[name].rps / base.rps, 3) for name in FLOORS},
+                "floor_errors": sum(floor_errors.values()),
+            }
+            if floors
+            else {}
+        ),
     }
 
 
@@ -361,10 +420,22 @@ def main() -> None:
     parser.add_argument("--submissions", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--databases", default="sqlite,postgres")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=4,
+        help="turns the submissions are split into, the app and the baseline alternating",
+    )
+    parser.add_argument(
+        "--no-floors",
+        dest="floors",
+        action="store_false",
+        help="skip the ceiling: the app's ratio when a request stops part of the way",
+    )
     args = parser.parse_args()
     results = {}
     for kind in args.databases.split(","):
-        results[kind] = measure(kind, args.submissions, args.clients)
+        results[kind] = measure(kind, args.submissions, args.clients, args.rounds, args.floors)
         print(f"{kind}: {json.dumps(results[kind])}", file=sys.stderr)
     print(json.dumps(results))
 
