@@ -344,3 +344,28 @@ def test_another_programmes_organiser_is_refused_on_every_organiser_route_of_thi
             assert spec[column] in (403, 404), f"{method} {endpoint}"
             checked += 1
     assert checked >= 40
+
+
+@pytest.mark.parametrize("too_large", [False, True])
+def test_an_id_in_a_path_beyond_what_a_row_can_have_is_404_never_500(app, client, world, too_large):
+    """`/people/99999999999999999999/photo` names no row: SQLite's driver refused to bind a
+    number that large (OverflowError, a 500); such a URL now matches no route (404)."""
+    from learnhub.database import MAX_ID
+
+    users, values, _ = world
+    with client.session_transaction() as session:
+        session["_user_id"] = str(users["admin"].id)
+    adapter = app.url_map.bind("localhost")
+    answers = []
+    checked = 0
+    for endpoint, method, rule in route_methods(app):
+        for name in [n for n in rule.arguments if isinstance(values[n], int)]:
+            url = adapter.build(endpoint, {**{n: values[n] for n in rule.arguments}, name: MAX_ID})
+            if too_large:
+                url = url.replace(str(MAX_ID), str(MAX_ID + 1))
+            status = client.open(url, method=method).status_code
+            checked += 1
+            if status >= 500 or (too_large and status != 404):
+                answers.append(f"{method} {url}: {status}")
+    assert checked >= 40
+    assert answers == []

@@ -7,9 +7,11 @@ from pathlib import Path
 
 from flask import Flask, render_template, request
 from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.routing import IntegerConverter
 
 from .config import BaseConfig, load_config
 from .cookie_session import CookieSessions
+from .database import MAX_ID
 from .extensions import csrf, db, limiter, login_manager, migrate
 from .tasking import celery_init_app
 
@@ -39,6 +41,7 @@ def create_app(config: BaseConfig | dict | None = None) -> Flask:
         app.config.update({k: v for k, v in config.items() if k != "LEARNHUB_ENV"})
     instance_path.mkdir(parents=True, exist_ok=True)
     app.session_interface = CookieSessions()
+    app.url_map.converters["int"] = RowIdConverter
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
@@ -94,6 +97,14 @@ def create_app(config: BaseConfig | dict | None = None) -> Flask:
     register_cli(app)
     _register_error_pages(app)
     return app
+
+
+class RowIdConverter(IntegerConverter):
+    """`<int:...>` in a route: a number no larger than a row id can be, else the URL matches
+    nothing (404); a larger one reached the query and SQLite refused it (a 500)."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False) -> None:
+        super().__init__(map, fixed_digits, min, max, signed)
 
 
 def _register_error_pages(app: Flask) -> None:
