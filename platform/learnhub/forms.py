@@ -13,6 +13,7 @@ from wtforms.i18n import messages_path
 from wtforms.validators import DataRequired, Email, Length, ValidationError
 from wtforms.widgets import Select
 
+from .database import MAX_ID
 from .timefmt import all_timezones, is_valid_timezone
 
 
@@ -20,6 +21,31 @@ def strip(value: str | None) -> str | None:
     """Pasted values often carry spaces; an email address with one must still be accepted.
     NUL characters are dropped: PostgreSQL refuses them in text."""
     return value.replace("\x00", "").strip() if isinstance(value, str) else value
+
+
+def parse_id(value: str | None) -> int | None:
+    """A row id sent in a form or a query string, else None: ASCII digits only ("²" passes
+    str.isdigit() but not int()), and no larger than a row id can be (SQLite refuses to bind
+    a larger number)."""
+    text = value.strip() if isinstance(value, str) else ""
+    if not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if number <= MAX_ID else None
+
+
+def coerce_id(value) -> int:
+    """`coerce` of a select of row ids: anything but an id is the field's "Invalid choice"
+    error, never a number the database cannot bind."""
+    number = value if isinstance(value, int) else parse_id(value)
+    if number is None or not 0 <= number <= MAX_ID:
+        raise ValueError("not a row id")
+    return number
+
+
+def coerce_optional_id(value) -> int | None:
+    """`coerce_id` for a select whose first choice is "none" (an empty value)."""
+    return None if value in (None, "", "None") else coerce_id(value)
 
 
 @lru_cache(maxsize=32)

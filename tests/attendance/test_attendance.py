@@ -480,3 +480,17 @@ def test_my_attendance_query_count_does_not_grow(app, client, size):
     with counted_statements(app) as statements:
         assert client.get("/me/attendance").status_code == 200
     assert len(statements) <= 6, statements
+
+
+@pytest.mark.parametrize("odd", ["²", "99999999999999999999"])
+def test_a_bulk_selection_that_is_no_registration_id_changes_nothing_not_a_500(client, setup, odd):
+    """ "²" passes str.isdigit() but int() refuses it; SQLite cannot bind a number past the
+    largest row id. Both answered 500; now they select no one."""
+    programme, organiser, present, _ = setup
+    f.sign_in(client, organiser)
+    page = client.post(
+        sheet_url(programme, programme.sessions[0]),
+        data={"action": "bulk", "bulk_status": "present", "selected": [odd]},
+    )
+    assert "Select at least one participant" in page.get_data(as_text=True)
+    assert marks() == {}

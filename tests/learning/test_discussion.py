@@ -148,3 +148,25 @@ def test_digests_go_through_the_outbox_once_per_new_post(app, client, course):
     assert "Before subscribing" not in digest.text_body
     assert "<b>bold?</b>" not in digest.html_body
     assert "&lt;b&gt;bold?&lt;/b&gt;" in digest.html_body
+
+
+def test_odd_numbers_in_a_discussion_form_are_ignored_never_a_500(client, course):
+    """ "²" passes str.isdigit() but int() refuses it; 99999999999999999999 is no row id:
+    both once reached int() or the query and answered 500."""
+    f.sign_in(client, course.participant)
+    for odd in ("²", "99999999999999999999"):
+        assert _post(client, course, f"Hello {odd}", parent_id=odd).status_code == 302
+        digest = client.post(
+            f"/programmes/{course.programme.slug}/digest", data={"wanted": "on", "back": odd}
+        )
+        assert digest.status_code == 302
+        assert digest.headers["Location"].endswith("#learning")
+    assert [(p.body, p.parent_id) for p in _posts()] == [
+        ("Hello ²", None),
+        ("Hello 99999999999999999999", None),
+    ]
+    (post, _) = _posts()
+    f.sign_in(client, course.organiser)
+    moderate = f"/organiser/programmes/{course.programme.slug}/posts/{post.id}/moderate"
+    answer = client.post(moderate, data={"action": "pin", "back": "²"})
+    assert answer.status_code == 302 and answer.headers["Location"].endswith("/learning")

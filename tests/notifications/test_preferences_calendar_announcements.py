@@ -252,3 +252,13 @@ def test_organiser_sees_each_registrants_delivery_state(client, app, attended_pr
     client.post("/admin/outbox/retry", data={"outbox_id": str(failed.id)})
     db.session.refresh(failed)
     assert failed.status == "queued"
+
+
+@pytest.mark.parametrize("odd", ["²", "99999999999999999999"])
+def test_retrying_an_outbox_id_that_is_no_row_id_is_refused_not_a_500(client, odd):
+    """ "²" passes str.isdigit() but int() refuses it; SQLite cannot bind a number past the
+    largest row id. Both answered 500; now the administrator is asked to choose a message."""
+    sign_in(client, f.make_user(role="admin"))
+    response = client.post("/admin/outbox/retry", data={"outbox_id": odd})
+    assert response.status_code == 302
+    assert "Choose at least one message to retry." in client.get("/admin/outbox").text

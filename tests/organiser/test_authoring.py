@@ -640,3 +640,36 @@ def test_a_speakers_time_zone_is_kept_and_changed_in_the_person_form(client, org
     assert moved.status_code == 302
     db.session.refresh(person)
     assert person.timezone == "Europe/Madrid"
+
+
+@pytest.mark.parametrize("odd", ["²", "99999999999999999999"])
+def test_a_chosen_id_that_is_no_row_id_is_a_form_error_not_a_500(client, organiser, odd):
+    """Selects of topics, organisations, modules and people take row ids: "²" passes
+    str.isdigit() but not int(), and SQLite cannot bind a number past the largest row id (both
+    answered 500). Either is now the field's error, and nothing is saved."""
+    for field in ("topic", "hosts", "alliances"):
+        response = client.post("/organiser/programmes/new", data=_programme_form(**{field: odd}))
+        assert response.status_code == 422, field
+        assert "invalid choice" in response.text.lower()
+    assert db.session.scalar(select(Programme.id)) is None
+    programme = _create(client)
+    for field in ("module", "speakers", "moderators"):
+        assert _post_session(client, programme, **{field: odd}).status_code == 422, field
+    materials = f"/organiser/programmes/{programme.slug}/materials"
+    response = client.post(
+        materials,
+        data={
+            "title": "Guide",
+            "kind": "reading",
+            "url": "https://x.org/g",
+            "language": "English",
+            "visibility": "public",
+            "module": odd,
+        },
+    )
+    assert response.status_code == 422
+    person = {"full_name": "Li Wei", "organisation": odd, "confirmed_new": "y"}
+    assert client.post("/organiser/people", data=person).status_code == 422
+    assert db.session.scalar(select(Session.id)) is None
+    assert db.session.scalar(select(Material.id)) is None
+    assert db.session.scalar(select(Person.id)) is None

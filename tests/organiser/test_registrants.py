@@ -226,3 +226,20 @@ def test_dates_out_of_range_are_refused_not_a_500(client, moment):
     response = client.post(url(programme, "/registration-settings"), data={"opens_at": moment})
     assert response.status_code == 422
     assert "between the years 2000 and 2100" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("odd", ["²", "99999999999999999999"])
+def test_an_id_that_is_no_row_id_in_filters_and_decisions_is_refused_not_a_500(client, odd):
+    """ "²" passes str.isdigit() but int() refuses it, and SQLite cannot bind a number past
+    the largest row id: both answered 500."""
+    programme = f.make_programme(approval_required=True)
+    pending = f.make_registration(programme, status="pending")
+    f.sign_in(client, f.make_organiser(programme))
+    for tail in ("/registrants", "/registrants.csv"):
+        assert client.get(url(programme, tail), query_string={"question": odd}).status_code == 200
+    response = client.post(
+        url(programme, "/registrants/decide"), data={"action": "approve", "ids": [odd]}
+    )
+    assert response.status_code == 302
+    assert "tick at least one person" in client.get(url(programme, "/registrants")).text
+    assert status_of(pending) == "pending"

@@ -20,7 +20,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from ..extensions import db
-from ..forms import ActionForm
+from ..forms import ActionForm, parse_id
 from ..organiser.access import require_programme_right
 from . import checkin, exports, imports, services
 from .forms import CheckInCodeForm, CompletionRuleForm, ImportForm, OpenCheckInForm, sheet_form
@@ -78,7 +78,7 @@ def _sheet_action(form, rows) -> int:
     action = request.form.get("action", "save")
     if action == "bulk":
         status = request.form.get("bulk_status", "")
-        selected = [int(v) for v in request.form.getlist("selected") if v.isdigit()]
+        selected = [i for i in map(parse_id, request.form.getlist("selected")) if i is not None]
         return services.mark_in_bulk(g.session.id, selected, status, current_user)
     if action == "absent_unmarked":
         return services.mark_in_bulk(g.session.id, None, "absent", current_user)

@@ -13,7 +13,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..forms import strip
+from ..forms import parse_id, strip
 from .services import MAX_POST_LENGTH, MODERATION_ACTIONS
 
 
@@ -29,8 +29,7 @@ class PostForm(FlaskForm):
     parent_id = HiddenField(validators=[Optional()])
 
     def parent(self) -> int | None:
-        value = (self.parent_id.data or "").strip()
-        return int(value) if value.isdigit() else None
+        return parse_id(self.parent_id.data)
 
 
 class ToggleForm(FlaskForm):

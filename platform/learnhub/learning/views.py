@@ -24,7 +24,7 @@ from wtforms import SelectChoice
 
 from ..catalogue import services as catalogue
 from ..extensions import db, login_manager
-from ..forms import ActionForm
+from ..forms import ActionForm, parse_id
 from ..links import external_url
 from ..organiser.access import require_programme_right
 from . import services
@@ -143,9 +143,9 @@ def digest(slug: str):
             else "You will no longer get digests of new posts.",
             "success",
         )
-    target = request.form.get("back") or ""
-    if target.isdigit():
-        return redirect(_module_url(programme, int(target), "#discussion"))
+    target = parse_id(request.form.get("back"))
+    if target is not None:
+        return redirect(_module_url(programme, target, "#discussion"))
     return redirect(url_for("catalogue.programme", slug=programme.slug) + "#learning")
 
 
@@ -230,7 +230,7 @@ def settings(slug: str):
 @organiser_bp.post("/programmes/<slug>/posts/<int:post_id>/moderate")
 def moderate(slug: str, post_id: int):
     form = ModerateForm()
-    back = request.form.get("back") or ""
+    back = parse_id(request.form.get("back"))
     if form.validate_on_submit():
         try:
             services.moderate_post(g.programme.id, post_id, form.action.data)
@@ -240,8 +240,8 @@ def moderate(slug: str, post_id: int):
         flash("Post updated.", "success")
     else:
         flash("Choose pin, unpin, hide or show.", "error")
-    if back.isdigit():
-        return redirect(_module_url(g.programme, int(back), f"#post-{post_id}"))
+    if back is not None:
+        return redirect(_module_url(g.programme, back, f"#post-{post_id}"))
     return redirect(url_for("learning_organiser.settings", slug=g.programme.slug))
 
 

@@ -24,7 +24,7 @@ from flask_login import current_user, login_required
 
 from ..catalogue import services as catalogue
 from ..extensions import csrf, db
-from ..forms import ActionForm
+from ..forms import ActionForm, parse_id
 from ..organiser.access import require_admin, require_programme_right
 from ..timefmt import zone
 from . import announcements, calendar, policy, preferences
@@ -390,7 +390,7 @@ def outbox():
 def retry():
     if not ActionForm().validate_on_submit():
         abort(400)
-    ids = [int(value) for value in request.form.getlist("outbox_id") if value.isdigit()]
+    ids = [i for i in map(parse_id, request.form.getlist("outbox_id")) if i is not None]
     try:
         count = policy.retry_failed(ids)
     except policy.PolicyError as error:

@@ -31,7 +31,15 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from ..forms import email_field, optional_timezone_field, strip, timezone_field
+from ..forms import (
+    coerce_id,
+    coerce_optional_id,
+    email_field,
+    optional_timezone_field,
+    parse_id,
+    strip,
+    timezone_field,
+)
 from ..i18n import LANGUAGE_LOCALES
 from ..registration.models import QUESTION_KINDS, REGISTRATION_STATUSES
 
@@ -101,7 +109,7 @@ class RegistrantFilterForm(FlaskForm):
 
 
 class DecisionForm(FlaskForm):
-    ids = SelectMultipleField("Registrations", coerce=int, validate_choice=False)
+    ids = SelectMultipleField("Registrations", coerce=coerce_id, validate_choice=False)
     action = SelectField(
         "Action",
         choices=[SelectChoice("approve", "Approve"), SelectChoice("reject", "Reject")],
@@ -147,13 +155,9 @@ VISIBILITY_CHOICES = [
 MARKDOWN_HINT = "Markdown: **bold**, *italic*, [link](https://…), lists with -."
 
 
-def _optional_int(value):
-    return int(value) if value not in (None, "", "None") else None
-
-
 class VersionedForm(FlaskForm):
     #: The version the editor saw; a different one on save means someone else saved first.
-    version = HiddenField(filters=[lambda v: int(v) if v and str(v).isdigit() else None])
+    version = HiddenField(filters=[lambda v: v if isinstance(v, int) else parse_id(v)])
 
 
 class ProgrammeForm(VersionedForm):
@@ -170,7 +174,7 @@ class ProgrammeForm(VersionedForm):
     description = TextAreaField(
         "Description", filters=[strip], validators=[Optional(), Length(max=50_000)]
     )
-    topic = SelectField("Topic", coerce=_optional_int, choices=[], validate_choice=False)
+    topic = SelectField("Topic", coerce=coerce_optional_id, choices=[], validate_choice=False)
     format = SelectField("Format", choices=FORMAT_CHOICES)
     venue = StringField(
         "Venue (in person and hybrid)", filters=[strip], validators=[Optional(), Length(max=300)]
@@ -179,12 +183,12 @@ class ProgrammeForm(VersionedForm):
         "Language", filters=[strip], default="English", validators=[DataRequired(), Length(max=40)]
     )
     timezone = timezone_field("Time zone (sessions are entered in it)")
-    hosts = SelectMultipleField("Hosted by", coerce=int, validate_choice=False)
-    supporters = SelectMultipleField("With the support of", coerce=int, validate_choice=False)
+    hosts = SelectMultipleField("Hosted by", coerce=coerce_id, validate_choice=False)
+    supporters = SelectMultipleField("With the support of", coerce=coerce_id, validate_choice=False)
     partners = SelectMultipleField(
-        "In collaboration with (partners)", coerce=int, validate_choice=False
+        "In collaboration with (partners)", coerce=coerce_id, validate_choice=False
     )
-    alliances = SelectMultipleField("Related alliances", coerce=int, validate_choice=False)
+    alliances = SelectMultipleField("Related alliances", coerce=coerce_id, validate_choice=False)
     cover = FileField("Cover image (optional; PNG, JPEG or WebP, up to 5 MB)")
 
 
@@ -226,9 +230,9 @@ class SessionForm(VersionedForm):
         filters=[strip],
         validators=[Optional(), Length(max=1000), URL(message="Enter a link like https://…")],
     )
-    module = SelectField("Module", coerce=_optional_int, choices=[], validate_choice=False)
-    speakers = SelectMultipleField("Speakers", coerce=int, validate_choice=False)
-    moderators = SelectMultipleField("Moderators", coerce=int, validate_choice=False)
+    module = SelectField("Module", coerce=coerce_optional_id, choices=[], validate_choice=False)
+    speakers = SelectMultipleField("Speakers", coerce=coerce_id, validate_choice=False)
+    moderators = SelectMultipleField("Moderators", coerce=coerce_id, validate_choice=False)
 
 
 class ModuleForm(VersionedForm):
@@ -241,7 +245,7 @@ class ModuleForm(VersionedForm):
 class MaterialForm(FlaskForm):
     title = StringField("Title", filters=[strip], validators=[DataRequired(), Length(max=300)])
     kind = SelectField("Kind", choices=MATERIAL_KIND_CHOICES)
-    module = SelectField("Module", coerce=_optional_int, choices=[], validate_choice=False)
+    module = SelectField("Module", coerce=coerce_optional_id, choices=[], validate_choice=False)
     file = FileField("File (PDF, .pptx or .docx, up to 25 MB)")
     url = URLField(
         "…or a link",
@@ -284,7 +288,7 @@ class PersonForm(FlaskForm):
     )
     position = StringField("Position", filters=[strip], validators=[Optional(), Length(max=300)])
     organisation = SelectField(
-        "Organisation", coerce=_optional_int, choices=[], validate_choice=False
+        "Organisation", coerce=coerce_optional_id, choices=[], validate_choice=False
     )
     organisation_text = StringField(
         "…or organisation, if not in the list",

@@ -19,7 +19,7 @@ from flask_login import current_user
 from ..attendance import services as attendance
 from ..catalogue.services import seats_left
 from ..extensions import db
-from ..forms import ActionForm, run_use_case
+from ..forms import ActionForm, parse_id, run_use_case
 from ..registration import services as registration
 from ..timefmt import local_to_utc, utc_to_local
 from . import services
@@ -95,11 +95,10 @@ def _filter_form(programme) -> tuple[RegistrantFilterForm, services.RegistrantFi
     form = RegistrantFilterForm(request.args)
     questions = registration.questions_of(programme.id)
     form.question.choices = [("", "Any question")] + [(str(q.id), q.label) for q in questions]
-    question_id = form.question.data
     filters = services.RegistrantFilter(
         search=(form.q.data or "")[:200],
         status=form.status.data if form.status.data in STATE_VALUES else "",
-        question_id=int(question_id) if question_id and question_id.isdigit() else None,
+        question_id=parse_id(form.question.data),
         answer=(form.answer.data or "")[:200],
     )
     return form, filters
