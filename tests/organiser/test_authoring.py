@@ -673,3 +673,22 @@ def test_a_chosen_id_that_is_no_row_id_is_a_form_error_not_a_500(client, organis
     assert db.session.scalar(select(Session.id)) is None
     assert db.session.scalar(select(Material.id)) is None
     assert db.session.scalar(select(Person.id)) is None
+
+
+def test_a_topic_removed_while_the_form_was_open_is_a_form_error_not_a_500(client, organiser):
+    """The topic select takes any id: one no topic has (an administrator removed it, or a
+    crafted post) failed the foreign key on insert (IntegrityError, a 500)."""
+    topic = f.make_topic("Resilience")
+    gone = topic.id + 1000
+    response = client.post("/organiser/programmes/new", data=_programme_form(topic=str(gone)))
+    assert response.status_code == 422
+    assert "That topic no longer exists" in response.text
+    assert db.session.scalar(select(Programme.id)) is None
+    programme = _create(client, topic=str(topic.id))
+    response = client.post(
+        f"/organiser/programmes/{programme.slug}/edit", data=_programme_form(topic=str(gone))
+    )
+    assert response.status_code == 422
+    assert "That topic no longer exists" in response.text
+    db.session.refresh(programme)
+    assert programme.topic_id == topic.id

@@ -150,6 +150,15 @@ def _check_programme(data: ProgrammeInput) -> None:
         raise AuthoringError("An in-person or hybrid programme needs a venue.", field="venue")
 
 
+def _check_topic(topic_id: int | None) -> int | None:
+    """A topic of the list (an administrator may have removed it while the form was open)."""
+    if topic_id is not None and db.session.get(Topic, topic_id) is None:
+        raise AuthoringError(
+            "That topic no longer exists. Choose one from the list.", field="topic"
+        )
+    return topic_id
+
+
 def _programme_values(data: ProgrammeInput) -> dict:
     return {
         "kind": data.kind,
@@ -157,7 +166,7 @@ def _programme_values(data: ProgrammeInput) -> dict:
         "edition": (data.edition or "").strip() or None,
         "summary": data.summary.strip(),
         "description": sanitise_markdown(data.description),
-        "topic_id": data.topic_id,
+        "topic_id": _check_topic(data.topic_id),
         "format": data.format,
         "venue": (data.venue or "").strip() or None,
         "language": data.language.strip() or "English",
