@@ -23,6 +23,13 @@ def strip(value: str | None) -> str | None:
     return value.replace("\x00", "").strip() if isinstance(value, str) else value
 
 
+def plausible_year(_form, field) -> None:
+    """A date (or date and time) people plan with: years far off are typing slips, and near
+    year 1 or 9999 the conversion to UTC overflows."""
+    if field.data is not None and not 2000 <= field.data.year <= 2100:
+        raise ValidationError("Enter a date between the years 2000 and 2100.")
+
+
 def parse_id(value: str | None) -> int | None:
     """A row id sent in a form or a query string, else None: ASCII digits only ("²" passes
     str.isdigit() but not int()), and no larger than a row id can be (SQLite refuses to bind

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from icalendar import Calendar
 from sqlalchemy import func, select
 
@@ -160,6 +161,22 @@ def test_bad_moves_are_refused(app):
         else:
             raise AssertionError("the move should have been refused")
     assert rows() == []
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_a_move_to_a_date_out_of_range_is_a_form_error_not_a_500(client, day):
+    """The move form took any date: on 9999-12-31 the calendar update's time zone block
+    overflowed (ValueError: year 10000 is out of range), a 500."""
+    programme, session = session_in(timedelta(days=2), timezone="America/Los_Angeles")
+    f.sign_in(client, f.make_organiser(programme))
+    response = client.post(
+        f"/organiser/programmes/{programme.slug}/sessions/{session.id}/schedule",
+        data={"day": day, "starts": "23:00", "ends": "23:30"},
+    )
+    assert response.status_code == 200  # the form again, as for its other errors
+    assert "Enter a date between the years 2000 and 2100." in response.text
+    db.session.refresh(session)
+    assert session.version == 1 and rows() == []
 
 
 def test_two_beats_planning_the_same_minute_write_each_reminder_once(app):

@@ -692,3 +692,13 @@ def test_a_topic_removed_while_the_form_was_open_is_a_form_error_not_a_500(clien
     assert "That topic no longer exists" in response.text
     db.session.refresh(programme)
     assert programme.topic_id == topic.id
+
+
+def test_a_session_ending_in_year_9999_is_a_form_error_not_a_500(client, organiser):
+    """Only the start date was held to 2000-2100: an end on 9999-12-31 at 23:00 in a zone
+    behind UTC overflowed on its way to UTC (OverflowError), a 500."""
+    programme = _create(client, timezone="America/Los_Angeles")
+    response = _post_session(client, programme, end="23:00", end_day="9999-12-31")
+    assert response.status_code == 422
+    assert "Enter a date between the years 2000 and 2100." in response.text
+    assert db.session.scalar(select(Session.id)) is None

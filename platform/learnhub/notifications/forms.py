@@ -13,7 +13,7 @@ from wtforms import (
 from wtforms.validators import URL, DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..forms import strip
+from ..forms import plausible_year, strip
 from .announcements import AUDIENCE_LABELS
 from .policy import OFFSET_CHOICES
 
@@ -56,7 +56,7 @@ class AnnouncementForm(FlaskForm):
 
 
 class ScheduleForm(FlaskForm):
-    day = DateField("Date", validators=[DataRequired(message="Enter the date.")])
+    day = DateField("Date", validators=[DataRequired(message="Enter the date."), plausible_year])
     starts = TimeField("Starts", validators=[DataRequired(message="Enter the start time.")])
     ends = TimeField("Ends", validators=[DataRequired(message="Enter the end time.")])
 

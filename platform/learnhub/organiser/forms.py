@@ -37,6 +37,7 @@ from ..forms import (
     email_field,
     optional_timezone_field,
     parse_id,
+    plausible_year,
     strip,
     timezone_field,
 )
@@ -60,21 +61,16 @@ STATE_LABELS = {
 }
 
 
-def _plausible_year(_form, field) -> None:
-    if field.data is not None and not 2000 <= field.data.year <= 2100:
-        raise ValidationError("Enter a date between the years 2000 and 2100.")
-
-
 class RegistrationSettingsForm(FlaskForm):
     capacity = IntegerField(
         "Seats (leave empty for unlimited)",
         validators=[Optional(), NumberRange(min=0, max=1_000_000, message="Enter 0 or more.")],
     )
     opens_at = DateTimeLocalField(
-        "Registration opens", format="%Y-%m-%dT%H:%M", validators=[Optional(), _plausible_year]
+        "Registration opens", format="%Y-%m-%dT%H:%M", validators=[Optional(), plausible_year]
     )
     closes_at = DateTimeLocalField(
-        "Registration closes", format="%Y-%m-%dT%H:%M", validators=[Optional(), _plausible_year]
+        "Registration closes", format="%Y-%m-%dT%H:%M", validators=[Optional(), plausible_year]
     )
     approval_required = BooleanField("An organiser approves each registration")
     waitlist_enabled = BooleanField("Keep a waiting list when the seats are taken")
@@ -214,13 +210,15 @@ def _end_after_start(form, field) -> None:
 
 class SessionForm(VersionedForm):
     title = StringField("Title", filters=[strip], validators=[DataRequired(), Length(max=300)])
-    day = DateField("Date", validators=[DataRequired(message="Enter the date."), _plausible_year])
+    day = DateField("Date", validators=[DataRequired(message="Enter the date."), plausible_year])
     start = TimeField("Starts at", validators=[DataRequired(message="Enter the start time.")])
     end = TimeField(
         "Ends at", validators=[DataRequired(message="Enter the end time."), _end_after_start]
     )
     #: Only for a session that runs past midnight; empty means the start date.
-    end_day = DateField("Ends on (only if not the same day)", validators=[Optional()])
+    end_day = DateField(
+        "Ends on (only if not the same day)", validators=[Optional(), plausible_year]
+    )
     timezone = timezone_field("Time zone of these times")
     description = TextAreaField(
         "Description", filters=[strip], validators=[Optional(), Length(max=20_000)]
