@@ -170,3 +170,18 @@ def test_odd_numbers_in_a_discussion_form_are_ignored_never_a_500(client, course
     moderate = f"/organiser/programmes/{course.programme.slug}/posts/{post.id}/moderate"
     answer = client.post(moderate, data={"action": "pin", "back": "²"})
     assert answer.status_code == 302 and answer.headers["Location"].endswith("/learning")
+
+
+def test_an_unknown_moderation_action_is_refused_with_a_message_not_a_500(client, course):
+    """The form's check raised a plain ValueError, which WTForms 3 does not catch (only
+    ValidationError): any action but pin, unpin, hide or show answered 500."""
+    f.sign_in(client, course.participant)
+    _post(client, course, "Mine")
+    (post,) = _posts()
+    f.sign_in(client, course.organiser)
+    url = f"/organiser/programmes/{course.programme.slug}/posts/{post.id}/moderate"
+    response = client.post(url, data={"action": "delete"})
+    assert response.status_code == 302
+    settings = client.get(f"/organiser/programmes/{course.programme.slug}/learning")
+    assert "Choose pin, unpin, hide or show." in settings.text
+    assert (_posts()[0].pinned, _posts()[0].hidden_at) == (False, None)

@@ -11,7 +11,7 @@ from wtforms import (
     SelectField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..forms import parse_id, strip
 from .services import MAX_POST_LENGTH, MODERATION_ACTIONS
@@ -47,7 +47,7 @@ class ModerateForm(FlaskForm):
 
     def validate_action(self, field) -> None:
         if field.data not in MODERATION_ACTIONS:
-            raise ValueError("Choose pin, unpin, hide or show.")
+            raise ValidationError("Choose pin, unpin, hide or show.")
 
 
 class IssueForm(FlaskForm):
