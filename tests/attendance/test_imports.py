@@ -284,6 +284,22 @@ def test_a_malformed_file_gives_a_clear_message_and_saves_nothing(client, meetin
     assert nothing_saved()
 
 
+@pytest.mark.parametrize(
+    "moment, zone",
+    [("9999-12-31 23:30:00", "America/Los_Angeles"), ("01/01/0001 00:30:00", "Asia/Seoul")],
+)
+def test_a_time_at_the_ends_of_the_calendar_is_refused_not_a_500(client, meeting, moment, zone):
+    """In a zone behind UTC, 9999-12-31 23:30 is in year 10000 in UTC; ahead of it,
+    0001-01-01 00:30 is before year 1: reading either overflowed (OverflowError), a 500."""
+    programme, session, organiser, _ = meeting
+    sign_in(client, organiser)
+    data = f"email,name,join,leave\na@x.org,A,{moment},2026-11-14 10:00:00\n".encode()
+    response = upload(client, programme, session, data, times_timezone=zone)
+    assert response.status_code == 422
+    assert f'Line 2: "{moment}" is not a date and time' in html.unescape(response.text)
+    assert nothing_saved()
+
+
 def test_a_zoom_file_cut_in_the_middle_is_refused(client, meeting):
     programme, session, organiser, _ = meeting
     data = (SAMPLES / "zoom_participants.csv").read_bytes()

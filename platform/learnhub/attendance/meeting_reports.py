@@ -215,10 +215,10 @@ class TimeReader:
             if base is None and 0 <= minute < 60 and 0 <= second < 60:
                 try:
                     local = datetime(year, month, day, hour)
-                except ValueError:
+                    utc = (local - self.zone.utcoffset(local)).replace(tzinfo=UTC)
+                except (ValueError, OverflowError):  # no such day, or past year 1 or 9999
                     pass
                 else:
-                    utc = (local - self.zone.utcoffset(local)).replace(tzinfo=UTC)
                     base = self._hours[(year, month, day, hour)] = utc.timestamp()
             if base is not None and 0 <= minute < 60 and 0 <= second < 60:
                 return base + minute * 60 + second
