@@ -206,6 +206,22 @@ def test_announcement_for_missed_needs_a_session(client, attended_programme):
     assert "Choose the session" in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("odd", ["²", "99999999999999999999"])
+def test_an_announcements_session_that_is_no_row_id_is_a_form_error_not_a_500(
+    client, attended_programme, odd
+):
+    """SQLite cannot bind a session id past the largest row id (OverflowError): a 500."""
+    programme, _, organiser, *_ = attended_programme
+    sign_in(client, organiser)
+    response = client.post(
+        f"/organiser/programmes/{programme.slug}/announcements",
+        data={"audience": "missed", "session_id": odd, "subject": "We missed you", "body": "x"},
+    )
+    assert response.status_code == 422
+    assert "invalid choice" in response.text.lower()
+    assert db.session.scalar(select(Announcement.id)) is None
+
+
 def test_recording_follow_up_speaks_to_attendees_and_absentees(app, attended_programme):
     programme, past, _, came, missed, _ = attended_programme
     with app.test_request_context():

@@ -13,7 +13,7 @@ from wtforms import (
 from wtforms.validators import URL, DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..forms import plausible_year, strip
+from ..forms import coerce_id, plausible_year, strip
 from .announcements import AUDIENCE_LABELS
 from .policy import OFFSET_CHOICES
 
@@ -49,7 +49,7 @@ class AnnouncementForm(FlaskForm):
     )
     session_id = SelectField(
         "Session (for attended / missed)",
-        coerce=int,
+        coerce=coerce_id,
         validators=[Optional()],
         validate_choice=False,
     )
