@@ -23,6 +23,11 @@ def strip(value: str | None) -> str | None:
     return value.replace("\x00", "").strip() if isinstance(value, str) else value
 
 
+def drop_nul(value: str | None) -> str | None:
+    """`strip` for text kept as typed (a message's layout): only NUL characters are dropped."""
+    return value.replace("\x00", "") if isinstance(value, str) else value
+
+
 def plausible_year(_form, field) -> None:
     """A date (or date and time) people plan with: years far off are typing slips, and near
     year 1 or 9999 the conversion to UTC overflows."""

@@ -222,6 +222,19 @@ def test_an_announcements_session_that_is_no_row_id_is_a_form_error_not_a_500(
     assert db.session.scalar(select(Announcement.id)) is None
 
 
+def test_a_nul_character_in_an_announcement_is_dropped_not_a_500(client, attended_programme):
+    """PostgreSQL refuses NUL in text (DataError, a 500); the subject dropped it, the body
+    did not."""
+    programme, _, organiser, *_ = attended_programme
+    sign_in(client, organiser)
+    response = client.post(
+        f"/organiser/programmes/{programme.slug}/announcements",
+        data={"audience": "confirmed", "subject": "Slides", "body": "Slides\x00 attached\n"},
+    )
+    assert response.status_code == 302
+    assert db.session.scalar(select(Announcement.body)) == "Slides attached\n"
+
+
 def test_recording_follow_up_speaks_to_attendees_and_absentees(app, attended_programme):
     programme, past, _, came, missed, _ = attended_programme
     with app.test_request_context():

@@ -21,6 +21,7 @@ from tests.organiser.test_authoring import (
     _add_session,
     _audit,
     _create,
+    _post_session,
     _programme_form,
     _upload,
 )
@@ -315,3 +316,15 @@ def test_each_speakers_contribution_is_set_from_the_session_form(client, organis
     client.post(f"/organiser/programmes/{programme.slug}/publish")
     page = client.get(f"/programmes/{programme.slug}").get_data(as_text=True)
     assert "Chengdu&#39;s net zero plan" in page or "Chengdu's net zero plan" in page
+
+
+def test_a_nul_character_in_a_contribution_is_dropped_not_a_500(client, organiser):
+    """PostgreSQL refuses NUL in text (DataError, a 500): the form fields drop it with
+    `strip`, but contributions were read from the request as they came."""
+    programme = _create(client)
+    li = f.save(authoring.Person(full_name="Li Wei", position="Mayor"))
+    response = _post_session(
+        client, programme, speakers=[str(li.id)], **{f"contribution-{li.id}": "Net\x00 zero"}
+    )
+    assert response.status_code == 302
+    assert db.session.scalar(select(SessionSpeaker.contribution)) == "Net zero"

@@ -13,7 +13,7 @@ from wtforms import (
 from wtforms.validators import URL, DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..forms import coerce_id, plausible_year, strip
+from ..forms import coerce_id, drop_nul, plausible_year, strip
 from .announcements import AUDIENCE_LABELS
 from .policy import OFFSET_CHOICES
 
@@ -40,7 +40,10 @@ class ReminderPolicyForm(FlaskForm):
 class AnnouncementForm(FlaskForm):
     subject = StringField("Subject", filters=[strip], validators=[DataRequired(), Length(max=300)])
     body = TextAreaField(
-        "Message", validators=[DataRequired(), Length(max=20000)], render_kw={"rows": 10}
+        "Message",
+        filters=[drop_nul],
+        validators=[DataRequired(), Length(max=20000)],
+        render_kw={"rows": 10},
     )
     audience = SelectField(
         "Send to",

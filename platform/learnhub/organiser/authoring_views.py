@@ -15,7 +15,7 @@ from ..catalogue import services as catalogue
 from ..catalogue.models import Topic
 from ..catalogue.page_cache import build_parts, session_heads
 from ..extensions import db
-from ..forms import ActionForm, run_use_case
+from ..forms import ActionForm, run_use_case, strip
 from ..templating import viewer_timezone
 from . import services
 from .access import require_admin
@@ -268,7 +268,7 @@ def _session_input(form: SessionForm) -> authoring.SessionInput:
         speaker_ids=form.speakers.data or [],
         moderator_ids=form.moderators.data or [],
         contributions={
-            person_id: request.form[f"contribution-{person_id}"]
+            person_id: strip(request.form[f"contribution-{person_id}"])
             for person_id in _chosen(form)
             if f"contribution-{person_id}" in request.form
         },
