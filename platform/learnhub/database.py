@@ -22,9 +22,10 @@ from .types import UTCDateTime
 
 WRITE_LOCK_OPTION = "learnhub_write_lock"
 
-#: The largest id a row can have (SQLite's INTEGER; PostgreSQL's BIGINT). A larger number sent
-#: in a URL or a form names no row, and SQLite's driver refuses to bind it (OverflowError).
-MAX_ID = 2**63 - 1
+#: The largest id (or position) a row can have: the id columns are INTEGER, 32 bits on
+#: PostgreSQL. A larger number sent in a URL or a form names no row, and the database refuses
+#: it (PostgreSQL: "integer out of range"; SQLite's driver, past 64 bits: OverflowError).
+MAX_ID = 2**31 - 1
 
 
 def configure_engines(app: Flask) -> None:

@@ -37,8 +37,8 @@ def plausible_year(_form, field) -> None:
 
 def parse_id(value: str | None) -> int | None:
     """A row id sent in a form or a query string, else None: ASCII digits only ("²" passes
-    str.isdigit() but not int()), and no larger than a row id can be (SQLite refuses to bind
-    a larger number)."""
+    str.isdigit() but not int()), and no larger than a row id can be (MAX_ID: the database
+    refuses a larger number)."""
     text = value.strip() if isinstance(value, str) else ""
     if not (text.isascii() and text.isdigit()):
         return None
