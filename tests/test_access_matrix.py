@@ -369,3 +369,27 @@ def test_an_id_in_a_path_beyond_what_a_row_can_have_is_404_never_500(app, client
                 answers.append(f"{method} {url}: {status}")
     assert checked >= 40
     assert answers == []
+
+
+def test_a_nul_character_in_a_text_segment_or_a_search_is_404_or_ignored_never_500(
+    app, client, world
+):
+    """PostgreSQL refuses NUL in a query's text (DataError): `/programmes/a%00b` and
+    `/?topic=%00` answered 500 there. A text segment with NUL now matches no route, and the
+    catalogue's topic and the people and organisation searches drop it."""
+    users, values, _ = world
+    with client.session_transaction() as session:
+        session["_user_id"] = str(users["admin"].id)
+    adapter = app.url_map.bind("localhost")
+    answers = []
+    for endpoint, method, rule in route_methods(app):
+        texts = [n for n in rule.arguments if isinstance(values[n], str) and n != "direction"]
+        for name in texts:
+            url = adapter.build(endpoint, {n: values[n] for n in rule.arguments})
+            url = url.replace(f"/{values[name]}", f"/{values[name]}%00", 1)
+            status = client.open(url, method=method).status_code
+            if status != 404:
+                answers.append(f"{method} {url}: {status}")
+    assert answers == []
+    for url in ("/?topic=%00", "/organiser/people?q=a%00", "/organiser/organisations?q=a%00"):
+        assert client.get(url).status_code == 200, url

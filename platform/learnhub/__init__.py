@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import Flask, render_template, request
 from werkzeug.datastructures import ImmutableMultiDict
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, UnicodeConverter, ValidationError
 
 from .config import BaseConfig, load_config
 from .cookie_session import CookieSessions
@@ -42,6 +42,7 @@ def create_app(config: BaseConfig | dict | None = None) -> Flask:
     instance_path.mkdir(parents=True, exist_ok=True)
     app.session_interface = CookieSessions()
     app.url_map.converters["int"] = RowIdConverter
+    app.url_map.converters["default"] = app.url_map.converters["string"] = SegmentConverter
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
@@ -105,6 +106,16 @@ class RowIdConverter(IntegerConverter):
 
     def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False) -> None:
         super().__init__(map, fixed_digits, min, max, signed)
+
+
+class SegmentConverter(UnicodeConverter):
+    """A text segment of a route (`<slug>`, `<code>`, `<token>`): one holding a NUL character
+    matches nothing (404); PostgreSQL refused it in the query's text (DataError, a 500)."""
+
+    def to_python(self, value: str) -> str:
+        if "\x00" in value:
+            raise ValidationError()
+        return value
 
 
 def _register_error_pages(app: Flask) -> None:

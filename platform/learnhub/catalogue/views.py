@@ -20,6 +20,7 @@ from flask import (
 from flask_login import current_user
 
 from ..accounts.forms import ViewerTimezoneForm
+from ..forms import strip
 from ..learning import services as learning
 from ..registration.services import viewer_can_access_registered_material, viewer_is_confirmed
 from ..safety import safe_next_path
@@ -32,7 +33,7 @@ bp = Blueprint("catalogue", __name__)
 
 @bp.get("/")
 def index():
-    topic = request.args.get("topic") or None
+    topic = strip(request.args.get("topic")) or None
     kind = request.args.get("kind") or None
     if kind and kind not in PROGRAMME_KINDS:
         kind = None

@@ -576,7 +576,7 @@ def _person_input(form: PersonForm, photo) -> authoring.PersonInput:
 
 @bp.route("/people", methods=["GET", "POST"])
 def people():
-    query = (request.args.get("q") or "").strip()[:200]
+    query = strip(request.args.get("q") or "")[:200]
     form = _person_form(PersonForm())
     if form.validate_on_submit() and _no_upload_error(form.photo, uploads.check_image):
         done, person = run_use_case(
@@ -617,7 +617,7 @@ def edit_person(person_id: int):
 
 @bp.route("/organisations", methods=["GET", "POST"])
 def organisations():
-    query = (request.args.get("q") or "").strip()[:200]
+    query = strip(request.args.get("q") or "")[:200]
     form = OrganisationForm()
     if form.validate_on_submit():
         data = authoring.OrganisationInput(
