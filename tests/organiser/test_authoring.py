@@ -702,3 +702,14 @@ def test_a_session_ending_in_year_9999_is_a_form_error_not_a_500(client, organis
     assert response.status_code == 422
     assert "Enter a date between the years 2000 and 2100." in response.text
     assert db.session.scalar(select(Session.id)) is None
+
+
+def test_a_file_name_longer_than_can_be_kept_is_refused_with_a_message(client, organiser):
+    """The name is kept to download the file under, in a column of 300 characters:
+    PostgreSQL refused a longer one (StringDataRightTruncation), a 500."""
+    programme = _create(client)
+    response = _upload(client, programme, PDF, "g" * 297 + ".pdf")
+    assert response.status_code == 422
+    assert "The file name is longer than 300 characters." in response.text
+    assert db.session.scalar(select(Material.id)) is None
+    assert _upload(client, programme, PDF, "g" * 296 + ".pdf").status_code == 302

@@ -57,11 +57,19 @@ def _check_name(name: str) -> None:
         raise UploadError("The file name must not contain folders or '..'. Rename the file.")
 
 
+#: The longest file name kept to download the file under (material.download_name).
+MAX_NAME_LENGTH = 300
+
+
 def check_upload(filename: str | None, stream: BinaryIO) -> CheckedFile:
     name = (filename or "").strip()
     if not name:
         raise UploadError("Choose a file to upload.")
     _check_name(name)
+    if len(name) > MAX_NAME_LENGTH:
+        raise UploadError(
+            f"The file name is longer than {MAX_NAME_LENGTH} characters. Rename the file."
+        )
     extension = Path(name).suffix.lower()
     if extension not in ALLOWED_EXTENSIONS:
         raise UploadError("Upload a PDF (.pdf), slides (.pptx) or a document (.docx).")
