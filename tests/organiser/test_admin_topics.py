@@ -21,7 +21,8 @@ def admin(client):
 
 
 def _topics() -> list[tuple[str, str]]:
-    return list(db.session.execute(select(Topic.name, Topic.slug).order_by(Topic.id)).tuples())
+    rows = db.session.execute(select(Topic.name, Topic.slug).order_by(Topic.id))
+    return [tuple(row) for row in rows]
 
 
 def test_an_administrator_adds_a_topic_that_organisers_and_the_catalogue_can_use(client, admin):
