@@ -179,6 +179,40 @@ def test_a_move_to_a_date_out_of_range_is_a_form_error_not_a_500(client, day):
     assert session.version == 1 and rows() == []
 
 
+def test_the_move_form_shows_and_takes_the_time_in_the_sessions_own_zone(client):
+    """A webinar's session in Seoul, its programme in London: the move form read and wrote the
+    time in London's zone while the session form shows Seoul's, so "10:00" moved it by hours."""
+    programme = f.make_programme(sessions=0, timezone="Europe/London")
+    session = f.make_session(
+        programme, datetime(2027, 6, 10, 1, 0, tzinfo=UTC), timezone="Asia/Seoul"
+    )
+    f.sign_in(client, f.make_organiser(programme))
+    url = f"/organiser/programmes/{programme.slug}/sessions/{session.id}/schedule"
+    page = client.get(url).text
+    assert 'value="2027-06-10"' in page and 'value="10:00"' in page
+    assert "Enter the time in the session's zone, Asia/Seoul." in page
+    response = client.post(url, data={"day": "2027-06-17", "starts": "10:00", "ends": "11:30"})
+    assert response.status_code == 302
+    db.session.refresh(session)
+    assert session.starts_at == datetime(2027, 6, 17, 1, 0, tzinfo=UTC)
+    assert session.ends_at == datetime(2027, 6, 17, 2, 30, tzinfo=UTC)
+
+
+def test_a_move_to_a_time_the_clocks_skip_is_refused_beside_the_field(client):
+    """02:30 on 28 March 2027 does not exist in Berlin (the clocks go from 02:00 to 03:00): the
+    move form took it and silently moved the session to another time."""
+    programme, session = session_in(timedelta(days=2), timezone="Europe/Berlin")
+    f.sign_in(client, f.make_organiser(programme))
+    response = client.post(
+        f"/organiser/programmes/{programme.slug}/sessions/{session.id}/schedule",
+        data={"day": "2027-03-28", "starts": "02:30", "ends": "04:00"},
+    )
+    assert response.status_code == 200  # the form again, as for its other errors
+    assert "02:30 does not exist on that day in Europe/Berlin" in response.text
+    db.session.refresh(session)
+    assert session.version == 1 and rows() == []
+
+
 def test_two_beats_planning_the_same_minute_write_each_reminder_once(app):
     programme, _ = session_in(timedelta(minutes=45))
     for _ in range(5):

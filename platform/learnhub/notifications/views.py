@@ -6,8 +6,6 @@ sign-in), `notifications_organiser` (per-programme rights) and `outbox_admin` (a
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import (
     Blueprint,
     Response,
@@ -23,6 +21,7 @@ from flask import (
 from flask_login import current_user, login_required
 
 from ..catalogue import services as catalogue
+from ..catalogue.authoring import AuthoringError, session_instants
 from ..extensions import csrf, db
 from ..forms import ActionForm, parse_id
 from ..organiser.access import require_admin, require_programme_right
@@ -308,7 +307,9 @@ def deliveries(slug: str):
 )
 def schedule(slug: str, session_id: int):
     session = g.session  # loaded, and checked to belong here, by require_programme_right
-    tz = zone(g.programme.timezone)
+    # The session's own zone, the one its authoring form shows and the session was entered in
+    # (a webinar's session may be in another zone than its programme).
+    tz = zone(session.timezone)
     form = ScheduleForm()
     if request.method == "GET":
         local_start = session.starts_at.astimezone(tz)
@@ -316,10 +317,17 @@ def schedule(slug: str, session_id: int):
         form.starts.data = local_start.time()
         form.ends.data = session.ends_at.astimezone(tz).time()
     if form.validate_on_submit():
-        starts_at = datetime.combine(form.day.data, form.starts.data, tzinfo=tz)
-        ends_at = datetime.combine(form.day.data, form.ends.data, tzinfo=tz)
         try:
+            starts_at, ends_at = session_instants(
+                form.day.data, form.starts.data, form.ends.data, session.timezone
+            )
             catalogue.reschedule_session(g.programme.id, session.id, starts_at, ends_at)
+        except AuthoringError as error:  # a time the clocks skip, or an end before the start
+            beside = {"start": form.starts, "end": form.ends}.get(error.field)
+            if beside is None:
+                form.form_errors.append(str(error))
+            else:
+                beside.errors = [*beside.errors, str(error)]
         except catalogue.ScheduleError as error:
             db.session.rollback()
             form.form_errors.append(str(error))
