@@ -28,6 +28,19 @@ WRITE_LOCK_OPTION = "learnhub_write_lock"
 MAX_ID = 2**31 - 1
 
 
+def fit_column(text: str | None, column) -> str | None:
+    """`text` cut to what a String(n) column holds, ending in "…" when cut.
+
+    For text the app composes from other values (an email's subject from a programme's title,
+    a certificate's hosts from their names): PostgreSQL refuses a longer value ("value too
+    long for type character varying(n)"), SQLite would keep it. What people type is checked
+    against the column by their form instead, with a message."""
+    limit = column.type.length
+    if text is None or len(text) <= limit:
+        return text
+    return text[: limit - 1].rstrip() + "…"
+
+
 def configure_engines(app: Flask) -> None:
     with app.app_context():
         engine = db.engine

@@ -253,3 +253,22 @@ def test_organiser_settings_choose_completion_mode_and_required_items(client, co
     assert course.guidebook.required and not course.reading_a.required
     bad = client.post(url, data={f"mode-{course.manual.id}": "whenever"})
     assert bad.status_code == 422
+
+
+def test_a_300_character_title_still_fits_the_certificate_emails_subject(client, course):
+    """The subject "Your certificate: <title>" was longer than the outbox's 300-character subject:
+    PostgreSQL refused the row, so issuing (or the attendance that earned it) answered 500."""
+    course.programme.title = ("Resilient city " * 20)[:300]
+    f.save(course.programme)
+    f.sign_in(client, course.organiser)
+    response = client.post(
+        f"/organiser/programmes/{course.programme.slug}/certificates/issue",
+        data={"registration_id": str(course.registration.id), "reason": "Attended in person"},
+    )
+    assert response.status_code == 302
+    (certificate,) = _certificates()
+    assert certificate.programme_title == course.programme.title
+    message = db.session.scalar(
+        select(OutboxMessage).where(OutboxMessage.kind == "certificate_issued")
+    )
+    assert len(message.subject) <= 300 and message.subject.endswith("…")

@@ -146,6 +146,20 @@ def test_cancelling_a_session_sends_method_cancel(app):
     assert int(event["sequence"]) == 1
 
 
+def test_a_cancellation_of_long_titles_fits_the_subject(app):
+    """The subject "Cancelled: <session> (<programme>)" joins two titles of up to 300
+    characters: past the outbox's subject, which PostgreSQL refused (the organiser's cancel
+    answered 500)."""
+    long = ("Resilient city " * 20)[:300]
+    programme, session = session_in(timedelta(days=2), title=long)
+    session.title = long
+    f.save(session)
+    f.make_registration(programme)
+    catalogue.cancel_session(programme.id, session.id)
+    (notice,) = rows("session_cancelled")
+    assert len(notice.subject) == 300 and notice.subject.startswith("Cancelled: Resilient")
+
+
 def test_bad_moves_are_refused(app):
     programme, session = session_in(timedelta(days=2))
     start = utcnow() + timedelta(days=3)

@@ -41,6 +41,28 @@ def test_one_hour_reminders_go_to_confirmed_registrants_only(app):
     assert all("in 1 hour" in r.subject for r in rows)
 
 
+def test_a_300_character_title_still_fits_the_reminders_subject(app):
+    """The subjects "Reminder: <title> starts in 1 hour" and a speaker's "Run-sheet: ...:
+    <title>" were longer than the outbox's 300-character subject: PostgreSQL refused the
+    rows, and every reminder of that planning run with them."""
+    programme, session = programme_with_session_in(
+        timedelta(minutes=59), title=("Resilient city " * 20)[:300]
+    )
+    f.make_registration(programme, confirmed_at=utcnow() - timedelta(days=2))
+    speaker = f.make_speaker(session, "Ana Speaker", "Mayor")
+    speaker.email = "ana@example.org"
+    f.save(speaker)
+    plan_due_reminders(utcnow())
+    db.session.commit()
+    subjects = db.session.scalars(
+        select(OutboxMessage.subject).where(
+            OutboxMessage.kind.in_(("reminder", "speaker_reminder"))
+        )
+    ).all()
+    assert len(subjects) == 2
+    assert all(len(subject) <= 300 and subject.endswith("…") for subject in subjects)
+
+
 def test_planning_twice_writes_nothing_new(app):
     programme, _ = programme_with_session_in(timedelta(minutes=30))
     f.make_registration(programme, confirmed_at=utcnow() - timedelta(days=1))

@@ -225,3 +225,17 @@ def test_participant_cancels_own_registration_only(client):
     db.session.refresh(other)
     assert mine.status == "cancelled" and mine.cancelled_at is not None
     assert other.status == "confirmed"
+
+
+def test_a_300_character_title_still_fits_the_confirmations_subject(client):
+    """The subject is "You are registered: " and the title, past the outbox's 300 characters:
+    PostgreSQL refused the row, so registering answered 500 (SQLite kept the longer text)."""
+    programme = f.make_programme(title=("Resilient city " * 20)[:300])
+    response = client.post(f"/programmes/{programme.slug}/register", data=form())
+    assert response.status_code == 302
+    message = db.session.scalar(select(OutboxMessage))
+    assert len(message.subject) == 300 and message.subject.endswith("…")
+    f.written(message)  # the worker writes the subject again, translated
+    db.session.commit()
+    assert len(message.subject) <= 300 and message.subject.startswith("You are registered: ")
+    assert programme.title in message.text_body  # the body names it in full

@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload
 
 from ..accounts.models import ProgrammeTeamMember, User
 from ..catalogue.models import Material, Programme, Session, SessionSpeaker
+from ..database import fit_column
 from ..extensions import db
 from ..i18n import N_, recipient_locale
 from ..links import external_url
@@ -95,7 +96,14 @@ def _render_email(
             **context,
         }
         text_body, html_body = render_parts(template, context)
-    return subject, text_body, html_body, links
+    return fit_subject(subject), text_body, html_body, links
+
+
+def fit_subject(subject: str) -> str:
+    """A subject as the outbox keeps it (300 characters): one built from a title (a
+    programme's or a session's may be 300 characters) is cut with "…"; the email's body
+    names it in full."""
+    return fit_column(subject, OutboxMessage.__table__.c.subject)
 
 
 def _preference_links(user_id: int, category: str | None) -> dict[str, str]:
@@ -191,7 +199,7 @@ def queue_registration_email_row(
             "kind": "confirmation" if event == "confirmed" else f"registration_{event}",
             "dedupe_key": f"registration:{registration_id}:v{version}",
             "to_address": to_address,
-            "subject": REGISTRATION_SUBJECTS[event] % {"title": title},
+            "subject": fit_subject(REGISTRATION_SUBJECTS[event] % {"title": title}),
             "text_body": "",
             "html_body": "",
             "registration_id": registration_id,
@@ -351,7 +359,7 @@ def render_reminder(
         "kind": "reminder",
         "dedupe_key": key,
         "to_address": user.email,
-        "subject": subject,
+        "subject": fit_subject(subject),
         "text_body": text_body,
         "html_body": html_body,
         "registration_id": registration.id,
@@ -400,7 +408,7 @@ def render_speaker_reminder(
         "kind": "speaker_reminder",
         "dedupe_key": key,
         "to_address": person.email,
-        "subject": subject,
+        "subject": fit_subject(subject),
         "text_body": text_body,
         "html_body": html_body,
         "session_id": session.id,
