@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from learnhub.attendance.models import Attendance
 from learnhub.catalogue import services as catalogue
+from learnhub.catalogue.models import Material
 from learnhub.extensions import db
 from learnhub.notifications import announcements, delivery
 from learnhub.notifications.models import Announcement, DevMailboxMessage, OutboxMessage
@@ -249,6 +250,25 @@ def test_recording_follow_up_speaks_to_attendees_and_absentees(app, attended_pro
     assert "Thank you for attending" in rows[came.id].text_body
     assert "You missed" in rows[missed.id].text_body
     assert "https://video.example.org/opening" in rows[missed.id].text_body
+
+
+def test_a_recording_of_a_session_with_a_300_character_title_is_added(client, attended_programme):
+    """Left without a title, a recording is called "Recording: <session title>": past the
+    material's 300 characters, which PostgreSQL refused (a 500 for the organiser)."""
+    programme, past, organiser, *_ = attended_programme
+    past.title = ("Opening session " * 20)[:300]
+    f.save(past)
+    sign_in(client, organiser)
+    response = client.post(
+        f"/organiser/programmes/{programme.slug}/sessions/{past.id}/recording",
+        data={"title": "", "url": "https://video.example.org/opening"},
+    )
+    assert response.status_code == 302
+    recording = db.session.scalar(select(Material).where(Material.kind == "recording"))
+    assert recording.title.startswith("Recording: Opening session")
+    assert len(recording.title) <= 300 and recording.title.endswith("…")
+    subjects = db.session.scalars(select(OutboxMessage.subject)).all()
+    assert len(subjects) == 2 and all(len(subject) <= 300 for subject in subjects)
 
 
 def test_recording_cannot_be_added_before_the_session(app):

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..database import begin_write_transaction
+from ..database import begin_write_transaction, fit_column
 from ..extensions import db
 from ..registration.models import Registration
 from ..types import utcnow
@@ -290,7 +290,8 @@ def add_recording(programme_id: int, session_id: int, title: str, url: str) -> M
         session_id=session.id,
         module_id=session.module_id,
         kind="recording",
-        title=title.strip() or f"Recording: {session.title}",
+        # A session's title may take the whole column: the default is cut to fit it.
+        title=title.strip() or fit_column(f"Recording: {session.title}", Material.title),
         url=url,
         visibility="registered",
         position=100 + session.id,
