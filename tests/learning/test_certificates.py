@@ -10,6 +10,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from learnhub.attendance import services as attendance
+from learnhub.catalogue.models import ProgrammeOrganisation
 from learnhub.extensions import db
 from learnhub.learning import services
 from learnhub.learning.models import Certificate
@@ -272,3 +273,26 @@ def test_a_300_character_title_still_fits_the_certificate_emails_subject(client,
         select(OutboxMessage).where(OutboxMessage.kind == "certificate_issued")
     )
     assert len(message.subject) <= 300 and message.subject.endswith("…")
+
+
+def test_hosts_longer_than_a_certificate_holds_are_cut_not_a_500(client, course):
+    """A programme may have any number of hosts, each named in up to 300 characters; joined,
+    they passed the certificate's 1,000, which PostgreSQL refused (issuing answered 500, as
+    would the attendance that earns one)."""
+    hosts = [f.make_organisation(f"City network {n} " + "of cities " * 28) for n in range(4)]
+    for n, host in enumerate(hosts, start=1):
+        course.programme.organisation_links.append(
+            ProgrammeOrganisation(organisation=host, role="host", position=n)
+        )
+    f.save(course.programme)
+    f.sign_in(client, course.organiser)
+    response = client.post(
+        f"/organiser/programmes/{course.programme.slug}/certificates/issue",
+        data={"registration_id": str(course.registration.id), "reason": "Attended in person"},
+    )
+    assert response.status_code == 302
+    (certificate,) = _certificates()
+    assert certificate.hosts.startswith("United Cities and Local Governments Asia-Pacific, ")
+    assert len(certificate.hosts) <= 1000 and certificate.hosts.endswith("…")
+    f.sign_in(client, course.participant)
+    assert client.get(f"/programmes/{course.programme.slug}/certificate.pdf").status_code == 200

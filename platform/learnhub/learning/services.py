@@ -21,7 +21,7 @@ from ..accounts.models import ProgrammeTeamMember, User
 from ..attendance.models import ATTENDED_STATUSES, Attendance
 from ..attendance.services import ParticipantLine, attendance_standing
 from ..catalogue.models import Material, Module, Programme, ProgrammeOrganisation, Session
-from ..database import begin_write_transaction
+from ..database import begin_write_transaction, fit_column
 from ..extensions import db
 from ..registration.models import Registration
 from ..types import utcnow
@@ -648,7 +648,10 @@ def _may_reach_attendance_rule(programme_id: int, registration_ids: list[int]) -
 def _issue(
     programme: Programme, registration: Registration, source: str, reason: str | None
 ) -> Certificate:
-    hosts = ", ".join(o.name for o in programme.organisations("host"))
+    # Any number of hosts, each name up to 300 characters: as printed, cut to the column.
+    hosts = fit_column(
+        ", ".join(o.name for o in programme.organisations("host")), Certificate.hosts
+    )
     certificate = Certificate(
         code=new_code(),
         registration_id=registration.id,
