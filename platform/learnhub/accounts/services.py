@@ -135,6 +135,11 @@ def issue_sign_in_link(
     made beforehand by `new_sign_in_link`."""
     link = link or new_sign_in_link()
     minutes = minutes or current_app.config["MAGIC_LINK_MINUTES"]
+    if next_path and len(next_path) > NEXT_PATH_LENGTH:
+        # The page to go to after signing in comes from the address the sign-in page was
+        # opened with; one longer than the token keeps is dropped (the link then opens the
+        # account's usual page), as an unsafe one is, instead of the database refusing it.
+        next_path = None
     now = utcnow()
     token_id = (
         db.session.connection()
@@ -154,6 +159,8 @@ def issue_sign_in_link(
 
 
 _INSERT_LOGIN_TOKEN = insert(LoginToken.__table__).returning(LoginToken.__table__.c.id)
+#: The longest page address a sign-in link goes to afterwards (login_token.next_path).
+NEXT_PATH_LENGTH = LoginToken.__table__.c.next_path.type.length
 
 
 def request_sign_in_link(email: str, next_path: str | None) -> None:
