@@ -57,6 +57,15 @@ def create_admin_command(email: str, full_name: str, password: str) -> None:
 
     if len(password) < MIN_PASSWORD_LENGTH:
         raise click.ClickException(f"Use a password of at least {MIN_PASSWORD_LENGTH} characters.")
+    columns = User.__table__.c
+    if len(normalise_email(email)) > columns.email.type.length:
+        raise click.ClickException(
+            f"Use an email address of at most {columns.email.type.length} characters."
+        )
+    if len(full_name.strip()) > columns.full_name.type.length:
+        raise click.ClickException(
+            f"Use a name of at most {columns.full_name.type.length} characters."
+        )
     begin_write_transaction()
     user = find_user_by_email(email) or User(
         email=normalise_email(email), full_name=full_name.strip()

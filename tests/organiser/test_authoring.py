@@ -479,6 +479,21 @@ def test_the_first_administrator_is_made_from_the_command_line(app, runner):
     assert short.exit_code != 0 and "at least 10" in short.output
 
 
+def test_create_admin_refuses_an_address_or_name_too_long_with_a_message(app, runner):
+    """The account's columns hold 320 and 200 characters: longer ones were refused by
+    PostgreSQL with a DataError traceback (SQLite kept them)."""
+    for email, name, message in [
+        ("a" * 320 + "@city.gov", "Site Admin", "at most 320 characters"),
+        ("admin@city.gov", "N" * 201, "at most 200 characters"),
+    ]:
+        result = runner.invoke(
+            args=["accounts", "create-admin", "--email", email, "--name", name],
+            input="a-long-password\na-long-password\n",
+        )
+        assert result.exit_code == 1 and message in result.output, result.output
+    assert db.session.scalar(select(User)) is None
+
+
 def test_team_changes_are_in_the_audit_log(client, organiser):
     programme = _create(client)
     f.make_organiser(email="helper@example.org")
