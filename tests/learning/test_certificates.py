@@ -32,6 +32,15 @@ def _certificates() -> list[Certificate]:
     return list(db.session.scalars(select(Certificate).order_by(Certificate.id)))
 
 
+def _issue_by_hand(client, course, reason: str = "Attended in person"):
+    """The organiser issues the participant's certificate from the certificates page."""
+    f.sign_in(client, course.organiser)
+    return client.post(
+        f"/organiser/programmes/{course.programme.slug}/certificates/issue",
+        data={"registration_id": str(course.registration.id), "reason": reason},
+    )
+
+
 def _complete_modules(client, course):
     f.sign_in(client, course.participant)
     client.post(f"/programmes/{course.programme.slug}/modules/1/complete")
@@ -216,11 +225,7 @@ def test_organisers_see_who_meets_the_rule(app, client, course):
     assert html.status_code == 200
     assert "João São Paulo" in html.get_data(as_text=True)
     assert "Not yet" in html.get_data(as_text=True)
-    no_reason = client.post(
-        f"/organiser/programmes/{course.programme.slug}/certificates/issue",
-        data={"registration_id": str(course.registration.id), "reason": ""},
-    )
-    assert no_reason.status_code == 422
+    assert _issue_by_hand(client, course, reason="").status_code == 422
     assert _certificates() == []
 
 
@@ -261,12 +266,7 @@ def test_a_300_character_title_still_fits_the_certificate_emails_subject(client,
     PostgreSQL refused the row, so issuing (or the attendance that earned it) answered 500."""
     course.programme.title = ("Resilient city " * 20)[:300]
     f.save(course.programme)
-    f.sign_in(client, course.organiser)
-    response = client.post(
-        f"/organiser/programmes/{course.programme.slug}/certificates/issue",
-        data={"registration_id": str(course.registration.id), "reason": "Attended in person"},
-    )
-    assert response.status_code == 302
+    assert _issue_by_hand(client, course).status_code == 302
     (certificate,) = _certificates()
     assert certificate.programme_title == course.programme.title
     message = db.session.scalar(
@@ -285,12 +285,7 @@ def test_hosts_longer_than_a_certificate_holds_are_cut_not_a_500(client, course)
             ProgrammeOrganisation(organisation=host, role="host", position=n)
         )
     f.save(course.programme)
-    f.sign_in(client, course.organiser)
-    response = client.post(
-        f"/organiser/programmes/{course.programme.slug}/certificates/issue",
-        data={"registration_id": str(course.registration.id), "reason": "Attended in person"},
-    )
-    assert response.status_code == 302
+    assert _issue_by_hand(client, course).status_code == 302
     (certificate,) = _certificates()
     assert certificate.hosts.startswith("United Cities and Local Governments Asia-Pacific, ")
     assert len(certificate.hosts) <= 1000 and certificate.hosts.endswith("…")
