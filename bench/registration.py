@@ -379,7 +379,6 @@ def measure(kind: str, submissions: int, clients: int, rounds: int, floors: bool
         drop()
     registrations, base = series["app"], series["baseline"]
     ordered = sorted(registrations.latencies)
-    floor_errors = {name: series[name].errors for name in FLOORS if floors}
     return {
         "rps": round(registrations.rps, 1),
         "p50_ms": round(statistics.median(ordered), 1),
@@ -394,7 +393,7 @@ def measure(kind: str, submissions: int, clients: int, rounds: int, floors: bool
         **(
             {
                 "floor_ratios": {name: round(series[name].rps / base.rps, 3) for name in FLOORS},
-                "floor_errors": sum(floor_errors.values()),
+                "floor_errors": sum(series[name].errors for name in FLOORS),
             }
             if floors
             else {}

@@ -36,15 +36,21 @@ def test_migrations_match_the_models_on_sqlite(tmp_path):
     assert _schema_differences(f"sqlite:///{tmp_path / 'empty.sqlite'}") == []
 
 
-@pytest.mark.postgres
-def test_migrations_match_the_models_on_postgres():
+@pytest.fixture
+def empty_postgres_database():
+    """The URL of a new, empty PostgreSQL database, dropped afterwards."""
     services.require_postgres()
     name = f"learnhub_migrations_{os.getpid()}"
     url = services.create_postgres_database(name)
     try:
-        assert _schema_differences(url) == []
+        yield url
     finally:
         services.drop_postgres_database(name)
+
+
+@pytest.mark.postgres
+def test_migrations_match_the_models_on_postgres(empty_postgres_database):
+    assert _schema_differences(empty_postgres_database) == []
 
 
 def _upgrade_keeps_rows_and_counts_seats(url: str) -> None:
@@ -107,14 +113,8 @@ def test_upgrade_keeps_rows_and_counts_seats_on_sqlite(tmp_path):
 
 
 @pytest.mark.postgres
-def test_upgrade_keeps_rows_and_counts_seats_on_postgres():
-    services.require_postgres()
-    name = f"learnhub_upgrade_{os.getpid()}"
-    url = services.create_postgres_database(name)
-    try:
-        _upgrade_keeps_rows_and_counts_seats(url)
-    finally:
-        services.drop_postgres_database(name)
+def test_upgrade_keeps_rows_and_counts_seats_on_postgres(empty_postgres_database):
+    _upgrade_keeps_rows_and_counts_seats(empty_postgres_database)
 
 
 def test_after_an_upgrade_sqlite_connections_check_foreign_keys_again(tmp_path):
