@@ -282,5 +282,5 @@ def written(message):
     calendar are written from the row when it is delivered (render_deferred), not before."""
     from learnhub.notifications.services import render_deferred
 
-    assert render_deferred([message]) == {}
+    assert render_deferred([message]) == ({}, {})
     return message

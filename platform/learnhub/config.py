@@ -61,8 +61,9 @@ class BaseConfig:
     DIGEST_INTERVAL_SECONDS = 3600.0
     #: How new outbox rows reach the worker after commit: "celery", or "none" (tests drain).
     OUTBOX_DISPATCH = "celery"
-    #: Seconds a worker may hold a claimed outbox row before it is taken to be lost.
-    OUTBOX_CLAIM_LEASE_SECONDS = 300.0
+    #: Seconds a claimed outbox row stays claimed without its worker renewing the claim (it
+    #: renews every quarter of this while it sends); then the sweep gives it back.
+    OUTBOX_CLAIM_LEASE_SECONDS = 20.0
     #: Seconds a new outbox row is left to its delivery task before the sweep takes it.
     OUTBOX_SWEEP_GRACE_SECONDS = 30.0
     #: First retry delay after a transient failure; it doubles each attempt, capped at 1 hour.
@@ -70,6 +71,11 @@ class BaseConfig:
     #: SMTP connections a delivery batch sends over side by side (only one message at a time
     #: is between its final dot and its recorded outcome, see delivery.py).
     OUTBOX_SMTP_CONNECTIONS = 4
+    #: Redis out of reach: count rate limits in this process's memory until it answers again
+    #: (Flask-Limiter checks it again every few requests), rather than refuse sign-up.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    #: A Redis that hangs must not hold a request for long.
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
     #: Where the worker delivers email: "devmailbox" (kept in the database) or "smtp".
     MAIL_BACKEND = "devmailbox"
     MAIL_FROM = "LearnHub <no-reply@learnhub.local>"
@@ -126,9 +132,18 @@ class BaseConfig:
         self.SECRET_KEY = _env("SECRET_KEY")
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_ENABLED = _env("RATELIMIT_ENABLED", "1") in ("1", "true", "yes")
+        #: Behind a proxy: how many hops of X-Forwarded-For/-Proto/-Host to trust (ProxyFix).
+        self.TRUSTED_PROXIES = _non_negative_int("TRUSTED_PROXIES")
 
     def problems(self) -> list[str]:
         return []
+
+
+def _non_negative_int(name: str) -> int:
+    value = _env(name, "0") or "0"
+    if not (value.isascii() and value.isdigit()):
+        raise ValueError(f"{name} must be a whole number of 0 or more, not {value!r}")
+    return int(value)
 
 
 class DevelopmentConfig(BaseConfig):

@@ -354,6 +354,7 @@ def test_the_fast_writer_writes_what_the_email_package_writes(
     row = SimpleNamespace(
         id=7,
         message_id=None,
+        dedupe_key="reminder:7",
         kind="reminder",
         to_address="participant.with.a.rather.long.address@city-network.example.org",
         subject=subject,

@@ -11,12 +11,14 @@ hours; permanent ones (5xx) are recorded with the server's reply and not retried
 from __future__ import annotations
 
 import binascii
+import hashlib
 import random
 import re
 import smtplib
 import ssl
 import sys
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -26,7 +28,7 @@ from email.header import Header
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.policy import compat32
-from email.utils import format_datetime, make_msgid, parseaddr
+from email.utils import format_datetime, parseaddr
 from functools import cache, lru_cache
 from itertools import islice
 from types import SimpleNamespace
@@ -95,6 +97,9 @@ class ClaimedMessage:
     message_id: str | None
     raw: bytes | None
     skip_reason: str | None
+    #: Why the message could not be written (a header with a line break, a template error):
+    #: it fails on its own, with this reason, and the rest of its batch goes out.
+    build_error: str | None = None
 
 
 def _claim(now: datetime, *conditions, limit: int) -> list[ClaimedMessage]:
@@ -122,7 +127,7 @@ def _claim(now: datetime, *conditions, limit: int) -> list[ClaimedMessage]:
     if not messages:
         db.session.rollback()
         return []
-    messages, unwritable = _write_deferred(messages)
+    messages, unwritable, failures = _write_deferred(messages)
     statuses = _registration_statuses(messages)
     unsubscribed = _unsubscribed(messages)
     skip_reasons = [
@@ -133,7 +138,12 @@ def _claim(now: datetime, *conditions, limit: int) -> list[ClaimedMessage]:
     # Built after the commit: the write lock (SQLite) is not held while the bytes are made.
     claimed = []
     for message, skip_reason in zip(messages, skip_reasons, strict=True):
-        message_id, raw = (None, None) if skip_reason else build_message(message)
+        message_id, raw, build_error = None, None, failures.get(message.id)
+        if not (skip_reason or build_error):
+            try:
+                message_id, raw = build_message(message)
+            except Exception as error:  # one message that cannot be written fails alone
+                build_error = _build_error(message.id, error)
         claimed.append(
             ClaimedMessage(
                 id=message.id,
@@ -143,9 +153,17 @@ def _claim(now: datetime, *conditions, limit: int) -> list[ClaimedMessage]:
                 message_id=message_id,
                 raw=raw,
                 skip_reason=skip_reason,
+                build_error=build_error,
             )
         )
     return claimed
+
+
+def _build_error(outbox_id: int, error: Exception) -> str:
+    current_app.logger.warning("outbox %s cannot be written: %r", outbox_id, error)
+    if isinstance(error, UnbuildableMessage):
+        return f"the message cannot be written: {error}"
+    return f"the message cannot be written: {type(error).__name__}: {error}"[:1000]
 
 
 #: What a claim reads of each row: plain rows, no ORM objects to build and track.
@@ -154,6 +172,7 @@ _CLAIM_COLUMNS = tuple(
     for name in (
         "id",
         "kind",
+        "dedupe_key",
         "to_address",
         "subject",
         "text_body",
@@ -173,27 +192,29 @@ _CLAIM_COLUMNS = tuple(
 _CLAIM_COLUMN_NAMES = tuple(column.key for column in _CLAIM_COLUMNS)
 
 
-def _write_deferred(messages: list) -> tuple[list, dict[int, str]]:
+def _write_deferred(messages: list) -> tuple[list, dict[int, str], dict[int, str]]:
     """Rows queued with `render_args` (registration emails) get their subject and bodies
     written now, in this claim's transaction (`render_deferred`). Returns the claimed rows
-    with those replaced by plain snapshots of their written values, and why a row could not
-    be written. Snapshots, not ORM objects: reading an expired object after the commit would
-    open a read transaction that stays open across the send."""
+    with those replaced by plain snapshots of their written values, why a row is not to be
+    written (skipped) and why one could not be (failed). Snapshots, not ORM objects: reading
+    an expired object after the commit would open a read transaction that stays open across
+    the send."""
     deferred_ids = [message.id for message in messages if message.render_args]
     if not deferred_ids:
-        return messages, {}
+        return messages, {}, {}
     rows = db.session.scalars(
         select(OutboxMessage)
         .where(OutboxMessage.id.in_(deferred_ids))
         .execution_options(populate_existing=True)
     ).all()
-    unwritable = render_deferred(list(rows))
+    unwritable, failures = render_deferred(list(rows))
     db.session.flush()
     written = {
         row.id: SimpleNamespace(**{name: getattr(row, name) for name in _CLAIM_COLUMN_NAMES})
         for row in rows
     }
-    return [written.get(message.id, message) for message in messages], unwritable
+    failures = {row_id: _build_error(row_id, error) for row_id, error in failures.items()}
+    return [written.get(message.id, message) for message in messages], unwritable, failures
 
 
 def claim(outbox_id: int, now: datetime) -> ClaimedMessage | None:
@@ -210,7 +231,7 @@ def deliver(outbox_id: int) -> DeliveryOutcome | None:
     claimed = claim(outbox_id, utcnow())
     if claimed is None:
         return None
-    with mail_backend().connection() as send, _recorder() as recorder:
+    with _ClaimKept([claimed.id]), mail_backend().connection() as send, _recorder() as recorder:
         return _send_and_record(claimed, send, recorder, raise_transient=True)
 
 
@@ -230,33 +251,78 @@ def deliver_due(
             )
         )
     outcomes: list[DeliveryOutcome] = []
-    # A batch stops sending at half the claim lease and gives the rest back, so a slow mail
-    # server can never let the lease run out on rows that are still waiting their turn here
-    # (another worker would take them over and both would send).
-    half_lease = timedelta(seconds=current_app.config["OUTBOX_CLAIM_LEASE_SECONDS"] / 2)
     for _ in range(batches):
-        claimed_at = utcnow()
-        claimed = _claim(claimed_at, *conditions, limit=BATCH_SIZE)
+        claimed = _claim(utcnow(), *conditions, limit=BATCH_SIZE)
         if not claimed:
             break
         backend = mail_backend()
         connections = current_app.config["OUTBOX_SMTP_CONNECTIONS"]
-        if isinstance(backend, SMTPBackend) and connections > 1 and len(claimed) > 1:
-            outcomes += _deliver_side_by_side(
-                claimed, backend, min(connections, len(claimed)), claimed_at + half_lease
-            )
-            continue
-        with backend.connection() as send, _recorder() as recorder:
-            for index, message in enumerate(claimed):
-                if utcnow() - claimed_at > half_lease:
-                    _give_back([m.id for m in claimed[index:]])
-                    break
-                outcomes.append(_send_and_record(message, send, recorder, raise_transient=False))
+        with _ClaimKept([message.id for message in claimed]) as kept:
+            if isinstance(backend, SMTPBackend) and connections > 1 and len(claimed) > 1:
+                outcomes += _deliver_side_by_side(
+                    claimed, backend, min(connections, len(claimed)), kept
+                )
+                continue
+            with backend.connection() as send, _recorder() as recorder:
+                for index, message in enumerate(claimed):
+                    if not kept.held():
+                        _give_back([m.id for m in claimed[index:]])
+                        break
+                    outcomes.append(
+                        _send_and_record(message, send, recorder, raise_transient=False)
+                    )
     return outcomes
 
 
+class _ClaimKept:
+    """Renews the claim of rows while this process works on them (a heartbeat), so a short
+    lease (`OUTBOX_CLAIM_LEASE_SECONDS`) is enough: the rows of a worker that was killed come
+    back to the queue a lease after its last renewal, while a slow batch keeps its rows.
+
+    `held()` turns false when no renewal has gone through for half a lease (the database
+    out of reach): the batch then stops and gives back what it has not started, so another
+    worker that takes the rows over after the lease never sends them a second time."""
+
+    def __init__(self, outbox_ids: list[int]) -> None:
+        self.outbox_ids = outbox_ids
+        self.lease = current_app.config["OUTBOX_CLAIM_LEASE_SECONDS"]
+        self.renewed = time.monotonic()
+        self._app = current_app._get_current_object()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="outbox-lease", daemon=True)
+
+    def __enter__(self) -> _ClaimKept:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def held(self) -> bool:
+        return time.monotonic() - self.renewed < self.lease / 2
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.lease / 4):
+            started = time.monotonic()
+            try:
+                with self._app.app_context(), db.engine.connect() as connection:
+                    connection.execute(
+                        update(OutboxMessage.__table__)
+                        .where(
+                            OutboxMessage.__table__.c.id.in_(self.outbox_ids),
+                            OutboxMessage.__table__.c.status == "sending",
+                        )
+                        .values(claimed_at=utcnow())
+                    )
+                    connection.commit()
+                self.renewed = started
+            except Exception as error:  # out of reach now: held() says so after half a lease
+                self._app.logger.warning("could not renew the outbox claim: %r", error)
+
+
 def _deliver_side_by_side(
-    claimed: list[ClaimedMessage], backend: SMTPBackend, connections: int, stop_at: datetime
+    claimed: list[ClaimedMessage], backend: SMTPBackend, connections: int, kept: _ClaimKept
 ) -> list[DeliveryOutcome]:
     """Send a batch over several SMTP connections at once, one thread each, in this process.
 
@@ -265,7 +331,7 @@ def _deliver_side_by_side(
     happen under one lock. So, as with one connection, at most one message of the batch is
     ever accepted by the server without its outcome recorded (a worker killed at that moment
     sends it again after the lease), while the other connections' round trips overlap it.
-    Rows not started by `stop_at` (half the lease) are given back."""
+    Rows not started while the claim was still held (`kept`) are given back."""
     app = current_app._get_current_object()
     pending = deque(claimed)
     taking = threading.Lock()
@@ -276,7 +342,7 @@ def _deliver_side_by_side(
 
     def next_message() -> ClaimedMessage | None:
         with taking:
-            if not pending or utcnow() > stop_at:
+            if not pending or not kept.held():
                 return None
             return pending.popleft()
 
@@ -284,10 +350,7 @@ def _deliver_side_by_side(
         try:
             with app.app_context(), backend.steps() as (envelope, content):
                 while (message := next_message()) is not None:
-                    if message.skip_reason:
-                        result = ("skipped", message.skip_reason, {}, None)
-                    else:
-                        result = _attempt(message, envelope)
+                    result = _not_to_send(message) or _attempt(message, envelope)
                     with accepting:
                         if result is None:
                             result = _attempt(message, content) or _sent(message)
@@ -328,9 +391,9 @@ def drain(limit_batches: int = 50) -> list[DeliveryOutcome]:
 def _send_and_record(
     claimed: ClaimedMessage, send, recorder: Connection, *, raise_transient: bool
 ) -> DeliveryOutcome:
-    if claimed.skip_reason:
-        return _record(recorder, claimed, "skipped", reason=claimed.skip_reason)
-    status, reason, values, transient = _attempt(claimed, send) or _sent(claimed)
+    status, reason, values, transient = (
+        _not_to_send(claimed) or _attempt(claimed, send) or _sent(claimed)
+    )
     outcome = _record(recorder, claimed, status, reason, **values)
     if transient is not None and raise_transient:
         raise transient
@@ -339,6 +402,15 @@ def _send_and_record(
 
 #: An outcome to record: status, reason, other values, and the transient error if any.
 Attempt = tuple[str, str | None, dict, TransientDeliveryError | None]
+
+
+def _not_to_send(claimed: ClaimedMessage) -> Attempt | None:
+    """The outcome of a message that is not to be sent (skipped) or cannot be (failed)."""
+    if claimed.skip_reason:
+        return "skipped", claimed.skip_reason, {}, None
+    if claimed.build_error:
+        return "failed", claimed.build_error, {}, None
+    return None
 
 
 def _attempt(claimed: ClaimedMessage, step) -> Attempt | None:
@@ -491,6 +563,10 @@ def release_lost_claims(now: datetime) -> int:
     return result.rowcount
 
 
+class UnbuildableMessage(ValueError):
+    """The row cannot become an email (a header with a line break would inject headers)."""
+
+
 def build_message(message) -> tuple[str, bytes]:
     """The message as the SMTP server receives it: (Message-ID, bytes).
 
@@ -498,11 +574,10 @@ def build_message(message) -> tuple[str, bytes]:
     the bulk of what goes out (reminders, announcements), is written straight to bytes
     (`_write_alternative`): the same bytes the email package writes, at a fraction of the cost,
     which matters when thousands of reminders go at once. The rest goes through the email
-    package's classic MIME classes (`_build_with_email_package`)."""
+    package's classic MIME classes (`_build_with_email_package`). Raises UnbuildableMessage
+    for a header value with a line break or another control character."""
     config = current_app.config
-    message_id = message.message_id or make_msgid(
-        f"outbox{message.id}", domain=_msgid_domain(config["BASE_URL"])
-    )
+    message_id = message.message_id or stable_message_id(message, config["BASE_URL"])
     headers = [
         ("From", config["MAIL_FROM"]),
         ("To", message.to_address),
@@ -517,9 +592,23 @@ def build_message(message) -> tuple[str, bytes]:
         # RFC 8058 one-click: mail clients POST "List-Unsubscribe=One-Click" to this address.
         headers.append(("List-Unsubscribe", f"<{message.unsubscribe_url}>"))
         headers.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
+    for name, value in headers:
+        if _CONTROL.search(value):
+            raise UnbuildableMessage(f"its {name} contains a line break or a control character")
     if message.ics or not message.text_body or not message.html_body:
         return message_id, _build_with_email_package(message, headers)
     return message_id, _write_alternative(headers, message.text_body, message.html_body)
+
+
+#: Characters no header value may hold (tabs fold harmlessly and are allowed).
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f\u2028\u2029]")
+
+
+def stable_message_id(message, base_url: str) -> str:
+    """The same Message-ID every time a row is sent, so that a copy sent again after a lost
+    worker is recognised as the same message by mail systems (RFC 5322 section 3.6.4)."""
+    digest = hashlib.sha256(message.dedupe_key.encode()).hexdigest()[:16]
+    return f"<outbox{message.id}.{digest}@{_msgid_domain(base_url)}>"
 
 
 @cache

@@ -13,6 +13,7 @@ from babel.dates import format_timedelta
 from flask import render_template
 from flask_babel import get_locale, gettext, lazy_gettext
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload
 
 from ..accounts.models import ProgrammeTeamMember, User
@@ -265,13 +266,16 @@ def registration_email(
     }
 
 
-def render_deferred(messages: list[OutboxMessage]) -> dict[int, str]:
+def render_deferred(
+    messages: list[OutboxMessage],
+) -> tuple[dict[int, str], dict[int, Exception]]:
     """Write subject, bodies and attachment of rows queued with `render_args` (the worker
-    calls this on the rows it has claimed). Returns why, by row id, a row cannot be written
-    (its registration is gone): such a row is skipped, not sent."""
+    calls this on the rows it has claimed). Returns why, by row id, a row is not to be
+    written (its registration is gone: skipped) and the error of a row that could not be
+    (failed on its own, so that the other rows of the batch still go)."""
     waiting = [m for m in messages if m.render_args]
     if not waiting:
-        return {}
+        return {}, {}
     ids = {m.registration_id for m in waiting if m.registration_id is not None}
     registrations = {
         r.id: r
@@ -286,24 +290,31 @@ def render_deferred(messages: list[OutboxMessage]) -> dict[int, str]:
     }
     reply_to = reply_to_addresses({r.programme_id for r in registrations.values()})
     unrenderable: dict[int, str] = {}
+    failures: dict[int, Exception] = {}
     for message in waiting:
         registration = registrations.get(message.registration_id)
         if registration is None:
             unrenderable[message.id] = "the registration is gone; the email cannot be written"
             continue
         args = message.render_args
-        values = registration_email(
-            registration,
-            args["event"],
-            waitlist_place=args.get("waitlist_place"),
-            sign_in_link=args.get("sign_in_link"),
-            cancel_link=bool(args.get("cancel_link")),
-            reply_to=reply_to.get(registration.programme_id),
-        )
+        try:
+            values = registration_email(
+                registration,
+                args["event"],
+                waitlist_place=args.get("waitlist_place"),
+                sign_in_link=args.get("sign_in_link"),
+                cancel_link=bool(args.get("cancel_link")),
+                reply_to=reply_to.get(registration.programme_id),
+            )
+        except SQLAlchemyError:
+            raise
+        except Exception as error:
+            failures[message.id] = error
+            continue
         for name, value in values.items():
             setattr(message, name, value)
         message.render_args = None
-    return unrenderable
+    return unrenderable, failures
 
 
 def render_sign_in_link(user: User, link: str, minutes: int) -> tuple[str, str]:

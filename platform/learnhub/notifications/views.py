@@ -24,6 +24,7 @@ from ..catalogue import services as catalogue
 from ..catalogue.authoring import AuthoringError, session_instants
 from ..extensions import csrf, db
 from ..forms import ActionForm, parse_id
+from ..links import external_url
 from ..organiser.access import require_admin, require_programme_right
 from ..timefmt import zone
 from . import announcements, calendar, policy, preferences
@@ -122,7 +123,7 @@ def create_calendar_feed():
     return render_template(
         "notifications/calendar.html",
         active=True,
-        feed_url=url_for("notifications.calendar_feed", token=token, _external=True),
+        feed_url=external_url("notifications.calendar_feed", token=token),
         form=ActionForm(),
     )
 
