@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from tests import services
+from tests.services import private_redis  # noqa: F401  (a fixture for every test)
 
 _INSTANCE = Path(tempfile.mkdtemp(prefix="learnhub-test-instance-"))
 os.environ["LEARNHUB_INSTANCE_PATH"] = str(_INSTANCE)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import subprocess
+import time
 from functools import cache
 from urllib.parse import urlsplit
 
@@ -104,3 +106,71 @@ def drop_postgres_database(name: str) -> None:
 
     with psycopg.connect(_libpq_url(POSTGRES_URL), autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class PrivateRedis:
+    """A redis-server of the test's own, on a free port, that the test stops and starts."""
+
+    def __init__(self, tmp_path) -> None:
+        self.binary = shutil.which("redis-server")
+        self.port = _free_port()
+        self.dir = tmp_path
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.dir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+        def answering():
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), 0.2):
+                    return True
+            except OSError:
+                return False
+
+        deadline = time.monotonic() + 10
+        while not answering():
+            if time.monotonic() > deadline:
+                raise AssertionError("the private redis-server did not answer within 10 s")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(5)
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    """A redis-server of the test's own, to stop and start (the machine's stays untouched)."""
+    server = PrivateRedis(tmp_path)
+    if server.binary is None:
+        skip_or_fail("redis-server is not installed")
+    server.start()
+    yield server
+    server.stop()

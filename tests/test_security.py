@@ -204,3 +204,77 @@ def test_session_cookies_follow_a_secret_key_rotation(app_factory):
     app.config["SECRET_KEY_FALLBACKS"] = []
     with client.session_transaction() as session:
         assert "probe" not in session
+
+
+def test_sign_up_and_sign_in_go_through_while_redis_is_down(app_factory, private_redis):
+    """Rate limits counted in Redis fall back to this process's memory when Redis stops:
+    registering and signing in answer as usual (not a 500), /healthz says where limits are
+    counted, and the limits still hold."""
+    app = app_factory(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI=private_redis.url)
+    with app.app_context():
+        slug = f.make_programme(capacity=100).slug
+        f.make_user(email="known@example.org", password="a-long-password-1")
+    client = app.test_client()
+    assert client.get("/healthz").get_json()["rate_limits"] == "redis"
+    assert client.post("/login/link", data={"email": "a@example.org"}).status_code in (200, 302)
+    private_redis.stop()
+    registered = client.post(
+        f"/programmes/{slug}/register",
+        data=f.registration_form(email="city@example.org", full_name="City Official"),
+    )
+    assert registered.status_code == 302, registered.get_data(as_text=True)[:300]
+    wrong = client.post("/login/password", data={"email": "a@example.org", "password": "x"})
+    assert wrong.status_code == 422 and "do not match" in wrong.get_data(as_text=True)
+    signed_in = app.test_client().post(
+        "/login/password", data={"email": "known@example.org", "password": "a-long-password-1"}
+    )
+    assert signed_in.status_code == 302
+    assert client.get("/healthz").get_json()["rate_limits"] == "memory (Redis is unreachable)"
+    codes = [
+        client.post("/login/link", data={"email": "a@example.org"}).status_code for _ in range(6)
+    ]
+    assert 500 not in codes and codes[-1] == 429, codes
+
+
+def _register_from(client, slug: str, n: int, forwarded_for: str):
+    return client.post(
+        f"/programmes/{slug}/register",
+        data={},
+        headers={"X-Forwarded-For": forwarded_for},
+        environ_base={"REMOTE_ADDR": "10.0.0.1"},
+    ).status_code
+
+
+def test_behind_a_trusted_proxy_each_visitor_has_their_own_rate_limit(app_factory):
+    app = app_factory(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://", TRUSTED_PROXIES=1)
+    with app.app_context():
+        slug = f.make_programme().slug
+    client = app.test_client()
+    codes = [_register_from(client, slug, n, f"198.51.100.{n}") for n in range(25)]
+    assert 429 not in codes, "visitors behind the proxy shared one bucket"
+    same = [_register_from(client, slug, n, "203.0.113.7") for n in range(21)]
+    assert same[-1] == 429, "one visitor is still limited"
+
+
+def test_without_trusted_proxies_a_forwarded_address_is_not_believed(app_factory):
+    app = app_factory(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://")
+    with app.app_context():
+        slug = f.make_programme().slug
+    client = app.test_client()
+    codes = [_register_from(client, slug, n, f"198.51.100.{n}") for n in range(21)]
+    assert codes[-1] == 429, "a made-up X-Forwarded-For escaped the limit"
+
+
+def test_the_calendar_feed_address_comes_from_base_url(app_factory):
+    app = app_factory(BASE_URL="https://learnhub.example.org", TRUSTED_PROXIES=1)
+    client = app.test_client()
+    with app.app_context():
+        f.sign_in(client, f.make_user())
+    response = client.post(
+        "/me/calendar",
+        headers={"X-Forwarded-Host": "10.0.0.5:8000", "X-Forwarded-Proto": "http"},
+        follow_redirects=True,
+    )
+    page = response.get_data(as_text=True)
+    assert "https://learnhub.example.org/calendar/" in page, page[:3000]
+    assert "http://10.0.0.5" not in page

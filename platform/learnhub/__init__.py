@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flask import Flask, render_template, request
 from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, UnicodeConverter, ValidationError
 
 from .config import BaseConfig, load_config
@@ -40,6 +41,9 @@ def create_app(config: BaseConfig | dict | None = None) -> Flask:
     if isinstance(config, dict):
         app.config.update({k: v for k, v in config.items() if k != "LEARNHUB_ENV"})
     instance_path.mkdir(parents=True, exist_ok=True)
+    if hops := app.config.get("TRUSTED_PROXIES", 0):
+        # The client's address (rate limits), scheme and host as the trusted proxies saw them.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.session_interface = CookieSessions()
     app.url_map.converters["int"] = RowIdConverter
     app.url_map.converters["default"] = app.url_map.converters["string"] = SegmentConverter

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy import select, text
 
-from .extensions import db
+from .extensions import db, limiter
 from .types import utcnow
 
 bp = Blueprint("health", __name__)
@@ -30,6 +30,20 @@ def broker_state() -> str:
         return f"down: {type(error).__name__}"
 
 
+def rate_limit_state() -> str:
+    """Where rate limits are counted: Redis, or this process's memory while Redis is out of
+    reach (Flask-Limiter's fallback; limits still hold, per process)."""
+    if not current_app.config.get("RATELIMIT_ENABLED"):
+        return "off"
+    if current_app.config.get("RATELIMIT_STORAGE_URI", "memory://").startswith("memory"):
+        return "memory"
+    try:
+        reachable = limiter.storage.check()
+    except Exception:
+        reachable = False
+    return "redis" if reachable else "memory (Redis is unreachable)"
+
+
 def beat_age_seconds() -> float | None:
     from .notifications.models import WorkerHeartbeat
 
@@ -52,6 +66,7 @@ def healthz():
         "status": "ok" if healthy else "unavailable",
         "database": database,
         "broker": broker,
+        "rate_limits": rate_limit_state(),
         "beat_last_run_seconds_ago": beat_age_seconds() if database == "ok" else None,
     }
     return jsonify(body), 200 if healthy else 503
