@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache, lru_cache
 
 from babel import support
@@ -21,6 +22,17 @@ def strip(value: str | None) -> str | None:
     """Pasted values often carry spaces; an email address with one must still be accepted.
     NUL characters are dropped: PostgreSQL refuses them in text."""
     return value.replace("\x00", "").strip() if isinstance(value, str) else value
+
+
+#: Line breaks and other control characters: a typed one-line value never holds them, and in a
+#: name or a title that ends up in an email header they would inject headers.
+_CONTROL_RUN = re.compile("[\\x00-\\x1f\\x7f\\u2028\\u2029]+")
+
+
+def one_line(value: str | None) -> str | None:
+    """`strip` for one-line fields (names, titles, subjects): a run of line breaks or other
+    control characters becomes one space."""
+    return _CONTROL_RUN.sub(" ", value).strip() if isinstance(value, str) else value
 
 
 def drop_nul(value: str | None) -> str | None:

@@ -311,3 +311,29 @@ def test_retrying_an_outbox_id_that_is_no_row_id_is_refused_not_a_500(client, od
     response = client.post("/admin/outbox/retry", data={"outbox_id": odd})
     assert response.status_code == 302
     assert "Choose at least one message to retry." in client.get("/admin/outbox").text
+
+
+def test_a_subject_with_a_line_break_is_cleaned_where_it_is_typed(client, attended_programme):
+    """A header injection typed into the subject becomes one harmless line: the email that
+    goes out has no extra header and no extra recipient."""
+    programme, _, organiser, *_ = attended_programme
+    sign_in(client, organiser)
+    response = client.post(
+        f"/organiser/programmes/{programme.slug}/announcements",
+        data={
+            "audience": "confirmed",
+            "session_id": "0",
+            "subject": "Hello\r\nBcc: x@evil.example",
+            "body": "See you",
+        },
+    )
+    assert response.status_code == 302
+    announcement = db.session.scalar(select(Announcement))
+    assert announcement.subject == "Hello Bcc: x@evil.example"
+
+
+def test_one_line_fields_turn_control_characters_into_a_space():
+    from learnhub.forms import one_line
+
+    assert one_line("  Ana\r\n\tLúcia\u2028Souza\x00 ") == "Ana Lúcia Souza"
+    assert one_line(None) is None

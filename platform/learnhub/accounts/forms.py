@@ -10,7 +10,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from ..forms import CachedTranslationsMeta, email_field, strip, timezone_field
+from ..forms import CachedTranslationsMeta, email_field, one_line, strip, timezone_field
 from .services import LANGUAGES, MIN_PASSWORD_LENGTH
 
 
@@ -42,14 +42,16 @@ class ViewerTimezoneForm(Form):
 
 class ProfileForm(FlaskForm):
     full_name = StringField(
-        "Full name", filters=[strip], validators=[DataRequired(), Length(max=200)]
+        "Full name", filters=[one_line], validators=[DataRequired(), Length(max=200)]
     )
     organisation = StringField(
-        "Organisation", filters=[strip], validators=[Optional(), Length(max=300)]
+        "Organisation", filters=[one_line], validators=[Optional(), Length(max=300)]
     )
-    job_title = StringField("Job title", filters=[strip], validators=[Optional(), Length(max=200)])
-    city = StringField("City", filters=[strip], validators=[Optional(), Length(max=120)])
-    country = StringField("Country", filters=[strip], validators=[Optional(), Length(max=120)])
+    job_title = StringField(
+        "Job title", filters=[one_line], validators=[Optional(), Length(max=200)]
+    )
+    city = StringField("City", filters=[one_line], validators=[Optional(), Length(max=120)])
+    country = StringField("Country", filters=[one_line], validators=[Optional(), Length(max=120)])
     timezone = timezone_field("Time zone")
     preferred_language = SelectField(
         "Preferred language", choices=[SelectChoice(lang, lang) for lang in LANGUAGES]

@@ -7,7 +7,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, IntegerField, RadioField, SelectChoice, StringField
 from wtforms.validators import DataRequired, Length, NumberRange
 
-from ..forms import strip, timezone_field
+from ..forms import one_line, timezone_field
 from .models import ATTENDANCE_STATUSES
 
 #: The sheet's choices; "" clears a mark ("not yet marked").
@@ -49,7 +49,7 @@ class OpenCheckInForm(FlaskForm):
 class CheckInCodeForm(FlaskForm):
     code = StringField(
         "Check-in code",
-        filters=[strip],
+        filters=[one_line],
         validators=[
             DataRequired("Type the code shown on screen."),
             Length(max=20, message="The code is 6 letters and digits."),

@@ -13,7 +13,7 @@ from wtforms import (
 from wtforms.validators import URL, DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..forms import coerce_id, drop_nul, plausible_year, strip
+from ..forms import coerce_id, drop_nul, one_line, plausible_year, strip
 from .announcements import AUDIENCE_LABELS
 from .policy import OFFSET_CHOICES
 
@@ -38,7 +38,9 @@ class ReminderPolicyForm(FlaskForm):
 
 
 class AnnouncementForm(FlaskForm):
-    subject = StringField("Subject", filters=[strip], validators=[DataRequired(), Length(max=300)])
+    subject = StringField(
+        "Subject", filters=[one_line], validators=[DataRequired(), Length(max=300)]
+    )
     body = TextAreaField(
         "Message",
         filters=[drop_nul],
@@ -65,7 +67,7 @@ class ScheduleForm(FlaskForm):
 
 
 class RecordingForm(FlaskForm):
-    title = StringField("Title", filters=[strip], validators=[Optional(), Length(max=300)])
+    title = StringField("Title", filters=[one_line], validators=[Optional(), Length(max=300)])
     url = URLField(
         "Recording link",
         filters=[strip],

@@ -35,6 +35,7 @@ from ..forms import (
     coerce_id,
     coerce_optional_id,
     email_field,
+    one_line,
     optional_timezone_field,
     parse_id,
     plausible_year,
@@ -77,7 +78,9 @@ class RegistrationSettingsForm(FlaskForm):
 
 
 class QuestionForm(FlaskForm):
-    label = StringField("Question", filters=[strip], validators=[DataRequired(), Length(max=300)])
+    label = StringField(
+        "Question", filters=[one_line], validators=[DataRequired(), Length(max=300)]
+    )
     kind = SelectField(
         "Kind of answer", choices=[SelectChoice(k, KIND_LABELS[k]) for k in QUESTION_KINDS]
     )
@@ -93,7 +96,7 @@ class RegistrantFilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET search form: reads only
 
-    q = StringField("Search name, email, organisation, city", filters=[strip])
+    q = StringField("Search name, email, organisation, city", filters=[one_line])
     status = SelectField(
         "State",
         choices=[SelectChoice("", "Any state")]
@@ -101,7 +104,7 @@ class RegistrantFilterForm(FlaskForm):
         validate_choice=False,
     )
     question = SelectField("Question", choices=[], validate_choice=False)
-    answer = StringField("Answer contains", filters=[strip])
+    answer = StringField("Answer contains", filters=[one_line])
 
 
 class DecisionForm(FlaskForm):
@@ -158,9 +161,9 @@ class VersionedForm(FlaskForm):
 
 class ProgrammeForm(VersionedForm):
     kind = SelectField("Kind", choices=PROGRAMME_KIND_CHOICES)
-    title = StringField("Title", filters=[strip], validators=[DataRequired(), Length(max=300)])
+    title = StringField("Title", filters=[one_line], validators=[DataRequired(), Length(max=300)])
     edition = StringField(
-        "Edition (e.g. 2nd edition)", filters=[strip], validators=[Optional(), Length(max=80)]
+        "Edition (e.g. 2nd edition)", filters=[one_line], validators=[Optional(), Length(max=80)]
     )
     summary = TextAreaField(
         "Summary (one or two sentences)",
@@ -173,10 +176,13 @@ class ProgrammeForm(VersionedForm):
     topic = SelectField("Topic", coerce=coerce_optional_id, choices=[], validate_choice=False)
     format = SelectField("Format", choices=FORMAT_CHOICES)
     venue = StringField(
-        "Venue (in person and hybrid)", filters=[strip], validators=[Optional(), Length(max=300)]
+        "Venue (in person and hybrid)", filters=[one_line], validators=[Optional(), Length(max=300)]
     )
     language = StringField(
-        "Language", filters=[strip], default="English", validators=[DataRequired(), Length(max=40)]
+        "Language",
+        filters=[one_line],
+        default="English",
+        validators=[DataRequired(), Length(max=40)],
     )
     timezone = timezone_field("Time zone (sessions are entered in it)")
     hosts = SelectMultipleField("Hosted by", coerce=coerce_id, validate_choice=False)
@@ -209,7 +215,7 @@ def _end_after_start(form, field) -> None:
 
 
 class SessionForm(VersionedForm):
-    title = StringField("Title", filters=[strip], validators=[DataRequired(), Length(max=300)])
+    title = StringField("Title", filters=[one_line], validators=[DataRequired(), Length(max=300)])
     day = DateField("Date", validators=[DataRequired(message="Enter the date."), plausible_year])
     start = TimeField("Starts at", validators=[DataRequired(message="Enter the start time.")])
     end = TimeField(
@@ -234,14 +240,14 @@ class SessionForm(VersionedForm):
 
 
 class ModuleForm(VersionedForm):
-    title = StringField("Title", filters=[strip], validators=[DataRequired(), Length(max=300)])
-    theme = StringField("Theme", filters=[strip], validators=[Optional(), Length(max=120)])
+    title = StringField("Title", filters=[one_line], validators=[DataRequired(), Length(max=300)])
+    theme = StringField("Theme", filters=[one_line], validators=[Optional(), Length(max=120)])
     summary = TextAreaField("Summary", filters=[strip], validators=[Optional(), Length(max=2000)])
     body = TextAreaField("Body", filters=[strip], validators=[Optional(), Length(max=100_000)])
 
 
 class MaterialForm(FlaskForm):
-    title = StringField("Title", filters=[strip], validators=[DataRequired(), Length(max=300)])
+    title = StringField("Title", filters=[one_line], validators=[DataRequired(), Length(max=300)])
     kind = SelectField("Kind", choices=MATERIAL_KIND_CHOICES)
     module = SelectField("Module", coerce=coerce_optional_id, choices=[], validate_choice=False)
     file = FileField("File (PDF, .pptx or .docx, up to 25 MB)")
@@ -251,7 +257,10 @@ class MaterialForm(FlaskForm):
         validators=[Optional(), Length(max=1000), URL(message="Enter a link like https://…")],
     )
     language = StringField(
-        "Language", filters=[strip], default="English", validators=[DataRequired(), Length(max=40)]
+        "Language",
+        filters=[one_line],
+        default="English",
+        validators=[DataRequired(), Length(max=40)],
     )
     visibility = SelectField("Who may open it", choices=VISIBILITY_CHOICES)
 
@@ -279,18 +288,18 @@ class MaterialEditForm(MaterialForm):
 
 class PersonForm(FlaskForm):
     honorific = StringField(
-        "Honorific (Ms., Mr., Dr.)", filters=[strip], validators=[Optional(), Length(max=20)]
+        "Honorific (Ms., Mr., Dr.)", filters=[one_line], validators=[Optional(), Length(max=20)]
     )
     full_name = StringField(
-        "Full name", filters=[strip], validators=[DataRequired(), Length(max=200)]
+        "Full name", filters=[one_line], validators=[DataRequired(), Length(max=200)]
     )
-    position = StringField("Position", filters=[strip], validators=[Optional(), Length(max=300)])
+    position = StringField("Position", filters=[one_line], validators=[Optional(), Length(max=300)])
     organisation = SelectField(
         "Organisation", coerce=coerce_optional_id, choices=[], validate_choice=False
     )
     organisation_text = StringField(
         "…or organisation, if not in the list",
-        filters=[strip],
+        filters=[one_line],
         validators=[Optional(), Length(max=300)],
     )
     email = EmailField(
@@ -317,13 +326,15 @@ class PersonForm(FlaskForm):
 
 
 class TopicForm(FlaskForm):
-    name = StringField("Name", filters=[strip], validators=[DataRequired(), Length(max=200)])
+    name = StringField("Name", filters=[one_line], validators=[DataRequired(), Length(max=200)])
 
 
 class OrganisationForm(FlaskForm):
-    name = StringField("Full name", filters=[strip], validators=[DataRequired(), Length(max=300)])
+    name = StringField(
+        "Full name", filters=[one_line], validators=[DataRequired(), Length(max=300)]
+    )
     short_name = StringField(
-        "Short name or acronym", filters=[strip], validators=[Optional(), Length(max=80)]
+        "Short name or acronym", filters=[one_line], validators=[Optional(), Length(max=80)]
     )
     website = URLField(
         "Website",
@@ -340,9 +351,11 @@ class OrganisationEditForm(OrganisationForm):
 
 
 class NewEditionForm(FlaskForm):
-    title = StringField("Title", filters=[strip], validators=[DataRequired(), Length(max=300)])
+    title = StringField("Title", filters=[one_line], validators=[DataRequired(), Length(max=300)])
     edition = StringField(
-        "Edition (e.g. 3rd edition)", filters=[strip], validators=[DataRequired(), Length(max=80)]
+        "Edition (e.g. 3rd edition)",
+        filters=[one_line],
+        validators=[DataRequired(), Length(max=80)],
     )
     weeks = IntegerField(
         "Shift the sessions by this many weeks",
@@ -351,5 +364,7 @@ class NewEditionForm(FlaskForm):
 
 
 class InviteOrganiserForm(FlaskForm):
-    full_name = StringField("Name", filters=[strip], validators=[DataRequired(), Length(max=200)])
+    full_name = StringField(
+        "Name", filters=[one_line], validators=[DataRequired(), Length(max=200)]
+    )
     email = email_field("Email address")

@@ -14,21 +14,21 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..forms import email_field, strip, timezone_field
+from ..forms import email_field, one_line, strip, timezone_field
 from .models import RegistrationQuestion
 from .questions import MAX_LONG, MAX_SHORT, choices_for
 
 
 class RegistrationForm(FlaskForm):
     full_name = StringField(
-        "Full name", filters=[strip], validators=[DataRequired(), Length(max=200)]
+        "Full name", filters=[one_line], validators=[DataRequired(), Length(max=200)]
     )
     email = email_field()
     organisation = StringField(
-        "Organisation", filters=[strip], validators=[Optional(), Length(max=300)]
+        "Organisation", filters=[one_line], validators=[Optional(), Length(max=300)]
     )
-    city = StringField("City", filters=[strip], validators=[Optional(), Length(max=120)])
-    country = StringField("Country", filters=[strip], validators=[Optional(), Length(max=120)])
+    city = StringField("City", filters=[one_line], validators=[Optional(), Length(max=120)])
+    country = StringField("Country", filters=[one_line], validators=[Optional(), Length(max=120)])
     timezone = timezone_field("Your time zone")
     consent = BooleanField(
         "I agree that LearnHub and the organisers keep my details to run this programme, "
@@ -67,7 +67,7 @@ def _question_field(question: RegistrationQuestion) -> Field:
     )
     choices = [SelectChoice(c, c) for c in choices_for(question)]
     if question.kind == "short_text":
-        return StringField(label, filters=[strip], validators=[*needed, Length(max=MAX_SHORT)])
+        return StringField(label, filters=[one_line], validators=[*needed, Length(max=MAX_SHORT)])
     if question.kind == "long_text":
         return TextAreaField(label, filters=[strip], validators=[*needed, Length(max=MAX_LONG)])
     if question.kind in ("single_choice", "yes_no"):
