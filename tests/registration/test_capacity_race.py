@@ -148,3 +148,36 @@ def test_cancellations_racing_registrations_hand_every_freed_seat_to_the_queue(a
         .where(OutboxMessage.kind == "registration_promoted")
     )
     assert promoted == 5
+
+
+def test_ten_organisers_adding_questions_at_once_each_get_their_place(app):
+    """Positions are given under the programme's lock: concurrent adds never collide on the
+    unique (programme, position) and each question gets the next place."""
+    programme = f.make_programme(title="Questions race")
+    organisers = [f.make_organiser(programme) for _ in range(10)]
+    slug = programme.slug
+
+    def add(organiser_id: int, n: int) -> Callable:
+        def job(client) -> int:
+            with client.session_transaction() as session:
+                session["_user_id"] = user_ids[organiser_id]
+                session["_fresh"] = True
+            return client.post(
+                f"/organiser/programmes/{slug}/questions",
+                data={"label": f"Question {n}", "kind": "short_text"},
+            ).status_code
+
+        return job
+
+    user_ids = {o.id: o.get_id() for o in organisers}
+    results = race(app, [add(o.id, n) for n, o in enumerate(organisers)])
+    assert results == [302] * 10, results
+    db.session.rollback()
+    from learnhub.registration.models import RegistrationQuestion
+
+    positions = db.session.scalars(
+        select(RegistrationQuestion.position).where(
+            RegistrationQuestion.programme_id == programme.id
+        )
+    ).all()
+    assert sorted(positions) == list(range(1, 11))

@@ -95,7 +95,9 @@ def _changes(target, values: dict) -> list[str]:
     return changed
 
 
-def _locked_programme(programme_id: int) -> Programme:
+def locked_programme(programme_id: int) -> Programme:
+    """Start the write transaction with the programme row locked: whatever is numbered
+    within a programme (questions, modules, materials) takes its next position under it."""
     begin_write_transaction()
     query = select(Programme).where(Programme.id == programme_id)
     if is_postgres():
@@ -251,7 +253,7 @@ def update_programme(
     programme_id: int, user_id: int, seen_version: int | None, data: ProgrammeInput
 ) -> Programme:
     _check_programme(data)
-    programme = _locked_programme(programme_id)
+    programme = locked_programme(programme_id)
     _check_version(programme.version, seen_version, "programme")
     changed = _changes(programme, _programme_values(data))
     if _set_organisations(programme, data.organisations):
@@ -270,7 +272,7 @@ def update_programme(
 
 
 def publish_programme(programme_id: int, user_id: int) -> Programme:
-    programme = _locked_programme(programme_id)
+    programme = locked_programme(programme_id)
     if programme.status == "published":
         raise AuthoringError("This programme is already published.")
     scheduled = db.session.scalar(
@@ -290,7 +292,7 @@ def publish_programme(programme_id: int, user_id: int) -> Programme:
 
 def archive_programme(programme_id: int, user_id: int) -> Programme:
     """An archived programme stays findable with its materials; it takes no registrations."""
-    programme = _locked_programme(programme_id)
+    programme = locked_programme(programme_id)
     if programme.status != "published":
         raise AuthoringError("Only a published programme can be archived.")
     programme.status = "archived"
@@ -426,7 +428,7 @@ def _session_values(programme_id: int, data: SessionInput) -> dict:
 
 
 def add_session(programme_id: int, user_id: int, data: SessionInput) -> Session:
-    programme = _locked_programme(programme_id)
+    programme = locked_programme(programme_id)
     session = Session(programme_id=programme.id, **_session_values(programme.id, data))
     db.session.add(session)
     db.session.flush()
@@ -441,7 +443,7 @@ def update_session(
 ) -> Session:
     """Save a session. On a public programme a new time reaches registrants as a calendar
     update, exactly as "Move or cancel" does."""
-    programme = _locked_programme(programme_id)
+    programme = locked_programme(programme_id)
     session = db.session.scalar(
         select(Session)
         .where(Session.id == session_id, Session.programme_id == programme.id)
@@ -467,7 +469,7 @@ def update_session(
 def delete_session(programme_id: int, session_id: int, user_id: int) -> None:
     """Remove a session of a draft. A public programme's sessions are cancelled instead
     (catalogue.services.cancel_session), which tells their registrants."""
-    programme = _locked_programme(programme_id)
+    programme = locked_programme(programme_id)
     if programme.status != "draft":
         raise AuthoringError(
             "Sessions of a published programme are not removed: cancel the session instead "
@@ -521,7 +523,7 @@ def modules_of(programme_id: int) -> list[Module]:
 
 
 def add_module(programme_id: int, user_id: int, data: ModuleInput) -> Module:
-    programme = _locked_programme(programme_id)
+    programme = locked_programme(programme_id)
     last = db.session.scalar(
         select(func.max(Module.position)).where(Module.programme_id == programme.id)
     )
@@ -535,7 +537,7 @@ def add_module(programme_id: int, user_id: int, data: ModuleInput) -> Module:
 def update_module(
     programme_id: int, module_id: int, user_id: int, seen_version: int | None, data: ModuleInput
 ) -> Module:
-    _locked_programme(programme_id)
+    locked_programme(programme_id)
     module = module_of(programme_id, module_id)
     if module is None:
         raise AuthoringError("We could not find that module.")
@@ -552,7 +554,7 @@ def move_module(programme_id: int, module_id: int, user_id: int, offset: int) ->
     """Swap a module with its neighbour above (-1) or below (+1)."""
     from ..organiser.services import swap_positions
 
-    _locked_programme(programme_id)
+    locked_programme(programme_id)
     module = module_of(programme_id, module_id)
     if module is None:
         raise AuthoringError("We could not find that module.")
@@ -563,7 +565,7 @@ def move_module(programme_id: int, module_id: int, user_id: int, offset: int) ->
 
 def delete_module(programme_id: int, module_id: int, user_id: int) -> None:
     """Remove a module; its sessions and materials stay, without a module; later ones move up."""
-    _locked_programme(programme_id)
+    locked_programme(programme_id)
     module = module_of(programme_id, module_id)
     if module is None:
         raise AuthoringError("We could not find that module.")
@@ -618,7 +620,7 @@ def add_material(programme_id: int, user_id: int, data: MaterialInput) -> Materi
     url = _check_material(data)
     if (data.file is None) == (not url):
         raise AuthoringError("Upload a file or give a link (one of the two).", field="url")
-    programme = _locked_programme(programme_id)
+    programme = locked_programme(programme_id)
     module_id = _check_module(programme.id, data.module_id)
     last = db.session.scalar(
         select(func.max(Material.position)).where(Material.programme_id == programme.id)
@@ -667,7 +669,7 @@ def update_material(
     url = _check_material(data)
     if data.file is not None and url:
         raise AuthoringError("Upload a file or give a link (one of the two).", field="url")
-    _locked_programme(programme_id)
+    locked_programme(programme_id)
     material = material_of(programme_id, material_id)
     if material is None:
         raise AuthoringError("We could not find that material.")
@@ -705,7 +707,7 @@ def update_material(
 
 
 def delete_material(programme_id: int, material_id: int, user_id: int) -> None:
-    _locked_programme(programme_id)
+    locked_programme(programme_id)
     material = db.session.get(Material, material_id)
     if material is None or material.programme_id != programme_id:
         raise AuthoringError("We could not find that material.")
@@ -1044,7 +1046,7 @@ def new_edition(programme_id: int, user_id: int, data: EditionInput) -> Programm
     questions and team kept; sessions shifted by `weeks`; registrations not copied."""
     if not 0 <= data.weeks <= 520:
         raise AuthoringError("Shift the sessions by 0 to 520 weeks.", field="weeks")
-    source = _locked_programme(programme_id)
+    source = locked_programme(programme_id)
     shift = timedelta(weeks=data.weeks)
     copy = Programme(
         slug=_unique_slug(f"{data.title} {data.edition or ''}"),

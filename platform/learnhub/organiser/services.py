@@ -11,7 +11,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 
 from ..accounts.models import TEAM_RIGHTS as TEAM_RIGHT_NAMES
 from ..accounts.models import ProgrammeTeamMember, User
-from ..catalogue.authoring import record
+from ..catalogue.authoring import locked_programme, record
 from ..catalogue.models import Programme, Session
 from ..database import begin_write_transaction
 from ..extensions import db
@@ -156,7 +156,7 @@ def add_question(programme_id: int, data: QuestionInput) -> RegistrationQuestion
         raise QuestionError("A choice question needs at least two choices, one per line.")
     if not data.label.strip():
         raise QuestionError("Write the question.")
-    begin_write_transaction()
+    locked_programme(programme_id)  # positions are given under the programme's lock
     last = db.session.scalar(
         select(func.max(RegistrationQuestion.position)).where(
             RegistrationQuestion.programme_id == programme_id
@@ -186,7 +186,7 @@ def _question_of(programme_id: int, question_id: int) -> RegistrationQuestion:
 
 def delete_question(programme_id: int, question_id: int) -> None:
     """Remove a question and its answers; the ones after it move up."""
-    begin_write_transaction()
+    locked_programme(programme_id)
     question = _question_of(programme_id, question_id)
     position = question.position
     db.session.delete(question)
@@ -207,7 +207,7 @@ def delete_question(programme_id: int, question_id: int) -> None:
 
 def move_question(programme_id: int, question_id: int, offset: int) -> None:
     """Swap a question with its neighbour above (-1) or below (+1)."""
-    begin_write_transaction()
+    locked_programme(programme_id)
     question = _question_of(programme_id, question_id)
     swap_positions(
         RegistrationQuestion, RegistrationQuestion.programme_id == programme_id, question, offset
