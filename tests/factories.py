@@ -273,7 +273,7 @@ def early_registration(programme: Programme, user: User | None = None, **fields)
 def sign_in(client, user: User) -> None:
     """Sign `user` in on the test client, as a finished sign-in would."""
     with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
+        session["_user_id"] = user.get_id()
         session["_fresh"] = True
 
 

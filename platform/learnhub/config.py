@@ -7,6 +7,8 @@ that production refuses to start with a message that says which.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import os
 import secrets
 from pathlib import Path
@@ -83,6 +85,8 @@ class BaseConfig:
     #: and seat count it last read (catalogue/page_cache.py `public_head`); 0 reads every time.
     PUBLIC_PAGE_MAX_AGE_SECONDS = 1.0
     SESSION_COOKIE_HTTPONLY = True
+    #: A signed-in session ends after two weeks without a visit (each request renews it).
+    PERMANENT_SESSION_LIFETIME = timedelta(days=14)
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"

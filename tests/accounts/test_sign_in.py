@@ -58,7 +58,7 @@ def test_link_signs_in_once_and_goes_to_next(client):
     assert response.status_code == 302
     assert response.headers["Location"] == "/me/programmes"
     with client.session_transaction() as session:
-        assert session["_user_id"] == str(user.id)
+        assert session["_user_id"] == user.get_id()
     again = client.post(link)
     assert again.status_code == 410
     assert "already been used" in again.get_data(as_text=True)
@@ -148,3 +148,55 @@ def test_sign_out_needs_a_post(client):
     assert client.get("/logout").status_code == 405
     assert client.post("/logout").status_code == 302
     assert client.get("/me/programmes").status_code == 302
+
+
+def _saved_cookie(client) -> str:
+    return client.get_cookie("session").value
+
+
+def _replayed(app, cookie: str):
+    other = app.test_client()
+    other.set_cookie("session", cookie)
+    return other.get("/organiser/")
+
+
+def test_a_session_cookie_saved_before_signing_out_no_longer_opens_anything(app, client):
+    f.make_organiser(email="org@example.org", password="a-long-password-1")
+    signed_in = client.post(
+        "/login/password", data={"email": "org@example.org", "password": "a-long-password-1"}
+    )
+    assert signed_in.status_code == 302
+    saved = _saved_cookie(client)
+    assert _replayed(app, saved).status_code == 200, "the saved cookie works while signed in"
+    laptop = app.test_client()
+    laptop.post(
+        "/login/password", data={"email": "org@example.org", "password": "a-long-password-1"}
+    )
+    client.post("/logout")
+    replay = _replayed(app, saved)
+    assert replay.status_code == 302 and "/login" in replay.headers["Location"]
+    assert laptop.get("/organiser/").status_code == 302, "signing out ends every session"
+
+
+def test_changing_the_password_ends_every_other_session(app, client):
+    f.make_organiser(email="org@example.org", password="a-long-password-1")
+    client.post(
+        "/login/password", data={"email": "org@example.org", "password": "a-long-password-1"}
+    )
+    saved = _saved_cookie(client)
+    changed = client.post(
+        "/me/password",
+        data={"current_password": "a-long-password-1", "new_password": "another-password-2"},
+    )
+    assert changed.status_code == 302
+    assert client.get("/organiser/").status_code == 200, "this device stays signed in"
+    replay = _replayed(app, saved)
+    assert replay.status_code == 302 and "/login" in replay.headers["Location"]
+
+
+def test_the_profile_offers_to_sign_out_everywhere_and_sessions_expire(app, client):
+    user = f.make_user(email="p@example.org")
+    f.sign_in(client, user)
+    page = client.get("/me/profile").get_data(as_text=True)
+    assert "Sign out everywhere" in page
+    assert app.permanent_session_lifetime.days == 14

@@ -48,10 +48,16 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: When the person deleted their account; the row stays, anonymised, for the figures.
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Raised by signing out and by a password change: a session signed in under an earlier
+    #: generation no longer opens (Flask-Login's "alternative token": it is part of get_id).
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
     @property
     def is_organiser(self) -> bool:
         return self.role in ("organiser", "admin")
+
+    def get_id(self) -> str:
+        return f"{self.id}.{self.session_generation or 0}"
 
 
 class LoginToken(db.Model):

@@ -329,6 +329,18 @@ def change_password(user_id: int, current: str | None, new: str) -> None:
     if user.password_hash and not check_password_hash(user.password_hash, current or ""):
         raise AccountError("Your current password is not right.")
     set_password(user, new)
+    user.session_generation += 1
+    db.session.commit()
+
+
+def end_every_session(user_id: int) -> None:
+    """Sign the person out everywhere: every session cookie issued so far stops opening."""
+    begin_write_transaction()
+    db.session.execute(
+        update(User)
+        .where(User.id == user_id)
+        .values(session_generation=User.session_generation + 1)
+    )
     db.session.commit()
 
 

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 
+from ..database import MAX_ID
 from ..extensions import db, limiter, login_manager
 from ..forms import ActionForm, run_use_case
 from ..safety import safe_next_path
@@ -27,13 +38,26 @@ login_manager.login_message_category = "info"
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.deleted_at is None else None
+def load_user(session_id: str) -> User | None:
+    """The person of a session, while the session's generation is still theirs ("id.gen";
+    a bare id, from before generations, is generation 0)."""
+    user_id, _, generation = session_id.partition(".")
+    generation = generation or "0"
+    if not (user_id.isascii() and user_id.isdigit() and generation.isdigit()):
+        return None
+    user = db.session.get(User, int(user_id)) if int(user_id) <= MAX_ID else None
+    if user is None or user.deleted_at is not None:
+        return None
+    return user if user.session_generation == int(generation) else None
+
+
+def _start_session(user: User) -> None:
+    session.permanent = True  # PERMANENT_SESSION_LIFETIME, renewed by every request
+    login_user(user)
 
 
 def _after_sign_in(user: User, next_path: str | None):
-    login_user(user)
+    _start_session(user)
     default = (
         url_for("organiser.home") if user.is_organiser else url_for("registration.my_programmes")
     )
@@ -105,8 +129,9 @@ def sign_in_with_link(token: str):
 def logout():
     if not ActionForm().validate_on_submit():
         abort(400)
+    services.end_every_session(current_user.id)
     logout_user()
-    flash("You are signed out.", "info")
+    flash("You are signed out, on this device and every other one.", "info")
     return redirect(url_for("catalogue.index"))
 
 
@@ -167,7 +192,12 @@ def change_password():
             errors=services.AccountError,
         )
         if done:
-            flash("Your password is saved. You can now sign in with it.", "success")
+            _start_session(db.session.get(User, current_user.id))  # the new generation
+            flash(
+                "Your password is saved. You can now sign in with it. You stay signed in "
+                "here; every other device was signed out.",
+                "success",
+            )
             return redirect(url_for("accounts.profile"))
     return _profile_page(422, password_form=form)
 
