@@ -7,10 +7,9 @@ that production refuses to start with a message that says which.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
