@@ -227,6 +227,33 @@ def test_a_move_to_a_time_the_clocks_skip_is_refused_beside_the_field(client):
     assert session.version == 1 and rows() == []
 
 
+def test_a_session_that_crosses_midnight_can_be_moved(client):
+    """23:53-00:53 the next day: the move form had no end date and refused it ("The session
+    must end after it starts"). It shows the end date it has, and takes a new one."""
+    programme = f.make_programme(sessions=0, timezone="America/Sao_Paulo")
+    session = f.make_session(
+        programme,
+        datetime(2027, 6, 11, 2, 53, tzinfo=UTC),  # 23:53 on 10 June in São Paulo
+        minutes=60,
+        timezone="America/Sao_Paulo",
+    )
+    f.sign_in(client, f.make_organiser(programme))
+    url = f"/organiser/programmes/{programme.slug}/sessions/{session.id}/schedule"
+    page = client.get(url).text
+    assert 'value="2027-06-10"' in page and 'value="2027-06-11"' in page
+    refused = client.post(url, data={"day": "2027-06-17", "starts": "23:53", "ends": "00:53"})
+    assert refused.status_code == 200
+    assert "A session past midnight needs its end date." in refused.text
+    moved = client.post(
+        url,
+        data={"day": "2027-06-17", "starts": "23:53", "ends": "00:53", "end_day": "2027-06-18"},
+    )
+    assert moved.status_code == 302
+    db.session.refresh(session)
+    assert session.starts_at == datetime(2027, 6, 18, 2, 53, tzinfo=UTC)
+    assert session.ends_at == datetime(2027, 6, 18, 3, 53, tzinfo=UTC)
+
+
 def test_two_beats_planning_the_same_minute_write_each_reminder_once(app):
     programme, _ = session_in(timedelta(minutes=45))
     for _ in range(5):

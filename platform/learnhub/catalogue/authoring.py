@@ -344,7 +344,10 @@ def session_instants(
                 field="start" if wall == start else "end",
             )
     if ends_at <= starts_at:
-        raise AuthoringError("The session must end after it starts.", field="end")
+        raise AuthoringError(
+            "The session must end after it starts. A session past midnight needs its end date.",
+            field="end",
+        )
     if ends_at - starts_at > LONGEST_SESSION:
         raise AuthoringError(
             "A session can last at most 7 days; enter a longer event as one session per day.",

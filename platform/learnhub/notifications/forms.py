@@ -64,6 +64,10 @@ class ScheduleForm(FlaskForm):
     day = DateField("Date", validators=[DataRequired(message="Enter the date."), plausible_year])
     starts = TimeField("Starts", validators=[DataRequired(message="Enter the start time.")])
     ends = TimeField("Ends", validators=[DataRequired(message="Enter the end time.")])
+    #: Only for a session that runs past midnight; empty means the start date.
+    end_day = DateField(
+        "Ends on (only if not the same day)", validators=[Optional(), plausible_year]
+    )
 
 
 class RecordingForm(FlaskForm):

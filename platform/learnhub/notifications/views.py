@@ -316,15 +316,23 @@ def schedule(slug: str, session_id: int):
         local_start = session.starts_at.astimezone(tz)
         form.day.data = local_start.date()
         form.starts.data = local_start.time()
-        form.ends.data = session.ends_at.astimezone(tz).time()
+        local_end = session.ends_at.astimezone(tz)
+        form.ends.data = local_end.time()
+        form.end_day.data = local_end.date() if local_end.date() != local_start.date() else None
     if form.validate_on_submit():
         try:
             starts_at, ends_at = session_instants(
-                form.day.data, form.starts.data, form.ends.data, session.timezone
+                form.day.data,
+                form.starts.data,
+                form.ends.data,
+                session.timezone,
+                end_day=form.end_day.data,
             )
             catalogue.reschedule_session(g.programme.id, session.id, starts_at, ends_at)
         except AuthoringError as error:  # a time the clocks skip, or an end before the start
-            beside = {"start": form.starts, "end": form.ends}.get(error.field)
+            beside = {"start": form.starts, "end": form.ends, "end_day": form.end_day}.get(
+                error.field
+            )
             if beside is None:
                 form.form_errors.append(str(error))
             else:
