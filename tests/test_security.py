@@ -278,3 +278,35 @@ def test_the_calendar_feed_address_comes_from_base_url(app_factory):
     page = response.get_data(as_text=True)
     assert "https://learnhub.example.org/calendar/" in page, page[:3000]
     assert "http://10.0.0.5" not in page
+
+
+def test_personal_pages_and_exports_are_never_cached(client):
+    """A proxy or a shared browser must not keep one person's pages for the next one."""
+    programme = f.make_programme()
+    organiser = f.make_organiser(programme)
+    registration = f.make_registration(programme)
+    participant_pages = [
+        "/me/programmes",
+        "/me/data.json",
+        "/me/profile",
+        "/me/attendance",
+        "/me/calendar",
+        "/me/email-preferences",
+        f"/programmes/{programme.slug}",
+    ]
+    f.sign_in(client, registration.user)
+    for url in participant_pages:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert response.headers.get("Cache-Control") == "private, no-store", url
+    f.sign_in(client, organiser)
+    for url in (
+        f"/organiser/programmes/{programme.slug}/registrants",
+        f"/organiser/programmes/{programme.slug}/registrants.csv",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert response.headers.get("Cache-Control") == "private, no-store", url
+    assert "no-store" not in client.get("/static/style.css").headers.get("Cache-Control", "")
+    signed_out = client.application.test_client().get(f"/programmes/{programme.slug}")
+    assert "no-store" not in signed_out.headers.get("Cache-Control", "")

@@ -9,7 +9,7 @@ development mailbox's sandboxed email view) keeps it.
 
 from __future__ import annotations
 
-from flask import Flask, Response, render_template
+from flask import Flask, Response, g, render_template, request
 from flask_wtf.csrf import CSRFError
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -37,6 +37,13 @@ HEADERS = {
 }
 
 
+def _for_a_signed_in_person() -> bool:
+    """Whether this response was made for a signed-in person: their pages load them (the
+    login checks, the header's menu); a page that never looked is the same for everyone."""
+    user = g.get("_login_user")
+    return user is not None and user.is_authenticated and request.endpoint != "static"
+
+
 def init_app(app: Flask) -> None:
     @app.after_request
     def add_security_headers(response: Response) -> Response:
@@ -45,6 +52,10 @@ def init_app(app: Flask) -> None:
         response.headers.extend(
             [(name, value) for name, value in HEADERS.items() if name.lower() not in present]
         )
+        if "cache-control" not in present and _for_a_signed_in_person():
+            # Personal pages and exports: never kept by a proxy or left in a shared browser's
+            # cache for the next person.
+            response.headers["Cache-Control"] = "private, no-store"
         if app.config.get("SESSION_COOKIE_SECURE"):
             response.headers.setdefault(
                 "Strict-Transport-Security", "max-age=31536000; includeSubDomains"

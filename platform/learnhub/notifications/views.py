@@ -144,7 +144,7 @@ def calendar_feed(token: str):
     if body is None:
         abort(404)
     response = _ics_response(body, "learnhub.ics")
-    response.headers["Cache-Control"] = "private, max-age=900"
+    response.headers["Cache-Control"] = "private, no-store"  # personal: sessions and links
     return response
 
 
