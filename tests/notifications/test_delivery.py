@@ -101,6 +101,70 @@ def test_lost_claims_are_released_after_the_lease(app):
     assert fresh.status == "sending"
 
 
+def test_a_message_that_cannot_be_written_fails_alone_and_shows_to_the_admin(app, client):
+    good = [queued(to_address=f"p{n}@example.org") for n in range(3)]
+    poison = queued(to_address="poisoned@example.org", subject="Hi\r\nBcc: x@evil.example")
+    outcomes = {o.outbox_id: o for o in delivery.drain()}
+    assert [outcomes[m.id].status for m in good] == ["sent"] * 3
+    assert outcomes[poison.id].status == "failed"
+    assert "Subject contains a line break" in outcomes[poison.id].reason
+    f.sign_in(client, f.make_user(role="admin"))
+    page = client.get("/admin/outbox").text
+    assert "poisoned@example.org" in page and "Subject contains a line break" in page
+
+
+def test_a_registration_email_that_cannot_be_rendered_fails_alone(app, monkeypatch):
+    from learnhub.notifications import services
+
+    programme = f.make_programme()
+    registrations = [f.make_registration(programme) for _ in range(2)]
+    with app.test_request_context():
+        rows = [queue_registration_email(r, "confirmed") for r in registrations]
+    db.session.commit()
+    broken = registrations[0].id
+    real = services.registration_email
+
+    def render(registration, *args, **kwargs):
+        if registration.id == broken:
+            raise KeyError("a template variable")
+        return real(registration, *args, **kwargs)
+
+    monkeypatch.setattr(services, "registration_email", render)
+    outcomes = {o.outbox_id: o for o in delivery.drain()}
+    assert outcomes[rows[0]].status == "failed"
+    assert "KeyError" in outcomes[rows[0]].reason
+    assert outcomes[rows[1]].status == "sent"
+
+
+def test_the_message_id_is_the_same_every_time_a_row_is_written(app):
+    message = queued()
+    first, _ = delivery.build_message(message)
+    again, _ = delivery.build_message(message)
+    assert first == again and f"outbox{message.id}." in first
+
+
+def test_a_batch_renews_its_claim_while_it_runs(app, monkeypatch):
+    """The lease is short; a batch slower than the lease keeps its rows (no other worker can
+    take them over), and gives back what it had not started once renewals stop."""
+    app.config["OUTBOX_CLAIM_LEASE_SECONDS"] = 0.4
+    rows = [queued(to_address=f"slow{n}@example.org") for n in range(3)]
+    real_send = delivery.DevMailboxBackend.send
+    released: list[int] = []
+
+    def slow_send(self, message):
+        import time
+
+        time.sleep(0.3)
+        released.append(delivery.release_lost_claims(utcnow()))
+        real_send(self, message)
+
+    monkeypatch.setattr(delivery.DevMailboxBackend, "send", slow_send)
+    outcomes = delivery.drain()
+    assert [o.status for o in outcomes] == ["sent"] * 3
+    assert released == [0, 0, 0], "a claim under renewal was taken to be lost"
+    assert db.session.query(DevMailboxMessage).count() == len(rows)
+
+
 def test_backoff_grows_and_is_capped(app):
     assert 30 <= delivery.backoff_seconds(1) <= 36
     assert 60 <= delivery.backoff_seconds(2) <= 72
