@@ -93,9 +93,11 @@ def create_app(config: BaseConfig | dict | None = None) -> Flask:
     if app.config.get("DEV_MAILBOX"):
         app.register_blueprint(dev_mailbox_bp)
 
-    from . import i18n, outbox_dispatch, security, templating  # noqa: F401  (outbox_dispatch)
+    from . import i18n, logs, metrics, outbox_dispatch, security, templating  # noqa: F401
     from .cli import register_cli
 
+    logs.init_app(app)
+    metrics.init_app(app)
     i18n.init_app(app)
     templating.init_app(app)
     security.init_app(app)
