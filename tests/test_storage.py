@@ -193,3 +193,13 @@ def test_move_to_store_refuses_without_an_object_store(app_factory):
     result = app.test_cli_runner().invoke(args=["storage", "move-to-store"])
     assert result.exit_code == 1
     assert "Set STORAGE_BACKEND=s3" in result.output
+
+
+def test_health_names_the_file_store(client, backend):
+    assert client.get("/healthz").json["storage"] == ("local" if backend == "local" else "s3: ok")
+
+
+def test_health_says_when_the_bucket_does_not_answer(app_factory, s3):
+    app = app_factory(**_s3_settings(S3_BUCKET="no-such-bucket"))
+    response = app.test_client().get("/healthz")
+    assert response.json["storage"].startswith("s3: down")

@@ -13,10 +13,36 @@ from pathlib import Path
 #: The app logs one JSON line per request itself (logs.py), with its request id.
 accesslog = None
 errorlog = "-"
-#: Gunicorn's own lines (start, worker boot) stay plain; the app's are JSON in production.
 loglevel = "info"
 #: No control socket: several gunicorns on one host (or one home folder) would share its path.
 control_socket_disable = True
+
+
+def _log_format() -> str:
+    production = os.environ.get("LEARNHUB_ENV") == "production"
+    return os.environ.get("LOG_FORMAT") or ("json" if production else "text")
+
+
+if _log_format() == "json":
+    # gunicorn's own lines (start, worker boot and exit, timeouts) as JSON lines too. The root
+    # logger gets its handler from the app (logs.configure), so no line is written twice.
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "root": {"level": "INFO", "handlers": []},
+        "formatters": {"json": {"()": "learnhub.logs.JsonFormatter"}},
+        "handlers": {
+            "json": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "loggers": {
+            "gunicorn.error": {"handlers": ["json"], "level": "INFO", "propagate": False},
+            "gunicorn.access": {"handlers": ["json"], "level": "INFO", "propagate": False},
+        },
+    }
 
 
 def _metrics_folder() -> Path | None:
