@@ -9,8 +9,9 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
+from .database import begin_write_transaction
 from .extensions import db
 
 settings_cli = AppGroup("settings", help="Settings.")
@@ -84,9 +85,10 @@ def purge_failed_command(older_than_days: int, dry_run: bool) -> None:
     cutoff = utcnow() - timedelta(days=older_than_days)
     where = (OutboxMessage.status == "failed", OutboxMessage.created_at <= cutoff)
     if dry_run:
-        count = len(db.session.scalars(select(OutboxMessage.id).where(*where)).all())
+        count = db.session.scalar(select(func.count()).where(*where))
         click.echo(f"{count} failed message(s) would be deleted.")
         return
+    begin_write_transaction()
     result = db.session.execute(delete(OutboxMessage).where(*where))
     db.session.commit()
     click.echo(f"{result.rowcount} failed message(s) deleted.")

@@ -27,6 +27,7 @@ from .accounts.models import LoginToken, ProgrammeTeamMember, User
 from .accounts.services import DELETED_EMAIL_DOMAIN
 from .attendance.models import AttendanceImport, CheckInAttempt
 from .catalogue.models import Module, Programme, Session
+from .database import begin_write_transaction
 from .extensions import db
 from .learning.models import Certificate, DigestSubscription, DiscussionPost
 from .notifications.models import CalendarFeed, NotificationPreference, OutboxMessage
@@ -93,6 +94,7 @@ def apply_policy(days: int, *, dry_run: bool, now: datetime | None = None) -> Re
     """Remove (or with `dry_run`, count) the personal data of programmes expired `days` ago."""
     cutoff = (now or utcnow()) - timedelta(days=days)
     report = RetentionReport(cutoff=cutoff, dry_run=dry_run)
+    begin_write_transaction()  # its counts and its changes are one consistent picture
     ids = expired_programme_ids(cutoff)
     report.programmes = list(
         db.session.scalars(select(Programme.slug).where(Programme.id.in_(ids)))

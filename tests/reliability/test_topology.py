@@ -151,12 +151,34 @@ def s3_server():
 
 
 @pytest.fixture
-def topology_database():
+def topology_database(database_url):
+    """On a PostgreSQL run (CI), the run's database: the release step finds it migrated, and
+    its tables are emptied after the test as after any other. Otherwise a fresh PostgreSQL
+    database of its own (dropping a database costs a checkpoint: seconds to tens of seconds)."""
+    if database_url.startswith("postgresql"):
+        yield database_url.replace("postgresql+psycopg://", "postgresql://")
+        _empty_tables(database_url)
+        return
     services.require_postgres()
     name = f"learnhub_topology_{os.getpid()}"
     url = services.create_postgres_database(name)
     yield url.replace("postgresql+psycopg://", "postgresql://")
     services.drop_postgres_database(name)
+
+
+def _empty_tables(database_url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(database_url.replace("postgresql+psycopg://", "postgresql://")) as db:
+        tables = [
+            row[0]
+            for row in db.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+                " AND tablename <> 'alembic_version'"
+            )
+        ]
+        quoted = ", ".join(f'"{table}"' for table in tables)
+        db.execute(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
 
 
 def _environment(tmp_path: Path, name: str, shared: dict) -> dict:
@@ -242,7 +264,22 @@ def _run_topology(tmp_path, smtp_server, s3_server, database_url, redis_url, sta
         timeout=120,
     )
     assert release.returncode == 0, release.stdout + release.stderr
+    webs, worker_metrics_port = _start(tmp_path, shared, started)
+    slug, organiser_email = _seed(database_url.replace("postgresql://", "postgresql+psycopg://"))
+    seeded_at = time.monotonic()
+    request_ids = _register_through_each(webs, slug)
+    took = time.monotonic() - seeded_at
+    assert took < REMINDER_LEAD.total_seconds(), (
+        f"registering took {took:.0f} s: the one-hour instant passed first (overloaded?)"
+    )
+    _upload_through_one_download_through_the_other(webs, slug, organiser_email, s3, tmp_path)
+    _each_email_exactly_once(smtp_server, set(request_ids))
+    _healthy_with_metrics(webs, worker_metrics_port)
+    _request_ids_reach_the_worker(started, request_ids)
 
+
+def _start(tmp_path: Path, shared: dict, started: list[Process]) -> tuple[list[str], int]:
+    """Two gunicorn web processes, two workers, one beat; returns once all are ready."""
     ports = [services._free_port(), services._free_port()]
     webs = [f"http://127.0.0.1:{port}" for port in ports]
     worker_metrics_port = services._free_port()
@@ -259,14 +296,10 @@ def _run_topology(tmp_path, smtp_server, s3_server, database_url, redis_url, sta
             env["WORKER_METRICS_PORT"] = str(worker_metrics_port)
         started.append(Process(f"worker{number}", command, env, tmp_path / f"worker{number}.log"))
     beat_env = _environment(tmp_path, "beat", shared)
-    schedule = tmp_path / "beat" / "schedule"
     command = [str(BIN / "celery"), "-A", "worker.celery_app", "beat", "--loglevel", "INFO"]
-    command += ["--schedule", str(schedule)]
+    command += ["--schedule", str(tmp_path / "beat" / "schedule")]
     started.append(Process("beat", command, beat_env, tmp_path / "beat.log"))
-    web_processes, workers = started[:2], started[2:4]
-
-    def describe() -> str:
-        return "\n".join(f"--- {p.name}\n{p.tail(15)}" for p in started)
+    workers = [p for p in started if p.name.startswith("worker")]
 
     def all_ready() -> bool:
         for process in started:
@@ -275,50 +308,41 @@ def _run_topology(tmp_path, smtp_server, s3_server, database_url, redis_url, sta
             _answers(base + "/healthz") for base in webs
         )
 
-    wait_until(all_ready, 90, lambda: f"every process to be ready:\n{describe()}")
-    slug, organiser_email = _seed(database_url.replace("postgresql://", "postgresql+psycopg://"))
-    seeded_at = time.monotonic()
+    def describe() -> str:
+        return "\n".join(f"--- {p.name}\n{p.tail(15)}" for p in started)
 
-    # One person registers through each web process.
+    wait_until(all_ready, 90, lambda: f"every process to be ready:\n{describe()}")
+    return webs, worker_metrics_port
+
+
+def _register_through_each(webs: list[str], slug: str) -> dict[str, str]:
+    """One person registers through each web process; their request ids by address."""
     request_ids = {}
     for number, base in enumerate(webs, start=1):
-        person = Browser()
         email = f"person{number}@topology.example.org"
-        response = person.post_form(
-            base,
-            f"/programmes/{slug}/register",
-            f"/programmes/{slug}/register",
-            {
-                "full_name": f"Person {number}",
-                "email": email,
-                "timezone": "Europe/Lisbon",
-                "consent": "y",
-            },
-        )
+        form = {"full_name": f"Person {number}", "email": email, "timezone": "Europe/Lisbon"}
+        page = f"/programmes/{slug}/register"
+        response = Browser().post_form(base, page, page, {**form, "consent": "y"})
         assert response.status_code == 302, response.text[:2000]
         assert response.headers["Location"].endswith(f"/programmes/{slug}/registered")
         request_ids[email] = response.headers["X-Request-ID"]
-    took = time.monotonic() - seeded_at
-    assert took < REMINDER_LEAD.total_seconds(), (
-        f"registering took {took:.0f} s: the one-hour instant passed first (overloaded?)"
-    )
+    return request_ids
 
-    # The organiser signs in on web 1 and uploads a registered-only guidebook there ...
+
+def _upload_through_one_download_through_the_other(webs, slug, organiser_email, s3, tmp_path):
+    """The organiser signs in on web 1 and uploads a registered-only guidebook there, then
+    downloads it through web 2 with the same session; a visitor there is sent to sign in."""
     organiser = Browser()
-    signed_in = organiser.post_form(
-        webs[0],
-        "/login/password",
-        "/login",
-        {"email": organiser_email, "password": ORGANISER_PASSWORD},
-    )
+    credentials = {"email": organiser_email, "password": ORGANISER_PASSWORD}
+    signed_in = organiser.post_form(webs[0], "/login/password", "/login", credentials)
     assert signed_in.status_code == 302, signed_in.text[:2000]
     materials = f"/organiser/programmes/{slug}/materials"
+    fields = {"title": "Guidebook", "kind": "guidebook", "language": "English"}
     uploaded = organiser.post_form(
         webs[0],
         materials,
         materials,
-        {"title": "Guidebook", "kind": "guidebook", "language": "English"}
-        | {"visibility": "registered", "module": ""},
+        {**fields, "visibility": "registered", "module": ""},
         files={"file": ("guidebook.pdf", PDF, "application/pdf")},
     )
     assert uploaded.status_code == 302, uploaded.text[:2000]
@@ -328,8 +352,6 @@ def _run_topology(tmp_path, smtp_server, s3_server, database_url, redis_url, sta
     assert len(keys) == 1 and keys[0].endswith(".pdf")
     for number in (1, 2):
         assert list((tmp_path / f"web{number}" / "uploads").glob("*")) == []  # no local disk
-
-    # ... and downloads it through web 2 with the same session; a visitor is sent to sign in.
     download = f"/materials/{material_id}/download"
     fetched = organiser.get(webs[1], download)
     assert fetched.status_code == 200, fetched.text[:500]
@@ -338,8 +360,9 @@ def _run_topology(tmp_path, smtp_server, s3_server, database_url, redis_url, sta
     visitor = Browser().get(webs[1], download)
     assert visitor.status_code == 302 and "/login" in visitor.headers["Location"]
 
-    # Confirmations at once; the one-hour reminders once their instant passes; each exactly once.
-    addresses = set(request_ids)
+
+def _each_email_exactly_once(smtp_server, addresses: set[str]) -> None:
+    """Confirmations at once; the one-hour reminders once their instant passes."""
     smtp_server.wait_for(2, where=lambda m: m.kind == "confirmation", timeout=60)
     smtp_server.wait_for(2, where=lambda m: m.kind == "reminder", timeout=90)
     smtp_server.expect_no_more(4, within=6, where=lambda m: set(m.recipients) & addresses)
@@ -350,7 +373,10 @@ def _run_topology(tmp_path, smtp_server, s3_server, database_url, redis_url, sta
         {(a, k): 1 for a in addresses for k in ("confirmation", "reminder")}
     ), smtp_server.summary()
 
-    # Each web process: healthy, beat seen; metrics of all its gunicorn workers.
+
+def _healthy_with_metrics(webs: list[str], worker_metrics_port: int) -> None:
+    """Each web process is healthy and has seen beat; its metrics add up its gunicorn
+    workers; the worker serves its own."""
     for base in webs:
         health = _get_json(base + "/healthz")
         assert health["status"] == "ok", health
@@ -373,17 +399,21 @@ def _run_topology(tmp_path, smtp_server, s3_server, database_url, redis_url, sta
         worker_metrics
     )
 
-    # Structured logs: JSON lines; a registration's request id reaches the delivery's lines.
+
+def _request_ids_reach_the_worker(started: list[Process], request_ids: dict[str, str]) -> None:
+    """Every line is JSON; a registration's request id is on the worker's delivery lines."""
+    workers = [p for p in started if p.name.startswith("worker")]
     worker_lines = [
         json.loads(line) for w in workers for line in w.log().splitlines() if line.startswith("{")
     ]
-    assert worker_lines, describe()
+    assert worker_lines
     for email, request_id in request_ids.items():
         assert any(
             request_id in (line.get("request_id") or "") and "outbox message" in line["message"]
             for line in worker_lines
-        ), f"no worker line carries {request_id} ({email}):\n{describe()}"
-    web_lines = [json.loads(line) for p in web_processes for line in p.log().splitlines()]
+        ), f"no worker line carries {request_id} ({email})"
+    webs = [p for p in started if p.name.startswith("web")]
+    web_lines = [json.loads(line) for p in webs for line in p.log().splitlines()]
     assert {line["request_id"] for line in web_lines} >= set(request_ids.values())
 
 
