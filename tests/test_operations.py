@@ -77,6 +77,21 @@ def test_metrics_after_known_activity(client, app):
     assert after[("learnhub_registrations", (("status", "cancelled"),))] == 0
 
 
+def test_a_refused_request_is_counted_and_carries_a_request_id(app_factory):
+    app = app_factory(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://")
+    client = app.test_client()
+    data = {"email": "nobody@example.org", "password": "wrong-password"}
+    before = scrape(client)
+    answers = [client.post("/login/password", data=data) for _ in range(11)]
+    assert answers[-1].status_code == 429
+    assert re.fullmatch(r"[0-9a-f]{32}", answers[-1].headers["X-Request-ID"])
+    key = (
+        "learnhub_http_requests_total",
+        (("endpoint", "accounts.password_login"), ("method", "POST"), ("status", "429")),
+    )
+    assert scrape(client).get(key, 0) - before.get(key, 0) == 1
+
+
 def test_metrics_before_beat_ever_ran_and_with_an_empty_outbox(client, app):
     samples = scrape(client)
     assert samples[("learnhub_beat_lag_seconds", ())] == -1

@@ -48,6 +48,11 @@ def create_app(config: BaseConfig | dict | None = None) -> Flask:
     app.url_map.converters["int"] = RowIdConverter
     app.url_map.converters["default"] = app.url_map.converters["string"] = SegmentConverter
 
+    from . import logs, metrics
+
+    # First, so every answer (a rate limit's 429 too) has a request id and is counted.
+    logs.init_app(app)
+    metrics.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     login_manager.init_app(app)
@@ -93,11 +98,9 @@ def create_app(config: BaseConfig | dict | None = None) -> Flask:
     if app.config.get("DEV_MAILBOX"):
         app.register_blueprint(dev_mailbox_bp)
 
-    from . import i18n, logs, metrics, outbox_dispatch, security, templating  # noqa: F401
+    from . import i18n, outbox_dispatch, security, templating  # noqa: F401  (outbox_dispatch)
     from .cli import register_cli
 
-    logs.init_app(app)
-    metrics.init_app(app)
     i18n.init_app(app)
     templating.init_app(app)
     security.init_app(app)
