@@ -98,6 +98,18 @@ def test_a_file_stored_in_a_transaction_that_rolls_back_is_removed(app):
     assert copy != kept and storage().read(copy) == PDF
 
 
+def test_a_store_out_of_reach_does_not_break_a_rollback(app, monkeypatch, caplog):
+    db.session.execute(text("SELECT 1"))
+    name = uploads.store(uploads.CheckedFile(PDF, ".pdf", "application/pdf", "guide.pdf"))
+
+    def out_of_reach(self, name):
+        raise ConnectionError("the store does not answer")
+
+    monkeypatch.setattr(type(storage()), "delete", out_of_reach)
+    db.session.rollback()
+    assert f"could not remove {name} after a rollback" in caplog.text
+
+
 def _registered_only_guide() -> tuple:
     programme = f.make_programme()
     storage().save("0123abcd.pdf", PDF, "application/pdf")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import secrets
 import zipfile
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ from sqlalchemy.orm import Session
 
 from ..extensions import db
 from ..storage import StorageError, check_name, storage
+
+log = logging.getLogger(__name__)
 
 #: The largest file an organiser may upload (MAX_CONTENT_LENGTH leaves room for the form).
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024
@@ -175,4 +178,7 @@ def _forget_stored_on_rollback(session: Session, transaction) -> None:
     if transaction.parent is not None:
         return
     for file_name, store in session.info.pop(_STORED, []):
-        store.delete(file_name)
+        try:
+            store.delete(file_name)
+        except Exception as error:  # an object store out of reach must not break the rollback
+            log.warning("could not remove %s after a rollback: %s", file_name, error)
