@@ -22,6 +22,7 @@ from learnhub.extensions import db
 from learnhub.notifications import delivery
 from learnhub.notifications.models import DevMailboxMessage, OutboxMessage
 from learnhub.notifications.services import queue_registration_email
+from learnhub.notifications.vtimezone import vtimezone_text
 from tests import factories as f
 
 #: Two hemispheres' summer time, a zone whose summer starts at 01:00 UTC, and one without.
@@ -334,3 +335,30 @@ def test_an_empty_feed_and_confirmation_hold_a_component(client):
     for part in calendar_parts(message):
         calendar = Calendar.from_ical(part.get_content())
         assert [str(c["tzid"]) for c in calendar.subcomponents] == ["Asia/Seoul"]
+
+
+@pytest.mark.parametrize(
+    "tzid",
+    [
+        "Africa/Casablanca",  # moves with Ramadan: no yearly rule, its onsets listed (RDATE)
+        "Europe/Dublin",  # "negative" summer time: zoneinfo marks winter as the daylight part
+        "Australia/Lord_Howe",  # a half-hour change
+        "Pacific/Chatham",  # +12:45 / +13:45
+        "America/Sao_Paulo",  # no change since 2019
+    ],
+)
+def test_vtimezone_of_unusual_zones_agrees_with_zoneinfo(tzid):
+    block = vtimezone_text(tzid, 2025, 2028)
+    ics = f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n{block}END:VCALENDAR\r\n"
+    parsed = vobject.readOne(ics).vtimezone.gettzinfo()
+    for year in range(2025, 2029):
+        assert_zone_agrees_with_zoneinfo(tzid, parsed, year)
+
+
+def test_yearly_changes_are_written_as_rules_outlook_reads():
+    """Outlook takes a zone's changes from a yearly RRULE with one BYDAY (RDATE it may ignore)."""
+    block = vtimezone_text("America/New_York", 2026, 2028)
+    assert "RDATE" not in block
+    assert "DTSTART:20260308T020000\r\nRRULE:FREQ=YEARLY;BYDAY=2SU;BYMONTH=3\r\n" in block
+    assert "DTSTART:20251102T020000\r\nRRULE:FREQ=YEARLY;BYDAY=1SU;BYMONTH=11\r\n" in block
+    assert "RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3" in vtimezone_text("Europe/London", 2026, 2028)

@@ -21,7 +21,7 @@ from ..catalogue.models import Programme, Session
 from ..links import external_url
 from ..timefmt import zone
 from ..types import utcnow
-from .vtimezone import vtimezone
+from .vtimezone import vtimezone_text
 
 
 def session_uid(session: Session) -> str:
@@ -60,8 +60,6 @@ def build_calendar(
     else:
         first_year = last_year = stamp.year
         zones = {zone(home_zone).key}
-    for tzid in sorted(zones):
-        calendar.add_component(vtimezone(tzid, first_year, last_year))
     organizer = _organizer()
     invitee = _attendee(attendee) if attendee is not None and method != "PUBLISH" else None
     for session in sessions:
@@ -70,7 +68,13 @@ def build_calendar(
         if invitee is not None:
             event.add("attendee", invitee)
         calendar.add_component(event)
-    return calendar.to_ical().decode()
+    # The zones go first, as text kept from earlier calendars: an update is written for each
+    # recipient, and writing the same VTIMEZONE out again each time was half of its cost.
+    text = calendar.to_ical().decode()
+    at = text.find("\r\nBEGIN:")
+    at = (at if at >= 0 else text.rindex("\r\nEND:VCALENDAR")) + 2
+    defined = "".join(vtimezone_text(tzid, first_year, last_year) for tzid in sorted(zones))
+    return text[:at] + defined + text[at:]
 
 
 def _organizer() -> vCalAddress:

@@ -8,8 +8,9 @@ offset it changes *from* (`20250309T020000`). Here the transitions are found by 
 zone for its offset, and each onset is written in the offset in force just before it.
 
 A change that happens each year on the same weekday of the same month at the same local time
-(the rules of nearly every zone) is written as a yearly RRULE, which is what Outlook reads
-(it ignores RDATE); anything else is written as the onsets themselves (DTSTART and RDATE).
+(the rules of nearly every zone) is written as a yearly RRULE, the form Outlook takes a zone's
+rules from (MS-OXCICAL; RDATE it may ignore); anything else is written as the onsets themselves
+(DTSTART and one RDATE line each).
 """
 
 from __future__ import annotations
@@ -32,14 +33,14 @@ _WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 @dataclass(frozen=True)
 class _State:
     offset: timedelta
-    daylight: bool
     name: str
 
 
 @dataclass(frozen=True)
 class _Onset:
-    """One change: its local start (in the offset before it) and what it changes from and to."""
+    """One change: when (UTC), its local start (in the offset before it), from what to what."""
 
+    instant: datetime
     local: datetime
     before: _State
     after: _State
@@ -47,11 +48,11 @@ class _Onset:
 
 def _state(zone: ZoneInfo, instant: datetime) -> _State:
     local = instant.astimezone(zone)
-    return _State(local.utcoffset(), bool(local.dst()), local.tzname() or "")
+    return _State(local.utcoffset(), local.tzname() or "")
 
 
 def _onsets(zone: ZoneInfo, start: datetime, end: datetime) -> Iterator[_Onset]:
-    """Every change of offset, daylight flag or name between two UTC instants, to the second."""
+    """Every change of offset or name between two UTC instants, to the second."""
     at, state = start, _state(zone, start)
     while at < end:
         step = min(at + _STEP, end)
@@ -59,13 +60,12 @@ def _onsets(zone: ZoneInfo, start: datetime, end: datetime) -> Iterator[_Onset]:
         if after != state:
             low, high = at, step
             while high - low > _SECOND:
-                middle = low + (high - low) / 2
-                middle = middle.replace(microsecond=0)
+                middle = (low + (high - low) / 2).replace(microsecond=0)
                 if _state(zone, middle) == state:
                     low = middle
                 else:
                     high = middle
-            yield _Onset((high + state.offset).replace(tzinfo=None), state, after)
+            yield _Onset(high, (high + state.offset).replace(tzinfo=None), state, after)
         at, state = step, after
 
 
@@ -92,14 +92,15 @@ def _yearly_rule(starts: list[datetime], last_year: int) -> dict | None:
     return {"freq": "yearly", "bymonth": first.month, "byday": ordinal + _WEEKDAYS[first.weekday()]}
 
 
-def _observance(state: _State, before: timedelta, starts: list[datetime], last_year: int):
-    part = TimezoneDaylight() if state.daylight else TimezoneStandard()
+def _observance(state: _State, before: timedelta, starts: list[datetime], rules: dict):
+    daylight = state.offset > rules["standard"]
+    part = TimezoneDaylight() if daylight else TimezoneStandard()
     part.add("dtstart", starts[0])
-    rule = _yearly_rule(starts, last_year)
+    rule = _yearly_rule(starts, rules["last_year"])
     if rule:
         part.add("rrule", rule)
-    elif len(starts) > 1:
-        part.add("rdate", starts[1:])
+    for start in [] if rule else starts[1:]:
+        part.add("rdate", start)  # one per line: vobject keeps only the first of a list
     part.add("tzname", state.name)
     part.add("tzoffsetfrom", before)
     part.add("tzoffsetto", state.offset)
@@ -107,20 +108,39 @@ def _observance(state: _State, before: timedelta, starts: list[datetime], last_y
 
 
 @lru_cache(maxsize=128)
+def vtimezone_text(tzid: str, first_year: int, last_year: int) -> str:
+    """`vtimezone` as iCalendar text (computing it costs ~30 ms, so it is kept)."""
+    return vtimezone(tzid, first_year, last_year).to_ical().decode()
+
+
 def vtimezone(tzid: str, first_year: int, last_year: int) -> Timezone:
-    """The zone's VTIMEZONE, true to zoneinfo for every instant of the years given."""
+    """The zone's VTIMEZONE, true to zoneinfo for every instant of the years given.
+
+    It starts with the last change before those years (a real one, so that each part changes
+    from one offset to another, as parsers expect); DAYLIGHT is any offset above the lowest
+    (zoneinfo calls Dublin's winter and Casablanca's Ramadan hour "daylight")."""
     zone = ZoneInfo(tzid)
-    start = datetime(first_year, 1, 1, tzinfo=UTC)
-    end = datetime(last_year + 1, 1, 1, tzinfo=UTC)
-    initial = _state(zone, start)
+    # A day early: a parser that reads 1 January 00:00 UTC as local time first (dateutil's
+    # fromutc) must find it after the first onset, whatever the zone's offset.
+    start = datetime(first_year, 1, 1, tzinfo=UTC) - timedelta(days=1)
+    scan_from = start - timedelta(days=366)
+    onsets = list(_onsets(zone, scan_from, datetime(last_year + 1, 1, 1, tzinfo=UTC)))
+    earlier = sum(1 for onset in onsets if onset.instant <= start)
+    if earlier:
+        onsets = onsets[earlier - 1 :]
+    else:  # no change in the year before: what is in force then holds until the first one
+        initial = _state(zone, scan_from)
+        local = (scan_from + initial.offset).replace(tzinfo=None)
+        onsets.insert(0, _Onset(scan_from, local, initial, initial))
+    rules = {
+        "last_year": last_year,
+        "standard": min(onset.after.offset for onset in onsets),
+    }
     groups: dict[tuple[_State, timedelta], list[datetime]] = {}
-    for onset in _onsets(zone, start, end):
+    for onset in onsets:
         groups.setdefault((onset.after, onset.before.offset), []).append(onset.local)
     timezone = Timezone()
     timezone.add("tzid", tzid)
-    # What is in force from the start of the years covered, until their first change.
-    local_start = (start + initial.offset).replace(tzinfo=None)
-    timezone.add_component(_observance(initial, initial.offset, [local_start], last_year))
     for (state, before), starts in groups.items():
-        timezone.add_component(_observance(state, before, starts, last_year))
+        timezone.add_component(_observance(state, before, starts, rules))
     return timezone
