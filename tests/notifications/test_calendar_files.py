@@ -123,6 +123,21 @@ def mailbox() -> list[email.message.EmailMessage]:
     return [email.message_from_string(raw, policy=policy.default) for raw in raws]
 
 
+def private_feed(client, user) -> bytes:
+    """The person's private feed, as a calendar application fetches it."""
+    f.sign_in(client, user)
+    page = client.post("/me/calendar").get_data(as_text=True)
+    return client.get("/calendar/" + page.split("/calendar/")[1].split('"')[0]).data
+
+
+def delivered_confirmation(app, registration) -> email.message.EmailMessage:
+    with app.test_request_context():
+        queue_registration_email(registration, "confirmed")
+        db.session.commit()
+    assert [o.status for o in delivery.drain()] == ["sent"]
+    return mailbox()[-1]
+
+
 def calendar_parts(message) -> tuple:
     """(the text/calendar part of multipart/alternative, the attached file)."""
     assert message.get_content_type() == "multipart/mixed"
@@ -178,16 +193,10 @@ def test_every_calendar_file_reads_the_same_in_vobject(client, world_programme):
     download = client.get(f"/programmes/{programme.slug}/calendar.ics").data
     assert_instants(read_with_vobject(download), sessions)
 
-    f.sign_in(client, registration.user)
-    page = client.post("/me/calendar").get_data(as_text=True)
-    feed = client.get("/calendar/" + page.split("/calendar/")[1].split('"')[0])
-    assert_instants(read_with_vobject(feed.data), sessions)
+    feed = private_feed(client, registration.user)
+    assert_instants(read_with_vobject(feed), sessions)
 
-    with client.application.test_request_context():
-        queue_registration_email(registration, "confirmed")
-        db.session.commit()
-    assert [o.status for o in delivery.drain()] == ["sent"]
-    (confirmation,) = mailbox()
+    confirmation = delivered_confirmation(client.application, registration)
     for part in calendar_parts(confirmation):
         assert_instants(read_with_vobject(part.get_content()), sessions)
 
@@ -292,12 +301,7 @@ def test_update_emails_carry_the_calendar_as_an_alternative_part_and_a_file(app,
 def test_the_confirmation_carries_its_calendar_both_ways_as_publish(app):
     programme = f.make_programme(sessions=2)
     registration = f.make_registration(programme)
-    with app.test_request_context():
-        queue_registration_email(registration, "confirmed")
-        db.session.commit()
-    delivery.drain()
-    (message,) = mailbox()
-    invitation, attachment = calendar_parts(message)
+    invitation, attachment = calendar_parts(delivered_confirmation(app, registration))
     assert invitation.get_param("method") == "PUBLISH"
     assert attachment.get_filename() == "sessions.ics"
     assert len(Calendar.from_ical(attachment.get_content()).walk("VEVENT")) == 2
@@ -322,17 +326,9 @@ def test_an_empty_feed_and_confirmation_hold_a_component(client):
     programme = f.make_programme(sessions=0, timezone="Asia/Seoul")
     user = f.make_user(timezone="Europe/London")
     registration = f.make_registration(programme, user)
-    f.sign_in(client, user)
-    page = client.post("/me/calendar").get_data(as_text=True)
-    feed = client.get("/calendar/" + page.split("/calendar/")[1].split('"')[0])
-    feed_zones = [str(c["tzid"]) for c in Calendar.from_ical(feed.data).subcomponents]
-    assert feed_zones == ["Europe/London"]
-    with client.application.test_request_context():
-        queue_registration_email(registration, "confirmed")
-        db.session.commit()
-    delivery.drain()
-    (message,) = mailbox()
-    for part in calendar_parts(message):
+    feed = Calendar.from_ical(private_feed(client, user))
+    assert [str(c["tzid"]) for c in feed.subcomponents] == ["Europe/London"]
+    for part in calendar_parts(delivered_confirmation(client.application, registration)):
         calendar = Calendar.from_ical(part.get_content())
         assert [str(c["tzid"]) for c in calendar.subcomponents] == ["Asia/Seoul"]
 
