@@ -487,7 +487,6 @@ def queue_session_change(session: Session, registrations: list[Registration]) ->
     """Tell registrants a session moved (METHOD:REQUEST) or was cancelled (METHOD:CANCEL)."""
     programme = session.programme
     cancelled = session.status == "cancelled"
-    ics = session_change_calendar(session)
     reply_to = reply_to_addresses({programme.id}).get(programme.id)
     kind = "session_cancelled" if cancelled else "session_changed"
     subject = (
@@ -511,7 +510,7 @@ def queue_session_change(session: Session, registrations: list[Registration]) ->
                 "session": session,
                 "programme_url": external_url("catalogue.programme", slug=programme.slug),
             },
-            ics=ics,
+            ics=session_change_calendar(session, attendee=registration.user),
             registration=registration,
             session=session,
             reply_to=reply_to,
