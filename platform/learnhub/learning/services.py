@@ -654,13 +654,14 @@ def _issue(
     )
     certificate = Certificate(
         code=new_code(),
+        programme=programme,
         registration_id=registration.id,
         programme_id=programme.id,
         holder_name=registration.user.full_name,
         programme_title=programme.title,
         edition=programme.edition,
         hosts=hosts,
-        minutes=sum(s.duration_minutes for s in programme.sessions if s.status != "cancelled"),
+        minutes=minutes_attended(programme, registration.id),
         source=source,
         issue_reason=reason,
     )
@@ -668,6 +669,26 @@ def _issue(
     db.session.flush()
     queue_certificate_email(certificate, registration)
     return certificate
+
+
+def minutes_attended(programme: Programme, registration_id: int) -> int:
+    """The live time a participant attended (1 query): for each session of the programme
+    they were marked present or late at (cancelled ones never count), the minutes recorded
+    for them (from a meeting report), at most the session's length, else its length."""
+    sessions = {s.id: s for s in programme.sessions if s.status != "cancelled"}
+    if not sessions:
+        return 0
+    total = 0
+    for session_id, minutes in db.session.execute(
+        select(Attendance.session_id, Attendance.minutes_attended).where(
+            Attendance.registration_id == registration_id,
+            Attendance.session_id.in_(sessions),
+            Attendance.status.in_(ATTENDED_STATUSES),
+        )
+    ):
+        length = sessions[session_id].duration_minutes
+        total += length if minutes is None else min(minutes, length)
+    return total
 
 
 def issue_by_hand(programme_id: int, registration_id: int, reason: str) -> Certificate:
