@@ -352,6 +352,11 @@ class SessionLine:
     def rate(self) -> float | None:
         return self.attended / self.counted if self.held and self.counted else None
 
+    @property
+    def no_rate_reason(self) -> str:
+        """Why a session has no rate: still to come, or held with nobody expected at it."""
+        return "held, nobody expected" if self.held else "not held yet"
+
 
 @dataclass
 class Report:

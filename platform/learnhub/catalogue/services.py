@@ -27,13 +27,17 @@ from .models import (
 @dataclass
 class CatalogueEntry:
     programme: Programme
+    #: The first session not cancelled.
     first_session: Session | None
-    last_session_end: datetime | None
+    #: The first session not cancelled and not over: what makes the programme "upcoming".
+    next_session: Session | None
     seats_left: int | None
 
     @property
     def is_past(self) -> bool:
-        return self.last_session_end is not None and self.last_session_end < utcnow()
+        """Nothing left to attend: every session is over or cancelled (a programme without
+        sessions yet is still to come)."""
+        return self.next_session is None and bool(self.programme.sessions)
 
 
 def list_topics() -> list[Topic]:
@@ -60,19 +64,22 @@ def catalogue(topic_slug: str | None = None, kind: str | None = None) -> list[Ca
     programmes = db.session.scalars(query).unique().all()
     entries = []
     for programme in programmes:
-        sessions = programme.sessions
+        live = programme.live_sessions
         entries.append(
             CatalogueEntry(
                 programme=programme,
-                first_session=sessions[0] if sessions else None,
-                last_session_end=max((s.ends_at for s in sessions), default=None),
+                first_session=live[0] if live else None,
+                next_session=next_scheduled(live),
                 seats_left=seats_left(programme, programme.confirmed_count),
             )
         )
     far_future = datetime.max.replace(tzinfo=utcnow().tzinfo)
-    entries.sort(
-        key=lambda e: (e.first_session.starts_at if e.first_session else far_future, e.programme.id)
-    )
+
+    def when(entry: CatalogueEntry):
+        shown = entry.next_session or entry.first_session
+        return (shown.starts_at if shown else far_future, entry.programme.id)
+
+    entries.sort(key=when)
     return entries
 
 
