@@ -24,6 +24,7 @@ from ..i18n import LANGUAGE_LOCALES
 from ..registration.models import RegistrationQuestion
 from ..templating import sanitise_markdown
 from ..timefmt import is_valid_timezone, local_to_utc, zone
+from ..types import utcnow
 from . import uploads
 from .models import (
     MATERIAL_KINDS,
@@ -319,6 +320,19 @@ class SessionInput:
     moderator_ids: list[int] = field(default_factory=list)
     #: What each chosen person presents (person id -> text); people left out keep theirs.
     contributions: dict[int, str] = field(default_factory=dict)
+    #: The organiser confirmed that the session is dated in the past (a record of one held).
+    confirm_past: bool = False
+
+
+def check_not_past(starts_at: datetime, confirmed: bool) -> None:
+    """A session dated in the past is kept only when the organiser says so: a mistyped year
+    or month would otherwise file a programme under the past without a word."""
+    if starts_at <= utcnow() and not confirmed:
+        raise AuthoringError(
+            "This session starts in the past. Check the date; if it did take place then, tick "
+            "“Yes, this session is in the past” and save again.",
+            field="confirm_past",
+        )
 
 
 #: Longer events are entered as one session per day.
@@ -428,6 +442,7 @@ def _session_values(programme_id: int, data: SessionInput) -> dict:
 def add_session(programme_id: int, user_id: int, data: SessionInput) -> Session:
     programme = _locked_programme(programme_id)
     session = Session(programme_id=programme.id, **_session_values(programme.id, data))
+    check_not_past(session.starts_at, data.confirm_past)
     db.session.add(session)
     db.session.flush()
     _set_speakers(session, data)
@@ -451,7 +466,10 @@ def update_session(
         raise AuthoringError("We could not find that session.")
     _check_version(session.version, seen_version, "session")
     old_times = (session.starts_at, session.ends_at)
-    changed = _changes(session, _session_values(programme.id, data))
+    values = _session_values(programme.id, data)
+    if (values["starts_at"], values["ends_at"]) != old_times:
+        check_not_past(values["starts_at"], data.confirm_past)
+    changed = _changes(session, values)
     changed += _set_speakers(session, data)
     if changed:
         session.version += 1

@@ -267,6 +267,7 @@ def _session_input(form: SessionForm) -> authoring.SessionInput:
         module_id=form.module.data,
         speaker_ids=form.speakers.data or [],
         moderator_ids=form.moderators.data or [],
+        confirm_past=bool(form.confirm_past.data),
         contributions={
             person_id: strip(request.form[f"contribution-{person_id}"])
             for person_id in _chosen(form)

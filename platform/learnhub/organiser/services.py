@@ -33,6 +33,17 @@ def managed_programmes(user: User) -> list[Programme]:
     return list(db.session.scalars(query))
 
 
+def team_rights(user: User) -> dict[int, frozenset[str]]:
+    """The rights `user` holds, by programme id (1 query)."""
+    rows = db.session.scalars(
+        select(ProgrammeTeamMember).where(ProgrammeTeamMember.user_id == user.id)
+    )
+    return {
+        member.programme_id: frozenset(r for r in TEAM_RIGHT_NAMES if getattr(member, r))
+        for member in rows
+    }
+
+
 def programme_for(user: User, slug: str, right: str) -> Programme | None:
     """The programme if `user` holds `right` on it (administrators hold every right)."""
     programme = db.session.scalar(select(Programme).where(Programme.slug == slug))
