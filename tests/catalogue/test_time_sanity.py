@@ -73,3 +73,19 @@ def test_a_session_held_with_nobody_expected_says_so(client):
     html = client.get(f"/organiser/programmes/{programme.slug}/attendance").get_data(as_text=True)
     assert "held, nobody expected" in html
     assert html.count("not held yet") == 2  # the second session: its row and the chart's text
+
+
+def test_cancelling_through_the_organiser_page_updates_the_public_totals(client):
+    programme = f.make_programme(sessions=3, session_length=timedelta(hours=2))
+    organiser = f.make_organiser(programme)
+    assert "3 live sessions, 6.0 hours" in client.get(f"/programmes/{programme.slug}").text
+    f.sign_in(client, organiser)
+    session = programme.sessions[1]
+    client.post(
+        f"/organiser/programmes/{programme.slug}/sessions/{session.id}/cancel",
+        data={"confirmed": "yes"},
+    )
+    client.post("/logout")
+    page = client.get(f"/programmes/{programme.slug}").text
+    assert "2 live sessions, 4.0 hours" in page
+    assert f"{session.title}</strong> — <strong>cancelled</strong>" in page

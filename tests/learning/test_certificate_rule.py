@@ -43,9 +43,7 @@ def _hold(session):
     f.save(session)
 
 
-def test_one_of_one_held_is_not_three_of_three_the_certificate_waits_for_the_programme(
-    app, client
-):
+def test_one_of_one_held_is_not_three_of_three_the_certificate_waits_for_the_programme(app, client):
     programme, organiser = _three_sessions()
     registration = f.early_registration(programme)
     first, second, third = programme.sessions

@@ -192,7 +192,8 @@ def test_a_revoked_certificate_shows_as_revoked(app, client, course):
     assert no_reason.status_code == 422
     assert (
         client.post(
-            f"{base}/{certificate.id}/revoke", data={"reason": "Attendance was recorded in error"}
+            f"{base}/{certificate.id}/revoke",
+            data={"reason": "Attendance was recorded in error", "confirmed": "yes"},
         ).status_code
         == 302
     )

@@ -25,7 +25,7 @@ def _teammate(programme, rights: set[str]):
     return user
 
 
-def _crawl(client, start: str, depth: int = 3) -> dict[str, int]:
+def _crawl(client, start: str, depth: int = 5) -> dict[str, int]:
     """Every organiser page reachable by links from `start`, with its status."""
     seen: dict[str, int] = {}
     frontier = [start]

@@ -228,7 +228,9 @@ def attendance_summary(slug: str):
         form.completion_percent.data = g.programme.completion_percent
     if form.validate_on_submit():
         try:
-            services.set_completion_rule(g.programme.id, form.completion_percent.data)
+            services.set_completion_rule(
+                g.programme.id, form.completion_percent.data, current_user.id
+            )
         except services.AttendanceError as error:
             _failed(error)
         else:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -26,13 +27,13 @@ from ..templating import sanitise_markdown
 from ..timefmt import is_valid_timezone, local_to_utc, zone
 from ..types import utcnow
 from . import uploads
+from .audit import apply_changes, moment_in, record
 from .models import (
     MATERIAL_KINDS,
     MATERIAL_VISIBILITIES,
     ORGANISATION_ROLES,
     PROGRAMME_FORMATS,
     PROGRAMME_KINDS,
-    AuditEntry,
     Material,
     Module,
     Organisation,
@@ -68,32 +69,36 @@ class StaleEdit(AuthoringError):
 # --- audit log ------------------------------------------------------------------------------------
 
 
-def record(programme_id: int, user_id: int | None, action: str, detail: str = "") -> None:
-    db.session.add(
-        AuditEntry(programme_id=programme_id, user_id=user_id, action=action, detail=detail)
-    )
+def _title_of(model, attribute: str) -> Callable[[int | None], str | None]:
+    def show(row_id: int | None) -> str | None:
+        row = db.session.get(model, row_id) if row_id is not None else None
+        return getattr(row, attribute) if row is not None else None
 
-
-def audit_log(programme_id: int, limit: int = 500) -> list[AuditEntry]:
-    return list(
-        db.session.scalars(
-            select(AuditEntry)
-            .where(AuditEntry.programme_id == programme_id)
-            .options(joinedload(AuditEntry.user))
-            .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
-            .limit(limit)
-        )
-    )
+    return show
 
 
 def _changes(target, values: dict) -> list[str]:
-    """Set each attribute; the names of those whose value changed."""
-    changed = []
-    for name, value in values.items():
-        if getattr(target, name) != value:
-            setattr(target, name, value)
-            changed.append(name.replace("_", " "))
-    return changed
+    """Set each attribute; for the change log, "name: old → new" of each that changed, in
+    words: a module's or topic's name for its id, times in the target's zone, long texts
+    only named."""
+    tz = values.get("timezone") or getattr(target, "timezone", None) or "UTC"
+    return apply_changes(
+        target,
+        values,
+        shown={
+            "module_id": _title_of(Module, "title"),
+            "topic_id": _title_of(Topic, "name"),
+            "starts_at": moment_in(tz),
+            "ends_at": moment_in(tz),
+        },
+        labels={
+            "module_id": "module",
+            "topic_id": "topic",
+            "starts_at": "starts",
+            "ends_at": "ends",
+        },
+        quiet=("description", "body", "summary"),
+    )
 
 
 def _locked_programme(programme_id: int) -> Programme:
@@ -476,7 +481,7 @@ def update_session(
         record(programme.id, user_id, "edited session", f"{session.title}: {', '.join(changed)}")
         if programme.is_public and (session.starts_at, session.ends_at) != old_times:
             announce_schedule_change(
-                session, "the session was moved; reminders follow the new time"
+                session, "the session was moved; reminders follow the new time", previous=old_times
             )
     db.session.commit()
     return session

@@ -62,6 +62,8 @@ class ScheduleForm(FlaskForm):
     day = DateField("Date", validators=[DataRequired(message="Enter the date."), plausible_year])
     starts = TimeField("Starts", validators=[DataRequired(message="Enter the start time.")])
     ends = TimeField("Ends", validators=[DataRequired(message="Enter the end time.")])
+    #: Asked for when the new time is in the past (catalogue.services.reschedule_session).
+    confirm_past = BooleanField("Yes, this session is in the past")
 
 
 class RecordingForm(FlaskForm):

@@ -472,8 +472,15 @@ def skip_pending_reminders(session: Session, reason: str) -> int:
     return result.rowcount
 
 
-def queue_session_change(session: Session, registrations: list[Registration]) -> int:
-    """Tell registrants a session moved (METHOD:REQUEST) or was cancelled (METHOD:CANCEL)."""
+def queue_session_change(
+    session: Session,
+    registrations: list[Registration],
+    *,
+    previous: tuple[datetime, datetime] | None = None,
+    note: str = "",
+) -> int:
+    """Tell registrants a session moved (METHOD:REQUEST; with its `previous` start and end)
+    or was cancelled (METHOD:CANCEL), with the organiser's `note` if they wrote one."""
     programme = session.programme
     cancelled = session.status == "cancelled"
     ics = session_change_calendar(session)
@@ -498,6 +505,8 @@ def queue_session_change(session: Session, registrations: list[Registration]) ->
             context={
                 "programme": programme,
                 "session": session,
+                "previous": previous,
+                "note": note,
                 "programme_url": external_url("catalogue.programme", slug=programme.slug),
             },
             ics=ics,

@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from ..accounts.models import TEAM_RIGHTS
 from ..extensions import login_manager
-from .services import programme_for, session_of, team_rights
+from .services import programme_and_rights, session_of, team_rights
 
 #: Where `app.extensions` keeps the right each programme endpoint needs (see `endpoint_rights`).
 RIGHTS_KEY = "learnhub.endpoint_rights"
@@ -38,10 +38,11 @@ def require_programme_right(right: str | None):
         return None
     if right is None:
         abort(403)
-    programme = programme_for(current_user, args["slug"], right)
-    if programme is None:
+    programme, rights = programme_and_rights(current_user, args["slug"])
+    if programme is None or right not in rights:
         abort(404)
     g.programme = programme
+    g.programme_rights = (programme.id, rights)  # what `may` asks on this programme's pages
     if "session_id" in args:
         g.session = session_of(programme, args["session_id"])
         if g.session is None:
@@ -85,6 +86,9 @@ def may(endpoint: str, programme) -> bool:
     right = table.get(endpoint) or table.get(endpoint.split(".", 1)[0] + ".*")
     if right not in TEAM_RIGHTS:
         return False
+    here = g.get("programme_rights")
+    if here is not None and here[0] == programme.id:
+        return right in here[1]
     rights = _rights_here()
     return rights is None or right in rights.get(programme.id, frozenset())
 
