@@ -103,7 +103,7 @@ EXPECTED: dict[str, dict[str, int | tuple[int, ...]]] = {
     "organiser.new_session": {"GET": TEAM_READ, "POST": TEAM_FORM_ERROR},
     "organiser.edit_session": {"GET": TEAM_READ, "POST": TEAM_FORM_ERROR},
     # the world's programme is published: removing is refused with a flash (use cancel)
-    "organiser.delete_session": {"POST": TEAM_READ},  # the confirmation page first
+    "organiser.delete_session": {"POST": TEAM_WRITE},  # published: refused, no page
     "organiser.modules": {"GET": TEAM_READ, "POST": TEAM_FORM_ERROR},
     "organiser.edit_module": {"GET": TEAM_READ, "POST": TEAM_FORM_ERROR},
     "organiser.move_module": {"POST": TEAM_WRITE},

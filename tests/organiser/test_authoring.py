@@ -502,7 +502,7 @@ def test_team_changes_are_in_the_audit_log(client, organiser):
         data={"email": "helper@example.org", "manage_attendance": "y"},
     )
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "set team rights"))
-    assert entry.detail == "helper@example.org: attendance"
+    assert entry.detail == "helper@example.org: not in the team → attendance"
     assert entry.user_id == organiser.id
 
 

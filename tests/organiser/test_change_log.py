@@ -202,3 +202,18 @@ def test_a_long_text_is_named_not_copied(client, team):
     )
     assert response.status_code == 302, response.text
     assert _last(programme, "edited module") == "Climate: body changed"
+
+
+def test_every_action_recorded_has_a_kind():
+    """An action written anywhere in the code is in one kind of the filter (none falls
+    outside it by a typo)."""
+    import re
+    from pathlib import Path
+
+    from learnhub.catalogue.audit import KIND_OF_ACTION
+
+    source = Path(__file__).parents[2] / "platform" / "learnhub"
+    call = re.compile(r"\b(?:record|log_change)\(\s*[\w.]+,\s*[\w.]+,\s*\"([^\"]+)\"", re.S)
+    written = {action for path in source.rglob("*.py") for action in call.findall(path.read_text())}
+    assert len(written) > 30
+    assert written - set(KIND_OF_ACTION) == set()

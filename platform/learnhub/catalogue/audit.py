@@ -55,7 +55,6 @@ ACTIONS = {
     "registrations": (
         "changed registration settings",
         "added question",
-        "edited question",
         "moved question",
         "removed question",
         "approved registration",
@@ -77,7 +76,7 @@ ACTIONS = {
         "revoked certificate",
         "changed learning path settings",
     ),
-    "team": ("added to team", "changed team rights", "removed from team"),
+    "team": ("set team rights", "removed from team"),
 }
 KIND_OF_ACTION = {action: kind for kind, actions in ACTIONS.items() for action in actions}
 

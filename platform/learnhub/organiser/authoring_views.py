@@ -203,12 +203,13 @@ def _button(back_to: str, message: str | None, use_case, *args):
     return redirect(url_for(back_to, slug=g.programme.slug))
 
 
-def _removal(back_to: str, message: str, use_case, *args, title: str, happens: list[str]):
-    """A removal's POST: first a confirmation page that says what goes, then the removal."""
+def _removal(back_to: str, message: str, use_case, *args, title: str | None, happens: list[str]):
+    """A removal's POST: first a confirmation page that says what goes, then the removal.
+    Without a title (the thing is gone already) the use case answers at once."""
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
-    if not form.is_confirmed:
+    if title is not None and not form.is_confirmed:
         return confirmation_page(
             form,
             programme=g.programme,
@@ -413,17 +414,14 @@ def edit_session(slug: str, session_id: int):
 
 @bp.post("/programmes/<slug>/sessions/<int:session_id>/delete")
 def delete_session(slug: str, session_id: int):
-    if g.programme.status != "draft":  # refused: a public programme's sessions are cancelled
-        return _button(
-            "organiser.edit_programme", None, authoring.delete_session, session_id, current_user.id
-        )
+    draft = g.programme.status == "draft"  # a public programme's sessions are cancelled instead
     return _removal(
         "organiser.edit_programme",
         "Session removed.",
         authoring.delete_session,
         session_id,
         current_user.id,
-        title=f"Remove the session “{g.session.title}”?",
+        title=f"Remove the session “{g.session.title}”?" if draft else None,
         happens=["The session, its speakers' places in it and its attendance marks are removed."],
     )
 
@@ -507,17 +505,13 @@ def move_module(slug: str, module_id: int, direction: str):
 def delete_module(slug: str, module_id: int):
     message = "Module removed; its sessions and materials stay."
     module = authoring.module_of(g.programme.id, module_id)
-    if module is None:  # gone already: the use case says so
-        return _button(
-            "organiser.modules", None, authoring.delete_module, module_id, current_user.id
-        )
     return _removal(
         "organiser.modules",
         message,
         authoring.delete_module,
         module_id,
         current_user.id,
-        title=f"Remove the module “{module.title}”?",
+        title=module and f"Remove the module “{module.title}”?",
         happens=[
             "The module is removed with its discussion and the participants' completions of "
             "it; the modules after it move up.",
@@ -611,17 +605,13 @@ def edit_material(slug: str, material_id: int):
 @bp.post("/programmes/<slug>/materials/<int:material_id>/delete")
 def delete_material(slug: str, material_id: int):
     material = authoring.material_of(g.programme.id, material_id)
-    if material is None:  # gone already: the use case says so
-        return _button(
-            "organiser.materials", None, authoring.delete_material, material_id, current_user.id
-        )
     return _removal(
         "organiser.materials",
         "Material removed.",
         authoring.delete_material,
         material_id,
         current_user.id,
-        title=f"Remove the material “{material.title}”?",
+        title=material and f"Remove the material “{material.title}”?",
         happens=["The material and its stored file are removed; participants no longer see it."],
     )
 

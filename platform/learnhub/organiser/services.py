@@ -375,21 +375,23 @@ def set_team_member(
             ProgrammeTeamMember.user_id == user.id,
         )
     )
+    before = _rights_in_words(member) if member is not None else "not in the team"
     if member is None:
         member = ProgrammeTeamMember(programme_id=programme_id, user_id=user.id)
         db.session.add(member)
     member.manage_programme = rights.manage_programme
     member.manage_registrations = rights.manage_registrations
     member.manage_attendance = rights.manage_attendance
-    granted = [name.replace("manage_", "") for name in TEAM_RIGHT_NAMES if getattr(rights, name)]
-    record(
-        programme_id,
-        acting_user_id,
-        "set team rights",
-        f"{user.email}: {', '.join(granted) or 'no rights'}",
-    )
+    after = _rights_in_words(rights)
+    if before != after:
+        record(programme_id, acting_user_id, "set team rights", f"{user.email}: {before} → {after}")
     db.session.commit()
     return member
+
+
+def _rights_in_words(rights) -> str:
+    granted = [name.replace("manage_", "") for name in TEAM_RIGHT_NAMES if getattr(rights, name)]
+    return ", ".join(granted) or "no rights"
 
 
 def remove_team_member(programme_id: int, member_id: int, acting_user_id: int) -> None:
