@@ -198,3 +198,20 @@ def test_a_note_too_long_is_said_on_the_confirmation_page(client):
     assert response.status_code == 200 and "2000" in response.text
     db.session.refresh(session)
     assert session.status == "scheduled" and _emails("session_cancelled") == []
+
+
+def test_adding_a_recording_asks_first_then_emails_the_note(client):
+    programme = f.make_programme(sessions=1, first_session_in=-timedelta(days=2))
+    f.make_registration(programme, f.make_user(full_name="Ana Souza"))
+    f.sign_in(client, f.make_organiser(programme))
+    session = programme.sessions[0]
+    url = f"/organiser/programmes/{programme.slug}/sessions/{session.id}/recording"
+    form = {"title": "Opening", "url": "https://video.example.org/opening"}
+    asked = client.post(url, data=form)
+    assert asked.status_code == 200 and "1 confirmed registrant," in asked.text
+    assert 'value="https://video.example.org/opening"' in asked.text
+    assert _count(Material) == 0 and _emails("recording_available") == []
+    done = client.post(url, data={**form, "confirmed": "yes", "note": "Slides are on page 2."})
+    assert done.status_code == 302
+    (email,) = _emails("recording_available")
+    assert "A note from the organisers:\nSlides are on page 2." in email.text_body

@@ -333,7 +333,13 @@ def announce_schedule_change(
 
 
 def add_recording(
-    programme_id: int, session_id: int, title: str, url: str, user_id: int | None = None
+    programme_id: int,
+    session_id: int,
+    title: str,
+    url: str,
+    user_id: int | None = None,
+    *,
+    note: str = "",
 ) -> Material:
     """Attach a recording link to a past session and send the follow-up to its registrants."""
     from ..attendance.models import Attendance
@@ -364,7 +370,7 @@ def add_recording(
     )
     db.session.refresh(session.programme, ["materials"])
     registrations = _confirmed(programme_id)
-    queue_recording_follow_up(session, recording, registrations, attended)
+    queue_recording_follow_up(session, recording, registrations, attended, note=note.strip())
     record(
         programme_id,
         user_id,

@@ -518,9 +518,15 @@ def queue_session_change(
 
 
 def queue_recording_follow_up(
-    session: Session, recording: Material, registrations: list[Registration], attended: set[int]
+    session: Session,
+    recording: Material,
+    registrations: list[Registration],
+    attended: set[int],
+    *,
+    note: str = "",
 ) -> int:
-    """After a session gets its recording: attendees and those who missed it get the link."""
+    """After a session gets its recording: attendees and those who missed it get the link,
+    with the organiser's `note` if they wrote one."""
     programme = session.programme
     guidebooks = [m for m in programme.materials if m.kind == "guidebook"]
     reply_to = reply_to_addresses({programme.id}).get(programme.id)
@@ -537,6 +543,7 @@ def queue_recording_follow_up(
                 "session": session,
                 "recording": recording,
                 "attended": was_there,
+                "note": note,
                 "guidebooks": [
                     (m.title, external_url("catalogue.download_material", material_id=m.id))
                     for m in guidebooks

@@ -395,6 +395,22 @@ def cancel_session(slug: str, session_id: int):
     )
 
 
+def _confirm_recording(form: ConfirmForm, session, recording: RecordingForm):
+    told = g.programme.confirmed_count
+    return confirmation_page(
+        form,
+        programme=g.programme,
+        title=f"Send the recording of “{session.title}”?",
+        happens=[f"The recording {recording.url.data} is added to the session and the programme."],
+        told=f"{told} confirmed registrant{'' if told == 1 else 's'}, by email: those who "
+        "attended and those who missed it, with the link and the guidebook.",
+        button="Add the recording and email them",
+        back=request.path,
+        note=True,
+        carry={"url": recording.url.data, "title": recording.title.data or ""},
+    )
+
+
 @organiser_bp.route(
     "/programmes/<slug>/sessions/<int:session_id>/recording", methods=["GET", "POST"]
 )
@@ -402,9 +418,18 @@ def recording(slug: str, session_id: int):
     session = g.session  # loaded, and checked to belong here, by require_programme_right
     form = RecordingForm()
     if form.validate_on_submit():
+        confirm = ConfirmForm()
+        confirm.validate()  # the note's length
+        if not confirm.is_confirmed:
+            return _confirm_recording(confirm, session, form)
         try:
             catalogue.add_recording(
-                g.programme.id, session.id, form.title.data or "", form.url.data, current_user.id
+                g.programme.id,
+                session.id,
+                form.title.data or "",
+                form.url.data,
+                current_user.id,
+                note=confirm.note.data or "",
             )
         except catalogue.ScheduleError as error:
             db.session.rollback()
