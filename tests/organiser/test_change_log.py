@@ -217,3 +217,12 @@ def test_every_action_recorded_has_a_kind():
     written = {action for path in source.rglob("*.py") for action in call.findall(path.read_text())}
     assert len(written) > 30
     assert written - set(KIND_OF_ACTION) == set()
+
+
+def test_opening_and_closing_check_in_are_logged(client, team):
+    programme, _, base = team
+    session = programme.sessions[0]
+    client.post(f"{base}/sessions/{session.id}/check-in", data={"grace_minutes": "10"})
+    assert _last(programme, "opened check-in") == "Session 1: closed → open, 10 minutes' grace"
+    client.post(f"{base}/sessions/{session.id}/check-in/close")
+    assert _last(programme, "closed check-in") == "Session 1: open → closed"

@@ -130,7 +130,7 @@ def check_in(slug: str, session_id: int):
 @bp.post("/programmes/<slug>/sessions/<int:session_id>/check-in/close")
 def close_check_in(slug: str, session_id: int):
     if ActionForm().validate_on_submit():
-        checkin.close_check_in(g.session.id)
+        checkin.close_check_in(g.session.id, current_user.id)
         flash("Check-in is closed.", "success")
     else:
         flash("The form had expired. Please try again.", "error")

@@ -65,6 +65,8 @@ ACTIONS = {
         "marked attendance",
         "applied meeting report",
         "changed completion rule",
+        "opened check-in",
+        "closed check-in",
     ),
     "emails": (
         "sent announcement",
