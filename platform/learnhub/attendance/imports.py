@@ -19,6 +19,7 @@ from typing import NamedTuple
 from sqlalchemy import func, select
 
 from ..accounts.models import User
+from ..catalogue.audit import record as log_change
 from ..catalogue.models import Session
 from ..database import begin_write_transaction, fetch_tuples, release_read_transaction
 from ..extensions import db
@@ -458,6 +459,12 @@ def apply_import(session_id: int, import_id: int, chosen: dict[str, str], applie
     record.applied_at = utcnow()
     record.changed_count = changed
     record.people = None
+    log_change(
+        session.programme_id,
+        applied_by.id,
+        "applied meeting report",
+        f"{session.title}: “{record.file_name}” ({record.source}), {changed} marks changed",
+    )
     db.session.commit()
     return changed
 

@@ -237,6 +237,8 @@ class SessionForm(VersionedForm):
     module = SelectField("Module", coerce=coerce_optional_id, choices=[], validate_choice=False)
     speakers = SelectMultipleField("Speakers", coerce=coerce_id, validate_choice=False)
     moderators = SelectMultipleField("Moderators", coerce=coerce_id, validate_choice=False)
+    #: Asked for when the date is in the past (see authoring.check_not_past).
+    confirm_past = BooleanField("Yes, this session is in the past")
 
 
 class ModuleForm(VersionedForm):
