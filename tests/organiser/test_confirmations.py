@@ -76,12 +76,21 @@ def test_the_moved_email_gives_the_old_and_the_new_time(client):
     session.starts_at = datetime(2030, 3, 12, 9, 0, tzinfo=UTC)
     session.ends_at = datetime(2030, 3, 12, 10, 30, tzinfo=UTC)
     f.save(session)
+    url = f"{base}/sessions/{session.id}/schedule"
+    move = {"day": "2030-03-14", "starts": "15:00", "ends": "16:30"}
+    asked = client.post(url, data=move)
+    assert asked.status_code == 200 and "Move the session and email them" in asked.text
+    assert "1 confirmed registrant" in asked.text
+    assert 'name="end_day"' in asked.text and 'value="2030-03-14"' in asked.text
+    assert _emails("session_changed") == [], "nothing is sent before the confirmation"
+    db.session.refresh(session)
+    assert session.starts_at == datetime(2030, 3, 12, 9, 0, tzinfo=UTC)
     response = client.post(
-        f"{base}/sessions/{session.id}/schedule",
-        data={"day": "2030-03-14", "starts": "15:00", "ends": "16:30"},
+        url, data={**move, "confirmed": "yes", "note": "The venue changed, sorry."}
     )
     assert response.status_code == 302, response.text
     (email,) = _emails("session_changed")
+    assert "The venue changed, sorry." in email.text_body
     text = email.text_body
     new_at, old_at = text.index("Thu 14 Mar 2030, 15:00"), text.index("Tue 12 Mar 2030, 10:00")
     assert "It was planned for:" in text and new_at < text.index("It was planned for:") < old_at
@@ -168,7 +177,14 @@ def test_a_session_moved_into_the_past_needs_a_confirmation(client):
     db.session.refresh(session)
     assert session.starts_at > utcnow()
     moved = client.post(
-        url, data={"day": past, "starts": "10:00", "ends": "11:00", "confirm_past": "y"}
+        url,
+        data={
+            "day": past,
+            "starts": "10:00",
+            "ends": "11:00",
+            "confirm_past": "y",
+            "confirmed": "yes",
+        },
     )
     assert moved.status_code == 302
     db.session.refresh(session)

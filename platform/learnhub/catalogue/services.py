@@ -241,6 +241,10 @@ def _confirmed(programme_id: int) -> list[Registration]:
     )
 
 
+class MoveNeedsConfirmation(Exception):
+    """The move is valid and would email registrants: ask the organiser first."""
+
+
 def reschedule_session(
     programme_id: int,
     session_id: int,
@@ -249,10 +253,14 @@ def reschedule_session(
     *,
     confirm_past: bool = False,
     user_id: int | None = None,
+    note: str = "",
+    confirmed: bool = True,
 ) -> Session:
     """Move a session: registrants get a calendar update (same UID, higher SEQUENCE) that
-    gives the old and the new time, and reminders written for the old time are skipped; new
-    ones follow the new time. A time in the past needs `confirm_past`."""
+    gives the old and the new time, with the organiser's `note`, and reminders written for
+    the old time are skipped; new ones follow the new time. A time in the past needs
+    `confirm_past`. Unless `confirmed`, a move that would go ahead raises MoveNeedsConfirmation
+    instead (the organiser's page then asks first)."""
     if ends_at <= starts_at:
         raise ScheduleError("The session must end after it starts.")
     session = _session_for_change(programme_id, session_id)
@@ -264,6 +272,9 @@ def reschedule_session(
             "The new time is not in the future. If the session really takes place then, tick "
             "“Yes, this session is in the past” and move it again."
         )
+    if not confirmed:
+        db.session.rollback()
+        raise MoveNeedsConfirmation()
     previous = (session.starts_at, session.ends_at)
     session.starts_at = starts_at
     session.ends_at = ends_at
@@ -276,7 +287,10 @@ def reschedule_session(
         f" (ends {shown(previous[1])} → {shown(ends_at)}); registrants emailed",
     )
     _publish_change(
-        session, "the session was moved; reminders follow the new time", previous=previous
+        session,
+        "the session was moved; reminders follow the new time",
+        previous=previous,
+        note=note,
     )
     return session
 

@@ -330,6 +330,8 @@ def schedule(slug: str, session_id: int):
                 session.timezone,
                 end_day=form.end_day.data,
             )
+            confirm = ConfirmForm()
+            confirm.validate()  # the note's length
             catalogue.reschedule_session(
                 g.programme.id,
                 session.id,
@@ -337,7 +339,11 @@ def schedule(slug: str, session_id: int):
                 ends_at,
                 confirm_past=bool(form.confirm_past.data),
                 user_id=current_user.id,
+                note=confirm.note.data or "",
+                confirmed=confirm.is_confirmed,
             )
+        except catalogue.MoveNeedsConfirmation:
+            return _confirm_move(confirm, form, session, starts_at, ends_at)
         except AuthoringError as error:  # a time the clocks skip, or an end before the start
             beside = {"start": form.starts, "end": form.ends, "end_day": form.end_day}.get(
                 error.field
@@ -358,6 +364,32 @@ def schedule(slug: str, session_id: int):
         session=session,
         form=form,
         cancel_form=ActionForm(),
+    )
+
+
+def _confirm_move(confirm: ConfirmForm, form: ScheduleForm, session, starts_at, ends_at):
+    told = g.programme.confirmed_count
+    return confirmation_page(
+        confirm,
+        programme=g.programme,
+        title=f"Move “{session.title}”?",
+        happens=[
+            f"From {format_moment(session.starts_at, session.timezone)} to "
+            f"{format_moment(starts_at, session.timezone)} (ends "
+            f"{format_moment(ends_at, session.timezone)}). Reminders follow the new time.",
+        ],
+        told=f"{told} confirmed registrant{'' if told == 1 else 's'}, by email with the old "
+        "and the new time and a calendar update that moves the event in their calendars.",
+        button="Move the session and email them",
+        back=request.path,
+        note=True,
+        carry={
+            "day": form.day.raw_data[0] if form.day.raw_data else "",
+            "starts": form.starts.raw_data[0] if form.starts.raw_data else "",
+            "ends": form.ends.raw_data[0] if form.ends.raw_data else "",
+            "end_day": form.end_day.raw_data[0] if form.end_day.raw_data else "",
+            "confirm_past": "y" if form.confirm_past.data else "",
+        },
     )
 
 
