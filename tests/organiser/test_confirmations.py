@@ -231,3 +231,26 @@ def test_adding_a_recording_asks_first_then_emails_the_note(client):
     assert done.status_code == 302
     (email,) = _emails("recording_available")
     assert "A note from the organisers:\nSlides are on page 2." in email.text_body
+
+
+def test_a_new_time_in_the_session_form_asks_before_it_emails_registrants(client):
+    programme, _, base = _programme(client)
+    f.make_registration(programme)
+    session = programme.sessions[0]
+    before = session.starts_at
+    later = (utcnow() + timedelta(days=20)).date().isoformat()
+    form = _session_form(later, version=str(session.version))
+    asked = client.post(f"{base}/sessions/{session.id}/edit", data=form)
+    assert asked.status_code == 422
+    assert "emailed to the 1 confirmed registrant" in asked.text
+    assert "Yes, email them the new time" in asked.text
+    assert _emails("session_changed") == [], "nothing is sent before the confirmation"
+    db.session.refresh(session)
+    assert session.starts_at == before
+    saved = client.post(
+        f"{base}/sessions/{session.id}/edit",
+        data={**form, "confirm_move": "y", "move_note": "New room link inside."},
+    )
+    assert saved.status_code == 302, saved.text
+    (email,) = _emails("session_changed")
+    assert "New room link inside." in email.text_body

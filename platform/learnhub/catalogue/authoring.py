@@ -329,6 +329,9 @@ class SessionInput:
     contributions: dict[int, str] = field(default_factory=dict)
     #: The organiser confirmed that the session is dated in the past (a record of one held).
     confirm_past: bool = False
+    #: The organiser confirmed that a new time is emailed to registrants, with this note.
+    confirm_move: bool = False
+    move_note: str = ""
 
 
 def check_not_past(starts_at: datetime, confirmed: bool) -> None:
@@ -477,8 +480,17 @@ def update_session(
     _check_version(session.version, seen_version, "session")
     old_times = (session.starts_at, session.ends_at)
     values = _session_values(programme.id, data)
-    if (values["starts_at"], values["ends_at"]) != old_times:
+    moved = (values["starts_at"], values["ends_at"]) != old_times
+    if moved:
         check_not_past(values["starts_at"], data.confirm_past)
+    if moved and programme.is_public and not data.confirm_move and programme.confirmed_count:
+        told = programme.confirmed_count
+        raise AuthoringError(
+            f"The new time is emailed to the {told} confirmed registrant"
+            f"{'' if told == 1 else 's'} with a calendar update. Tick “Yes, email them the new "
+            "time”, add a note for the email if you like, and save again.",
+            field="confirm_move",
+        )
     changed = _changes(session, values)
     changed += _set_speakers(session, data)
     if changed:
@@ -486,7 +498,10 @@ def update_session(
         record(programme.id, user_id, "edited session", f"{session.title}: {', '.join(changed)}")
         if programme.is_public and (session.starts_at, session.ends_at) != old_times:
             announce_schedule_change(
-                session, "the session was moved; reminders follow the new time", previous=old_times
+                session,
+                "the session was moved; reminders follow the new time",
+                previous=old_times,
+                note=data.move_note,
             )
     db.session.commit()
     return session

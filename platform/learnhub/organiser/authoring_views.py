@@ -318,6 +318,8 @@ def _session_input(form: SessionForm) -> authoring.SessionInput:
         speaker_ids=form.speakers.data or [],
         moderator_ids=form.moderators.data or [],
         confirm_past=bool(form.confirm_past.data),
+        confirm_move=bool(form.confirm_move.data),
+        move_note=form.move_note.data or "",
         contributions={
             person_id: strip(request.form[f"contribution-{person_id}"])
             for person_id in _chosen(form)
