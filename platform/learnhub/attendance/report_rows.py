@@ -138,11 +138,11 @@ def time_reader(
     for column in (layout.join, layout.leave):
         if column is not None:
             dates.update(row[column][:10] for _, row in rows if len(row) > column)
+    join = layout.join
     for _, row in rows:
-        if layout.join is not None and len(row) > layout.join and row[layout.join].strip():
-            if any(ch.isdigit() for ch in row[layout.join]):
-                sample = row[layout.join].strip()
-                break
+        if join is not None and len(row) > join and any(ch.isdigit() for ch in row[join]):
+            sample = row[join].strip()
+            break
     near = (session_start, timezone, sample) if sample else None
     return TimeReader(timezone, decide_day_first(dates, day_first_language, near))
 
