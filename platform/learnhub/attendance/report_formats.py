@@ -72,12 +72,14 @@ def read_report(text: str, timezone: str, session_start: float) -> ParsedReport:
     first = next((line for line in lines if line.strip()), "")
     if _section(first) == 1:
         return _teams(ctx)
+    if norm_header(first.split(",", 1)[0]) == "attendee report" or any(
+        line.lower().startswith("attendee details") for line in lines[:300]
+    ):
+        return _zoom_webinar(ctx)
     for number, line in enumerate(lines[:200]):
         lowered = line.lower()
         if "user action" in lowered and "timestamp" in lowered:
             return _teams_list(ctx, number)
-        if norm_header(line.split(",", 1)[0]) == "attendee details":
-            return _zoom_webinar(ctx)
         if "join time" in lowered and "leave time" in lowered and "email" in lowered:
             return _zoom(ctx, number)
         if "total duration (minutes)" in lowered and "name (original name)" in lowered:
@@ -154,15 +156,36 @@ def _zoom(ctx: Context, header_at: int) -> ParsedReport:
 
 def _zoom_meeting_hosts(above: list[str]) -> tuple[set[str], bool]:
     """The host's email from the meeting block above the participants, if there is one."""
+    header, rows = _zoom_meeting_block(above)
+    if header is None:
+        return set(), False
+    column = Columns(header).find("host's email", ("user email", "host email"))
+    if column is None:
+        return set(), True
+    return {row[column].strip().lower() for _, row in rows if len(row) > column}, True
+
+
+def _zoom_meeting_block(above: list[str]) -> tuple[list[str] | None, list]:
     for number, line in enumerate(above):
         if "meeting id" in line.lower() and number + 1 < len(above):
-            header, rows = table(above, number)
-            cols = Columns(header)
-            column = cols.find("host's email", ("user email", "host email"))
-            if column is None:
-                return set(), True
-            return {row[column].strip().lower() for _, row in rows if len(row) > column}, True
-    return set(), False
+            return table(above, number)
+    return None, []
+
+
+def _zoom_meeting_span(ctx: Context, above: list[str]) -> tuple[float, float] | None:
+    """The meeting's start and end from its block, for reports whose rows give no times."""
+    header, rows = _zoom_meeting_block(above)
+    if header is None or not rows:
+        return None
+    cols = Columns(header)
+    start, end = cols.find("start", ("start time",)), cols.find("end", ("end time",))
+    row = rows[0][1]
+    if start is None or end is None or len(row) <= max(start, end):
+        return None
+    texts = (row[start].strip(), row[end].strip())
+    day_first = decide_day_first({t[:10] for t in texts}, False, None)
+    reader = TimeReader(ctx.timezone, day_first)
+    return reader.read(texts[0], rows[0][0]), reader.read(texts[1], rows[0][0])
 
 
 def _zoom_unique(ctx: Context, header_at: int) -> ParsedReport:
@@ -183,7 +206,14 @@ def _zoom_unique(ctx: Context, header_at: int) -> ParsedReport:
     )
     _need_someone(layout)
     report = _finish(
-        ctx, header, rows, layout, cols, "Zoom participants export, unique users", join_times=False
+        ctx,
+        header,
+        rows,
+        layout,
+        cols,
+        "Zoom participants export, unique users",
+        join_times=False,
+        span=_zoom_meeting_span(ctx, ctx.lines[:header_at]),
     )
     start = ctx.session_start
     report.connections = [c._replace(joined=start, left=start + c.left) for c in report.connections]
@@ -276,7 +306,6 @@ def _teams(ctx: Context) -> ParsedReport:
     language = TEAMS_LANGUAGES.get(sections[1][1]) if 1 in sections else None
     header_language = _teams_language_from_header(lines, sections[2][0])
     language = language or header_language
-    webinar = False
     if 3 in sections:
         start = _next_text(lines, sections[3][0] + 1)
         summary = False
@@ -303,8 +332,8 @@ def _teams(ctx: Context) -> ParsedReport:
     if summary and layout.minutes is None:
         cols.find("duration", ("in-meeting duration",), required=True)
     _need_someone(layout)
-    registration = [c for c in cols.norm if "regist" in c or "inscri" in c]
-    webinar = bool(registration)
+    participants_header = norm_header(lines[_next_text(lines, sections[2][0] + 1) or 0])
+    webinar = any(word in participants_header for word in ("regist", "inscri", "anmeld"))
     label = "Teams webinar attendance report" if webinar else "Teams attendance report"
     label += f" ({language})" if language else ""
     label += ", participants section only" if summary else ""
@@ -371,20 +400,9 @@ def _teams_list(ctx: Context, header_at: int) -> ParsedReport:
             (reader.read(row[stamp].strip(), line), line, what.startswith("joined"))
         )
     last = max((when for group in events.values() for when, _, _ in group), default=0.0)
-    connections = []
+    connections: list[Connection] = []
     for key, group in events.items():
-        group.sort()
-        joined_at = None
-        for when, line, joining in group:
-            if joining and joined_at is None:
-                joined_at = (when, line)
-            elif not joining and joined_at is not None:
-                connections.append(Connection(joined_at[1], names[key], None, joined_at[0], when))
-                joined_at = None
-            elif not joining:
-                ignored.append((line, names[key], "left without joining in this list"))
-        if joined_at is not None:  # still connected when the list was downloaded
-            connections.append(Connection(joined_at[1], names[key], None, joined_at[0], last))
+        connections += _pair(names[key], sorted(group), last, ignored)
     return ParsedReport(
         source="teams",
         connections=connections,
@@ -393,6 +411,26 @@ def _teams_list(ctx: Context, header_at: int) -> ParsedReport:
         ignored=ignored,
         day_first=reader.day_first,
     )
+
+
+def _pair(name: str, events: list, last: float, ignored: list) -> list[Connection]:
+    """One person's joins and leaves in time order as connections: a second device's join
+    nests inside the first, so the connection ends when the last device leaves."""
+    connections, depth, opened = [], 0, (0.0, 0)
+    for when, line, joining in events:
+        if joining:
+            if depth == 0:
+                opened = (when, line)
+            depth += 1
+        elif depth == 0:
+            ignored.append((line, name, "left without joining in this list"))
+        else:
+            depth -= 1
+            if depth == 0:
+                connections.append(Connection(opened[1], name, None, opened[0], when))
+    if depth:  # still connected when the list was downloaded
+        connections.append(Connection(opened[1], name, None, opened[0], last))
+    return connections
 
 
 # --- generic -------------------------------------------------------------------------------
