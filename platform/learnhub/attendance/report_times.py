@@ -18,6 +18,8 @@ _SLASHED = re.compile(
     r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4}),?\s+(\d{1,2}):(\d{2})(?::(\d{2}))?"
     r"\s*([AaPp]\.?\s?[Mm]\.?)?$"
 )
+#: The date at the start of a time text, enough to decide the day/month order.
+_DATE_PREFIX = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2,4})")
 _ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?$")
 #: Zoom's webinar reports: "Dec 13, 2026 14:52:03" (or with AM/PM).
 _NAMED_MONTH = re.compile(
@@ -43,7 +45,7 @@ def decide_day_first(
     `near` is (session start, zone, a sample time) for the last resort."""
     firsts, seconds, dotted = set(), set(), False
     for text in texts:
-        match = _SLASHED.match(clean_time(text))
+        match = _DATE_PREFIX.match(text.strip())
         if match:
             firsts.add(int(match.group(1)))
             seconds.add(int(match.group(2)))
@@ -68,11 +70,6 @@ def decide_day_first(
             if abs(value - start) < 2 * 86400:
                 return day_first
     return False
-
-
-def date_part(text: str) -> str:
-    """The date of a time text, enough to decide the order ("14/11/2026, 09:25:12")."""
-    return text.split(" ", 1)[0].rstrip(",")
 
 
 class TimeReader:
