@@ -183,8 +183,7 @@ def _zoom_meeting_span(ctx: Context, above: list[str]) -> tuple[float, float] | 
     if start is None or end is None or len(row) <= max(start, end):
         return None
     texts = (row[start].strip(), row[end].strip())
-    day_first = decide_day_first({t[:10] for t in texts}, False, None)
-    reader = TimeReader(ctx.timezone, day_first)
+    reader = TimeReader(ctx.timezone, *decide_day_first(texts, False, None))
     return reader.read(texts[0], rows[0][0]), reader.read(texts[1], rows[0][0])
 
 
@@ -372,8 +371,8 @@ def _teams_list(ctx: Context, header_at: int) -> ParsedReport:
         raise ReportError("The report lists no participants.")
     reader = TimeReader(
         ctx.timezone,
-        decide_day_first(
-            {row[stamp][:10] for _, row in rows if len(row) > stamp},
+        *decide_day_first(
+            (row[stamp] for _, row in rows if len(row) > stamp),
             False,
             (ctx.session_start, ctx.timezone, rows[0][1][stamp].strip())
             if len(rows[0][1]) > stamp

@@ -132,19 +132,20 @@ def time_reader(
     session_start: float,
     day_first_language: bool,
 ) -> TimeReader:
-    """A reader with the day/month order decided from every date of the table."""
-    dates: set[str] = set()
-    sample = None
-    for column in (layout.join, layout.leave):
-        if column is not None:
-            dates.update(row[column][:10] for _, row in rows if len(row) > column)
+    """A reader with the day/month order decided once for the whole table."""
+    columns = [c for c in (layout.join, layout.leave) if c is not None]
+    texts = (row[c] for c in columns for _, row in rows if len(row) > c)
     join = layout.join
-    for _, row in rows:
-        if join is not None and len(row) > join and any(ch.isdigit() for ch in row[join]):
-            sample = row[join].strip()
-            break
+    sample = next(
+        (
+            row[join].strip()
+            for _, row in rows
+            if join is not None and len(row) > join and any(ch.isdigit() for ch in row[join])
+        ),
+        None,
+    )
     near = (session_start, timezone, sample) if sample else None
-    return TimeReader(timezone, decide_day_first(dates, day_first_language, near))
+    return TimeReader(timezone, *decide_day_first(texts, day_first_language, near))
 
 
 def read_rows(
@@ -162,14 +163,16 @@ def read_rows(
     connections: list[Connection] = []
     append, read, new = connections.append, reader.read, tuple.__new__
     seen: dict[str, float] = {}  # a report repeats its times: each text is read once
-    waiting, role, hosts = lay.waiting, lay.role, lay.host_emails
+    waiting, role, hosts, name_col = lay.waiting, lay.role, lay.host_emails, lay.name
     for line, row in rows:
         if len(row) <= width:
             raise ReportError(
                 f"Line {line} has {len(row)} columns where the header has {header_width}. "
                 "The file may have been cut or edited; export it again."
             )
-        name, alternative = _name(row, lay)
+        name, alternative = row[name_col].strip() if name_col is not None else "", None
+        if name.endswith(")"):
+            name, alternative = _name(name, lay)
         email = (row[lay.email].strip().lower() if lay.email is not None else "") or None
         if email is None and lay.upn is not None:
             email = row[lay.upn].strip().lower() or None
@@ -205,10 +208,8 @@ def read_rows(
     return connections
 
 
-def _name(row: list[str], layout: Layout) -> tuple[str, str | None]:
-    name = row[layout.name].strip() if layout.name is not None else ""
-    if not name.endswith(")"):
-        return name, None
+def _name(name: str, layout: Layout) -> tuple[str, str | None]:
+    """A name without Teams' guest suffix, and Zoom's original name apart."""
     name = _GUEST_SUFFIX.sub("", name)
     return _split_zoom_name(name) if layout.zoom_names else (name, None)
 

@@ -9,6 +9,7 @@ puts the report near the session. Zones: the file carries none, the organiser ch
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -39,27 +40,29 @@ def clean_time(text: str) -> str:
 
 
 def decide_day_first(
-    texts: set[str], day_first_language: bool, near: tuple[float, str, str] | None = None
-) -> bool:
-    """The file's date order from all its distinct date texts (see the module's docstring).
-    `near` is (session start, zone, a sample time) for the last resort."""
-    firsts, seconds, dotted = set(), set(), False
+    texts: Iterable[str], day_first_language: bool, near: tuple[float, str, str] | None = None
+) -> tuple[bool, str]:
+    """The file's date order, and why, from its time texts (see the module's docstring):
+    the first date with a value over 12 (or written with dots) settles it for every row, and
+    a row written the other way round then fails to read, naming the order. `near` is
+    (session start, zone, a sample time) for the last resort."""
+    seen: set[str] = set()
+    match = _DATE_PREFIX.match
     for text in texts:
-        match = _DATE_PREFIX.match(text.strip())
-        if match:
-            firsts.add(int(match.group(1)))
-            seconds.add(int(match.group(2)))
-            dotted = dotted or "." in text.split(" ", 1)[0]
-    over_first, over_second = max(firsts, default=0) > 12, max(seconds, default=0) > 12
-    if over_first and over_second:
-        raise ReportError(
-            "The report's dates are written both day-first and month-first (e.g. 13/11 and "
-            "11/13), so none of them can be trusted. Export the report again without editing it."
-        )
-    if over_first or over_second:
-        return over_first
-    if dotted or day_first_language:
-        return True
+        date = text[:10]
+        if date in seen:
+            continue
+        seen.add(date)
+        found = match(date.strip())
+        if found is None:
+            continue
+        shown = found.group(0)
+        if int(found.group(1)) > 12 or "." in shown:
+            return True, f"{shown} can only be day-first"
+        if int(found.group(2)) > 12:
+            return False, f"{shown} can only be month-first"
+    if day_first_language:
+        return True, "the report's language writes the day first"
     if near is not None:
         start, zone, sample = near
         for day_first in (False, True):
@@ -68,17 +71,19 @@ def decide_day_first(
             except ReportError:
                 continue
             if abs(value - start) < 2 * 86400:
-                return day_first
-    return False
+                return day_first, "that order puts the report on the session's date"
+    return False, "no date tells otherwise"
 
 
 class TimeReader:
     """Reads the report's naive local times as UTC epoch seconds. Floats, not datetimes, keep
     a 5,000-row report fast to merge."""
 
-    def __init__(self, timezone: str, day_first: bool) -> None:
+    def __init__(self, timezone: str, day_first: bool, why: str = "") -> None:
         self.zone = ZoneInfo(timezone)
         self.day_first = day_first
+        #: Why the file's dates are read in this order, for the message of a row that fails.
+        self.why = why
         #: Epoch seconds of each local hour (year, month, day, hour): zones change on the hour.
         self._hours: dict[tuple[int, int, int, int], float] = {}
         #: Zoom's times by their minute ("11/14/2026 09:31 AM"): most new texts are a known
@@ -113,9 +118,13 @@ class TimeReader:
                     base = self._hours[(year, month, day, hour)] = utc.timestamp()
             if base is not None and 0 <= minute < 60 and 0 <= second < 60:
                 return base + minute * 60 + second
+        order = "day-first" if self.day_first else "month-first"
+        because = f" ({self.why})" if self.why else ""
         raise ReportError(
             f'Line {line}: "{text}" is not a date and time we can read '
-            '(expected e.g. "11/14/2026 09:31:05 AM" or "2026-11-14 09:31:05").'
+            '(expected e.g. "11/14/2026 09:31:05 AM" or "2026-11-14 09:31:05"; this file\'s '
+            f"dates are read {order}{because}). If its dates are written both ways, export it "
+            "again without editing it."
         )
 
     def _zoom_fast(self, text: str) -> tuple[int, ...] | None:
