@@ -323,3 +323,10 @@ def test_a_report_that_matches_no_registrant_says_so(client, app):
     page = html.unescape(client.get(response.headers["Location"]).text)
     assert "No one in this report matched a confirmed registrant of this programme" in page
     assert client.get(import_url(programme, session)).status_code == 200
+
+
+def test_a_teams_report_whose_summary_title_is_unknown_takes_its_language_from_the_header():
+    text = (SAMPLES / "teams_attendance_report_es.csv").read_bytes().decode("utf-16")
+    data = text.replace("1. Resumen", "1. Información general").encode("utf-16")
+    report = parse_report(data, "Europe/Madrid", STARTS)
+    assert report.label == "Teams attendance report (Spanish)" and report.day_first is True

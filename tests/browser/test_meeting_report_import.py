@@ -9,15 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.attendance.test_imports import PEOPLE
+
 SAMPLE = Path(__file__).parents[1] / "attendance" / "samples" / "teams_attendance_report_de.csv"
-PEOPLE = {
-    "Ana Souza": "ana.souza@prefeitura.sp.gov.br",
-    "José Martínez": "jose.martinez@madrid.es",
-    "Fatima Zahra": "fatima.zahra@rabat.ma",
-    "Budi Santoso": "budi.santoso@jakarta.go.id",
-    "Chen Jing": "chen.jing@chengdu.gov.cn",
-    "Grace Kim": "grace.kim@seoul.go.kr",
-}
 
 
 @pytest.mark.browser

@@ -14,7 +14,7 @@ def about_report(report: ParsedReport) -> dict:
     """What the preview says about the file itself."""
     return {
         "label": report.label,
-        "columns": report.columns,
+        "columns": sorted(report.columns, key=lambda column: column[2]),
         "ignored": report.ignored,
         "day_first": report.day_first,
         "join_times": report.join_times,

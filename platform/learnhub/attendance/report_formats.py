@@ -140,18 +140,25 @@ def _zoom(ctx: Context, header_at: int) -> ParsedReport:
     else:
         hosts, had_meeting = _zoom_meeting_hosts(ctx.lines[:header_at])
         label += " with meeting data" if had_meeting else ""
+    layout = _zoom_layout(
+        cols, waiting=cols.find("waiting room", ("in waiting room",)), host_emails=hosts - {""}
+    )
+    return _finish(ctx, header, rows, layout, cols, label)
+
+
+def _zoom_layout(cols: Columns, **more) -> Layout:
+    """Where a Zoom table keeps the name, email, join and leave (and `more`)."""
     layout = Layout(
         "zoom",
         name=cols.find("name", ZOOM_NAME),
         email=cols.find("email", ZOOM_EMAIL),
         join=cols.find("join time", ("join time",), required=True),
         leave=cols.find("leave time", ("leave time",), required=True),
-        waiting=cols.find("waiting room", ("in waiting room",)),
-        host_emails=hosts - {""},
         zoom_names=True,
+        **more,
     )
     _need_someone(layout)
-    return _finish(ctx, header, rows, layout, cols, label)
+    return layout
 
 
 def _zoom_meeting_hosts(above: list[str]) -> tuple[set[str], bool]:
@@ -261,15 +268,7 @@ def _zoom_webinar(ctx: Context) -> ParsedReport:
 def _webinar_attendees(ctx: Context, header: list, rows: list, ignored: list) -> ParsedReport:
     cols = Columns(header)
     attended = cols.find("attended", ("attended",))
-    layout = Layout(
-        "zoom",
-        name=cols.find("name", ZOOM_NAME),
-        email=cols.find("email", ZOOM_EMAIL),
-        join=cols.find("join time", ("join time",), required=True),
-        leave=cols.find("leave time", ("leave time",), required=True),
-        zoom_names=True,
-    )
-    _need_someone(layout)
+    layout = _zoom_layout(cols)
     kept = []
     for line, row in rows:
         no = attended is not None and len(row) > attended and norm_header(row[attended]) == "no"
@@ -344,9 +343,9 @@ def _teams_language_from_header(lines: list[str], at: int) -> str | None:
     header = norm_header(lines[_next_text(lines, at + 1) or at])
     for word, language in (
         ("beitritt", "German"),
-        ("nom", "French"),
         ("nombre", "Spanish"),
         ("nome", "Portuguese"),
+        ("nom", "French"),
     ):
         if word in header:
             return language
