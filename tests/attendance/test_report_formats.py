@@ -330,3 +330,18 @@ def test_a_teams_report_whose_summary_title_is_unknown_takes_its_language_from_t
     data = text.replace("1. Resumen", "1. Información general").encode("utf-16")
     report = parse_report(data, "Europe/Madrid", STARTS)
     assert report.label == "Teams attendance report (Spanish)" and report.day_first is True
+
+
+def test_a_usage_export_over_several_meetings_keeps_the_sessions_meeting():
+    """The usage report's export covers a date range: the rows of the meeting that began
+    nearest the session's start are read, the others are left out and listed."""
+    data = (SAMPLES / "zoom_usage_flat.csv").read_bytes()
+    other = data.splitlines()[4].decode().replace("812 3456 7890", "899 0000 1111")
+    other = other.replace("11/14/2026", "11/15/2026")
+    report = parse_report(data + other.encode() + b"\r\n", "Europe/Madrid", STARTS)
+    assert report.label.endswith(", meeting 812 3456 7890 of 2")
+    assert [why for _, _, why in report.ignored][-1] == (
+        "another meeting (ID 899 0000 1111) in the same export"
+    )
+    people = {p.name: p.minutes for p in merge_people(report, STARTS, ENDS)}
+    assert people["Ana Souza"] == 87 and people["José Martínez"] == 68

@@ -127,7 +127,7 @@ def _zoom(ctx: Context, header_at: int) -> ParsedReport:
     block = norm.index("name (original name)") if "name (original name)" in norm else 0
     cols = Columns(header, block)
     hosts: set[str] = set()
-    label = "Zoom participants export"
+    label, meeting_ids = "Zoom participants export", None
     if block:  # the usage report's flat export: the meeting's columns come first
         label = "Zoom usage report export (meeting columns on every row)"
         meeting = Columns(header[:block])
@@ -137,13 +137,38 @@ def _zoom(ctx: Context, header_at: int) -> ParsedReport:
                 ("host's email (never a participant)", header[host_col].strip(), host_col + 1)
             )
             hosts = {row[host_col].strip().lower() for _, row in rows if len(row) > host_col}
+        id_col = meeting.find("meeting ID", ("meeting id",))
+        if id_col is not None:
+            meeting_ids = {line: row[id_col].strip() for line, row in rows if len(row) > id_col}
     else:
         hosts, had_meeting = _zoom_meeting_hosts(ctx.lines[:header_at])
         label += " with meeting data" if had_meeting else ""
     layout = _zoom_layout(
         cols, waiting=cols.find("waiting room", ("in waiting room",)), host_emails=hosts - {""}
     )
-    return _finish(ctx, header, rows, layout, cols, label)
+    report = _finish(ctx, header, rows, layout, cols, label)
+    if meeting_ids and len(set(meeting_ids.values())) > 1:
+        _keep_one_meeting(report, meeting_ids, ctx.session_start)
+    return report
+
+
+def _keep_one_meeting(report: ParsedReport, ids: dict[int, str], session_start: float) -> None:
+    """A usage export over several meetings: keep the one that began nearest the session's
+    start; the others' rows are listed as left out."""
+    first: dict[str, float] = {}
+    for connection in report.connections:
+        meeting = ids[connection.line]
+        first[meeting] = min(first.get(meeting, connection.joined), connection.joined)
+    chosen = min(first, key=lambda meeting: abs(first[meeting] - session_start))
+    kept = []
+    for connection in report.connections:
+        if ids[connection.line] == chosen:
+            kept.append(connection)
+        else:
+            why = f"another meeting (ID {ids[connection.line]}) in the same export"
+            report.ignored.append((connection.line, connection.name or connection.email, why))
+    report.connections = kept
+    report.label += f", meeting {chosen} of {len(first)}"
 
 
 def _zoom_layout(cols: Columns, **more) -> Layout:
