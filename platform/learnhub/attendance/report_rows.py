@@ -155,15 +155,16 @@ def read_rows(
     header_width: int,
     ignored: list[tuple[int, str, str]],
 ) -> list[Connection]:
-    """The connections of a table's rows; rows left out go to `ignored` with the reason."""
+    """The connections of a table's rows; rows left out go to `ignored` with the reason.
+    (Columns in locals: this loop runs once per row of a 5,000-row report.)"""
     lay = layout
-    width = max(
-        c for c in (lay.join, lay.leave, lay.email, lay.name, lay.minutes, 0) if c is not None
-    )
+    join, leave, email_col, upn, minutes_col = lay.join, lay.leave, lay.email, lay.upn, lay.minutes
+    waiting, role, hosts, name_col = lay.waiting, lay.role, lay.host_emails, lay.name
+    no_show = join is not None and lay.empty_join_is_no_show
+    width = max(c for c in (join, leave, email_col, name_col, minutes_col, 0) if c is not None)
     connections: list[Connection] = []
     append, read, new = connections.append, reader.read, tuple.__new__
     seen: dict[str, float] = {}  # a report repeats its times: each text is read once
-    waiting, role, hosts, name_col = lay.waiting, lay.role, lay.host_emails, lay.name
     for line, row in rows:
         if len(row) <= width:
             raise ReportError(
@@ -173,37 +174,38 @@ def read_rows(
         name, alternative = row[name_col].strip() if name_col is not None else "", None
         if name.endswith(")"):
             name, alternative = _name(name, lay)
-        email = (row[lay.email].strip().lower() if lay.email is not None else "") or None
-        if email is None and lay.upn is not None:
-            email = row[lay.upn].strip().lower() or None
+        email = (row[email_col].strip().lower() if email_col is not None else "") or None
+        if email is None and upn is not None:
+            email = row[upn].strip().lower() or None
         if email is not None and "@" not in email:
             email = None
         if waiting is not None and row[waiting].strip().lower() in ("yes", "true"):
-            ignored.append((line, name or email or "", "time in the waiting room"))
-            continue  # time spent in Zoom's waiting room is not attendance
-        if (email is not None and email in hosts) or (
+            why = "time in the waiting room"
+        elif (email is not None and email in hosts) or (
             role is not None and norm_header(row[role]) in lay.host_roles
         ):
-            ignored.append((line, name or email or "", "the meeting's host or organiser"))
+            why = "the meeting's host or organiser"
+        elif no_show and not row[join].strip():
+            why = "no join time: registered, did not join"
+        else:
+            why = None
+        if why is not None:
+            ignored.append((line, name or email or "", why))
             continue
         if not email and not name:
             raise ReportError(f"Line {line} has neither a name nor an email.")
-        if lay.join is None:  # minutes only: counted from the session's start
-            minutes = _minutes(row[lay.minutes], line, lay)
+        minutes = _minutes(row[minutes_col], line, lay) if minutes_col is not None else None
+        if join is None:  # minutes only: placed from the session's start by the format
             append(new(Connection, (line, name, email, 0.0, minutes * 60, minutes, alternative)))
             continue
-        text = row[lay.join].strip()
-        if not text and lay.empty_join_is_no_show:
-            ignored.append((line, name or email or "", "no join time: registered, did not join"))
-            continue
+        text = row[join].strip()
         if (joined := seen.get(text)) is None:
             joined = seen[text] = read(text, line)
-        text = row[lay.leave].strip()
+        text = row[leave].strip()
         if (left := seen.get(text)) is None:
             left = seen[text] = read(text, line)
         if left < joined:
             raise ReportError(f"Line {line}: the leave time is before the join time.")
-        minutes = _minutes(row[lay.minutes], line, lay) if lay.minutes is not None else None
         append(new(Connection, (line, name, email, joined, left, minutes, alternative)))
     return connections
 
