@@ -133,8 +133,12 @@ def time_reader(
     day_first_language: bool,
 ) -> TimeReader:
     """A reader with the day/month order decided once for the whole table."""
-    columns = [c for c in (layout.join, layout.leave) if c is not None]
-    texts = (row[c] for c in columns for _, row in rows if len(row) > c)
+    dates: set[str] = set()  # a meeting's few distinct dates, in sorted order below
+    for column in (c for c in (layout.join, layout.leave) if c is not None):
+        try:
+            dates.update({row[column][:10] for _, row in rows})
+        except IndexError:  # a short row: refused with its line number when read
+            dates.update({row[column][:10] for _, row in rows if len(row) > column})
     join = layout.join
     sample = next(
         (
@@ -145,7 +149,7 @@ def time_reader(
         None,
     )
     near = (session_start, timezone, sample) if sample else None
-    return TimeReader(timezone, *decide_day_first(texts, day_first_language, near))
+    return TimeReader(timezone, *decide_day_first(sorted(dates), day_first_language, near))
 
 
 def read_rows(
