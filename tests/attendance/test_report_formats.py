@@ -345,3 +345,17 @@ def test_a_usage_export_over_several_meetings_keeps_the_sessions_meeting():
     )
     people = {p.name: p.minutes for p in merge_people(report, STARTS, ENDS)}
     assert people["Ana Souza"] == 87 and people["José Martínez"] == 68
+
+
+def test_a_later_row_that_only_reads_day_first_turns_the_whole_file():
+    """The first row (11/05) is ambiguous and the session's date suggests month-first, but
+    13/05 on the next row only reads day-first: every row is read day-first, 11/05 too."""
+    data = (
+        b"email,name,join,leave\n"
+        b"a@x.org,A,11/05/2026 09:30:00,11/05/2026 10:30:00\n"
+        b"b@x.org,B,13/05/2026 09:30:00,13/05/2026 10:30:00\n"
+    )
+    report = parse_report(data, "UTC", datetime(2026, 11, 5, 9, 30, tzinfo=UTC))
+    assert report.day_first is True
+    first = datetime.fromtimestamp(report.connections[0].joined, UTC)
+    assert first == datetime(2026, 5, 11, 9, 30, tzinfo=UTC)

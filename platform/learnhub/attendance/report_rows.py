@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from .report_base import MAX_ROWS, Connection, ReportError, delimiter_of, norm_header
-from .report_times import TimeReader, decide_day_first, duration_minutes
+from .report_times import TimeReader, UnreadableTime, decide_day_first, duration_minutes
 
 #: A Teams section title, e.g. "3. In-Meeting Activities", ends the table above it.
 SECTION = re.compile(r"^\W*(\d)\.\s*(\w[^\t,;\"]*)")
@@ -132,13 +132,8 @@ def time_reader(
     session_start: float,
     day_first_language: bool,
 ) -> TimeReader:
-    """A reader with the day/month order decided once for the whole table."""
-    dates: set[str] = set()  # a meeting's few distinct dates, in sorted order below
-    for column in (c for c in (layout.join, layout.leave) if c is not None):
-        try:
-            dates.update({row[column][:10] for _, row in rows})
-        except IndexError:  # a short row: refused with its line number when read
-            dates.update({row[column][:10] for _, row in rows if len(row) > column})
+    """A reader in the order the first row's date, the language or the session's date give;
+    `read_table` turns it round, once, if a later row only reads the other way."""
     join = layout.join
     sample = next(
         (
@@ -149,7 +144,34 @@ def time_reader(
         None,
     )
     near = (session_start, timezone, sample) if sample else None
-    return TimeReader(timezone, *decide_day_first(sorted(dates), day_first_language, near))
+    texts = [sample] if sample else []
+    return TimeReader(timezone, *decide_day_first(texts, day_first_language, near))
+
+
+def read_table(
+    rows: list[tuple[int, list[str]]],
+    layout: Layout,
+    reader: TimeReader,
+    header_width: int,
+    ignored: list[tuple[int, str, str]],
+) -> tuple[list[Connection], TimeReader]:
+    """`read_rows` in one order for the whole table: when the order was not settled by a date
+    and a row only reads the other way, every row is read again the other way."""
+    kept = len(ignored)
+    try:
+        return read_rows(rows, layout, reader, header_width, ignored), reader
+    except UnreadableTime as error:
+        other = not reader.day_first
+        turned = TimeReader(
+            str(reader.zone),
+            other,
+            f"{error.text[:10].strip()} can only be {'day' if other else 'month'}-first",
+            True,
+        )
+        if reader.decisive or not turned.can_read(error.text):
+            raise
+    del ignored[kept:]
+    return read_rows(rows, layout, turned, header_width, ignored), turned
 
 
 def read_rows(

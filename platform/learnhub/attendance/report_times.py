@@ -1,9 +1,11 @@
 """Reading the times and durations meeting reports write, in the languages they write them.
 
-The day/month order is decided once for the whole file (`decide_day_first`), never row by
-row: a value over 12 in either place settles it; else dots ("13.12.26") or a report in a
-day-first language (German, French, Spanish, Portuguese) mean day-first; else the order that
-puts the report near the session. Zones: the file carries none, the organiser chooses it.
+The day/month order is one for the whole file, never guessed row by row: a value over 12 in
+either place settles it (the first row's, else the first row that only reads the other way),
+dots ("13.12.26") or a report in a day-first language (German, French, Spanish, Portuguese)
+mean day-first, else the order that puts the report near the session. Every row is then read
+in that order, so a file written both ways is refused. Zones: the file carries none, the
+organiser chooses it.
 """
 
 from __future__ import annotations
@@ -39,12 +41,20 @@ def clean_time(text: str) -> str:
     return text.replace("\u202f", " ").replace("\xa0", " ").strip()
 
 
+class UnreadableTime(ReportError):
+    """A time text we cannot read in the file's order (perhaps in the other one)."""
+
+    def __init__(self, message: str, text: str, line: int) -> None:
+        super().__init__(message)
+        self.text, self.line = text, line
+
+
 def decide_day_first(
     texts: Iterable[str], day_first_language: bool, near: tuple[float, str, str] | None = None
-) -> tuple[bool, str]:
-    """The file's date order, and why, from its time texts (see the module's docstring):
-    the first date with a value over 12 (or written with dots) settles it for every row, and
-    a row written the other way round then fails to read, naming the order. `near` is
+) -> tuple[bool, str, bool]:
+    """The date order, why, and whether a date settled it, from time texts (see the module's
+    docstring): the first date with a value over 12 (or written with dots) settles it, and a
+    row written the other way round then fails to read, naming the order. `near` is
     (session start, zone, a sample time) for the last resort."""
     seen: set[str] = set()
     match = _DATE_PREFIX.match
@@ -58,11 +68,11 @@ def decide_day_first(
             continue
         shown = found.group(0)
         if int(found.group(1)) > 12 or "." in shown:
-            return True, f"{shown} can only be day-first"
+            return True, f"{shown} can only be day-first", True
         if int(found.group(2)) > 12:
-            return False, f"{shown} can only be month-first"
+            return False, f"{shown} can only be month-first", True
     if day_first_language:
-        return True, "the report's language writes the day first"
+        return True, "the report's language writes the day first", False
     if near is not None:
         start, zone, sample = near
         for day_first in (False, True):
@@ -71,17 +81,21 @@ def decide_day_first(
             except ReportError:
                 continue
             if abs(value - start) < 2 * 86400:
-                return day_first, "that order puts the report on the session's date"
-    return False, "no date tells otherwise"
+                return day_first, "that order puts the report on the session's date", False
+    return False, "no date tells otherwise", False
 
 
 class TimeReader:
     """Reads the report's naive local times as UTC epoch seconds. Floats, not datetimes, keep
     a 5,000-row report fast to merge."""
 
-    def __init__(self, timezone: str, day_first: bool, why: str = "") -> None:
+    def __init__(
+        self, timezone: str, day_first: bool, why: str = "", decisive: bool = False
+    ) -> None:
         self.zone = ZoneInfo(timezone)
         self.day_first = day_first
+        #: True when a date of the file settled the order (not the language or a guess).
+        self.decisive = decisive
         #: Why the file's dates are read in this order, for the message of a row that fails.
         self.why = why
         #: Epoch seconds of each local hour (year, month, day, hour): zones change on the hour.
@@ -120,12 +134,21 @@ class TimeReader:
                 return base + minute * 60 + second
         order = "day-first" if self.day_first else "month-first"
         because = f" ({self.why})" if self.why else ""
-        raise ReportError(
+        raise UnreadableTime(
             f'Line {line}: "{text}" is not a date and time we can read '
             '(expected e.g. "11/14/2026 09:31:05 AM" or "2026-11-14 09:31:05"; this file\'s '
             f"dates are read {order}{because}). If its dates are written both ways, export it "
-            "again without editing it."
+            "again without editing it.",
+            text,
+            line,
         )
+
+    def can_read(self, text: str) -> bool:
+        try:
+            self._read_any(text, 0)
+        except ReportError:
+            return False
+        return True
 
     def _zoom_fast(self, text: str) -> tuple[int, ...] | None:
         """Zoom's fixed-width "11/14/2026 09:31:05 AM", read by position (5x the regex)."""
