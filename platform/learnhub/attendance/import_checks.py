@@ -4,6 +4,7 @@ file; they raise ReportError with a message naming the report's times and the se
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from operator import itemgetter
 
 from ..catalogue.models import Session
 from ..timefmt import format_moment, format_range
@@ -26,9 +27,9 @@ REPORT_MARGIN = timedelta(hours=2)
 
 
 def _report_range(report: ParsedReport) -> tuple[datetime, datetime]:
-    first, last = report.span or (
-        min(c.joined for c in report.connections),
-        max(c.left for c in report.connections),
+    first, last = report.span or (  # map and itemgetter: no Python frame per connection
+        min(map(itemgetter(3), report.connections)),
+        max(map(itemgetter(4), report.connections)),
     )
     return datetime.fromtimestamp(first, UTC), datetime.fromtimestamp(last, UTC)
 

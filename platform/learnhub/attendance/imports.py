@@ -14,6 +14,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import NamedTuple
 
 from sqlalchemy import func, select
@@ -383,7 +384,7 @@ def _read_and_stage(
     begin_write_transaction()
     _refuse_if_applied(session.id, sha256)
     matches = _match(people, _registrant_rows(session))
-    about["matched"] = sum(1 for match in matches if match[1] is not None)
+    about["matched"] = len(matches) - list(map(itemgetter(1), matches)).count(None)
     return source, sha256, _stage(matches, starts_at, ends_at, settings, about)
 
 
