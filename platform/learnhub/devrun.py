@@ -25,10 +25,22 @@ def worker_command(celery: Path) -> list[str]:
     ]
 
 
+def serving_address(environ: dict[str, str]) -> tuple[str, int, str]:
+    """The host and port to serve, and the base address links in emails and QR codes use:
+    BASE_URL when set, else the address served (a wildcard host is reached as 127.0.0.1)."""
+    host = environ.get("HOST") or "127.0.0.1"
+    port = int(environ.get("PORT") or "5000")
+    reached = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    if ":" in reached:
+        reached = f"[{reached}]"
+    return host, port, (environ.get("BASE_URL") or f"http://{reached}:{port}").rstrip("/")
+
+
 def main() -> int:
+    host, port, base_url = serving_address(dict(os.environ))
+    # Before the app and the worker read their configuration: both write links in emails.
+    os.environ["BASE_URL"] = base_url
     app = create_app()
-    host = os.environ.get("HOST", "127.0.0.1")
-    port = int(os.environ.get("PORT", "5000"))
     worker = subprocess.Popen(
         worker_command(Path(sys.executable).with_name("celery")),
         cwd=PROJECT_ROOT,
@@ -41,7 +53,10 @@ def main() -> int:
     # Installed explicitly: a shell that starts us in the background may have ignored SIGINT.
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    print(f"LearnHub on http://{host}:{port}/  (worker pid {worker.pid}; Ctrl-C stops both)")
+    print(
+        f"LearnHub on http://{host}:{port}/, links in emails to {base_url}/"
+        f"  (worker pid {worker.pid}; Ctrl-C stops both)"
+    )
     try:
         run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
     except KeyboardInterrupt:

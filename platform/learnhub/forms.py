@@ -6,12 +6,12 @@ import re
 from functools import cache, lru_cache
 
 from babel import support
-from flask import current_app
+from flask import current_app, render_template
 from flask_babel import get_locale
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectChoice, SelectField
+from wtforms import EmailField, HiddenField, SelectChoice, SelectField, TextAreaField
 from wtforms.i18n import messages_path
-from wtforms.validators import DataRequired, Email, Length, ValidationError
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 from wtforms.widgets import Select
 
 from .database import MAX_ID
@@ -192,3 +192,47 @@ def run_use_case(form: FlaskForm, use_case, *args, errors: type[Exception]):
 
 class ActionForm(FlaskForm):
     """A button that changes something: carries only the CSRF token."""
+
+
+class ConfirmForm(FlaskForm):
+    """The second press of an action that emails people or removes data: the first shows a
+    confirmation page (`confirmation_page`), which posts again with `confirmed`."""
+
+    confirmed = HiddenField()
+    note = TextAreaField(
+        "A note for the email (optional)",
+        filters=[lambda value: value.strip() if value else value],
+        validators=[Optional(), Length(max=2000)],
+    )
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.confirmed.data == "yes" and not self.note.errors
+
+
+def confirmation_page(
+    form: ConfirmForm,
+    *,
+    programme,
+    title: str,
+    happens: list[str],
+    told: str,
+    button: str,
+    back: str,
+    note: bool = False,
+    carry: dict[str, str] | None = None,
+):
+    """The page that asks before the action: what happens, who is told, an optional note
+    for their email, and the same form posted again with `confirmed` (no JavaScript)."""
+    return render_template(
+        "confirm.html",
+        form=form,
+        programme=programme,
+        title=title,
+        happens=happens,
+        told=told,
+        button=button,
+        back=back,
+        with_note=note,
+        carry=carry or {},
+    )

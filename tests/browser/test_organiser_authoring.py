@@ -235,6 +235,8 @@ def test_organiser_corrects_a_draft_without_javascript(live_app, live_server, br
 
         org.goto(f"/organiser/programmes/{slug}/edit")
         org.get_by_role("button", name="Remove Session 1").click()
+        expect(org.get_by_role("heading", name="Remove the session “Session 1”?")).to_be_visible()
+        org.get_by_role("button", name="Remove", exact=True).click()  # the confirmation page
         expect(org.get_by_text("Session removed.")).to_be_visible()
 
         org.goto(f"/organiser/programmes/{slug}/materials")

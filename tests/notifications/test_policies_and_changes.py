@@ -205,7 +205,9 @@ def test_the_move_form_shows_and_takes_the_time_in_the_sessions_own_zone(client)
     page = client.get(url).text
     assert 'value="2027-06-10"' in page and 'value="10:00"' in page
     assert "Enter the time in the session's zone, Asia/Seoul." in page
-    response = client.post(url, data={"day": "2027-06-17", "starts": "10:00", "ends": "11:30"})
+    response = client.post(
+        url, data={"day": "2027-06-17", "starts": "10:00", "ends": "11:30", "confirmed": "yes"}
+    )
     assert response.status_code == 302
     db.session.refresh(session)
     assert session.starts_at == datetime(2027, 6, 17, 1, 0, tzinfo=UTC)
@@ -246,7 +248,13 @@ def test_a_session_that_crosses_midnight_can_be_moved(client):
     assert "A session past midnight needs its end date." in refused.text
     moved = client.post(
         url,
-        data={"day": "2027-06-17", "starts": "23:53", "ends": "00:53", "end_day": "2027-06-18"},
+        data={
+            "day": "2027-06-17",
+            "starts": "23:53",
+            "ends": "00:53",
+            "end_day": "2027-06-18",
+            "confirmed": "yes",
+        },
     )
     assert moved.status_code == 302
     db.session.refresh(session)

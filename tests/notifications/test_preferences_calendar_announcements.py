@@ -261,7 +261,7 @@ def test_a_recording_of_a_session_with_a_300_character_title_is_added(client, at
     sign_in(client, organiser)
     response = client.post(
         f"/organiser/programmes/{programme.slug}/sessions/{past.id}/recording",
-        data={"title": "", "url": "https://video.example.org/opening"},
+        data={"title": "", "url": "https://video.example.org/opening", "confirmed": "yes"},
     )
     assert response.status_code == 302
     recording = db.session.scalar(select(Material).where(Material.kind == "recording"))

@@ -330,7 +330,7 @@ def test_link_material_and_module_reordering_without_javascript(client, organise
     order = db.session.scalars(select(Module.title).order_by(Module.position)).all()
     assert order == ["Economy", "Climate", "Society"]
     economy = db.session.scalar(select(Module).where(Module.title == "Economy"))
-    client.post(f"{base}/modules/{economy.id}/delete")
+    client.post(f"{base}/modules/{economy.id}/delete", data={"confirmed": "yes"})
     db.session.expire_all()
     remaining = db.session.execute(select(Module.position, Module.title).order_by(Module.position))
     assert remaining.all() == [(1, "Climate"), (2, "Society")]
@@ -368,7 +368,7 @@ def test_a_second_editor_is_told_instead_of_overwriting(client, organiser):
     assert programme.title == "First editor" and programme.version == 2
     assert _audit(programme.id) == ["created", "edited details"]
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "edited details"))
-    assert entry.detail == "title"
+    assert entry.detail == "title: “Creating a Net Zero Community” → “First editor”"
 
 
 def test_speakers_and_organisations_are_searched_before_they_are_created(client, organiser):
@@ -502,7 +502,7 @@ def test_team_changes_are_in_the_audit_log(client, organiser):
         data={"email": "helper@example.org", "manage_attendance": "y"},
     )
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "set team rights"))
-    assert entry.detail == "helper@example.org: attendance"
+    assert entry.detail == "helper@example.org: not in the team → attendance"
     assert entry.user_id == organiser.id
 
 

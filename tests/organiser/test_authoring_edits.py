@@ -121,7 +121,8 @@ def test_a_material_is_edited_its_file_replaced_then_swapped_for_a_link(app, cli
         .order_by(AuditEntry.id)
     ).all()
     assert details == [
-        "Guidebook 2026: title, kind, language",
+        "Guidebook 2026: title: “Guidebook” → “Guidebook 2026”, kind: “guidebook” → “reading”,"
+        " language: “English” → “Spanish”",
         "Guidebook 2026: file",
         "Guidebook 2026: link, file replaced by a link",
     ]
@@ -166,7 +167,10 @@ def test_an_organisation_is_corrected_once_and_logged_where_it_shows(client, org
     assert saved.status_code == 302, saved.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Organisation, c40.id).website == "https://www.c40.org"
-    detail = "C40 Cities: name, website (now “C40 Cities Climate Leadership Group”)"
+    detail = (
+        "C40 Cities: name: “C40 Cities” → “C40 Cities Climate Leadership Group”, website: none"
+        " → “https://www.c40.org” (now “C40 Cities Climate Leadership Group”)"
+    )
     for programme in (hosted, spoken):
         entry = db.session.scalar(select(AuditEntry).where(AuditEntry.programme_id == programme.id))
         assert (entry.action, entry.detail, entry.user_id) == (
@@ -199,7 +203,9 @@ def test_a_drafts_session_is_removed_a_published_ones_is_cancelled_instead(clien
     assert f"{base}/sessions/{opening.id}/delete" in client.get(f"{base}/edit").get_data(
         as_text=True
     )
-    removed = client.post(f"{base}/sessions/{opening.id}/delete")
+    asked = client.post(f"{base}/sessions/{opening.id}/delete")
+    assert asked.status_code == 200 and "Remove the session “Opening”?" in asked.text
+    removed = client.post(f"{base}/sessions/{opening.id}/delete", data={"confirmed": "yes"})
     assert removed.status_code == 302
     assert db.session.scalars(select(Session.title)).all() == ["Closing"]
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "removed session"))

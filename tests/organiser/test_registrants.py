@@ -147,7 +147,7 @@ def test_questions_are_added_reordered_and_deleted(client):
         select(RegistrationQuestion.label).order_by(RegistrationQuestion.position)
     ).all()
     assert labels == ["Second", "First"]
-    client.post(url(programme, f"/questions/{second.id}/delete"))
+    client.post(url(programme, f"/questions/{second.id}/delete"), data={"confirmed": "yes"})
     db.session.expire_all()
     remaining = db.session.execute(
         select(RegistrationQuestion.label, RegistrationQuestion.position)

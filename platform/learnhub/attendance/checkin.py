@@ -16,6 +16,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import User
+from ..catalogue.audit import record as log_change
 from ..catalogue.models import Session
 from ..database import begin_write_transaction
 from ..extensions import db
@@ -96,6 +97,12 @@ def open_check_in(session_id: int, grace_minutes: int, opened_by: User) -> Check
         check_in.grace_minutes = grace_minutes
         check_in.opened_at = utcnow()
         check_in.opened_by_id = opened_by.id
+        log_change(
+            session.programme_id,
+            opened_by.id,
+            "opened check-in",
+            f"{session.title}: closed → open, {grace_minutes} minutes' grace",
+        )
         try:
             db.session.commit()
         except IntegrityError:  # the code is taken by another session: draw again
@@ -105,11 +112,15 @@ def open_check_in(session_id: int, grace_minutes: int, opened_by: User) -> Check
     raise CheckInError("Could not draw a free code; please try again.")
 
 
-def close_check_in(session_id: int) -> None:
+def close_check_in(session_id: int, user_id: int | None = None) -> None:
     begin_write_transaction()
     check_in = db.session.scalar(select(CheckIn).where(CheckIn.session_id == session_id))
-    if check_in is not None:
+    if check_in is not None and check_in.opened_at is not None:
         check_in.opened_at = None
+        session = db.session.get(Session, session_id)
+        log_change(
+            session.programme_id, user_id, "closed check-in", f"{session.title}: open → closed"
+        )
     db.session.commit()
 
 

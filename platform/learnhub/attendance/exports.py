@@ -17,7 +17,8 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
 from ..safety import FORMULA_STARTS, csv_text_cell
-from .services import NOT_EXPECTED, Report
+from ..timefmt import format_moment
+from .services import NOT_EXPECTED, Report, minutes_by_cell
 
 #: Text openpyxl would store as something else: a formula ("=…", and what spreadsheet programs
 #: read as one) or an error value ("#N/A", "#REF!"…).
@@ -35,10 +36,13 @@ LABELS = {
 
 
 def _header(report: Report) -> list[str]:
-    sessions = [
-        f"{line.session.title} ({line.session.starts_at.strftime('%Y-%m-%d %H:%M')} UTC)"
-        for line in report.sessions
-    ]
+    """Two columns a session, its status and the minutes attended, named by its number, date
+    and time in the programme's zone (written), and title."""
+    tz = report.programme.timezone
+    sessions = []
+    for number, line in enumerate(report.sessions, 1):
+        name = f"{number}. {format_moment(line.session.starts_at, tz)}: {line.session.title}"
+        sessions += [f"{name} (status)", f"{name} (minutes attended)"]
     return ["Name", "Email", "Organisation", *sessions, "Attended", "Counted", "Rate (%)"]
 
 
@@ -47,15 +51,21 @@ def _percent(rate: float | None) -> float | None:
 
 
 def _rows(report: Report) -> Iterator[list]:
-    """One list of plain values per participant, the same for both formats (None: empty)."""
-    label = LABELS.__getitem__
+    """One list of plain values per participant, the same for both formats (None: empty):
+    each session's status, then the minutes attended where a meeting report gave them."""
+    session_ids = [line.session.id for line in report.sessions]
+    minutes = minutes_by_cell(session_ids).get
     for line in report.participants:
         who = line.participant
+        rid = line.registration_id
+        cells = []
+        for session_id, status in zip(session_ids, line.cells, strict=True):
+            cells += [LABELS[status], minutes((session_id, rid))]
         yield [
             who.full_name,
             who.email,
             who.organisation_name or None,
-            *map(label, line.cells),
+            *cells,
             line.attended,
             line.counted,
             _percent(line.rate),
@@ -63,15 +73,10 @@ def _rows(report: Report) -> Iterator[list]:
 
 
 def _footer(report: Report) -> list:
-    return [
-        "Attendance rate (%)",
-        None,
-        None,
-        *(_percent(s.rate) for s in report.sessions),
-        None,
-        None,
-        None,
-    ]
+    rates = []
+    for line in report.sessions:
+        rates += [_percent(line.rate), None]
+    return ["Attendance rate (%)", None, None, *rates, None, None, None]
 
 
 def matrix_csv(report: Report) -> Iterator[str]:

@@ -14,17 +14,20 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import NamedTuple
 
 from sqlalchemy import func, select
 
 from ..accounts.models import User
+from ..catalogue.audit import record as log_change
 from ..catalogue.models import Session
 from ..database import begin_write_transaction, fetch_tuples, release_read_transaction
 from ..extensions import db
 from ..registration.models import Registration
-from ..timefmt import format_moment, format_range, is_valid_timezone
+from ..timefmt import format_moment, is_valid_timezone
 from ..types import utcnow
+from .import_checks import about_report, refuse_no_overlap, refuse_other_times
 from .meeting_reports import (
     Person,
     ReportError,
@@ -105,6 +108,26 @@ class Preview:
     outcomes: list[Outcome]
     missing: list[Registrant] = field(default_factory=list)
     unmatched_registrants: list[Registrant] = field(default_factory=list)
+    #: What was read: {"label", "columns", "ignored", "day_first", "join_times"}.
+    report: dict = field(default_factory=dict)
+
+    @property
+    def matched_by_name(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.matched_by == "name"]
+
+    @property
+    def marked_absent(self) -> list[str]:
+        """Everyone applying marks absent, by name: people of the report under the rule,
+        then registrants missing from it."""
+        names = [
+            o.registrant_name
+            for o in self.outcomes
+            if o.registration_id is not None
+            and o.status == "absent"
+            and o.change != "kept"
+            and o.expected
+        ]
+        return names + [r.full_name for r in self.missing]
 
     @property
     def matched(self) -> list[Outcome]:
@@ -192,22 +215,27 @@ def _match(people: list[Person], registrants: list[tuple]) -> list[tuple]:
 
 
 #: Version of the staged layout; a preview staged with another is uploaded again.
-STAGED_FORMAT = 2
+STAGED_FORMAT = 3
 _DECODER = json.JSONDecoder()
 
 
 def _stage(
-    matches: list[tuple], starts_at: datetime, ends_at: datetime, settings: ImportSettings
+    matches: list[tuple],
+    starts_at: datetime,
+    ends_at: datetime,
+    settings: ImportSettings,
+    about: dict,
 ) -> str:
     """The staged import: the rule's status and minutes decided once, for the preview and
     applying to read without recomputing anything.
 
-    Two JSON documents, one row per person in the same order in each. First what applying
-    needs, {"format": 2, "marks": [[registration id, status, minutes, first join (epoch s),
+    Three JSON documents, one row per person in the same order in the first two. First what
+    applying needs, {"format": 3, "marks": [[registration id, status, minutes, first join (epoch s),
     expected], ...]} (id and expected null when unmatched); then what only the preview shows
     (and applying, for matches made by hand), [[key, name, email, registrant's name,
     registrant's email, matched by], ...]: the key, the registrant's name and email are null
-    where they equal the person's email, name and email (most rows).
+    where they equal the person's email, name and email (most rows); last what the preview
+    says about the file (`about`: format, columns, ignored rows, date order).
     """
     length = (ends_at - starts_at).total_seconds()
     late_after = starts_at.timestamp() + settings.late_minutes * 60
@@ -237,7 +265,7 @@ def _stage(
             )
     # Plain lists of plain values: no need for the encoder's circular-reference bookkeeping.
     dump = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(",", ":")).encode
-    return dump({"format": STAGED_FORMAT, "marks": marks}) + "\n" + dump(shown)
+    return "\n".join((dump({"format": STAGED_FORMAT, "marks": marks}), dump(shown), dump(about)))
 
 
 def _staged_marks(record: AttendanceImport) -> tuple[list[list], int]:
@@ -257,6 +285,11 @@ def _staged_marks(record: AttendanceImport) -> tuple[list[list], int]:
 def _staged_shown(record: AttendanceImport, marks_end: int) -> list[list]:
     """The preview's document, after the marks' and the newline."""
     return _DECODER.raw_decode(record.people, marks_end + 1)[0]
+
+
+def _staged_about(record: AttendanceImport) -> dict:
+    """What the file was (the last document): format, columns, ignored rows, date order."""
+    return json.loads(record.people[record.people.rindex("\n") + 1 :])
 
 
 _UNMATCHED = (None,) * 6
@@ -305,6 +338,12 @@ def stage_import(
         raise ReportImportError("The rule needs a percentage of 1-100 and 0-240 minutes.")
     session = db.session.get(Session, session_id)
     starts_at, ends_at = session.starts_at, session.ends_at
+    if starts_at > utcnow():
+        raise ReportImportError(
+            "This session has not started yet (it starts "
+            f"{format_moment(starts_at, session.timezone)}): import its meeting report after it "
+            "has taken place."
+        )
     release_read_transaction()
     with without_cycle_collection():
         source, sha256, staged = _read_and_stage(session, data, settings, starts_at, ends_at)
@@ -334,33 +373,20 @@ def _read_and_stage(
     """
     try:
         report = parse_report(data, settings.times_timezone, starts_at)
+        refuse_other_times(report, session)
+        people = merge_people(report, starts_at, ends_at)
+        if not any(person.seconds for person in people):
+            refuse_no_overlap(report, session)
     except ReportError as error:
         raise ReportImportError(str(error)) from None
-    people = merge_people(report, starts_at, ends_at)
-    if not any(person.seconds for person in people):
-        _refuse_no_overlap(report, session)
-    source = report.source
+    source, about = report.source, about_report(report)
     del report
     sha256 = hashlib.sha256(data).hexdigest()
     begin_write_transaction()
     _refuse_if_applied(session.id, sha256)
-    return (
-        source,
-        sha256,
-        _stage(_match(people, _registrant_rows(session)), starts_at, ends_at, settings),
-    )
-
-
-def _refuse_no_overlap(report, session: Session) -> None:
-    """Nobody connected during the session: the wrong report, session or time zone."""
-    first = datetime.fromtimestamp(min(c.joined for c in report.connections), UTC)
-    last = datetime.fromtimestamp(max(c.left for c in report.connections), UTC)
-    raise ReportImportError(
-        "No one in this report was connected during the session: the report runs "
-        f"{format_range(first, last, session.timezone)}, the session "
-        f"{format_range(session.starts_at, session.ends_at, session.timezone)}. Check that this "
-        "is the session's report and the time zone its times are written in."
-    )
+    matches = _match(people, _registrant_rows(session))
+    about["matched"] = len(matches) - list(map(itemgetter(1), matches)).count(None)
+    return source, sha256, _stage(matches, starts_at, ends_at, settings, about)
 
 
 def _refuse_if_applied(session_id: int, sha256: str) -> None:
@@ -403,7 +429,7 @@ def preview_import(session: Session, import_id: int) -> Preview:
         if record.absent_if_missing
         else []
     )
-    return Preview(record, session, outcomes, missing, untouched)
+    return Preview(record, session, outcomes, missing, untouched, _staged_about(record))
 
 
 def _by_hand(
@@ -458,6 +484,12 @@ def apply_import(session_id: int, import_id: int, chosen: dict[str, str], applie
     record.applied_at = utcnow()
     record.changed_count = changed
     record.people = None
+    log_change(
+        session.programme_id,
+        applied_by.id,
+        "applied meeting report",
+        f"{session.title}: “{record.file_name}” ({record.source}), {changed} marks changed",
+    )
     db.session.commit()
     return changed
 

@@ -21,6 +21,7 @@ from sqlalchemy import Row, delete, func, select, update
 from sqlalchemy.orm import aliased, joinedload
 
 from ..accounts.models import User
+from ..catalogue.audit import record as log_change
 from ..catalogue.models import Programme, Session
 from ..database import begin_write_transaction, fetch_tuples, insert_many
 from ..extensions import db
@@ -150,6 +151,19 @@ def _statuses_for(
     return {(session_id, registration_id): status for session_id, registration_id, status in rows}
 
 
+def minutes_by_cell(session_ids: list[int]) -> dict[tuple[int, int], int]:
+    """The minutes attended recorded (from meeting reports), by (session, registration): what
+    the exports add beside each status (1 query, plain values)."""
+    if not session_ids:
+        return {}
+    rows = fetch_tuples(
+        select(
+            Attendance.session_id, Attendance.registration_id, Attendance.minutes_attended
+        ).where(Attendance.session_id.in_(session_ids), Attendance.minutes_attended.is_not(None))
+    )
+    return {(session_id, registration_id): minutes for session_id, registration_id, minutes in rows}
+
+
 def attendance_sheet(session: Session) -> list[SheetRow]:
     """Every confirmed registrant with their mark (2 queries)."""
     marks = _marks_for([session.id])
@@ -243,7 +257,7 @@ def _lock_session(session_id: int) -> Session:
     return session
 
 
-def _check_marks(session: Session, marks: dict[int, str | None]) -> None:
+def _check_marks(session: Session, marks: dict[int, str | None]) -> dict[int, Registration]:
     for status in marks.values():
         if status is not None and status not in ATTENDANCE_STATUSES:
             raise AttendanceError("Choose present, late, excused or absent for each participant.")
@@ -260,13 +274,46 @@ def _check_marks(session: Session, marks: dict[int, str | None]) -> None:
         raise AttendanceError(
             "Someone who registered after the session took place cannot be marked absent."
         )
+    return registrations
+
+
+#: How many people a change-log entry of marks names before it says "and N more".
+NAMED_IN_LOG = 25
+
+
+def _log_marks(
+    session: Session,
+    before: dict[tuple[int, int], str],
+    marks: dict[int, str | None],
+    registrations: dict[int, Registration],
+    user: User,
+) -> None:
+    """One change-log entry for the marks that changed: "name: old → new" each."""
+    changes = [
+        f"{registrations[rid].user.full_name}: {before.get((session.id, rid)) or 'not marked'}"
+        f" → {status or 'not marked'}"
+        for rid, status in marks.items()
+        if before.get((session.id, rid)) != status
+    ]
+    if not changes:
+        return
+    more = len(changes) - NAMED_IN_LOG
+    detail = "; ".join(changes[:NAMED_IN_LOG]) + (f"; and {more} more" if more > 0 else "")
+    log_change(session.programme_id, user.id, "marked attendance", f"{session.title}: {detail}")
+
+
+def _write_and_log(session: Session, marks: dict[int, str | None], user: User) -> int:
+    registrations = _check_marks(session, marks)
+    before = _statuses_for([session.id], list(marks))
+    changed = write_marks(session, marks, method="manual", recorded_by_id=user.id)
+    _log_marks(session, before, marks, registrations, user)
+    return changed
 
 
 def record_attendance(session_id: int, marks: dict[int, str | None], recorded_by: User) -> int:
     """The sheet: save each registrant's mark (None clears it); returns how many changed."""
     session = _lock_session(session_id)
-    _check_marks(session, marks)
-    changed = write_marks(session, marks, method="manual", recorded_by_id=recorded_by.id)
+    changed = _write_and_log(session, marks, recorded_by)
     db.session.commit()
     return changed
 
@@ -289,18 +336,23 @@ def mark_in_bulk(
         ]
     if not registration_ids:
         raise AttendanceError("Select at least one participant first.")
-    marks = dict.fromkeys(registration_ids, status)
-    _check_marks(session, marks)
-    changed = write_marks(session, marks, method="manual", recorded_by_id=recorded_by.id)
+    changed = _write_and_log(session, dict.fromkeys(registration_ids, status), recorded_by)
     db.session.commit()
     return changed
 
 
-def set_completion_rule(programme_id: int, percent: int) -> None:
+def set_completion_rule(programme_id: int, percent: int, user_id: int | None = None) -> None:
     if not 1 <= percent <= 100:
         raise AttendanceError("The completion rule is a percentage between 1 and 100.")
     begin_write_transaction()
     programme = db.session.get(Programme, programme_id)
+    if programme.completion_percent != percent:
+        log_change(
+            programme_id,
+            user_id,
+            "changed completion rule",
+            f"sessions attended: {programme.completion_percent}% → {percent}%",
+        )
     programme.completion_percent = percent
     db.session.commit()
 
@@ -351,6 +403,11 @@ class SessionLine:
     @property
     def rate(self) -> float | None:
         return self.attended / self.counted if self.held and self.counted else None
+
+    @property
+    def no_rate_reason(self) -> str:
+        """Why a session has no rate: still to come, or held with nobody expected at it."""
+        return "held, nobody expected" if self.held else "not held yet"
 
 
 @dataclass

@@ -130,7 +130,7 @@ def check_in(slug: str, session_id: int):
 @bp.post("/programmes/<slug>/sessions/<int:session_id>/check-in/close")
 def close_check_in(slug: str, session_id: int):
     if ActionForm().validate_on_submit():
-        checkin.close_check_in(g.session.id)
+        checkin.close_check_in(g.session.id, current_user.id)
         flash("Check-in is closed.", "success")
     else:
         flash("The form had expired. Please try again.", "error")
@@ -228,7 +228,9 @@ def attendance_summary(slug: str):
         form.completion_percent.data = g.programme.completion_percent
     if form.validate_on_submit():
         try:
-            services.set_completion_rule(g.programme.id, form.completion_percent.data)
+            services.set_completion_rule(
+                g.programme.id, form.completion_percent.data, current_user.id
+            )
         except services.AttendanceError as error:
             _failed(error)
         else:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -24,14 +25,15 @@ from ..i18n import LANGUAGE_LOCALES
 from ..registration.models import RegistrationQuestion
 from ..templating import sanitise_markdown
 from ..timefmt import is_valid_timezone, local_to_utc, zone
+from ..types import utcnow
 from . import uploads
+from .audit import apply_changes, moment_in, record
 from .models import (
     MATERIAL_KINDS,
     MATERIAL_VISIBILITIES,
     ORGANISATION_ROLES,
     PROGRAMME_FORMATS,
     PROGRAMME_KINDS,
-    AuditEntry,
     Material,
     Module,
     Organisation,
@@ -67,32 +69,36 @@ class StaleEdit(AuthoringError):
 # --- audit log ------------------------------------------------------------------------------------
 
 
-def record(programme_id: int, user_id: int | None, action: str, detail: str = "") -> None:
-    db.session.add(
-        AuditEntry(programme_id=programme_id, user_id=user_id, action=action, detail=detail)
-    )
+def _title_of(model, attribute: str) -> Callable[[int | None], str | None]:
+    def show(row_id: int | None) -> str | None:
+        row = db.session.get(model, row_id) if row_id is not None else None
+        return getattr(row, attribute) if row is not None else None
 
-
-def audit_log(programme_id: int, limit: int = 500) -> list[AuditEntry]:
-    return list(
-        db.session.scalars(
-            select(AuditEntry)
-            .where(AuditEntry.programme_id == programme_id)
-            .options(joinedload(AuditEntry.user))
-            .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
-            .limit(limit)
-        )
-    )
+    return show
 
 
 def _changes(target, values: dict) -> list[str]:
-    """Set each attribute; the names of those whose value changed."""
-    changed = []
-    for name, value in values.items():
-        if getattr(target, name) != value:
-            setattr(target, name, value)
-            changed.append(name.replace("_", " "))
-    return changed
+    """Set each attribute; for the change log, "name: old → new" of each that changed, in
+    words: a module's or topic's name for its id, times in the target's zone, long texts
+    only named."""
+    tz = values.get("timezone") or getattr(target, "timezone", None) or "UTC"
+    return apply_changes(
+        target,
+        values,
+        shown={
+            "module_id": _title_of(Module, "title"),
+            "topic_id": _title_of(Topic, "name"),
+            "starts_at": moment_in(tz),
+            "ends_at": moment_in(tz),
+        },
+        labels={
+            "module_id": "module",
+            "topic_id": "topic",
+            "starts_at": "starts",
+            "ends_at": "ends",
+        },
+        quiet=("description", "body", "summary"),
+    )
 
 
 def locked_programme(programme_id: int) -> Programme:
@@ -321,6 +327,22 @@ class SessionInput:
     moderator_ids: list[int] = field(default_factory=list)
     #: What each chosen person presents (person id -> text); people left out keep theirs.
     contributions: dict[int, str] = field(default_factory=dict)
+    #: The organiser confirmed that the session is dated in the past (a record of one held).
+    confirm_past: bool = False
+    #: The organiser confirmed that a new time is emailed to registrants, with this note.
+    confirm_move: bool = False
+    move_note: str = ""
+
+
+def check_not_past(starts_at: datetime, confirmed: bool) -> None:
+    """A session dated in the past is kept only when the organiser says so: a mistyped year
+    or month would otherwise file a programme under the past without a word."""
+    if starts_at <= utcnow() and not confirmed:
+        raise AuthoringError(
+            "This session starts in the past. Check the date; if it did take place then, tick "
+            "“Yes, this session is in the past” and save again.",
+            field="confirm_past",
+        )
 
 
 #: Longer events are entered as one session per day.
@@ -433,6 +455,7 @@ def _session_values(programme_id: int, data: SessionInput) -> dict:
 def add_session(programme_id: int, user_id: int, data: SessionInput) -> Session:
     programme = locked_programme(programme_id)
     session = Session(programme_id=programme.id, **_session_values(programme.id, data))
+    check_not_past(session.starts_at, data.confirm_past)
     db.session.add(session)
     db.session.flush()
     _set_speakers(session, data)
@@ -456,14 +479,29 @@ def update_session(
         raise AuthoringError("We could not find that session.")
     _check_version(session.version, seen_version, "session")
     old_times = (session.starts_at, session.ends_at)
-    changed = _changes(session, _session_values(programme.id, data))
+    values = _session_values(programme.id, data)
+    moved = (values["starts_at"], values["ends_at"]) != old_times
+    if moved:
+        check_not_past(values["starts_at"], data.confirm_past)
+    if moved and programme.is_public and not data.confirm_move and programme.confirmed_count:
+        told = programme.confirmed_count
+        raise AuthoringError(
+            f"The new time is emailed to the {told} confirmed registrant"
+            f"{'' if told == 1 else 's'} with a calendar update. Tick “Yes, email them the new "
+            "time”, add a note for the email if you like, and save again.",
+            field="confirm_move",
+        )
+    changed = _changes(session, values)
     changed += _set_speakers(session, data)
     if changed:
         session.version += 1
         record(programme.id, user_id, "edited session", f"{session.title}: {', '.join(changed)}")
         if programme.is_public and (session.starts_at, session.ends_at) != old_times:
             announce_schedule_change(
-                session, "the session was moved; reminders follow the new time"
+                session,
+                "the session was moved; reminders follow the new time",
+                previous=old_times,
+                note=data.move_note,
             )
     db.session.commit()
     return session

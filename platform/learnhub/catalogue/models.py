@@ -191,6 +191,15 @@ class Programme(db.Model):
     def is_public(self) -> bool:
         return self.status in ("published", "archived")
 
+    @property
+    def live_sessions(self) -> list[Session]:
+        """The sessions that take (or took) place: a cancelled one leaves every count."""
+        return [s for s in self.sessions if s.status != "cancelled"]
+
+    @property
+    def live_minutes(self) -> int:
+        return sum(s.duration_minutes for s in self.live_sessions)
+
 
 class ProgrammeOrganisation(db.Model):
     """An organisation's part in a programme: host, supporter, partner or related alliance."""

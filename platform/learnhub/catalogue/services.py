@@ -12,6 +12,7 @@ from ..database import begin_write_transaction, fit_column
 from ..extensions import db
 from ..registration.models import Registration
 from ..types import utcnow
+from .audit import moment_in, record
 from .models import (
     Material,
     Module,
@@ -27,13 +28,17 @@ from .models import (
 @dataclass
 class CatalogueEntry:
     programme: Programme
+    #: The first session not cancelled.
     first_session: Session | None
-    last_session_end: datetime | None
+    #: The first session not cancelled and not over: what makes the programme "upcoming".
+    next_session: Session | None
     seats_left: int | None
 
     @property
     def is_past(self) -> bool:
-        return self.last_session_end is not None and self.last_session_end < utcnow()
+        """Nothing left to attend: every session is over or cancelled (a programme without
+        sessions yet is still to come)."""
+        return self.next_session is None and bool(self.programme.sessions)
 
 
 def list_topics() -> list[Topic]:
@@ -60,19 +65,22 @@ def catalogue(topic_slug: str | None = None, kind: str | None = None) -> list[Ca
     programmes = db.session.scalars(query).unique().all()
     entries = []
     for programme in programmes:
-        sessions = programme.sessions
+        live = programme.live_sessions
         entries.append(
             CatalogueEntry(
                 programme=programme,
-                first_session=sessions[0] if sessions else None,
-                last_session_end=max((s.ends_at for s in sessions), default=None),
+                first_session=live[0] if live else None,
+                next_session=next_scheduled(live),
                 seats_left=seats_left(programme, programme.confirmed_count),
             )
         )
     far_future = datetime.max.replace(tzinfo=utcnow().tzinfo)
-    entries.sort(
-        key=lambda e: (e.first_session.starts_at if e.first_session else far_future, e.programme.id)
-    )
+
+    def when(entry: CatalogueEntry):
+        shown = entry.next_session or entry.first_session
+        return (shown.starts_at if shown else far_future, entry.programme.id)
+
+    entries.sort(key=when)
     return entries
 
 
@@ -233,51 +241,120 @@ def _confirmed(programme_id: int) -> list[Registration]:
     )
 
 
+class MoveNeedsConfirmation(Exception):
+    """The move is valid and would email registrants: ask the organiser first."""
+
+
 def reschedule_session(
-    programme_id: int, session_id: int, starts_at: datetime, ends_at: datetime
+    programme_id: int,
+    session_id: int,
+    starts_at: datetime,
+    ends_at: datetime,
+    *,
+    confirm_past: bool = False,
+    user_id: int | None = None,
+    note: str = "",
+    confirmed: bool = True,
 ) -> Session:
-    """Move a session: registrants get a calendar update (same UID, higher SEQUENCE), and
-    reminders written for the old time are skipped; new ones follow the new time."""
+    """Move a session: registrants get a calendar update (same UID, higher SEQUENCE) that
+    gives the old and the new time, with the organiser's `note`, and reminders written for
+    the old time are skipped; new ones follow the new time. A time in the past needs
+    `confirm_past`. Unless `confirmed`, a move that would go ahead raises MoveNeedsConfirmation
+    instead (the organiser's page then asks first)."""
     if ends_at <= starts_at:
         raise ScheduleError("The session must end after it starts.")
     session = _session_for_change(programme_id, session_id)
     if (session.starts_at, session.ends_at) == (starts_at, ends_at):
         db.session.rollback()
         return session
-    if starts_at <= utcnow():
-        raise ScheduleError("Choose a start time in the future.")
+    if starts_at <= utcnow() and not confirm_past:
+        raise ScheduleError(
+            "The new time is not in the future. If the session really takes place then, tick "
+            "“Yes, this session is in the past” and move it again."
+        )
+    if not confirmed:
+        db.session.rollback()
+        raise MoveNeedsConfirmation()
+    previous = (session.starts_at, session.ends_at)
     session.starts_at = starts_at
     session.ends_at = ends_at
-    _publish_change(session, "the session was moved; reminders follow the new time")
+    shown = moment_in(session.timezone)
+    record(
+        programme_id,
+        user_id,
+        "moved session",
+        f"{session.title}: {shown(previous[0])} → {shown(starts_at)}"
+        f" (ends {shown(previous[1])} → {shown(ends_at)}); registrants emailed",
+    )
+    _publish_change(
+        session,
+        "the session was moved; reminders follow the new time",
+        previous=previous,
+        note=note,
+    )
     return session
 
 
-def cancel_session(programme_id: int, session_id: int) -> Session:
-    """Cancel a session: registrants get METHOD:CANCEL; its pending reminders are skipped."""
+def cancel_session(
+    programme_id: int, session_id: int, *, note: str = "", user_id: int | None = None
+) -> Session:
+    """Cancel a session: registrants get METHOD:CANCEL with the organiser's note, if any; its
+    pending reminders are skipped."""
     session = _session_for_change(programme_id, session_id)
     session.status = "cancelled"
-    _publish_change(session, "the session was cancelled")
+    record(
+        programme_id,
+        user_id,
+        "cancelled session",
+        f"{session.title} ({moment_in(session.timezone)(session.starts_at)}): scheduled → "
+        f"cancelled; registrants emailed"
+        + (f" with the note “{note.strip()}”" if note.strip() else ""),
+    )
+    _publish_change(session, "the session was cancelled", note=note)
     return session
 
 
-def _publish_change(session: Session, reason: str) -> None:
+def _publish_change(
+    session: Session,
+    reason: str,
+    *,
+    previous: tuple[datetime, datetime] | None = None,
+    note: str = "",
+) -> None:
     session.version += 1  # an edit form opened before this change must not overwrite it
-    announce_schedule_change(session, reason)
+    announce_schedule_change(session, reason, previous=previous, note=note)
     db.session.commit()
 
 
-def announce_schedule_change(session: Session, reason: str) -> None:
-    """A new schedule version: old reminders are skipped, registrants get the update (in the
-    caller's transaction; it commits)."""
+def announce_schedule_change(
+    session: Session,
+    reason: str,
+    *,
+    previous: tuple[datetime, datetime] | None = None,
+    note: str = "",
+) -> None:
+    """A new schedule version: old reminders are skipped, registrants get the update, with
+    the `previous` time of a move and the organiser's `note` (in the caller's transaction;
+    it commits)."""
     from ..notifications.services import queue_session_change, skip_pending_reminders
 
     session.ics_sequence += 1
     db.session.flush()
     skip_pending_reminders(session, reason)
-    queue_session_change(session, _confirmed(session.programme_id))
+    queue_session_change(
+        session, _confirmed(session.programme_id), previous=previous, note=note.strip()
+    )
 
 
-def add_recording(programme_id: int, session_id: int, title: str, url: str) -> Material:
+def add_recording(
+    programme_id: int,
+    session_id: int,
+    title: str,
+    url: str,
+    user_id: int | None = None,
+    *,
+    note: str = "",
+) -> Material:
     """Attach a recording link to a past session and send the follow-up to its registrants."""
     from ..attendance.models import Attendance
     from ..notifications.services import queue_recording_follow_up
@@ -306,6 +383,13 @@ def add_recording(programme_id: int, session_id: int, title: str, url: str) -> M
         )
     )
     db.session.refresh(session.programme, ["materials"])
-    queue_recording_follow_up(session, recording, _confirmed(programme_id), attended)
+    registrations = _confirmed(programme_id)
+    queue_recording_follow_up(session, recording, registrations, attended, note=note.strip())
+    record(
+        programme_id,
+        user_id,
+        "added recording",
+        f"{session.title}: “{recording.title}”, follow-up emailed to {len(registrations)} people",
+    )
     db.session.commit()
     return recording

@@ -18,7 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
-from ..catalogue.models import Module
+from ..catalogue.models import Module, Programme
 from ..extensions import db
 from ..registration.models import Registration
 from ..types import UTCDateTime, one_of, utcnow
@@ -175,7 +175,8 @@ class Certificate(db.Model):
     edition: Mapped[str | None] = mapped_column(String(80))
     #: Hosts as printed, comma-separated.
     hosts: Mapped[str] = mapped_column(String(1000), default="")
-    #: Live hours of the programme, in minutes.
+    #: Live hours the holder attended, in minutes (minutes recorded where known, else the
+    #: lengths of the sessions attended).
     minutes: Mapped[int] = mapped_column(default=0)
     #: "rule" (the completion rule was met) or "organiser" (issued by hand).
     source: Mapped[str] = mapped_column(String(20))
@@ -189,7 +190,14 @@ class Certificate(db.Model):
     revoke_reason: Mapped[str | None] = mapped_column(Text)
 
     registration: Mapped[Registration] = relationship()
+    programme: Mapped[Programme] = relationship()
 
     @property
     def hours(self) -> float:
         return round(self.minutes / 60, 1)
+
+    @property
+    def timezone(self) -> str:
+        """The programme's zone: every date on or about the certificate is written in it
+        (UTC for one not yet tied to a programme)."""
+        return self.programme.timezone if self.programme is not None else "UTC"

@@ -88,10 +88,10 @@ def certificate_pdf(
     if certificate.edition:
         title = f"{title} ({certificate.edition})"
     line(title, 20, 6)
-    line(f"{certificate.hours:g} hours of live sessions", 13)
+    line(f"{certificate.hours:g} hours of live sessions attended", 13)
     if certificate.hosts:
         line(f"Hosted by {certificate.hosts}", 13)
-    line(f"Issued on {format_date(certificate.issued_at, 'UTC')}", 13, 10)
+    line(f"Issued on {format_date(certificate.issued_at, certificate.timezone)}", 13, 10)
     line(f"Verification code: {certificate.code}", 12, 2)
     line(f"Check it at {verify_url}", 10)
     return bytes(pdf.output())

@@ -20,6 +20,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from ..accounts.models import ProgrammeTeamMember, User
 from ..attendance.models import ATTENDED_STATUSES, Attendance
 from ..attendance.services import ParticipantLine, attendance_standing
+from ..catalogue.audit import apply_changes, record
 from ..catalogue.models import Material, Module, Programme, ProgrammeOrganisation, Session
 from ..database import begin_write_transaction, fit_column
 from ..extensions import db
@@ -506,24 +507,47 @@ class ModuleSettings:
 
 
 def save_learning_settings(
-    programme_id: int, modules: dict[int, ModuleSettings], required_materials: set[int]
+    programme_id: int,
+    modules: dict[int, ModuleSettings],
+    required_materials: set[int],
+    user_id: int | None = None,
 ) -> None:
     """Per module: how it is completed and whether the certificate needs it; per material:
     whether opening it is required."""
     begin_write_transaction()
+    changes = []
     for module in db.session.scalars(select(Module).where(Module.programme_id == programme_id)):
         wanted = modules.get(module.id)
         if wanted is None:
             continue
         if wanted.completion_mode not in ("items", "manual"):
             raise LearningError("Choose how the module is completed.")
-        module.completion_mode = wanted.completion_mode
-        module.required_for_certificate = wanted.required_for_certificate
+        changes += [
+            f"{module.title}: {change}"
+            for change in apply_changes(
+                module,
+                {
+                    "completion_mode": wanted.completion_mode,
+                    "required_for_certificate": wanted.required_for_certificate,
+                },
+                labels={"required_for_certificate": "needed for the certificate"},
+            )
+        ]
+    for material in db.session.scalars(
+        select(Material).where(Material.programme_id == programme_id)
+    ):
+        wanted_required = material.id in required_materials
+        if material.required != wanted_required:
+            changes.append(
+                f"{material.title}: required {'no → yes' if wanted_required else 'yes → no'}"
+            )
     db.session.execute(
         update(Material)
         .where(Material.programme_id == programme_id)
         .values(required=Material.id.in_(required_materials) if required_materials else False)
     )
+    if changes:
+        record(programme_id, user_id, "changed learning path settings", "; ".join(changes))
     db.session.commit()
 
 
@@ -654,13 +678,14 @@ def _issue(
     )
     certificate = Certificate(
         code=new_code(),
+        programme=programme,
         registration_id=registration.id,
         programme_id=programme.id,
         holder_name=registration.user.full_name,
         programme_title=programme.title,
         edition=programme.edition,
         hosts=hosts,
-        minutes=sum(s.duration_minutes for s in programme.sessions if s.status != "cancelled"),
+        minutes=minutes_attended(programme, registration.id),
         source=source,
         issue_reason=reason,
     )
@@ -670,7 +695,29 @@ def _issue(
     return certificate
 
 
-def issue_by_hand(programme_id: int, registration_id: int, reason: str) -> Certificate:
+def minutes_attended(programme: Programme, registration_id: int) -> int:
+    """The live time a participant attended (1 query): for each session of the programme
+    they were marked present or late at (cancelled ones never count), the minutes recorded
+    for them (from a meeting report), at most the session's length, else its length."""
+    sessions = {s.id: s for s in programme.sessions if s.status != "cancelled"}
+    if not sessions:
+        return 0
+    total = 0
+    for session_id, minutes in db.session.execute(
+        select(Attendance.session_id, Attendance.minutes_attended).where(
+            Attendance.registration_id == registration_id,
+            Attendance.session_id.in_(sessions),
+            Attendance.status.in_(ATTENDED_STATUSES),
+        )
+    ):
+        length = sessions[session_id].duration_minutes
+        total += length if minutes is None else min(minutes, length)
+    return total
+
+
+def issue_by_hand(
+    programme_id: int, registration_id: int, reason: str, user_id: int | None = None
+) -> Certificate:
     """An organiser issues a certificate whatever the rule says, with a reason; a revoked one
     stays revoked under its code, and the new certificate gets a new code."""
     reason = reason.strip()
@@ -694,11 +741,20 @@ def issue_by_hand(programme_id: int, registration_id: int, reason: str) -> Certi
     certificate = _issue(
         _programme_for_certificates(programme_id), registration, "organiser", reason
     )
+    record(
+        programme_id,
+        user_id,
+        "issued certificate by hand",
+        f"{registration.user.full_name}: none → {certificate.code} ({certificate.hours:g} hours);"
+        f" reason “{reason}”; emailed",
+    )
     db.session.commit()
     return certificate
 
 
-def revoke(programme_id: int, certificate_id: int, reason: str) -> Certificate:
+def revoke(
+    programme_id: int, certificate_id: int, reason: str, user_id: int | None = None
+) -> Certificate:
     """An organiser revokes a certificate with a reason; its page then says so."""
     reason = reason.strip()
     if not reason:
@@ -711,8 +767,19 @@ def revoke(programme_id: int, certificate_id: int, reason: str) -> Certificate:
         raise LearningError("This certificate is already revoked.")
     certificate.revoked_at = utcnow()
     certificate.revoke_reason = reason
+    record(
+        programme_id,
+        user_id,
+        "revoked certificate",
+        f"{certificate.holder_name}: {certificate.code} valid → revoked; reason “{reason}”",
+    )
     db.session.commit()
     return certificate
+
+
+def certificate_of(programme_id: int, certificate_id: int) -> Certificate | None:
+    certificate = db.session.get(Certificate, certificate_id)
+    return certificate if certificate and certificate.programme_id == programme_id else None
 
 
 def certificate_by_code(code: str) -> Certificate | None:

@@ -24,7 +24,7 @@ from wtforms import SelectChoice
 
 from ..catalogue import services as catalogue
 from ..extensions import db, login_manager
-from ..forms import ActionForm, parse_id
+from ..forms import ActionForm, ConfirmForm, confirmation_page, parse_id
 from ..links import external_url
 from ..organiser.access import require_programme_right
 from . import services
@@ -214,7 +214,7 @@ def settings(slug: str):
             if form[f"req-{material.id}"].data
         }
         try:
-            services.save_learning_settings(programme.id, modules, required)
+            services.save_learning_settings(programme.id, modules, required, current_user.id)
         except services.LearningError as error:
             db.session.rollback()
             form.form_errors.append(str(error))
@@ -302,7 +302,7 @@ def issue_certificate(slug: str):
     if form.validate_on_submit():
         try:
             certificate = services.issue_by_hand(
-                g.programme.id, form.registration_id.data, form.reason.data
+                g.programme.id, form.registration_id.data, form.reason.data, current_user.id
             )
         except services.LearningError as error:
             db.session.rollback()
@@ -313,12 +313,36 @@ def issue_certificate(slug: str):
     return _certificates_page(issue_form=form, status=422)
 
 
+def _confirm_revoke(certificate_id: int, reason: str):
+    certificate = services.certificate_of(g.programme.id, certificate_id)
+    if certificate is None:
+        abort(404)
+    return confirmation_page(
+        ConfirmForm(),
+        programme=g.programme,
+        title=f"Revoke the certificate of {certificate.holder_name}?",
+        happens=[
+            f"Certificate {certificate.code} stops being valid: its verification page will say "
+            "“revoked” with today's date, and its PDF can no longer be downloaded.",
+            f"Your reason stays with the programme's team: “{reason}”.",
+        ],
+        told="nobody is emailed; the holder sees that the certificate was revoked.",
+        button="Revoke the certificate",
+        back=url_for("learning_organiser.certificates", slug=g.programme.slug),
+        carry={"reason": reason},
+    )
+
+
 @organiser_bp.post("/programmes/<slug>/certificates/<int:certificate_id>/revoke")
 def revoke_certificate(slug: str, certificate_id: int):
     form = RevokeForm()
+    if form.validate_on_submit() and request.form.get("confirmed") != "yes":
+        return _confirm_revoke(certificate_id, form.reason.data)
     if form.validate_on_submit():
         try:
-            certificate = services.revoke(g.programme.id, certificate_id, form.reason.data)
+            certificate = services.revoke(
+                g.programme.id, certificate_id, form.reason.data, current_user.id
+            )
         except LookupError:
             db.session.rollback()
             abort(404)

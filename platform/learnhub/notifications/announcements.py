@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload
 
 from ..accounts.models import User
 from ..attendance.models import Attendance
+from ..catalogue.audit import record
 from ..catalogue.models import Programme, Session
 from ..database import begin_write_transaction
 from ..extensions import db
@@ -107,7 +108,9 @@ def preview(announcement: Announcement, programme: Programme, viewer: User) -> d
     return {"text": text, "html": html, "recipients": audience_size(announcement)}
 
 
-def queue_for_sending(announcement_id: int, programme_id: int) -> Announcement:
+def queue_for_sending(
+    announcement_id: int, programme_id: int, user_id: int | None = None
+) -> Announcement:
     """The organiser's "Send": the worker writes the emails after this commit."""
     begin_write_transaction()
     announcement = db.session.get(Announcement, announcement_id)
@@ -117,6 +120,13 @@ def queue_for_sending(announcement_id: int, programme_id: int) -> Announcement:
         raise AnnouncementError("This announcement has already been sent.")
     announcement.status = "queued"
     announcement.queued_at = utcnow()
+    record(
+        programme_id,
+        user_id,
+        "sent announcement",
+        f"“{announcement.subject}” to {audience_size(announcement)} people"
+        f" ({announcement.audience})",
+    )
     db.session.commit()
     return announcement
 

@@ -65,23 +65,28 @@ def has_active_feed(user: User) -> bool:
 
 def feed_calendar(token: str) -> str | None:
     """The feed's calendar, or None for an unknown or revoked token."""
-    user_id = db.session.scalar(
-        select(CalendarFeed.user_id).where(
-            CalendarFeed.token_hash == _hash(token), CalendarFeed.revoked_at.is_(None)
-        )
+    user = db.session.scalar(
+        select(User)
+        .join(CalendarFeed, CalendarFeed.user_id == User.id)
+        .where(CalendarFeed.token_hash == _hash(token), CalendarFeed.revoked_at.is_(None))
     )
-    if user_id is None:
+    if user is None:
         return None
     sessions = db.session.scalars(
         select(Session)
         .join(Registration, Registration.programme_id == Session.programme_id)
         .join(Session.programme)
         .where(
-            Registration.user_id == user_id,
+            Registration.user_id == user.id,
             Registration.status == "confirmed",
             Programme.status.in_(("published", "archived")),
         )
         .options(joinedload(Session.programme))
         .order_by(Session.starts_at)
     ).all()
-    return build_calendar("LearnHub: my sessions", sessions, alarm_minutes=FEED_ALARMS_MINUTES)
+    return build_calendar(
+        "LearnHub: my sessions",
+        sessions,
+        alarm_minutes=FEED_ALARMS_MINUTES,
+        home_zone=user.timezone,
+    )

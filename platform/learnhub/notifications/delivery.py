@@ -621,6 +621,9 @@ def _header_value(name: str, value: str) -> str | Header:
 
 
 def _build_with_email_package(message, headers: list[tuple[str, str]]) -> bytes:
+    """A message with a calendar file is multipart/mixed: multipart/alternative (text, HTML,
+    and the calendar as `text/calendar; method=...`, the part Gmail and Outlook read as an
+    invitation or update, RFC 6047) and the same file attached (sessions.ics or invite.ics)."""
     body = MIMEMultipart("alternative")
     body.attach(MIMEText(message.text_body, "plain", "utf-8"))
     body.attach(MIMEText(message.html_body, "html", "utf-8"))
@@ -631,13 +634,17 @@ def _build_with_email_package(message, headers: list[tuple[str, str]]) -> bytes:
             if line.startswith("METHOD:"):
                 method = line.split(":", 1)[1].strip()
                 break
-        calendar = MIMEText(message.ics, "calendar", "utf-8")
-        calendar.set_param("method", method)
+        invitation = MIMEText(message.ics, "calendar", "utf-8")
+        invitation.set_param("method", method)
+        body.attach(invitation)
+        # Without a method the attached copy is a plain file, not a second iTIP message.
+        attachment = MIMEText(message.ics, "calendar", "utf-8")
         filename = "sessions.ics" if method == "PUBLISH" else "invite.ics"
-        calendar.add_header("Content-Disposition", "attachment", filename=filename)
+        attachment.set_param("name", filename)
+        attachment.add_header("Content-Disposition", "attachment", filename=filename)
         root = MIMEMultipart("mixed")
         root.attach(body)
-        root.attach(calendar)
+        root.attach(attachment)
     for name, value in headers:
         root[name] = _header_value(name, value)
     return root.as_bytes(policy=SMTP_POLICY)

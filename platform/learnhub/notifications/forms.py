@@ -68,6 +68,8 @@ class ScheduleForm(FlaskForm):
     end_day = DateField(
         "Ends on (only if not the same day)", validators=[Optional(), plausible_year]
     )
+    #: Asked for when the new time is in the past (catalogue.services.reschedule_session).
+    confirm_past = BooleanField("Yes, this session is in the past")
 
 
 class RecordingForm(FlaskForm):

@@ -8,6 +8,7 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
+from ..catalogue.audit import record
 from ..catalogue.models import Programme, Session
 from ..database import begin_write_transaction
 from ..extensions import db
@@ -57,8 +58,16 @@ def reminder_promise(programme: Programme) -> ReminderPromise | None:
     return ReminderPromise(tuple(offsets), every_session=enabled == len(programme.sessions))
 
 
+def _offsets_in_words(text: str | None) -> str:
+    chosen = [int(o) for o in (text or "").split(",") if o]
+    return ", ".join(OFFSET_CHOICES.get(o, f"{o} minutes before") for o in chosen) or "none"
+
+
 def set_reminder_policy(
-    programme_id: int, offsets: list[int], sessions_enabled: dict[int, bool]
+    programme_id: int,
+    offsets: list[int],
+    sessions_enabled: dict[int, bool],
+    user_id: int | None = None,
 ) -> None:
     """Save the programme's offsets and which sessions get reminders (one transaction)."""
     if any(o not in OFFSET_CHOICES for o in offsets):
@@ -68,12 +77,22 @@ def set_reminder_policy(
     if policy is None:
         policy = ReminderPolicy(programme_id=programme_id)
         db.session.add(policy)
+    before = policy.offsets_minutes
     policy.offsets_minutes = ",".join(str(o) for o in sorted(set(offsets)))
     policy.updated_at = utcnow()
+    changes = []
+    if before != policy.offsets_minutes:
+        changes.append(
+            f"reminders: {_offsets_in_words(before)} → {_offsets_in_words(policy.offsets_minutes)}"
+        )
     sessions = db.session.scalars(select(Session).where(Session.programme_id == programme_id))
     for session in sessions:
-        if session.id in sessions_enabled:
-            session.reminders_enabled = sessions_enabled[session.id]
+        wanted = sessions_enabled.get(session.id, session.reminders_enabled)
+        if wanted != session.reminders_enabled:
+            changes.append(f"{session.title}: reminders {'off → on' if wanted else 'on → off'}")
+            session.reminders_enabled = wanted
+    if changes:
+        record(programme_id, user_id, "changed reminders", "; ".join(changes))
     db.session.commit()
 
 

@@ -483,11 +483,17 @@ def skip_pending_reminders(session: Session, reason: str) -> int:
     return result.rowcount
 
 
-def queue_session_change(session: Session, registrations: list[Registration]) -> int:
-    """Tell registrants a session moved (METHOD:REQUEST) or was cancelled (METHOD:CANCEL)."""
+def queue_session_change(
+    session: Session,
+    registrations: list[Registration],
+    *,
+    previous: tuple[datetime, datetime] | None = None,
+    note: str = "",
+) -> int:
+    """Tell registrants a session moved (METHOD:REQUEST; with its `previous` start and end)
+    or was cancelled (METHOD:CANCEL), with the organiser's `note` if they wrote one."""
     programme = session.programme
     cancelled = session.status == "cancelled"
-    ics = session_change_calendar(session)
     reply_to = reply_to_addresses({programme.id}).get(programme.id)
     kind = "session_cancelled" if cancelled else "session_changed"
     subject = (
@@ -509,9 +515,11 @@ def queue_session_change(session: Session, registrations: list[Registration]) ->
             context={
                 "programme": programme,
                 "session": session,
+                "previous": previous,
+                "note": note,
                 "programme_url": external_url("catalogue.programme", slug=programme.slug),
             },
-            ics=ics,
+            ics=session_change_calendar(session, attendee=registration.user),
             registration=registration,
             session=session,
             reply_to=reply_to,
@@ -520,9 +528,15 @@ def queue_session_change(session: Session, registrations: list[Registration]) ->
 
 
 def queue_recording_follow_up(
-    session: Session, recording: Material, registrations: list[Registration], attended: set[int]
+    session: Session,
+    recording: Material,
+    registrations: list[Registration],
+    attended: set[int],
+    *,
+    note: str = "",
 ) -> int:
-    """After a session gets its recording: attendees and those who missed it get the link."""
+    """After a session gets its recording: attendees and those who missed it get the link,
+    with the organiser's `note` if they wrote one."""
     programme = session.programme
     guidebooks = [m for m in programme.materials if m.kind == "guidebook"]
     reply_to = reply_to_addresses({programme.id}).get(programme.id)
@@ -539,6 +553,7 @@ def queue_recording_follow_up(
                 "session": session,
                 "recording": recording,
                 "attended": was_there,
+                "note": note,
                 "guidebooks": [
                     (m.title, external_url("catalogue.download_material", material_id=m.id))
                     for m in guidebooks

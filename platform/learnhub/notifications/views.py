@@ -23,10 +23,10 @@ from flask_login import current_user, login_required
 from ..catalogue import services as catalogue
 from ..catalogue.authoring import AuthoringError, session_instants
 from ..extensions import csrf, db
-from ..forms import ActionForm, parse_id
+from ..forms import ActionForm, ConfirmForm, confirmation_page, parse_id
 from ..links import external_url
-from ..organiser.access import require_admin, require_programme_right
-from ..timefmt import zone
+from ..organiser.access import may, require_admin, require_programme_right
+from ..timefmt import format_moment, zone
 from . import announcements, calendar, policy, preferences
 from .forms import (
     AnnouncementForm,
@@ -178,7 +178,9 @@ def reminders(slug: str):
     if form.validate_on_submit():
         enabled = {s.id: request.form.get(f"session-{s.id}") == "on" for s in sessions}
         try:
-            policy.set_reminder_policy(g.programme.id, form.offsets.data or [], enabled)
+            policy.set_reminder_policy(
+                g.programme.id, form.offsets.data or [], enabled, current_user.id
+            )
         except policy.PolicyError as error:
             db.session.rollback()
             form.offsets.errors.append(str(error))
@@ -267,7 +269,7 @@ def send_announcement(slug: str, announcement_id: int):
         abort(400)
     _announcement_or_404(announcement_id)
     try:
-        announcements.queue_for_sending(announcement_id, g.programme.id)
+        announcements.queue_for_sending(announcement_id, g.programme.id, current_user.id)
     except announcements.AnnouncementError as error:
         db.session.rollback()
         flash(str(error), "error")
@@ -328,7 +330,20 @@ def schedule(slug: str, session_id: int):
                 session.timezone,
                 end_day=form.end_day.data,
             )
-            catalogue.reschedule_session(g.programme.id, session.id, starts_at, ends_at)
+            confirm = ConfirmForm()
+            confirm.validate()  # the note's length
+            catalogue.reschedule_session(
+                g.programme.id,
+                session.id,
+                starts_at,
+                ends_at,
+                confirm_past=bool(form.confirm_past.data),
+                user_id=current_user.id,
+                note=confirm.note.data or "",
+                confirmed=confirm.is_confirmed,
+            )
+        except catalogue.MoveNeedsConfirmation:
+            return _confirm_move(confirm, form, session, starts_at, ends_at)
         except AuthoringError as error:  # a time the clocks skip, or an end before the start
             beside = {"start": form.starts, "end": form.ends, "end_day": form.end_day}.get(
                 error.field
@@ -352,12 +367,65 @@ def schedule(slug: str, session_id: int):
     )
 
 
+def _confirm_move(confirm: ConfirmForm, form: ScheduleForm, session, starts_at, ends_at):
+    told = g.programme.confirmed_count
+    return confirmation_page(
+        confirm,
+        programme=g.programme,
+        title=f"Move “{session.title}”?",
+        happens=[
+            f"From {format_moment(session.starts_at, session.timezone)} to "
+            f"{format_moment(starts_at, session.timezone)} (ends "
+            f"{format_moment(ends_at, session.timezone)}). Reminders follow the new time.",
+        ],
+        told=f"{told} confirmed registrant{'' if told == 1 else 's'}, by email with the old "
+        "and the new time and a calendar update that moves the event in their calendars.",
+        button="Move the session and email them",
+        back=request.path,
+        note=True,
+        carry={
+            "day": form.day.raw_data[0] if form.day.raw_data else "",
+            "starts": form.starts.raw_data[0] if form.starts.raw_data else "",
+            "ends": form.ends.raw_data[0] if form.ends.raw_data else "",
+            "end_day": form.end_day.raw_data[0] if form.end_day.raw_data else "",
+            "confirm_past": "y" if form.confirm_past.data else "",
+        },
+    )
+
+
+def _confirm_cancel(form: ConfirmForm, session):
+    told = g.programme.confirmed_count
+    return confirmation_page(
+        form,
+        programme=g.programme,
+        title=f"Cancel “{session.title}”?",
+        happens=[
+            f"The session of {format_moment(session.starts_at, session.timezone)} is marked "
+            "cancelled everywhere it is listed and leaves the programme's totals; its "
+            "reminders are not sent.",
+        ],
+        told=f"{told} confirmed registrant{'' if told == 1 else 's'}, by email with a calendar "
+        "update that removes it from their calendars.",
+        button="Cancel the session and email them",
+        back=url_for(
+            "notifications_organiser.schedule", slug=g.programme.slug, session_id=session.id
+        ),
+        note=True,
+    )
+
+
 @organiser_bp.post("/programmes/<slug>/sessions/<int:session_id>/cancel")
 def cancel_session(slug: str, session_id: int):
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    form = ConfirmForm()
+    valid = form.validate_on_submit()
+    if not valid and not form.note.errors:
+        abort(400)  # the form had expired
+    if not valid or not form.is_confirmed:  # the first press, or a note too long
+        return _confirm_cancel(form, g.session)
     try:
-        catalogue.cancel_session(g.programme.id, session_id)
+        catalogue.cancel_session(
+            g.programme.id, session_id, note=form.note.data or "", user_id=current_user.id
+        )
     except catalogue.ScheduleError as error:
         db.session.rollback()
         flash(str(error), "error")
@@ -368,6 +436,22 @@ def cancel_session(slug: str, session_id: int):
     )
 
 
+def _confirm_recording(form: ConfirmForm, session, recording: RecordingForm):
+    told = g.programme.confirmed_count
+    return confirmation_page(
+        form,
+        programme=g.programme,
+        title=f"Send the recording of “{session.title}”?",
+        happens=[f"The recording {recording.url.data} is added to the session and the programme."],
+        told=f"{told} confirmed registrant{'' if told == 1 else 's'}, by email: those who "
+        "attended and those who missed it, with the link and the guidebook.",
+        button="Add the recording and email them",
+        back=request.path,
+        note=True,
+        carry={"url": recording.url.data, "title": recording.title.data or ""},
+    )
+
+
 @organiser_bp.route(
     "/programmes/<slug>/sessions/<int:session_id>/recording", methods=["GET", "POST"]
 )
@@ -375,16 +459,26 @@ def recording(slug: str, session_id: int):
     session = g.session  # loaded, and checked to belong here, by require_programme_right
     form = RecordingForm()
     if form.validate_on_submit():
+        confirm = ConfirmForm()
+        confirm.validate()  # the note's length
+        if not confirm.is_confirmed:
+            return _confirm_recording(confirm, session, form)
         try:
             catalogue.add_recording(
-                g.programme.id, session.id, form.title.data or "", form.url.data
+                g.programme.id,
+                session.id,
+                form.title.data or "",
+                form.url.data,
+                current_user.id,
+                note=confirm.note.data or "",
             )
         except catalogue.ScheduleError as error:
             db.session.rollback()
             form.form_errors.append(str(error))
         else:
             flash("Recording added; registrants get the follow-up email.", "success")
-            return redirect(url_for("organiser.programme", slug=g.programme.slug))
+            back = "organiser.programme" if may("organiser.programme", g.programme) else None
+            return redirect(url_for(back or "organiser.edit_programme", slug=g.programme.slug))
     return render_template(
         "notifications/organiser_recording.html", programme=g.programme, session=session, form=form
     )

@@ -7,15 +7,25 @@ views.py); each view turns its form into typed input and calls one authoring use
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
-from ..catalogue import authoring, uploads
+from ..catalogue import audit, authoring, uploads
 from ..catalogue import services as catalogue
 from ..catalogue.models import Topic
 from ..catalogue.page_cache import build_parts, session_heads
 from ..extensions import db
-from ..forms import ActionForm, run_use_case, strip
+from ..forms import ActionForm, ConfirmForm, confirmation_page, run_use_case, strip
 from ..templating import viewer_timezone
 from . import services
 from .access import require_admin
@@ -193,6 +203,25 @@ def _button(back_to: str, message: str | None, use_case, *args):
     return redirect(url_for(back_to, slug=g.programme.slug))
 
 
+def _removal(back_to: str, message: str, use_case, *args, title: str | None, happens: list[str]):
+    """A removal's POST: first a confirmation page that says what goes, then the removal.
+    Without a title (the thing is gone already) the use case answers at once."""
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if title is not None and not form.is_confirmed:
+        return confirmation_page(
+            form,
+            programme=g.programme,
+            title=title,
+            happens=happens,
+            told="nobody is emailed.",
+            button="Remove",
+            back=url_for(back_to, slug=g.programme.slug),
+        )
+    return _button(back_to, message, use_case, *args)
+
+
 def _lifecycle(use_case, message: str):
     return _button("organiser.edit_programme", message, use_case, current_user.id)
 
@@ -229,12 +258,33 @@ def new_edition(slug: str):
     return _page("organiser/new_edition.html", form=form, programme=g.programme)
 
 
+def _audit_kind() -> str | None:
+    kind = request.args.get("kind") or None
+    return kind if kind in audit.KINDS else None
+
+
 @bp.get("/programmes/<slug>/audit")
 def audit_log(slug: str):
+    kind = _audit_kind()
     return render_template(
         "organiser/audit.html",
         programme=g.programme,
-        entries=authoring.audit_log(g.programme.id),
+        entries=audit.audit_log(g.programme.id, kind),
+        kinds=audit.KINDS,
+        kind=kind,
+        kind_of=audit.kind_of,
+    )
+
+
+@bp.get("/programmes/<slug>/audit.csv")
+def audit_csv(slug: str):
+    kind = _audit_kind()
+    body = audit.audit_csv(g.programme.id, current_user.timezone, kind)
+    name = f"change-log-{g.programme.slug}{'-' + kind if kind else ''}.csv"
+    return Response(
+        "\ufeff" + body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 
@@ -267,6 +317,9 @@ def _session_input(form: SessionForm) -> authoring.SessionInput:
         module_id=form.module.data,
         speaker_ids=form.speakers.data or [],
         moderator_ids=form.moderators.data or [],
+        confirm_past=bool(form.confirm_past.data),
+        confirm_move=bool(form.confirm_move.data),
+        move_note=form.move_note.data or "",
         contributions={
             person_id: strip(request.form[f"contribution-{person_id}"])
             for person_id in _chosen(form)
@@ -363,12 +416,15 @@ def edit_session(slug: str, session_id: int):
 
 @bp.post("/programmes/<slug>/sessions/<int:session_id>/delete")
 def delete_session(slug: str, session_id: int):
-    return _button(
+    draft = g.programme.status == "draft"  # a public programme's sessions are cancelled instead
+    return _removal(
         "organiser.edit_programme",
         "Session removed.",
         authoring.delete_session,
         session_id,
         current_user.id,
+        title=f"Remove the session “{g.session.title}”?" if draft else None,
+        happens=["The session, its speakers' places in it and its attendance marks are removed."],
     )
 
 
@@ -450,8 +506,19 @@ def move_module(slug: str, module_id: int, direction: str):
 @bp.post("/programmes/<slug>/modules/<int:module_id>/delete")
 def delete_module(slug: str, module_id: int):
     message = "Module removed; its sessions and materials stay."
-    return _button(
-        "organiser.modules", message, authoring.delete_module, module_id, current_user.id
+    module = authoring.module_of(g.programme.id, module_id)
+    return _removal(
+        "organiser.modules",
+        message,
+        authoring.delete_module,
+        module_id,
+        current_user.id,
+        title=module and f"Remove the module “{module.title}”?",
+        happens=[
+            "The module is removed with its discussion and the participants' completions of "
+            "it; the modules after it move up.",
+            "Its sessions and materials stay in the programme, without a module.",
+        ],
     )
 
 
@@ -539,12 +606,15 @@ def edit_material(slug: str, material_id: int):
 
 @bp.post("/programmes/<slug>/materials/<int:material_id>/delete")
 def delete_material(slug: str, material_id: int):
-    return _button(
+    material = authoring.material_of(g.programme.id, material_id)
+    return _removal(
         "organiser.materials",
         "Material removed.",
         authoring.delete_material,
         material_id,
         current_user.id,
+        title=material and f"Remove the material “{material.title}”?",
+        happens=["The material and its stored file are removed; participants no longer see it."],
     )
 
 

@@ -237,6 +237,15 @@ class SessionForm(VersionedForm):
     module = SelectField("Module", coerce=coerce_optional_id, choices=[], validate_choice=False)
     speakers = SelectMultipleField("Speakers", coerce=coerce_id, validate_choice=False)
     moderators = SelectMultipleField("Moderators", coerce=coerce_id, validate_choice=False)
+    #: Asked for when the date is in the past (see authoring.check_not_past).
+    confirm_past = BooleanField("Yes, this session is in the past")
+    #: Asked for when a new time would be emailed to registrants (authoring.update_session).
+    confirm_move = BooleanField("Yes, email them the new time")
+    move_note = TextAreaField(
+        "A note for the email (optional)",
+        filters=[strip],
+        validators=[Optional(), Length(max=2000)],
+    )
 
 
 class ModuleForm(VersionedForm):

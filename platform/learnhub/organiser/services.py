@@ -33,18 +33,33 @@ def managed_programmes(user: User) -> list[Programme]:
     return list(db.session.scalars(query))
 
 
-def programme_for(user: User, slug: str, right: str) -> Programme | None:
-    """The programme if `user` holds `right` on it (administrators hold every right)."""
+def team_rights(user: User) -> dict[int, frozenset[str]]:
+    """The rights `user` holds, by programme id (1 query)."""
+    rows = db.session.scalars(
+        select(ProgrammeTeamMember).where(ProgrammeTeamMember.user_id == user.id)
+    )
+    return {
+        member.programme_id: frozenset(r for r in TEAM_RIGHT_NAMES if getattr(member, r))
+        for member in rows
+    }
+
+
+def programme_and_rights(user: User, slug: str) -> tuple[Programme | None, frozenset[str]]:
+    """The programme and the rights `user` holds on it (2 queries)."""
     programme = db.session.scalar(select(Programme).where(Programme.slug == slug))
-    if programme is None or user.role == "admin":
-        return programme
+    if programme is None:
+        return None, frozenset()
+    if user.role == "admin":
+        return programme, frozenset(TEAM_RIGHT_NAMES)
     member = db.session.scalar(
         select(ProgrammeTeamMember).where(
             ProgrammeTeamMember.programme_id == programme.id,
             ProgrammeTeamMember.user_id == user.id,
         )
     )
-    return programme if member is not None and getattr(member, right) else None
+    if member is None:
+        return programme, frozenset()
+    return programme, frozenset(r for r in TEAM_RIGHT_NAMES if getattr(member, r))
 
 
 def session_of(programme: Programme, session_id: int) -> Session | None:
@@ -149,7 +164,9 @@ class QuestionInput:
     choices: list[str]
 
 
-def add_question(programme_id: int, data: QuestionInput) -> RegistrationQuestion:
+def add_question(
+    programme_id: int, data: QuestionInput, user_id: int | None = None
+) -> RegistrationQuestion:
     if data.kind not in QUESTION_KINDS:
         raise QuestionError("Choose a kind of question from the list.")
     if data.kind in ("single_choice", "multiple_choice") and len(data.choices) < 2:
@@ -173,8 +190,14 @@ def add_question(programme_id: int, data: QuestionInput) -> RegistrationQuestion
         else "",
     )
     db.session.add(question)
+    record(programme_id, user_id, "added question", f"“{question.label}” ({question.kind})")
     db.session.commit()
     return question
+
+
+def question_in(programme_id: int, question_id: int) -> RegistrationQuestion | None:
+    question = db.session.get(RegistrationQuestion, question_id)
+    return question if question is not None and question.programme_id == programme_id else None
 
 
 def _question_of(programme_id: int, question_id: int) -> RegistrationQuestion:
@@ -184,11 +207,12 @@ def _question_of(programme_id: int, question_id: int) -> RegistrationQuestion:
     return question
 
 
-def delete_question(programme_id: int, question_id: int) -> None:
+def delete_question(programme_id: int, question_id: int, user_id: int | None = None) -> None:
     """Remove a question and its answers; the ones after it move up."""
     locked_programme(programme_id)
     question = _question_of(programme_id, question_id)
     position = question.position
+    record(programme_id, user_id, "removed question", f"“{question.label}” and its answers")
     db.session.delete(question)
     db.session.flush()
     later = db.session.scalars(
@@ -205,13 +229,22 @@ def delete_question(programme_id: int, question_id: int) -> None:
     db.session.commit()
 
 
-def move_question(programme_id: int, question_id: int, offset: int) -> None:
+def move_question(
+    programme_id: int, question_id: int, offset: int, user_id: int | None = None
+) -> None:
     """Swap a question with its neighbour above (-1) or below (+1)."""
     locked_programme(programme_id)
     question = _question_of(programme_id, question_id)
-    swap_positions(
+    before = question.position
+    if swap_positions(
         RegistrationQuestion, RegistrationQuestion.programme_id == programme_id, question, offset
-    )
+    ):
+        record(
+            programme_id,
+            user_id,
+            "moved question",
+            f"“{question.label}”: place {before} → {question.position}",
+        )
     db.session.commit()
 
 
@@ -342,21 +375,23 @@ def set_team_member(
             ProgrammeTeamMember.user_id == user.id,
         )
     )
+    before = _rights_in_words(member) if member is not None else "not in the team"
     if member is None:
         member = ProgrammeTeamMember(programme_id=programme_id, user_id=user.id)
         db.session.add(member)
     member.manage_programme = rights.manage_programme
     member.manage_registrations = rights.manage_registrations
     member.manage_attendance = rights.manage_attendance
-    granted = [name.replace("manage_", "") for name in TEAM_RIGHT_NAMES if getattr(rights, name)]
-    record(
-        programme_id,
-        acting_user_id,
-        "set team rights",
-        f"{user.email}: {', '.join(granted) or 'no rights'}",
-    )
+    after = _rights_in_words(rights)
+    if before != after:
+        record(programme_id, acting_user_id, "set team rights", f"{user.email}: {before} → {after}")
     db.session.commit()
     return member
+
+
+def _rights_in_words(rights) -> str:
+    granted = [name.replace("manage_", "") for name in TEAM_RIGHT_NAMES if getattr(rights, name)]
+    return ", ".join(granted) or "no rights"
 
 
 def remove_team_member(programme_id: int, member_id: int, acting_user_id: int) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import (
     Blueprint,
     Response,
@@ -19,7 +21,7 @@ from flask_login import current_user
 from ..attendance import services as attendance
 from ..catalogue.services import seats_left
 from ..extensions import db
-from ..forms import ActionForm, parse_id, run_use_case
+from ..forms import ActionForm, ConfirmForm, confirmation_page, parse_id, run_use_case
 from ..registration import services as registration
 from ..timefmt import local_to_utc, utc_to_local
 from . import services
@@ -54,6 +56,7 @@ ROUTE_RIGHTS = {
     "organiser.archive_programme": "manage_programme",
     "organiser.new_edition": "manage_programme",
     "organiser.audit_log": "manage_programme",
+    "organiser.audit_csv": "manage_programme",
     "organiser.new_session": "manage_programme",
     "organiser.edit_session": "manage_programme",
     "organiser.delete_session": "manage_programme",
@@ -153,13 +156,17 @@ def decide(slug: str):
         return _back_to_registrants()
     try:
         if form.action.data == "approve":
-            outcome = registration.approve(g.programme.id, form.ids.data or [])
+            outcome = registration.approve(
+                g.programme.id, form.ids.data or [], user_id=current_user.id
+            )
             message = f"Approved: {outcome['confirmed']} confirmed"
             if outcome["waitlisted"]:
                 message += f", {outcome['waitlisted']} on the waiting list (no seats left)"
             flash(message + ". Each has been emailed.", "success")
         else:
-            rejected = registration.reject(g.programme.id, form.ids.data or [])
+            rejected = registration.reject(
+                g.programme.id, form.ids.data or [], user_id=current_user.id
+            )
             flash(f"Rejected {rejected}. Each has been emailed.", "success")
     except registration.RegistrationError as error:
         db.session.rollback()
@@ -174,7 +181,9 @@ def move_registration(slug: str, registration_id: int):
         flash("Choose a state from the list.", "error")
         return _back_to_registrants()
     try:
-        moved = registration.move_registration(g.programme.id, registration_id, form.status.data)
+        moved = registration.move_registration(
+            g.programme.id, registration_id, form.status.data, user_id=current_user.id
+        )
     except registration.RegistrationError as error:
         db.session.rollback()
         flash(str(error), "error")
@@ -212,7 +221,7 @@ def registration_settings(slug: str):
         )
         done, promoted = run_use_case(
             form,
-            registration.update_registration_settings,
+            partial(registration.update_registration_settings, user_id=current_user.id),
             programme.id,
             settings,
             errors=registration.RegistrationError,
@@ -240,7 +249,12 @@ def questions(slug: str):
             choices=[c.strip() for c in (form.choices.data or "").splitlines() if c.strip()],
         )
         done, _ = run_use_case(
-            form, services.add_question, g.programme.id, data, errors=services.QuestionError
+            form,
+            services.add_question,
+            g.programme.id,
+            data,
+            current_user.id,
+            errors=services.QuestionError,
         )
         if done:
             flash("Question added to the registration form.", "success")
@@ -261,7 +275,7 @@ def _question_action(use_case, *args):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        use_case(g.programme.id, *args)
+        use_case(g.programme.id, *args, current_user.id)
     except services.QuestionError as error:
         db.session.rollback()
         flash(str(error), "error")
@@ -270,6 +284,20 @@ def _question_action(use_case, *args):
 
 @bp.post("/programmes/<slug>/questions/<int:question_id>/delete")
 def delete_question(slug: str, question_id: int):
+    form = ConfirmForm()
+    question = services.question_in(g.programme.id, question_id)
+    if question is not None and form.validate_on_submit() and not form.is_confirmed:
+        return confirmation_page(
+            form,
+            programme=g.programme,
+            title=f"Remove the question “{question.label}”?",
+            happens=[
+                "The question leaves the registration form, and every answer to it is removed."
+            ],
+            told="nobody is emailed.",
+            button="Remove the question and its answers",
+            back=url_for("organiser.questions", slug=g.programme.slug),
+        )
     return _question_action(services.delete_question, question_id)
 
 

@@ -27,6 +27,7 @@ from ..accounts.services import (
     new_sign_in_link,
     normalise_email,
 )
+from ..catalogue.audit import apply_changes, moment_in, record
 from ..catalogue.models import Programme, Session
 from ..database import begin_write_transaction, is_postgres
 from ..extensions import db
@@ -554,7 +555,13 @@ def _registrations_in(programme_id: int, ids: Iterable[int]) -> list[Registratio
     return found
 
 
-def approve(programme_id: int, registration_ids: Iterable[int]) -> dict[str, int]:
+def _names(registrations: list[Registration]) -> str:
+    return ", ".join(r.user.full_name for r in registrations)
+
+
+def approve(
+    programme_id: int, registration_ids: Iterable[int], *, user_id: int | None = None
+) -> dict[str, int]:
     """Approve pending registrations in the order they came: a seat each while seats last,
     then the waiting list. All or nothing."""
     programme = lock_programme(programme_id)
@@ -576,11 +583,19 @@ def approve(programme_id: int, registration_ids: Iterable[int]) -> dict[str, int
             ) from error
         outcome[registration.status] += 1
         _announce(registration, "approved" if registration.status == "confirmed" else "waitlisted")
+        record(
+            programme_id,
+            user_id,
+            "approved registration",
+            f"{registration.user.full_name}: awaiting approval → {registration.status}",
+        )
     db.session.commit()
     return outcome
 
 
-def reject(programme_id: int, registration_ids: Iterable[int]) -> int:
+def reject(
+    programme_id: int, registration_ids: Iterable[int], *, user_id: int | None = None
+) -> int:
     """Reject registrations (any active state); seats they held go to the waiting list."""
     programme = lock_programme(programme_id)
     if programme is None:
@@ -592,8 +607,15 @@ def reject(programme_id: int, registration_ids: Iterable[int]) -> int:
             raise RegistrationError(
                 f"{registration.user.full_name} is already {registration.status}."
             )
+        previous = registration.status
         _move(registration, "rejected", now)
         _announce(registration, "rejected")
+        record(
+            programme_id,
+            user_id,
+            "rejected registration",
+            f"{registration.user.full_name}: {previous} → rejected",
+        )
     _fill_free_seats(programme, now)
     db.session.commit()
     return len(selected)
@@ -603,7 +625,9 @@ def reject(programme_id: int, registration_ids: Iterable[int]) -> int:
 _MOVE_EVENTS = {("pending", "confirmed"): "approved", ("waitlisted", "confirmed"): "promoted"}
 
 
-def move_registration(programme_id: int, registration_id: int, status: str) -> Registration:
+def move_registration(
+    programme_id: int, registration_id: int, status: str, *, user_id: int | None = None
+) -> Registration:
     """An organiser moves one registration to another state, with the email that goes with it."""
     if status not in REGISTRATION_STATUSES:
         raise RegistrationError("Choose a state from the list.")
@@ -623,12 +647,20 @@ def move_registration(programme_id: int, registration_id: int, status: str) -> R
             raise RegistrationError("Seats are free, so no one needs to wait. Confirm instead.")
     _move(registration, status, now)
     _announce(registration, _MOVE_EVENTS.get((previous, status), status))
+    record(
+        programme_id,
+        user_id,
+        "moved registration",
+        f"{registration.user.full_name}: {previous} → {status}",
+    )
     _fill_free_seats(programme, now)
     db.session.commit()
     return registration
 
 
-def update_registration_settings(programme_id: int, settings: RegistrationSettings) -> int:
+def update_registration_settings(
+    programme_id: int, settings: RegistrationSettings, *, user_id: int | None = None
+) -> int:
     """Change capacity, window, approval and waiting list; returns how many were promoted."""
     programme = lock_programme(programme_id)
     if programme is None:
@@ -643,11 +675,27 @@ def update_registration_settings(programme_id: int, settings: RegistrationSettin
             )
     if settings.opens_at and settings.closes_at and settings.closes_at <= settings.opens_at:
         raise RegistrationError("Registration must close after it opens.")
-    programme.capacity = settings.capacity
-    programme.registration_opens_at = settings.opens_at
-    programme.registration_closes_at = settings.closes_at
-    programme.approval_required = settings.approval_required
-    programme.waitlist_enabled = settings.waitlist_enabled
+    shown = moment_in(programme.timezone)
+    changed = apply_changes(
+        programme,
+        {
+            "capacity": settings.capacity,
+            "registration_opens_at": settings.opens_at,
+            "registration_closes_at": settings.closes_at,
+            "approval_required": settings.approval_required,
+            "waitlist_enabled": settings.waitlist_enabled,
+        },
+        shown={"registration_opens_at": shown, "registration_closes_at": shown},
+        labels={
+            "capacity": "seats",
+            "registration_opens_at": "registration opens",
+            "registration_closes_at": "registration closes",
+            "approval_required": "approval required",
+            "waitlist_enabled": "waiting list",
+        },
+    )
+    if changed:
+        record(programme_id, user_id, "changed registration settings", "; ".join(changed))
     db.session.flush()
     promoted = _fill_free_seats(programme, utcnow())
     db.session.commit()
