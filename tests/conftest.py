@@ -20,7 +20,16 @@ from tests.services import private_redis  # noqa: F401  (a fixture for every tes
 _INSTANCE = Path(tempfile.mkdtemp(prefix="learnhub-test-instance-"))
 os.environ["LEARNHUB_INSTANCE_PATH"] = str(_INSTANCE)
 os.environ.setdefault("LEARNHUB_ENV", "test")
-for name in ("DATABASE_URL", "REDIS_URL", "SMTP_URL", "SMTP_HOST", "CELERY_BROKER_URL"):
+for name in (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "SMTP_URL",
+    "SMTP_HOST",
+    "CELERY_BROKER_URL",
+    "STORAGE_BACKEND",
+    "METRICS_TOKEN",
+    "PROMETHEUS_MULTIPROC_DIR",  # set, it would switch prometheus_client to multi-process mode
+):
     os.environ.pop(name, None)
 
 

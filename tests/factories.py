@@ -284,3 +284,28 @@ def written(message):
 
     assert render_deferred([message]) == ({}, {})
     return message
+
+
+def make_outbox_message(**fields):
+    """An outbox row written directly (a reminder to p@example.org unless told otherwise)."""
+    from learnhub.notifications.models import OutboxMessage
+
+    values = {
+        "kind": "reminder",
+        "dedupe_key": f"test-outbox:{_n()}",
+        "to_address": "p@example.org",
+        "subject": "Hello",
+        "text_body": "Plain text",
+        "html_body": "<p>HTML</p>",
+        **fields,
+    }
+    return save(OutboxMessage(**values))
+
+
+def set_production_environment(monkeypatch) -> None:
+    """Every setting production requires, safe and complete (no real service behind them)."""
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
+    monkeypatch.setenv("SMTP_URL", "smtp://mail.example.org:25")
+    monkeypatch.setenv("BASE_URL", "https://learnhub.example.org")

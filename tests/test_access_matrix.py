@@ -62,6 +62,7 @@ EXPECTED: dict[str, dict[str, int | tuple[int, ...]]] = {
     "catalogue.set_viewer_timezone": {"GET": 302},
     "static": {"GET": ALL_200},
     "health.healthz": {"GET": ALL_200},
+    "metrics.metrics": {"GET": ALL_200},  # no METRICS_TOKEN here; with one, 404 without it
     # development mailbox: not registered in production (tests/test_factory.py)
     "dev_mailbox.index": {"GET": ALL_200},
     "dev_mailbox.show": {"GET": ALL_200},

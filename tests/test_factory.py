@@ -10,6 +10,7 @@ import pytest
 
 from learnhub import create_app
 from learnhub.config import ConfigError, load_config
+from tests import factories as f
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -83,11 +84,7 @@ def test_production_refuses_unsafe_values(tmp_path, monkeypatch):
 
 
 def test_production_starts_with_safe_settings_and_has_no_dev_mailbox(tmp_path, monkeypatch):
-    monkeypatch.setenv("SECRET_KEY", "x" * 40)
-    monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
-    monkeypatch.setenv("SMTP_URL", "smtp://mail.example.org:25")
-    monkeypatch.setenv("BASE_URL", "https://learnhub.example.org")
+    f.set_production_environment(monkeypatch)
     app = create_app(load_config(tmp_path, "production"))
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert "dev_mailbox" not in app.blueprints

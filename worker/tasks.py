@@ -28,7 +28,9 @@ def deliver(self, outbox_id: int) -> str | None:
         return "queued"
     finally:
         db.session.remove()
-    return outcome.status if outcome else None
+    status = outcome.status if outcome else None
+    log.info("outbox message %s: %s", outbox_id, status or "nothing to do")
+    return status
 
 
 @shared_task(name="notifications.plan_reminders")

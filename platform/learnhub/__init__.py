@@ -48,6 +48,11 @@ def create_app(config: BaseConfig | dict | None = None) -> Flask:
     app.url_map.converters["int"] = RowIdConverter
     app.url_map.converters["default"] = app.url_map.converters["string"] = SegmentConverter
 
+    from . import logs, metrics
+
+    # First, so every answer (a rate limit's 429 too) has a request id and is counted.
+    logs.init_app(app)
+    metrics.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     login_manager.init_app(app)

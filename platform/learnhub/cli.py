@@ -1,4 +1,6 @@
-"""Command-line tools: `flask --app wsgi demo load`, `outbox drain`, `accounts create-admin`."""
+"""Command-line tools: `flask --app wsgi demo load`, `outbox drain`, `accounts create-admin`;
+the operations commands (settings, retry/purge failed email, retention, storage) are in
+ops_cli.py."""
 
 from __future__ import annotations
 
@@ -78,6 +80,19 @@ def create_admin_command(email: str, full_name: str, password: str) -> None:
 
 
 def register_cli(app: Flask) -> None:
+    from .ops_cli import (
+        purge_failed_command,
+        retention_cli,
+        retry_failed_command,
+        settings_cli,
+        storage_cli,
+    )
+
+    outbox_cli.add_command(retry_failed_command)
+    outbox_cli.add_command(purge_failed_command)
     app.cli.add_command(demo_cli)
     app.cli.add_command(outbox_cli)
     app.cli.add_command(accounts_cli)
+    app.cli.add_command(settings_cli)
+    app.cli.add_command(retention_cli)
+    app.cli.add_command(storage_cli)

@@ -80,6 +80,7 @@ class BaseConfig:
     #: Where the worker delivers email: "devmailbox" (kept in the database) or "smtp".
     MAIL_BACKEND = "devmailbox"
     MAIL_FROM = "LearnHub <no-reply@learnhub.local>"
+    LOG_FORMAT = "text"
     #: Seconds a worker may show signed-out visitors a programme page from the programme row
     #: and seat count it last read (catalogue/page_cache.py `public_head`); 0 reads every time.
     PUBLIC_PAGE_MAX_AGE_SECONDS = 1.0
@@ -103,6 +104,30 @@ class BaseConfig:
         )
         self.BASE_URL = (_env("BASE_URL", "http://127.0.0.1:5000")).rstrip("/")
         self.UPLOAD_FOLDER = _env("UPLOAD_FOLDER", str(instance_path / "uploads"))
+        #: Where uploaded files live: "local" (UPLOAD_FOLDER) or "s3" (storage.py).
+        self.STORAGE_BACKEND = _env("STORAGE_BACKEND", "local")
+        self.S3_BUCKET = _env("S3_BUCKET")
+        self.S3_ENDPOINT_URL = _env("S3_ENDPOINT_URL")
+        self.S3_REGION = _env("S3_REGION")
+        self.S3_ACCESS_KEY_ID = _env("S3_ACCESS_KEY_ID")
+        self.S3_SECRET_ACCESS_KEY = _env("S3_SECRET_ACCESS_KEY")
+        self.S3_PREFIX = _env("S3_PREFIX", "")
+        self.S3_ADDRESSING_STYLE = _env("S3_ADDRESSING_STYLE", "auto")
+        #: Registered-only downloads: "stream" through the app, or "presigned" (a redirect,
+        #: after the access check, to a URL valid for S3_PRESIGN_SECONDS).
+        self.S3_DOWNLOADS = _env("S3_DOWNLOADS", "stream")
+        self.S3_PRESIGN_SECONDS = _non_negative_int("S3_PRESIGN_SECONDS", "60")
+        #: Log lines: "text" (development) or "json" (one JSON object a line; production).
+        self.LOG_FORMAT = _env("LOG_FORMAT", self.LOG_FORMAT)
+        self.LOG_LEVEL = _env("LOG_LEVEL", "INFO")
+        #: /metrics answers only with `Authorization: Bearer <METRICS_TOKEN>` when it is set.
+        self.METRICS_TOKEN = _env("METRICS_TOKEN")
+        #: The worker serves /metrics on this port (its main process) when it is set.
+        self.WORKER_METRICS_PORT = _non_negative_int("WORKER_METRICS_PORT")
+        self.WORKER_METRICS_HOST = _env("WORKER_METRICS_HOST", "127.0.0.1")
+        #: Personal data of programmes whose last session ended this many days ago is removed
+        #: by `flask retention apply` (statistics stay).
+        self.DATA_RETENTION_DAYS = _non_negative_int("DATA_RETENTION_DAYS", "730")
         self.SMTP_URL = _env("SMTP_URL")
         self.SMTP_HOST = _env("SMTP_HOST")
         self.SMTP_PORT = int(_env("SMTP_PORT", "0") or 0)
@@ -142,8 +167,8 @@ class BaseConfig:
         return []
 
 
-def _non_negative_int(name: str) -> int:
-    value = _env(name, "0") or "0"
+def _non_negative_int(name: str, default: str = "0") -> int:
+    value = _env(name, default) or default
     if not (value.isascii() and value.isdigit()):
         raise ValueError(f"{name} must be a whole number of 0 or more, not {value!r}")
     return int(value)
@@ -184,6 +209,7 @@ class ProductionConfig(BaseConfig):
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
     MAIL_BACKEND = "smtp"
+    LOG_FORMAT = "json"
 
     def __init__(self, instance_path: Path) -> None:
         super().__init__(instance_path)
@@ -210,6 +236,21 @@ class ProductionConfig(BaseConfig):
             found.append("BASE_URL is not set (links in emails need the public address)")
         elif base.scheme != "https":
             found.append("BASE_URL must use https in production")
+        found.extend(self._storage_problems())
+        return found
+
+    def _storage_problems(self) -> list[str]:
+        if self.STORAGE_BACKEND == "local":
+            return []  # one machine with a folder it keeps (docs/DEPLOYMENT.md)
+        if self.STORAGE_BACKEND != "s3":
+            return [f"STORAGE_BACKEND must be local or s3, not {self.STORAGE_BACKEND!r}"]
+        found = []
+        if not self.S3_BUCKET:
+            found.append("S3_BUCKET is not set (STORAGE_BACKEND=s3 keeps files in a bucket)")
+        if self.S3_DOWNLOADS not in ("stream", "presigned"):
+            found.append("S3_DOWNLOADS must be stream or presigned")
+        if self.S3_DOWNLOADS == "presigned" and not 1 <= self.S3_PRESIGN_SECONDS <= 600:
+            found.append("S3_PRESIGN_SECONDS must be between 1 and 600 (a short-lived link)")
         return found
 
 

@@ -1,4 +1,5 @@
-"""/healthz: is the database answering, is the broker reachable, when did beat last run."""
+"""/healthz: is the database answering, is the broker reachable, where rate limits are counted,
+is the file store answering, when did beat last run."""
 
 from __future__ import annotations
 
@@ -44,6 +45,21 @@ def rate_limit_state() -> str:
     return "redis" if reachable else "memory (Redis is unreachable)"
 
 
+def storage_state() -> str:
+    """The file store: "local" (this machine's folder), or the object store's bucket answering
+    (a HEAD request; uploads and downloads fail while it does not, the rest works on)."""
+    from .storage import S3Storage, storage
+
+    try:
+        store = storage()
+        if isinstance(store, S3Storage):
+            store.client.head_bucket(Bucket=store.bucket)
+            return "s3: ok"
+    except Exception as error:
+        return f"s3: down: {type(error).__name__}"
+    return "local"
+
+
 def beat_age_seconds() -> float | None:
     from .notifications.models import WorkerHeartbeat
 
@@ -67,6 +83,7 @@ def healthz():
         "database": database,
         "broker": broker,
         "rate_limits": rate_limit_state(),
+        "storage": storage_state(),
         "beat_last_run_seconds_ago": beat_age_seconds() if database == "ok" else None,
     }
     return jsonify(body), 200 if healthy else 503

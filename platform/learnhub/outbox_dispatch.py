@@ -25,6 +25,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from . import logs
+
 log = logging.getLogger(__name__)
 _KEY = "learnhub_new_outbox_ids"
 
@@ -152,14 +154,18 @@ class HandOver:
         self.lock = threading.Lock()
         self.wakeup = threading.Event()
         self.pending: list[int] = []
+        #: The requests whose commits wrote the pending ids (logs.py: their tasks carry them).
+        self.request_ids: list[str] = []
         self.thread: threading.Thread | None = None
         self.pid: int | None = None
         self.last_hand_over = float("-inf")
         atexit.register(self.flush)
 
-    def add(self, ids: list[int]) -> None:
+    def add(self, ids: list[int], request_id: str | None = None) -> None:
         with self.lock:
             self.pending.extend(ids)
+            if request_id and request_id not in self.request_ids:
+                self.request_ids.append(request_id)
             if self.thread is None or self.pid != os.getpid():
                 self.pid = os.getpid()
                 self.thread = threading.Thread(target=self._run, name="outbox-hand-over")
@@ -185,8 +191,9 @@ class HandOver:
         with self.lock:
             self.wakeup.clear()
             ids, self.pending = self.pending, []
+            request_ids, self.request_ids = self.request_ids, []
         if ids:
-            with self.app.app_context():
+            with self.app.app_context(), logs.bound_request_id(",".join(request_ids[:8])):
                 dispatch(ids)
         return bool(ids)
 
@@ -199,7 +206,7 @@ def hand_over(ids: list[int]) -> None:
     handover = app.extensions.get("outbox_hand_over")
     if handover is None:
         handover = app.extensions.setdefault("outbox_hand_over", HandOver(app))
-    handover.add(ids)
+    handover.add(ids, logs.current_request_id())
 
 
 @event.listens_for(Session, "after_commit")

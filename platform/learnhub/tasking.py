@@ -42,6 +42,10 @@ def celery_init_app(app: Flask) -> Celery:
         # the outbox sweep picks up anything that could not be handed over.
         broker_transport_options={"max_retries": 1, "interval_start": 0, "interval_step": 0.2},
     )
+    from . import logs, metrics
+
+    logs.connect_celery(app)
+    metrics.connect_celery(app)
     celery_app.set_default()
     app.extensions["celery"] = celery_app
     return celery_app

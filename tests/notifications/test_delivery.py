@@ -21,16 +21,7 @@ from tests import factories as f
 
 
 def queued(**fields) -> OutboxMessage:
-    values = {
-        "kind": "announcement",
-        "dedupe_key": f"test:{utcnow().timestamp()}:{id(fields)}",
-        "to_address": "p@example.org",
-        "subject": "Hello",
-        "text_body": "Plain text",
-        "html_body": "<p>HTML</p>",
-        **fields,
-    }
-    return f.save(OutboxMessage(**values))
+    return f.make_outbox_message(**{"kind": "announcement", **fields})
 
 
 def test_confirmation_has_both_parts_and_a_valid_ics_in_both_zones(app):

@@ -3,28 +3,33 @@
 A file is accepted only when its bytes are what its extension says (a PDF starts with
 `%PDF-`; slides and documents are Office Open XML zips). The stored name is random, so the
 name a browser sends never reaches the file system; a name with folder parts is refused.
-Files live in UPLOAD_FOLDER (instance/uploads by default) and are served as attachments by
-`catalogue.download_material` through `send_from_directory`, which refuses path tricks.
+Files live in the application's file store (learnhub/storage.py: the UPLOAD_FOLDER folder, or
+an S3-compatible bucket) and are served as attachments by `catalogue.download_material` after
+its access check.
 
 A file is written before the transaction that records it commits; if that transaction rolls
 back instead (a domain error, a failed write, the request's session closed), the files it
-stored are removed again (`_forget_stored_on_rollback`), so no orphan stays on disk.
+stored are removed again (`_forget_stored_on_rollback`), so no orphan stays in the store.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
+import logging
 import secrets
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from ..extensions import db
+from ..storage import StorageError, check_name, storage
+
+log = logging.getLogger(__name__)
 
 #: The largest file an organiser may upload (MAX_CONTENT_LENGTH leaves room for the form).
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024
@@ -124,42 +129,32 @@ def _is_ooxml(data: bytes, folder: str) -> bool:
     return "[Content_Types].xml" in names and any(n.startswith(folder) for n in names)
 
 
-def upload_folder() -> Path:
-    folder = Path(current_app.config["UPLOAD_FOLDER"])
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
 def store(checked: CheckedFile) -> str:
     """Write the file under a fresh random name; returns that name."""
     file_name = secrets.token_hex(16) + checked.extension
-    (upload_folder() / file_name).write_bytes(checked.data)
+    storage().save(file_name, checked.data, checked.content_type)
     _pending(file_name)
     return file_name
 
 
 def copy_stored(file_name: str) -> str | None:
     """A copy of a stored file under a new name (a new edition owns its files)."""
-    source = _stored_path(file_name)
-    if source is None or not source.is_file():
+    try:
+        check_name(file_name)
+    except StorageError:
         return None
-    copy = secrets.token_hex(16) + source.suffix
-    (upload_folder() / copy).write_bytes(source.read_bytes())
+    copy = secrets.token_hex(16) + Path(file_name).suffix
+    if not storage().copy(file_name, copy):
+        return None
     _pending(copy)
     return copy
 
 
 def remove_stored(file_name: str | None) -> None:
-    path = _stored_path(file_name) if file_name else None
-    if path is not None:
-        path.unlink(missing_ok=True)
-
-
-def _stored_path(file_name: str) -> Path | None:
-    """The file's path, or None when the name would leave the upload folder."""
-    folder = upload_folder().resolve()
-    path = (folder / file_name).resolve()
-    return path if path.parent == folder else None
+    if not file_name:
+        return
+    with contextlib.suppress(StorageError):
+        storage().delete(file_name)
 
 
 # --- files of a transaction that did not commit ---------------------------------------------
@@ -169,7 +164,7 @@ _STORED = "learnhub_stored_files"
 
 def _pending(file_name: str) -> None:
     """Remember a file written for the current transaction (kept only if it commits)."""
-    db.session().info.setdefault(_STORED, []).append((file_name, upload_folder()))
+    db.session().info.setdefault(_STORED, []).append((file_name, storage()))
 
 
 @event.listens_for(Session, "after_commit")
@@ -182,5 +177,8 @@ def _forget_stored_on_rollback(session: Session, transaction) -> None:
     """The transaction ended without a commit (rollback or close): its files go too."""
     if transaction.parent is not None:
         return
-    for file_name, folder in session.info.pop(_STORED, []):
-        (folder / file_name).unlink(missing_ok=True)
+    for file_name, store in session.info.pop(_STORED, []):
+        try:
+            store.delete(file_name)
+        except Exception as error:  # an object store out of reach must not break the rollback
+            log.warning("could not remove %s after a rollback: %s", file_name, error)

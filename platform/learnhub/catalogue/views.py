@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 from flask import (
     Blueprint,
@@ -13,7 +12,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_from_directory,
     session,
     url_for,
 )
@@ -24,6 +22,7 @@ from ..forms import strip
 from ..learning import services as learning
 from ..registration.services import viewer_can_access_registered_material, viewer_is_confirmed
 from ..safety import safe_next_path
+from ..storage import StorageError, storage
 from ..templating import VIEWER_TZ_COOKIE, viewer_timezone
 from . import page_cache, services
 from .models import PROGRAMME_KINDS
@@ -156,9 +155,7 @@ def download_material(material_id: int):
         if not current_user.is_authenticated:
             return redirect(url_for("accounts.login", next=request.path))
         abort(403)
-    folder = Path(current_app.config["UPLOAD_FOLDER"])
-    return send_from_directory(
-        folder,
+    return _send_stored(
         material.file_name,
         as_attachment=True,
         download_name=material.download_name or material.file_name,
@@ -185,8 +182,21 @@ def person_photo(person_id: int):
     return _image(photo)
 
 
+def _send_stored(file_name: str, **options):
+    """A stored file, streamed (or, for an object store set to, a short-lived presigned URL);
+    only ever called after the route's access check."""
+    try:
+        return storage().send(file_name, **options)
+    except StorageError:
+        abort(404)
+
+
 def _image(file_name: str):
-    response = send_from_directory(Path(current_app.config["UPLOAD_FOLDER"]), file_name)
+    # Images always pass through the app: the headers below must come with them.
+    try:
+        response = storage().send(file_name, allow_redirect=False)
+    except StorageError:
+        abort(404)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response

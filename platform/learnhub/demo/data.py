@@ -7,12 +7,9 @@ webinar in Chengdu's afternoon, the Resilient City sessions in Seoul's afternoon
 
 from __future__ import annotations
 
-import shutil
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
-
-from flask import current_app
 
 from ..accounts.models import ProgrammeTeamMember, User
 from ..accounts.services import set_password
@@ -29,6 +26,7 @@ from ..catalogue.models import (
 )
 from ..extensions import db
 from ..registration.models import Registration
+from ..storage import storage
 from ..types import utcnow
 
 GUIDEBOOK = Path(__file__).with_name("resilient-city-guidebook.pdf")
@@ -326,10 +324,8 @@ def load_demo(today: date | None = None) -> dict[str, str]:
             session.speaker_links.append(SessionSpeaker(person=mayor, role="speaker", position=0))
         resilient.sessions.append(session)
 
-    upload_folder = Path(current_app.config["UPLOAD_FOLDER"])
-    upload_folder.mkdir(parents=True, exist_ok=True)
     stored_name = "demo-resilient-city-guidebook.pdf"
-    shutil.copyfile(GUIDEBOOK, upload_folder / stored_name)
+    storage().save(stored_name, GUIDEBOOK.read_bytes(), "application/pdf")
     resilient.materials.append(
         Material(
             kind="guidebook",
