@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, select
 
 from learnhub.extensions import db
 from learnhub.notifications import delivery
+from learnhub.notifications import message as writer
 from learnhub.notifications.models import DevMailboxMessage, OutboxMessage
 from learnhub.notifications.services import queue_registration_email
 from learnhub.types import utcnow
@@ -405,7 +406,7 @@ def test_the_fast_writer_writes_what_the_email_package_writes(
     import re
     from types import SimpleNamespace
 
-    monkeypatch.setattr(delivery, "utcnow", lambda: datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC))
+    monkeypatch.setattr(writer, "utcnow", lambda: datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC))
     row = SimpleNamespace(
         id=7,
         message_id=None,
@@ -420,7 +421,7 @@ def test_the_fast_writer_writes_what_the_email_package_writes(
         ics=None,
     )
     with app.app_context():
-        message_id, fast = delivery.build_message(row)
+        message_id, fast = writer.build_message(row)
         headers = [
             ("From", app.config["MAIL_FROM"]),
             ("To", row.to_address),
@@ -433,7 +434,7 @@ def test_the_fast_writer_writes_what_the_email_package_writes(
         if unsubscribe_url:
             headers.append(("List-Unsubscribe", f"<{unsubscribe_url}>"))
             headers.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
-        reference = delivery._build_with_email_package(row, headers)
+        reference = writer._build_with_email_package(row, headers)
 
     def without_boundary(raw: bytes) -> bytes:
         return re.sub(rb"={15}\d{19}==", b"BOUNDARY", raw)
@@ -457,5 +458,5 @@ def test_header_folding_by_shape_matches_the_email_package():
         value = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, 260)))
         if rnd.random() < 0.3:
             value = value.replace(" ", "")
-        expected = delivery.SMTP_POLICY.fold_binary(name, value).decode()
-        assert delivery._fold(name, value) == expected, (name, value)
+        expected = writer.SMTP_POLICY.fold_binary(name, value).decode()
+        assert writer._fold(name, value) == expected, (name, value)

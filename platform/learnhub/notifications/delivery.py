@@ -10,29 +10,15 @@ hours; permanent ones (5xx) are recorded with the server's reply and not retried
 
 from __future__ import annotations
 
-import binascii
-import hashlib
-import random
-import re
-import smtplib
-import ssl
-import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.header import Header
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
-from email.policy import compat32
-from email.utils import format_datetime, parseaddr
-from functools import cache, lru_cache
-from itertools import islice
+from functools import cache
 from types import SimpleNamespace
-from urllib.parse import unquote, urlsplit
 
 from flask import current_app
 from sqlalchemy import Connection, String, bindparam, func, or_, select, update
@@ -41,11 +27,30 @@ from ..database import begin_write_transaction, is_postgres
 from ..extensions import db
 from ..registration.models import Registration
 from ..types import UTCDateTime, utcnow
-from .models import DevMailboxMessage, OutboxMessage
+from .mail_backends import (
+    ClaimedMessage,
+    DevMailboxBackend,
+    PermanentDeliveryError,
+    SMTPBackend,
+    TransientDeliveryError,
+    backoff_seconds,
+    mail_backend,
+)
+from .message import UnbuildableMessage, build_message
+from .models import OutboxMessage
 from .services import render_deferred
 
-#: How messages are written for the wire: classic MIME, CRLF line ends (RFC 5321).
-SMTP_POLICY = compat32.clone(linesep="\r\n")
+__all__ = [
+    "ClaimedMessage",
+    "DevMailboxBackend",
+    "PermanentDeliveryError",
+    "SMTPBackend",
+    "TransientDeliveryError",
+    "backoff_seconds",
+    "build_message",
+    "mail_backend",
+]
+
 #: Rows one sweep claims at a time.
 BATCH_SIZE = 100
 #: After this many attempts a transiently failing message is given up (about six hours).
@@ -54,52 +59,11 @@ MAX_ATTEMPTS = 12
 CONFIRMED_ONLY_KINDS = ("reminder",)
 
 
-class TransientDeliveryError(Exception):
-    """The message went back to the queue; try again after `retry_in` seconds."""
-
-    def __init__(self, reason: str, retry_in: float) -> None:
-        super().__init__(reason)
-        self.retry_in = retry_in
-
-
-class PermanentDeliveryError(Exception):
-    """The server refused the message for good (5xx)."""
-
-
 @dataclass
 class DeliveryOutcome:
     outbox_id: int
     status: str
     reason: str | None = None
-
-
-def backoff_seconds(attempts: int) -> float:
-    """30 s, 1 min, 2 min ... capped at 1 h, each with up to 20 % jitter; with 12 attempts
-    the last one comes about six hours after the first."""
-    first = current_app.config.get("OUTBOX_BACKOFF_BASE_SECONDS", 30.0)
-    base = min(first * 2 ** max(attempts - 1, 0), 3600)
-    return base * (1 + random.uniform(0, 0.2))
-
-
-@dataclass(frozen=True)
-class ClaimedMessage:
-    """What a delivery needs, read while the claim's transaction was open.
-
-    No transaction stays open while the mail server is talked to: on SQLite a read held across
-    the send would make the write that records the outcome fail (SQLITE_BUSY_SNAPSHOT) as soon
-    as anyone else had written in between, and the sent message would be sent again later.
-    """
-
-    id: int
-    to_address: str
-    subject: str
-    attempts: int
-    message_id: str | None
-    raw: bytes | None
-    skip_reason: str | None
-    #: Why the message could not be written (a header with a line break, a template error):
-    #: it fails on its own, with this reason, and the rest of its batch goes out.
-    build_error: str | None = None
 
 
 def _claim(now: datetime, *conditions, limit: int) -> list[ClaimedMessage]:
@@ -561,350 +525,3 @@ def release_lost_claims(now: datetime) -> int:
     )
     db.session.commit()
     return result.rowcount
-
-
-class UnbuildableMessage(ValueError):
-    """The row cannot become an email (a header with a line break would inject headers)."""
-
-
-def build_message(message) -> tuple[str, bytes]:
-    """The message as the SMTP server receives it: (Message-ID, bytes).
-
-    `message` is an outbox row (ORM object or plain row). A message without a calendar file,
-    the bulk of what goes out (reminders, announcements), is written straight to bytes
-    (`_write_alternative`): the same bytes the email package writes, at a fraction of the cost,
-    which matters when thousands of reminders go at once. The rest goes through the email
-    package's classic MIME classes (`_build_with_email_package`). Raises UnbuildableMessage
-    for a header value with a line break or another control character."""
-    config = current_app.config
-    message_id = message.message_id or stable_message_id(message, config["BASE_URL"])
-    headers = [
-        ("From", config["MAIL_FROM"]),
-        ("To", message.to_address),
-        ("Subject", message.subject),
-        ("Date", format_datetime(utcnow())),
-        ("Message-ID", message_id),
-        ("X-LearnHub-Kind", message.kind),
-    ]
-    if message.reply_to:
-        headers.append(("Reply-To", message.reply_to))
-    if message.unsubscribe_url:
-        # RFC 8058 one-click: mail clients POST "List-Unsubscribe=One-Click" to this address.
-        headers.append(("List-Unsubscribe", f"<{message.unsubscribe_url}>"))
-        headers.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
-    for name, value in headers:
-        if _CONTROL.search(value):
-            raise UnbuildableMessage(f"its {name} contains a line break or a control character")
-    if message.ics or not message.text_body or not message.html_body:
-        return message_id, _build_with_email_package(message, headers)
-    return message_id, _write_alternative(headers, message.text_body, message.html_body)
-
-
-#: Characters no header value may hold (tabs fold harmlessly and are allowed).
-_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f\u2028\u2029]")
-
-
-def stable_message_id(message, base_url: str) -> str:
-    """The same Message-ID every time a row is sent, so that a copy sent again after a lost
-    worker is recognised as the same message by mail systems (RFC 5322 section 3.6.4)."""
-    digest = hashlib.sha256(message.dedupe_key.encode()).hexdigest()[:16]
-    return f"<outbox{message.id}.{digest}@{_msgid_domain(base_url)}>"
-
-
-@cache
-def _msgid_domain(base_url: str) -> str:
-    return urlsplit(base_url).hostname or "learnhub.local"
-
-
-def _header_value(name: str, value: str) -> str | Header:
-    return value if value.isascii() or name != "Subject" else Header(value, "utf-8")
-
-
-def _build_with_email_package(message, headers: list[tuple[str, str]]) -> bytes:
-    """A message with a calendar file is multipart/mixed: multipart/alternative (text, HTML,
-    and the calendar as `text/calendar; method=...`, the part Gmail and Outlook read as an
-    invitation or update, RFC 6047) and the same file attached (sessions.ics or invite.ics)."""
-    body = MIMEMultipart("alternative")
-    body.attach(MIMEText(message.text_body, "plain", "utf-8"))
-    body.attach(MIMEText(message.html_body, "html", "utf-8"))
-    root = body
-    if message.ics:
-        method = "PUBLISH"
-        for line in message.ics.splitlines():
-            if line.startswith("METHOD:"):
-                method = line.split(":", 1)[1].strip()
-                break
-        invitation = MIMEText(message.ics, "calendar", "utf-8")
-        invitation.set_param("method", method)
-        body.attach(invitation)
-        # Without a method the attached copy is a plain file, not a second iTIP message.
-        attachment = MIMEText(message.ics, "calendar", "utf-8")
-        filename = "sessions.ics" if method == "PUBLISH" else "invite.ics"
-        attachment.set_param("name", filename)
-        attachment.add_header("Content-Disposition", "attachment", filename=filename)
-        root = MIMEMultipart("mixed")
-        root.attach(body)
-        root.attach(attachment)
-    for name, value in headers:
-        root[name] = _header_value(name, value)
-    return root.as_bytes(policy=SMTP_POLICY)
-
-
-#: A stand-in boundary of the real one's length (the email package's: 15 "=", 19 digits, "==").
-_BOUNDARY_STANDIN = "=" * 15 + "0" * 19 + "=="
-_PART_HEADERS = (
-    'Content-Type: text/{}; charset="utf-8"\r\nMIME-Version: 1.0\r\n'
-    "Content-Transfer-Encoding: base64\r\n\r\n"
-)
-_PLAIN_HEAD = _PART_HEADERS.format("plain").encode()
-_HTML_HEAD = _PART_HEADERS.format("html").encode()
-
-
-def _write_alternative(headers: list[tuple[str, str]], text: str, html: str) -> bytes:
-    """multipart/alternative with base64 text and HTML parts, written as the email package's
-    BytesGenerator writes it under SMTP_POLICY (tests compare the two byte for byte)."""
-    boundary = "=" * 15 + f"{random.randrange(sys.maxsize):019d}" + "=="
-    lines = [_root_content_type().replace(_BOUNDARY_STANDIN, boundary)]
-    for name, value in headers:
-        lines.append(_fold(name, value))
-    head = "".join(lines).encode("ascii", "surrogateescape")
-    dash = f"--{boundary}\r\n".encode()
-    return b"".join(
-        (
-            head,
-            b"\r\n",
-            dash,
-            _PLAIN_HEAD,
-            _base64_lines(text.encode()),
-            b"\r\n",
-            dash,
-            _HTML_HEAD,
-            _base64_lines(html.encode()),
-            f"\r\n--{boundary}--\r\n".encode(),
-        )
-    )
-
-
-def _base64_lines(data: bytes) -> bytes:
-    """base64 in lines of 76 characters, each ended by CRLF (as the email package writes it)."""
-    encoded = binascii.b2a_base64(data, newline=False)
-    if not encoded:
-        return b""
-    return b"\r\n".join([encoded[at : at + 76] for at in range(0, len(encoded), 76)]) + b"\r\n"
-
-
-@cache
-def _root_content_type() -> str:
-    value = f'multipart/alternative; boundary="{_BOUNDARY_STANDIN}"'
-    return _fold_long("Content-Type", value) + "MIME-Version: 1.0\r\n"
-
-
-def _fold(name: str, value: str) -> str:
-    """One header line as compat32 folds it; a short ASCII line is written as it is.
-
-    compat32 folds an ASCII value by its lengths, its white space and its split characters
-    (";" and ","), never by the other characters themselves: a long value (an unsubscribe
-    address, a title) is folded once per shape and each message's own characters are put
-    back into the shape's folding."""
-    if len(name) + len(value) < 77 and value.isascii() and value.isprintable():
-        return f"{name}: {value}\r\n"
-    if not (value.isascii() and value.isprintable()):
-        return _fold_long(name, value)
-    shape = value.translate(_SHAPE)
-    prefix = f"{name}: "
-    folded = _fold_long(name, shape).removeprefix(prefix)
-    kept = iter(value.translate(_FOLDING_CHARACTERS))
-    pieces = _SHAPE_RUN.split(folded)
-    return prefix + "".join(
-        "".join(islice(kept, len(piece))) if index % 2 else piece
-        for index, piece in enumerate(pieces)
-    )
-
-
-_FOLDING = " \t;,"
-#: Every character that does not steer folding, as "x"; those that do, as they are.
-_SHAPE = {code: "x" for code in range(128) if chr(code) not in _FOLDING}
-_FOLDING_CHARACTERS = {ord(character): None for character in _FOLDING}
-_SHAPE_RUN = re.compile("(x+)")
-
-
-@lru_cache(maxsize=1024)
-def _fold_long(name: str, value: str) -> str:
-    folded = SMTP_POLICY.fold_binary(name, _header_value(name, value))
-    return folded.decode("ascii", "surrogateescape")
-
-
-class DevMailboxBackend:
-    """Keeps the message in the database; /dev/mailbox shows it (development only)."""
-
-    @contextmanager
-    def connection(self) -> Iterator:
-        yield self.send
-
-    def send(self, message: ClaimedMessage) -> None:
-        begin_write_transaction()
-        db.session.add(
-            DevMailboxMessage(
-                outbox_id=message.id,
-                to_address=message.to_address,
-                subject=message.subject,
-                raw=message.raw.decode(),
-            )
-        )
-        db.session.commit()
-
-
-class SMTPBackend:
-    """SMTP with one connection per batch, opened on first use and reopened after a failure."""
-
-    def __init__(self, config) -> None:
-        self.host, self.port, self.username, self.password, self.use_ssl = _smtp_settings(config)
-        self.starttls = config.get("SMTP_STARTTLS", False)
-        self.timeout = 30
-        self.sender = parseaddr(config["MAIL_FROM"])[1]
-
-    def _open(self) -> smtplib.SMTP:
-        smtp_class = smtplib.SMTP_SSL if self.use_ssl else smtplib.SMTP
-        smtp = smtp_class(self.host, self.port, timeout=self.timeout)
-        if self.starttls:
-            smtp.starttls(context=ssl.create_default_context())
-        if self.username:
-            smtp.login(self.username, self.password or "")
-        return smtp
-
-    @contextmanager
-    def connection(self) -> Iterator:
-        with self.steps() as (envelope, content):
-
-            def send(message: ClaimedMessage) -> None:
-                envelope(message)
-                content(message)
-
-            yield send
-
-    @contextmanager
-    def steps(self) -> Iterator:
-        """(envelope, content) over one connection, opened on first use: smtplib's sendmail
-        cut in two at the DATA command, so that a caller can decide when the content (and
-        with it the server's acceptance) goes."""
-        state: dict[str, smtplib.SMTP | None] = {"smtp": None}
-
-        def guarded(message: ClaimedMessage, step) -> None:
-            try:
-                if state["smtp"] is None:
-                    state["smtp"] = self._open()
-                step(state["smtp"], message)
-            except smtplib.SMTPRecipientsRefused as error:
-                code, reply = next(iter(error.recipients.values()))
-                if code == 421:  # the server is closing the connection
-                    _close(state)
-                _raise_for_reply(code, reply, message.attempts)
-            except smtplib.SMTPResponseException as error:
-                _close(state)
-                _raise_for_reply(error.smtp_code, error.smtp_error, message.attempts)
-            except (smtplib.SMTPException, OSError) as error:
-                _close(state)
-                raise TransientDeliveryError(
-                    f"could not reach the mail server: {error}", backoff_seconds(message.attempts)
-                ) from error
-
-        try:
-            yield (
-                lambda message: guarded(message, self._envelope),
-                lambda message: guarded(message, _content),
-            )
-        finally:
-            if state["smtp"] is not None:
-                with suppress(smtplib.SMTPException, OSError):
-                    state["smtp"].quit()
-                _close(state)
-
-    def _envelope(self, smtp: smtplib.SMTP, message: ClaimedMessage) -> None:
-        """MAIL, RCPT and DATA as smtplib.sendmail sends them, up to the server's 354."""
-        smtp.ehlo_or_helo_if_needed()
-        size = f" size={len(message.raw)}" if smtp.does_esmtp and smtp.has_extn("size") else ""
-        code, reply = smtp.docmd("mail", f"FROM:{_quoted(self.sender)}{size}")
-        if code != 250:
-            _reset_or_close(smtp, code)
-            raise smtplib.SMTPSenderRefused(code, reply, self.sender)
-        code, reply = smtp.docmd("rcpt", f"TO:{_quoted(message.to_address)}")
-        if code not in (250, 251):
-            _reset_or_close(smtp, code)
-            raise smtplib.SMTPRecipientsRefused({message.to_address: (code, reply)})
-        smtp.putcmd("data")
-        code, reply = smtp.getreply()
-        if code != 354:
-            raise smtplib.SMTPDataError(code, reply)
-
-
-_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9._+-]+@[A-Za-z0-9.-]+")
-
-
-def _quoted(address: str) -> str:
-    """smtplib.quoteaddr, without its address parsing for a plain address (its result then)."""
-    if _PLAIN_ADDRESS.fullmatch(address):
-        return f"<{address}>"
-    return smtplib.quoteaddr(address)
-
-
-def _content(smtp: smtplib.SMTP, message: ClaimedMessage) -> None:
-    """The message and its final dot (smtplib's own quoting); the server's reply accepts it."""
-    data = _LEADING_DOT.sub(b"..", message.raw)
-    if not data.endswith(b"\r\n"):
-        data += b"\r\n"
-    smtp.send(data + b".\r\n")
-    code, reply = smtp.getreply()
-    if code != 250:
-        _reset_or_close(smtp, code)
-        raise smtplib.SMTPDataError(code, reply)
-
-
-_LEADING_DOT = re.compile(rb"(?m)^\.")
-
-
-def _reset_or_close(smtp: smtplib.SMTP, code: int) -> None:
-    if code == 421:
-        smtp.close()
-    else:
-        smtp._rset()
-
-
-def _close(state: dict) -> None:
-    smtp = state.get("smtp")
-    state["smtp"] = None
-    if smtp is not None:
-        with suppress(OSError):
-            smtp.close()
-
-
-def _raise_for_reply(code: int, reply: bytes | str, attempts: int) -> None:
-    text = reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
-    if 500 <= code < 600:
-        raise PermanentDeliveryError(f"{code} {text}")
-    raise TransientDeliveryError(f"{code} {text}", backoff_seconds(attempts))
-
-
-def _smtp_settings(config) -> tuple[str, int, str | None, str | None, bool]:
-    if config.get("SMTP_URL"):
-        parts = urlsplit(config["SMTP_URL"])
-        use_ssl = parts.scheme == "smtps"
-        return (
-            parts.hostname or "localhost",
-            parts.port or (465 if use_ssl else 25),
-            unquote(parts.username) if parts.username else None,
-            unquote(parts.password) if parts.password else None,
-            use_ssl,
-        )
-    return (
-        config.get("SMTP_HOST") or "localhost",
-        config.get("SMTP_PORT") or 25,
-        config.get("SMTP_USERNAME"),
-        config.get("SMTP_PASSWORD"),
-        False,
-    )
-
-
-def mail_backend() -> DevMailboxBackend | SMTPBackend:
-    if current_app.config["MAIL_BACKEND"] == "smtp":
-        return SMTPBackend(current_app.config)
-    return DevMailboxBackend()
