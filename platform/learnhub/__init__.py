@@ -73,9 +73,9 @@ def create_app(config: BaseConfig | dict | None = None) -> Flask:
     from .learning.views import bp as learning_bp
     from .learning.views import organiser_bp as learning_organiser_bp
     from .notifications.dev_mailbox import bp as dev_mailbox_bp
-    from .notifications.views import admin_bp as outbox_admin_bp
+    from .notifications.organiser_views import admin_bp as outbox_admin_bp
+    from .notifications.organiser_views import organiser_bp as notifications_organiser_bp
     from .notifications.views import bp as notifications_bp
-    from .notifications.views import organiser_bp as notifications_organiser_bp
     from .organiser.authoring_views import admin_bp as organiser_admin_bp
     from .organiser.authoring_views import topic_admin_bp
     from .organiser.views import bp as organiser_bp
@@ -114,7 +114,7 @@ def _register_programme_rights(app: Flask) -> None:
     """The right each organiser endpoint needs, for the pages that show a link only to those
     who may follow it (`may(endpoint, programme)` in templates)."""
     from .learning.views import ORGANISER_RIGHTS as LEARNING_RIGHTS
-    from .notifications.views import ORGANISER_RIGHTS as NOTIFICATION_RIGHTS
+    from .notifications.organiser_views import ORGANISER_RIGHTS as NOTIFICATION_RIGHTS
     from .organiser import access
     from .organiser.views import ROUTE_RIGHTS
 

@@ -1,0 +1,400 @@
+"""Organisers' and administrators' email pages: reminders, announcements, deliveries, session
+moves, cancellations and recordings (`notifications_organiser`, per-programme rights), and
+failed messages (`outbox_admin`, administrators). Each blueprint checks access in one place."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+
+from ..catalogue import services as catalogue
+from ..catalogue.authoring import AuthoringError, session_instants
+from ..extensions import db
+from ..forms import ActionForm, ConfirmForm, confirmation_page, parse_id
+from ..organiser.access import may, require_admin, require_programme_right
+from ..timefmt import format_moment, zone
+from . import announcements, policy
+from .forms import (
+    AnnouncementForm,
+    RecordingForm,
+    ReminderPolicyForm,
+    ScheduleForm,
+)
+from .models import Announcement
+
+organiser_bp = Blueprint("notifications_organiser", __name__, url_prefix="/organiser")
+admin_bp = Blueprint("outbox_admin", __name__, url_prefix="/admin")
+
+
+# --- organisers: reminders, announcements, deliveries, session changes ----------------------
+
+#: The team right each organiser route of this blueprint needs.
+ORGANISER_RIGHTS = {
+    "notifications_organiser.reminders": "manage_programme",
+    "notifications_organiser.announcements": "manage_programme",
+    "notifications_organiser.announcement": "manage_programme",
+    "notifications_organiser.send_announcement": "manage_programme",
+    "notifications_organiser.deliveries": "manage_registrations",
+    "notifications_organiser.schedule": "manage_programme",
+    "notifications_organiser.cancel_session": "manage_programme",
+    "notifications_organiser.recording": "manage_programme",
+}
+
+
+@organiser_bp.before_request
+def check_programme_right():
+    return require_programme_right(ORGANISER_RIGHTS.get(request.endpoint))
+
+
+@organiser_bp.route("/programmes/<slug>/reminders", methods=["GET", "POST"])
+def reminders(slug: str):
+    default = current_app.config["REMINDER_OFFSETS_MINUTES"]
+    sessions = list(g.programme.sessions)
+    form = ReminderPolicyForm()
+    if request.method == "GET":
+        form.offsets.data = list(policy.offsets_for(g.programme.id, default))
+    if form.validate_on_submit():
+        enabled = {s.id: request.form.get(f"session-{s.id}") == "on" for s in sessions}
+        try:
+            policy.set_reminder_policy(
+                g.programme.id, form.offsets.data or [], enabled, current_user.id
+            )
+        except policy.PolicyError as error:
+            db.session.rollback()
+            form.offsets.errors.append(str(error))
+        else:
+            flash("Reminder settings saved.", "success")
+            return redirect(request.path)
+    return render_template(
+        "notifications/organiser_reminders.html",
+        programme=g.programme,
+        sessions=sessions,
+        form=form,
+    )
+
+
+@organiser_bp.route(
+    "/programmes/<slug>/announcements", methods=["GET", "POST"], endpoint="announcements"
+)
+def announcements_page(slug: str):
+    form = AnnouncementForm()
+    sessions = list(g.programme.sessions)
+    form.session_id.choices = [(0, "—")] + [(s.id, s.title) for s in sessions]
+    if form.validate_on_submit():
+        data = announcements.AnnouncementInput(
+            programme_id=g.programme.id,
+            author_id=current_user.id,
+            subject=form.subject.data,
+            body=form.body.data,
+            audience=form.audience.data,
+            session_id=form.session_id.data or None,
+        )
+        try:
+            draft = announcements.create_draft(data)
+        except announcements.AnnouncementError as error:
+            db.session.rollback()
+            form.form_errors.append(str(error))
+        else:
+            return redirect(
+                url_for(
+                    "notifications_organiser.announcement",
+                    slug=g.programme.slug,
+                    announcement_id=draft.id,
+                )
+            )
+    history = db.session.scalars(
+        db.select(Announcement)
+        .where(Announcement.programme_id == g.programme.id)
+        .order_by(Announcement.id.desc())
+    ).all()
+    status = 422 if request.method == "POST" else 200
+    return (
+        render_template(
+            "notifications/organiser_announcements.html",
+            programme=g.programme,
+            form=form,
+            history=history,
+            labels=announcements.AUDIENCE_LABELS,
+        ),
+        status,
+    )
+
+
+def _announcement_or_404(announcement_id: int) -> Announcement:
+    announcement = db.session.get(Announcement, announcement_id)
+    if announcement is None or announcement.programme_id != g.programme.id:
+        abort(404)
+    return announcement
+
+
+@organiser_bp.get("/programmes/<slug>/announcements/<int:announcement_id>")
+def announcement(slug: str, announcement_id: int):
+    found = _announcement_or_404(announcement_id)
+    return render_template(
+        "notifications/organiser_announcement.html",
+        programme=g.programme,
+        announcement=found,
+        preview=announcements.preview(found, g.programme, current_user),
+        label=announcements.AUDIENCE_LABELS[found.audience],
+        form=ActionForm(),
+        progress=(announcements.delivery_progress(found.id) if found.status != "draft" else None),
+    )
+
+
+@organiser_bp.post("/programmes/<slug>/announcements/<int:announcement_id>/send")
+def send_announcement(slug: str, announcement_id: int):
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    _announcement_or_404(announcement_id)
+    try:
+        announcements.queue_for_sending(announcement_id, g.programme.id, current_user.id)
+    except announcements.AnnouncementError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        _dispatch_announcement(announcement_id)
+        flash("Sending: the emails are being written. This page shows the progress.", "success")
+    return redirect(
+        url_for(
+            "notifications_organiser.announcement",
+            slug=g.programme.slug,
+            announcement_id=announcement_id,
+        )
+    )
+
+
+def _dispatch_announcement(announcement_id: int) -> None:
+    if current_app.config["OUTBOX_DISPATCH"] != "celery":
+        return
+    try:
+        current_app.extensions["celery"].send_task(
+            "notifications.write_announcement", args=[announcement_id], retry=False
+        )
+    except Exception as error:  # the sweep writes queued announcements too
+        current_app.logger.warning("announcement %s not handed over: %s", announcement_id, error)
+
+
+@organiser_bp.get("/programmes/<slug>/deliveries")
+def deliveries(slug: str):
+    return render_template(
+        "notifications/organiser_deliveries.html",
+        programme=g.programme,
+        rows=policy.delivery_report(g.programme.id),
+    )
+
+
+@organiser_bp.route(
+    "/programmes/<slug>/sessions/<int:session_id>/schedule", methods=["GET", "POST"]
+)
+def schedule(slug: str, session_id: int):
+    session = g.session  # loaded, and checked to belong here, by require_programme_right
+    # The session's own zone, the one its authoring form shows and the session was entered in
+    # (a webinar's session may be in another zone than its programme).
+    tz = zone(session.timezone)
+    form = ScheduleForm()
+    if request.method == "GET":
+        local_start = session.starts_at.astimezone(tz)
+        form.day.data = local_start.date()
+        form.starts.data = local_start.time()
+        local_end = session.ends_at.astimezone(tz)
+        form.ends.data = local_end.time()
+        form.end_day.data = local_end.date() if local_end.date() != local_start.date() else None
+    if form.validate_on_submit():
+        try:
+            starts_at, ends_at = session_instants(
+                form.day.data,
+                form.starts.data,
+                form.ends.data,
+                session.timezone,
+                end_day=form.end_day.data,
+            )
+            confirm = ConfirmForm()
+            confirm.validate()  # the note's length
+            catalogue.reschedule_session(
+                g.programme.id,
+                session.id,
+                starts_at,
+                ends_at,
+                confirm_past=bool(form.confirm_past.data),
+                user_id=current_user.id,
+                note=confirm.note.data or "",
+                confirmed=confirm.is_confirmed,
+            )
+        except catalogue.MoveNeedsConfirmation:
+            return _confirm_move(confirm, form, session, starts_at, ends_at)
+        except AuthoringError as error:  # a time the clocks skip, or an end before the start
+            beside = {"start": form.starts, "end": form.ends, "end_day": form.end_day}.get(
+                error.field
+            )
+            if beside is None:
+                form.form_errors.append(str(error))
+            else:
+                beside.errors = [*beside.errors, str(error)]
+        except catalogue.ScheduleError as error:
+            db.session.rollback()
+            form.form_errors.append(str(error))
+        else:
+            flash("Session moved; registrants get a calendar update.", "success")
+            return redirect(request.path)
+    return render_template(
+        "notifications/organiser_schedule.html",
+        programme=g.programme,
+        session=session,
+        form=form,
+        cancel_form=ActionForm(),
+    )
+
+
+def _confirm_move(confirm: ConfirmForm, form: ScheduleForm, session, starts_at, ends_at):
+    told = g.programme.confirmed_count
+    return confirmation_page(
+        confirm,
+        programme=g.programme,
+        title=f"Move “{session.title}”?",
+        happens=[
+            f"From {format_moment(session.starts_at, session.timezone)} to "
+            f"{format_moment(starts_at, session.timezone)} (ends "
+            f"{format_moment(ends_at, session.timezone)}). Reminders follow the new time.",
+        ],
+        told=f"{told} confirmed registrant{'' if told == 1 else 's'}, by email with the old "
+        "and the new time and a calendar update that moves the event in their calendars.",
+        button="Move the session and email them",
+        back=request.path,
+        note=True,
+        carry={
+            "day": form.day.raw_data[0] if form.day.raw_data else "",
+            "starts": form.starts.raw_data[0] if form.starts.raw_data else "",
+            "ends": form.ends.raw_data[0] if form.ends.raw_data else "",
+            "end_day": form.end_day.raw_data[0] if form.end_day.raw_data else "",
+            "confirm_past": "y" if form.confirm_past.data else "",
+        },
+    )
+
+
+def _confirm_cancel(form: ConfirmForm, session):
+    told = g.programme.confirmed_count
+    return confirmation_page(
+        form,
+        programme=g.programme,
+        title=f"Cancel “{session.title}”?",
+        happens=[
+            f"The session of {format_moment(session.starts_at, session.timezone)} is marked "
+            "cancelled everywhere it is listed and leaves the programme's totals; its "
+            "reminders are not sent.",
+        ],
+        told=f"{told} confirmed registrant{'' if told == 1 else 's'}, by email with a calendar "
+        "update that removes it from their calendars.",
+        button="Cancel the session and email them",
+        back=url_for(
+            "notifications_organiser.schedule", slug=g.programme.slug, session_id=session.id
+        ),
+        note=True,
+    )
+
+
+@organiser_bp.post("/programmes/<slug>/sessions/<int:session_id>/cancel")
+def cancel_session(slug: str, session_id: int):
+    form = ConfirmForm()
+    valid = form.validate_on_submit()
+    if not valid and not form.note.errors:
+        abort(400)  # the form had expired
+    if not valid or not form.is_confirmed:  # the first press, or a note too long
+        return _confirm_cancel(form, g.session)
+    try:
+        catalogue.cancel_session(
+            g.programme.id, session_id, note=form.note.data or "", user_id=current_user.id
+        )
+    except catalogue.ScheduleError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        flash("Session cancelled; registrants are told and their calendars updated.", "success")
+    return redirect(
+        url_for("notifications_organiser.schedule", slug=g.programme.slug, session_id=session_id)
+    )
+
+
+def _confirm_recording(form: ConfirmForm, session, recording: RecordingForm):
+    told = g.programme.confirmed_count
+    return confirmation_page(
+        form,
+        programme=g.programme,
+        title=f"Send the recording of “{session.title}”?",
+        happens=[f"The recording {recording.url.data} is added to the session and the programme."],
+        told=f"{told} confirmed registrant{'' if told == 1 else 's'}, by email: those who "
+        "attended and those who missed it, with the link and the guidebook.",
+        button="Add the recording and email them",
+        back=request.path,
+        note=True,
+        carry={"url": recording.url.data, "title": recording.title.data or ""},
+    )
+
+
+@organiser_bp.route(
+    "/programmes/<slug>/sessions/<int:session_id>/recording", methods=["GET", "POST"]
+)
+def recording(slug: str, session_id: int):
+    session = g.session  # loaded, and checked to belong here, by require_programme_right
+    form = RecordingForm()
+    if form.validate_on_submit():
+        confirm = ConfirmForm()
+        confirm.validate()  # the note's length
+        if not confirm.is_confirmed:
+            return _confirm_recording(confirm, session, form)
+        try:
+            catalogue.add_recording(
+                g.programme.id,
+                session.id,
+                form.title.data or "",
+                form.url.data,
+                current_user.id,
+                note=confirm.note.data or "",
+            )
+        except catalogue.ScheduleError as error:
+            db.session.rollback()
+            form.form_errors.append(str(error))
+        else:
+            flash("Recording added; registrants get the follow-up email.", "success")
+            back = "organiser.programme" if may("organiser.programme", g.programme) else None
+            return redirect(url_for(back or "organiser.edit_programme", slug=g.programme.slug))
+    return render_template(
+        "notifications/organiser_recording.html", programme=g.programme, session=session, form=form
+    )
+
+
+# --- administrators: failed messages -----------------------------------------------------------
+
+
+admin_bp.before_request(require_admin)
+
+
+@admin_bp.get("/outbox")
+def outbox():
+    return render_template(
+        "notifications/admin_outbox.html", messages=policy.failed_messages(), form=ActionForm()
+    )
+
+
+@admin_bp.post("/outbox/retry")
+def retry():
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    ids = [i for i in map(parse_id, request.form.getlist("outbox_id")) if i is not None]
+    try:
+        count = policy.retry_failed(ids)
+    except policy.PolicyError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        flash(f"{count} message(s) queued again.", "success")
+    return redirect(url_for("outbox_admin.outbox"))
