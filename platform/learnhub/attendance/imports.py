@@ -2,7 +2,7 @@
 
 Uploading parses the file, merges each person's connections, matches them to confirmed
 registrants (by email, else by a unique name), applies the organiser's rule, and keeps that
-result on the AttendanceImport row (see `_stage`); the preview shows it and applying saves
+result on the AttendanceImport row (`import_staging`); the preview shows it and applying saves
 exactly it, plus the organiser's matches for the rows left unmatched: neither recomputes it.
 Applying stores the file's hash in `applied_sha256`, unique per session: the same file is
 never applied twice.
@@ -11,11 +11,9 @@ never applied twice.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from operator import itemgetter
-from typing import NamedTuple
 
 from sqlalchemy import func, select
 
@@ -28,77 +26,30 @@ from ..registration.models import Registration
 from ..timefmt import format_moment, is_valid_timezone
 from ..types import utcnow
 from .import_checks import about_report, refuse_no_overlap, refuse_other_times
+from .import_staging import (
+    ImportSettings,
+    Outcome,
+    Registrant,
+    ReportImportError,
+    _current_marks,
+    _match,
+    _new_tuple,
+    _outcomes,
+    _registrant_rows,
+    _stage,
+    _staged_about,
+    _staged_marks,
+    _staged_shown,
+)
 from .meeting_reports import (
-    Person,
     ReportError,
     merge_people,
-    normalise_name,
-    normalise_names,
     parse_report,
 )
-from .meeting_reports import status_by_rule as rule_status
-from .models import Attendance, AttendanceImport
-from .services import AttendanceError, without_cycle_collection, write_marks
+from .models import AttendanceImport
+from .services import without_cycle_collection, write_marks
 
-
-class ReportImportError(AttendanceError):
-    """An import that cannot be staged or applied; the message is shown to the organiser."""
-
-
-@dataclass(frozen=True)
-class ImportSettings:
-    times_timezone: str
-    present_percent: int = 75
-    late_minutes: int = 10
-    absent_if_missing: bool = True
-
-
-class Registrant(NamedTuple):
-    """A confirmed registrant, as the import needs them (a tuple: 10,000 are cheap)."""
-
-    registration_id: int
-    full_name: str
-    #: Stored lower-case.
-    email: str
-    #: Confirmed before the session ended (a registrant who was not is never absent).
-    expected: bool
-
-
-class Outcome(NamedTuple):
-    """A person of the report, the status the rule gives them, whom they matched and that
-    registrant's mark now. A flat tuple of plain values: a preview holds thousands."""
-
-    key: str
-    name: str
-    email: str | None
-    first_join: datetime
-    minutes: int
-    status: str
-    #: The matched registrant (all None when unmatched).
-    registration_id: int | None
-    registrant_name: str | None
-    registrant_email: str | None
-    expected: bool | None
-    matched_by: str | None
-    current: str | None = None
-
-    @property
-    def registrant(self) -> Registrant | None:
-        if self.registration_id is None:
-            return None
-        return Registrant(
-            self.registration_id, self.registrant_name, self.registrant_email, self.expected
-        )
-
-    @property
-    def change(self) -> str:
-        if self.registration_id is None:
-            return "unmatched"
-        if self.current == "excused":
-            return "kept"
-        if self.current is None:
-            return "new"
-        return "same" if self.current == self.status else "changed"
+__all__ = ["ImportSettings", "Preview", "ReportImportError"]
 
 
 @dataclass
@@ -139,190 +90,6 @@ class Preview:
 
     def count(self, change: str) -> int:
         return sum(1 for o in self.outcomes if o.change == change)
-
-
-#: Builds a NamedTuple from a tuple of its fields in C, without `_make`'s Python frame (the
-#: preview builds ten thousand of them).
-_new_tuple = tuple.__new__
-
-
-# --- reading what the database knows -------------------------------------------------------
-
-
-def _registrant_rows(
-    session: Session, *, by_name: bool = False, emails: set[str] | None = None
-) -> list[tuple]:
-    """Confirmed registrants (only those with these `emails`, if given) as Registrant-shaped
-    plain tuples (ordered by name if asked): one Core query, milliseconds for 10,000 people.
-    `expected` (seat confirmed before the session ended) comes as the driver gives it (1/0 on
-    SQLite): use it as a truth value."""
-    since = func.coalesce(Registration.confirmed_at, Registration.created_at)
-    statement = (
-        select(Registration.id, User.full_name, User.email, since <= session.ends_at)
-        .join(User, User.id == Registration.user_id)
-        .where(
-            Registration.programme_id == session.programme_id,
-            Registration.status == "confirmed",
-        )
-    )
-    if emails is not None:
-        statement = statement.where(User.email.in_(emails))
-    if by_name:
-        statement = statement.order_by(User.full_name)
-    return fetch_tuples(statement)
-
-
-def _current_marks(session_id: int) -> dict[int, str]:
-    statement = select(Attendance.registration_id, Attendance.status).where(
-        Attendance.session_id == session_id
-    )
-    return dict(fetch_tuples(statement))
-
-
-# --- matching and the rule, once, at upload --------------------------------------------------
-
-
-def _match(people: list[Person], registrants: list[tuple]) -> list[tuple]:
-    """(person, registrant row or None, how) per person: by email, else by a name that only
-    one registrant has (accents and case aside); one registrant is never matched twice."""
-    by_email = {r[2]: r for r in registrants}
-    by_name: dict[str, tuple | None] = {}
-
-    def named(name: str) -> tuple | None:
-        if not by_name:
-            names = normalise_names([r[1] for r in registrants])
-            for registrant, key in zip(registrants, names, strict=True):
-                by_name[key] = None if key in by_name else registrant  # ambiguous: no match
-        return by_name.get(normalise_name(name))
-
-    matches, taken = [], set()
-    for person in people:
-        registrant, how = None, None
-        if person.email and person.email in by_email:
-            registrant, how = by_email[person.email], "email"
-        else:
-            for name in person.names:
-                registrant = named(name)
-                if registrant is not None:
-                    how = "name"
-                    break
-        if registrant is not None and registrant[0] in taken:
-            registrant, how = None, None  # two people of the report cannot be one registrant
-        if registrant is not None:
-            taken.add(registrant[0])
-        matches.append((person, registrant, how))
-    return matches
-
-
-#: Version of the staged layout; a preview staged with another is uploaded again.
-STAGED_FORMAT = 3
-_DECODER = json.JSONDecoder()
-
-
-def _stage(
-    matches: list[tuple],
-    starts_at: datetime,
-    ends_at: datetime,
-    settings: ImportSettings,
-    about: dict,
-) -> str:
-    """The staged import: the rule's status and minutes decided once, for the preview and
-    applying to read without recomputing anything.
-
-    Three JSON documents, one row per person in the same order in the first two. First what
-    applying needs, {"format": 3, "marks": [[registration id, status, minutes, first join (epoch s),
-    expected], ...]} (id and expected null when unmatched); then what only the preview shows
-    (and applying, for matches made by hand), [[key, name, email, registrant's name,
-    registrant's email, matched by], ...]: the key, the registrant's name and email are null
-    where they equal the person's email, name and email (most rows); last what the preview
-    says about the file (`about`: format, columns, ignored rows, date order).
-    """
-    length = (ends_at - starts_at).total_seconds()
-    late_after = starts_at.timestamp() + settings.late_minutes * 60
-    percent = settings.present_percent
-    marks, shown = [], []
-    for p, r, how in matches:
-        name, email, seconds, joined = p.name, p.email, p.seconds, p.joined
-        status = rule_status(seconds, joined, length, late_after, percent)
-        if joined.is_integer():
-            joined = int(joined)  # reports give whole seconds: shorter to write and read
-        key = None if p.key == email else p.key
-        if r is None:
-            marks.append((None, status, int(seconds // 60), joined, None))
-            shown.append((key, name, email, None, None, None))
-        else:
-            marks.append((r[0], status, int(seconds // 60), joined, bool(r[3])))
-            full_name, r_email = r[1], r[2]
-            shown.append(
-                (
-                    key,
-                    name,
-                    email,
-                    None if full_name == name else full_name,
-                    None if r_email == email else r_email,
-                    how,
-                )
-            )
-    # Plain lists of plain values: no need for the encoder's circular-reference bookkeeping.
-    dump = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(",", ":")).encode
-    return "\n".join((dump({"format": STAGED_FORMAT, "marks": marks}), dump(shown), dump(about)))
-
-
-def _staged_marks(record: AttendanceImport) -> tuple[list[list], int]:
-    """The staged marks and where the preview's document starts."""
-    try:
-        staged, end = _DECODER.raw_decode(record.people or "")
-    except ValueError:
-        staged, end = None, 0
-    if not isinstance(staged, dict) or staged.get("format") != STAGED_FORMAT:
-        raise ReportImportError(
-            "This preview was prepared by an earlier version of LearnHub; discard it and upload "
-            "the report again."
-        )
-    return staged["marks"], end
-
-
-def _staged_shown(record: AttendanceImport, marks_end: int) -> list[list]:
-    """The preview's document, after the marks' and the newline."""
-    return _DECODER.raw_decode(record.people, marks_end + 1)[0]
-
-
-def _staged_about(record: AttendanceImport) -> dict:
-    """What the file was (the last document): format, columns, ignored rows, date order."""
-    return json.loads(record.people[record.people.rindex("\n") + 1 :])
-
-
-_UNMATCHED = (None,) * 6
-
-
-def _outcomes(record: AttendanceImport, current: dict[int, str]) -> list[Outcome]:
-    """The staged rows as the preview shows them, with each matched registrant's mark now."""
-    marks, end = _staged_marks(record)
-    outcomes = []
-    append, moment, utc, new = outcomes.append, datetime.fromtimestamp, UTC, _new_tuple
-    for (rid, status, minutes, joined, expected), (key, name, email, r_name, r_email, how) in zip(
-        marks, _staged_shown(record, end), strict=True
-    ):
-        key = email if key is None else key
-        if rid is None:
-            row = (key, name, email, moment(joined, utc), minutes, status) + _UNMATCHED
-        else:
-            row = (
-                key,
-                name,
-                email,
-                moment(joined, utc),
-                minutes,
-                status,
-                rid,
-                name if r_name is None else r_name,
-                email if r_email is None else r_email,
-                expected,
-                how,
-                current.get(rid),
-            )
-        append(new(Outcome, row))
-    return outcomes
 
 
 # --- the use cases -------------------------------------------------------------------------
