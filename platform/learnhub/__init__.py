@@ -64,7 +64,7 @@ def create_app(config: BaseConfig | dict | None = None) -> Flask:
 
     database.configure_engines(app)
 
-    from . import models  # noqa: F401  (registers every table on the metadata)
+    from . import access, models  # noqa: F401  (models registers every table on the metadata)
     from .accounts.views import bp as accounts_bp
     from .attendance.views import bp as attendance_bp
     from .attendance.views import participant_bp as attendance_participant_bp
@@ -97,7 +97,7 @@ def create_app(config: BaseConfig | dict | None = None) -> Flask:
     app.register_blueprint(learning_organiser_bp)
     if app.config.get("DEV_MAILBOX"):
         app.register_blueprint(dev_mailbox_bp)
-    _register_programme_rights(app)
+    access.init_app(app)
 
     from . import i18n, outbox_dispatch, security, templating  # noqa: F401  (outbox_dispatch)
     from .cli import register_cli
@@ -108,24 +108,6 @@ def create_app(config: BaseConfig | dict | None = None) -> Flask:
     register_cli(app)
     _register_error_pages(app)
     return app
-
-
-def _register_programme_rights(app: Flask) -> None:
-    """The right each organiser endpoint needs, for the pages that show a link only to those
-    who may follow it (`may(endpoint, programme)` in templates)."""
-    from .learning.views import ORGANISER_RIGHTS as LEARNING_RIGHTS
-    from .notifications.organiser_views import ORGANISER_RIGHTS as NOTIFICATION_RIGHTS
-    from .organiser import access
-    from .organiser.views import ROUTE_RIGHTS
-
-    app.extensions[access.RIGHTS_KEY] = access.endpoint_rights(
-        ROUTE_RIGHTS,
-        NOTIFICATION_RIGHTS,
-        LEARNING_RIGHTS,
-        whole={"attendance": "manage_attendance"},
-    )
-    app.jinja_env.globals["may"] = access.may
-    app.jinja_env.globals["landing_page"] = access.landing_page
 
 
 class RowIdConverter(IntegerConverter):

@@ -171,25 +171,6 @@ def email_field(label: str = "Email address") -> EmailField:
     )
 
 
-def run_use_case(form: FlaskForm, use_case, *args, errors: type[Exception]):
-    """Call one use case; a domain error rolls its transaction back and is shown on the form.
-
-    Returns (True, result) or (False, None): what every form view does with its use case."""
-    from .extensions import db
-
-    try:
-        return True, use_case(*args)
-    except errors as error:
-        db.session.rollback()
-        form.refusal = error  # for a view that shows the form again with more fields
-        field = getattr(form, getattr(error, "field", None) or "", None)
-        if field is not None and hasattr(field, "errors"):
-            field.errors = [*field.errors, str(error)]  # beside the field it is about
-        else:
-            form.form_errors.append(str(error))
-        return False, None
-
-
 class ActionForm(FlaskForm):
     """A button that changes something: carries only the CSRF token."""
 

@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..database import begin_write_transaction
+from ..errors import DomainError
 from ..extensions import db
 from ..i18n import LANGUAGE_LOCALES
 from ..links import external_url
@@ -26,7 +27,7 @@ from .models import LoginToken, User
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
 
-class SignInLinkError(Exception):
+class SignInLinkError(DomainError):
     """The link cannot be used; the message says why in a participant's words."""
 
 
@@ -264,7 +265,7 @@ DELETED_EMAIL_DOMAIN = "@deleted.invalid"
 EMAIL_CHANGE_HOURS = 24
 
 
-class AccountError(Exception):
+class AccountError(DomainError):
     """An account change that cannot be made; the message is shown as it is."""
 
 

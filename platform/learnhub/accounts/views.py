@@ -17,8 +17,9 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..database import MAX_ID
 from ..extensions import db, limiter, login_manager
-from ..forms import ActionForm, run_use_case
+from ..forms import ActionForm
 from ..safety import safe_next_path
+from ..use_cases import run_use_case
 from . import services
 from .forms import (
     DeleteAccountForm,
@@ -169,9 +170,7 @@ def profile():
             timezone=form.timezone.data,
             preferred_language=form.preferred_language.data,
         )
-        done, _ = run_use_case(
-            form, services.update_profile, current_user.id, data, errors=services.AccountError
-        )
+        done, _ = run_use_case(form, services.update_profile, current_user.id, data)
         if done:
             flash("Your profile is saved.", "success")
             return redirect(url_for("accounts.profile"))
@@ -189,7 +188,6 @@ def change_password():
             current_user.id,
             form.current_password.data,
             form.new_password.data,
-            errors=services.AccountError,
         )
         if done:
             _start_session(db.session.get(User, current_user.id))  # the new generation
@@ -209,11 +207,7 @@ def request_email_change():
     form = EmailChangeForm()
     if form.validate_on_submit():
         done, _ = run_use_case(
-            form,
-            services.request_email_change,
-            current_user.id,
-            form.new_email.data,
-            errors=services.AccountError,
+            form, services.request_email_change, current_user.id, form.new_email.data
         )
         if done:
             flash(
@@ -256,13 +250,7 @@ def export_data():
 def delete_account():
     form = DeleteAccountForm()
     if form.validate_on_submit():
-        done, _ = run_use_case(
-            form,
-            services.delete_account,
-            current_user.id,
-            form.email.data,
-            errors=services.AccountError,
-        )
+        done, _ = run_use_case(form, services.delete_account, current_user.id, form.email.data)
         if done:
             logout_user()
             flash("Your account is deleted. Thank you for taking part.", "info")

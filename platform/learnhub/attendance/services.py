@@ -24,6 +24,7 @@ from ..accounts.models import User
 from ..catalogue.audit import record as log_change
 from ..catalogue.models import Programme, Session
 from ..database import begin_write_transaction, fetch_tuples, insert_many
+from ..errors import DomainError
 from ..extensions import db
 from ..registration.models import Registration
 from ..types import utcnow
@@ -65,7 +66,7 @@ def without_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
-class AttendanceError(Exception):
+class AttendanceError(DomainError):
     """Attendance that cannot be recorded; the message is shown to the organiser."""
 
 

@@ -19,9 +19,9 @@ from flask import (
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
+from ..access import guard_programmes, requires
 from ..extensions import db
 from ..forms import ActionForm, parse_id
-from ..organiser.access import require_programme_right
 from . import checkin, exports, imports, services
 from .forms import CheckInCodeForm, CompletionRuleForm, ImportForm, OpenCheckInForm, sheet_form
 from .models import ATTENDANCE_STATUSES
@@ -30,10 +30,7 @@ bp = Blueprint("attendance", __name__, url_prefix="/organiser")
 participant_bp = Blueprint("attendance_participant", __name__)
 
 
-@bp.before_request
-def require_attendance_right():
-    """Organisers with the programme's manage_attendance right (administrators: all)."""
-    return require_programme_right("manage_attendance")
+guard_programmes(bp)
 
 
 def _plural(count: int, word: str) -> str:
@@ -49,6 +46,7 @@ def _failed(error: Exception) -> None:
 
 
 @bp.route("/programmes/<slug>/sessions/<int:session_id>/attendance", methods=["GET", "POST"])
+@requires("manage_attendance")
 def attendance_sheet(slug: str, session_id: int):
     rows = services.attendance_sheet(g.session)
     form = sheet_form(rows)
@@ -100,6 +98,7 @@ def _qr_svg(url: str) -> Markup:
 
 
 @bp.route("/programmes/<slug>/sessions/<int:session_id>/check-in", methods=["GET", "POST"])
+@requires("manage_attendance")
 def check_in(slug: str, session_id: int):
     form = OpenCheckInForm()
     if form.validate_on_submit():
@@ -128,6 +127,7 @@ def check_in(slug: str, session_id: int):
 
 
 @bp.post("/programmes/<slug>/sessions/<int:session_id>/check-in/close")
+@requires("manage_attendance")
 def close_check_in(slug: str, session_id: int):
     if ActionForm().validate_on_submit():
         checkin.close_check_in(g.session.id, current_user.id)
@@ -141,6 +141,7 @@ def close_check_in(slug: str, session_id: int):
 
 
 @bp.route("/programmes/<slug>/sessions/<int:session_id>/import", methods=["GET", "POST"])
+@requires("manage_attendance")
 def import_report(slug: str, session_id: int):
     form = ImportForm()
     if request.method == "GET":
@@ -177,6 +178,7 @@ def import_report(slug: str, session_id: int):
     "/programmes/<slug>/sessions/<int:session_id>/import/<int:import_id>",
     methods=["GET", "POST"],
 )
+@requires("manage_attendance")
 def import_preview(slug: str, session_id: int, import_id: int):
     form = ActionForm()
     if request.method == "POST" and not form.validate():
@@ -222,6 +224,7 @@ def _chosen_matches() -> dict[str, str]:
 
 
 @bp.route("/programmes/<slug>/attendance", methods=["GET", "POST"])
+@requires("manage_attendance")
 def attendance_summary(slug: str):
     form = CompletionRuleForm()
     if request.method == "GET":
@@ -245,6 +248,7 @@ def attendance_summary(slug: str):
 
 
 @bp.get("/programmes/<slug>/attendance.csv")
+@requires("manage_attendance")
 def export_csv(slug: str):
     report = services.programme_report(g.programme)
     return current_app.response_class(
@@ -255,6 +259,7 @@ def export_csv(slug: str):
 
 
 @bp.get("/programmes/<slug>/attendance.xlsx")
+@requires("manage_attendance")
 def export_xlsx(slug: str):
     workbook = exports.matrix_xlsx(services.programme_report(g.programme))
     return send_file(

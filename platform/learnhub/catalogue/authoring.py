@@ -20,6 +20,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ..accounts.models import ProgrammeTeamMember
 from ..database import begin_write_transaction, is_postgres
+from ..errors import DomainError
 from ..extensions import db
 from ..i18n import LANGUAGE_LOCALES
 from ..registration.models import RegistrationQuestion
@@ -47,7 +48,7 @@ from .models import (
 from .services import announce_schedule_change
 
 
-class AuthoringError(Exception):
+class AuthoringError(DomainError):
     """A change that cannot be made; the message is shown beside `field` when it names one of
     the form's fields, else above the form."""
 

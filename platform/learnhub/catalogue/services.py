@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..database import begin_write_transaction, fit_column
+from ..errors import DomainError
 from ..extensions import db
 from ..registration.models import Registration
 from ..types import utcnow
@@ -215,7 +216,7 @@ def next_scheduled(sessions):
     return next((s for s in sessions if s.ends_at > now and s.status == "scheduled"), None)
 
 
-class ScheduleError(Exception):
+class ScheduleError(DomainError):
     """A session change that cannot be made; the message is shown to the organiser."""
 
 

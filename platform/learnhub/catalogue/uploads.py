@@ -26,6 +26,7 @@ from typing import BinaryIO
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from ..errors import DomainError
 from ..extensions import db
 from ..storage import StorageError, check_name, storage
 
@@ -45,7 +46,7 @@ _OOXML = {
 ALLOWED_EXTENSIONS = (".pdf", *_OOXML)
 
 
-class UploadError(Exception):
+class UploadError(DomainError):
     """A file that cannot be accepted; the message says why and what to do."""
 
 

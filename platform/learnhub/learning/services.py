@@ -23,6 +23,7 @@ from ..attendance.services import ParticipantLine, attendance_standing
 from ..catalogue.audit import apply_changes, record
 from ..catalogue.models import Material, Module, Programme, ProgrammeOrganisation, Session
 from ..database import begin_write_transaction, fit_column
+from ..errors import DomainError
 from ..extensions import db
 from ..registration.models import Registration
 from ..types import utcnow
@@ -41,7 +42,7 @@ CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 MAX_POST_LENGTH = 5000
 
 
-class LearningError(Exception):
+class LearningError(DomainError):
     """Something the participant or organiser cannot do; the message is shown to them."""
 
 

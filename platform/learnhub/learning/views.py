@@ -22,11 +22,11 @@ from flask import (
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
+from ..access import guard_programmes, requires
 from ..catalogue import services as catalogue
 from ..extensions import db, login_manager
 from ..forms import ActionForm, ConfirmForm, confirmation_page, parse_id
 from ..links import external_url
-from ..organiser.access import require_programme_right
 from . import services
 from .forms import IssueForm, ModerateForm, PostForm, RevokeForm, ToggleForm, settings_form
 from .pdf import certificate_pdf
@@ -181,22 +181,11 @@ def verify(code: str):
 
 # --- organisers ----------------------------------------------------------------------------
 
-ORGANISER_RIGHTS = {
-    "learning_organiser.settings": "manage_programme",
-    "learning_organiser.moderate": "manage_programme",
-    "learning_organiser.lock": "manage_programme",
-    "learning_organiser.certificates": "manage_attendance",
-    "learning_organiser.issue_certificate": "manage_attendance",
-    "learning_organiser.revoke_certificate": "manage_attendance",
-}
-
-
-@organiser_bp.before_request
-def check_programme_right():
-    return require_programme_right(ORGANISER_RIGHTS.get(request.endpoint))
+guard_programmes(organiser_bp)
 
 
 @organiser_bp.route("/programmes/<slug>/learning", methods=["GET", "POST"])
+@requires("manage_programme")
 def settings(slug: str):
     programme = services.programme_for_settings(g.programme.id)
     form = settings_form(programme)
@@ -228,6 +217,7 @@ def settings(slug: str):
 
 
 @organiser_bp.post("/programmes/<slug>/posts/<int:post_id>/moderate")
+@requires("manage_programme")
 def moderate(slug: str, post_id: int):
     form = ModerateForm()
     back = parse_id(request.form.get("back"))
@@ -246,6 +236,7 @@ def moderate(slug: str, post_id: int):
 
 
 @organiser_bp.post("/programmes/<slug>/modules/<int:position>/lock")
+@requires("manage_programme")
 def lock(slug: str, position: int):
     form = ToggleForm()
     if form.validate_on_submit():
@@ -289,11 +280,13 @@ def _issue_choices(lines) -> list[SelectChoice]:
 
 
 @organiser_bp.get("/programmes/<slug>/certificates")
+@requires("manage_attendance")
 def certificates(slug: str):
     return _certificates_page()
 
 
 @organiser_bp.post("/programmes/<slug>/certificates/issue")
+@requires("manage_attendance")
 def issue_certificate(slug: str):
     form = IssueForm()
     form.registration_id.choices = _issue_choices(
@@ -334,6 +327,7 @@ def _confirm_revoke(certificate_id: int, reason: str):
 
 
 @organiser_bp.post("/programmes/<slug>/certificates/<int:certificate_id>/revoke")
+@requires("manage_attendance")
 def revoke_certificate(slug: str, certificate_id: int):
     form = RevokeForm()
     if form.validate_on_submit() and request.form.get("confirmed") != "yes":

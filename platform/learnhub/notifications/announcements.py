@@ -16,6 +16,7 @@ from ..attendance.models import Attendance
 from ..catalogue.audit import record
 from ..catalogue.models import Programme, Session
 from ..database import begin_write_transaction
+from ..errors import DomainError
 from ..extensions import db
 from ..i18n import recipient_locale
 from ..links import external_url
@@ -37,7 +38,7 @@ AUDIENCE_LABELS = {
 BATCH = 500
 
 
-class AnnouncementError(Exception):
+class AnnouncementError(DomainError):
     """An announcement that cannot be made or sent; the message says why."""
 
 

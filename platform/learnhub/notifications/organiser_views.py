@@ -17,11 +17,11 @@ from flask import (
 )
 from flask_login import current_user
 
+from ..access import guard_admin, guard_programmes, may, requires
 from ..catalogue import services as catalogue
 from ..catalogue.authoring import AuthoringError, session_instants
 from ..extensions import db
 from ..forms import ActionForm, ConfirmForm, confirmation_page, parse_id
-from ..organiser.access import may, require_admin, require_programme_right
 from ..timefmt import format_moment, zone
 from . import announcements, policy
 from .forms import (
@@ -38,25 +38,11 @@ admin_bp = Blueprint("outbox_admin", __name__, url_prefix="/admin")
 
 # --- organisers: reminders, announcements, deliveries, session changes ----------------------
 
-#: The team right each organiser route of this blueprint needs.
-ORGANISER_RIGHTS = {
-    "notifications_organiser.reminders": "manage_programme",
-    "notifications_organiser.announcements": "manage_programme",
-    "notifications_organiser.announcement": "manage_programme",
-    "notifications_organiser.send_announcement": "manage_programme",
-    "notifications_organiser.deliveries": "manage_registrations",
-    "notifications_organiser.schedule": "manage_programme",
-    "notifications_organiser.cancel_session": "manage_programme",
-    "notifications_organiser.recording": "manage_programme",
-}
-
-
-@organiser_bp.before_request
-def check_programme_right():
-    return require_programme_right(ORGANISER_RIGHTS.get(request.endpoint))
+guard_programmes(organiser_bp)
 
 
 @organiser_bp.route("/programmes/<slug>/reminders", methods=["GET", "POST"])
+@requires("manage_programme")
 def reminders(slug: str):
     default = current_app.config["REMINDER_OFFSETS_MINUTES"]
     sessions = list(g.programme.sessions)
@@ -86,6 +72,7 @@ def reminders(slug: str):
 @organiser_bp.route(
     "/programmes/<slug>/announcements", methods=["GET", "POST"], endpoint="announcements"
 )
+@requires("manage_programme")
 def announcements_page(slug: str):
     form = AnnouncementForm()
     sessions = list(g.programme.sessions)
@@ -138,6 +125,7 @@ def _announcement_or_404(announcement_id: int) -> Announcement:
 
 
 @organiser_bp.get("/programmes/<slug>/announcements/<int:announcement_id>")
+@requires("manage_programme")
 def announcement(slug: str, announcement_id: int):
     found = _announcement_or_404(announcement_id)
     return render_template(
@@ -152,6 +140,7 @@ def announcement(slug: str, announcement_id: int):
 
 
 @organiser_bp.post("/programmes/<slug>/announcements/<int:announcement_id>/send")
+@requires("manage_programme")
 def send_announcement(slug: str, announcement_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
@@ -185,6 +174,7 @@ def _dispatch_announcement(announcement_id: int) -> None:
 
 
 @organiser_bp.get("/programmes/<slug>/deliveries")
+@requires("manage_registrations")
 def deliveries(slug: str):
     return render_template(
         "notifications/organiser_deliveries.html",
@@ -196,6 +186,7 @@ def deliveries(slug: str):
 @organiser_bp.route(
     "/programmes/<slug>/sessions/<int:session_id>/schedule", methods=["GET", "POST"]
 )
+@requires("manage_programme")
 def schedule(slug: str, session_id: int):
     session = g.session  # loaded, and checked to belong here, by require_programme_right
     # The session's own zone, the one its authoring form shows and the session was entered in
@@ -303,6 +294,7 @@ def _confirm_cancel(form: ConfirmForm, session):
 
 
 @organiser_bp.post("/programmes/<slug>/sessions/<int:session_id>/cancel")
+@requires("manage_programme")
 def cancel_session(slug: str, session_id: int):
     form = ConfirmForm()
     valid = form.validate_on_submit()
@@ -343,6 +335,7 @@ def _confirm_recording(form: ConfirmForm, session, recording: RecordingForm):
 @organiser_bp.route(
     "/programmes/<slug>/sessions/<int:session_id>/recording", methods=["GET", "POST"]
 )
+@requires("manage_programme")
 def recording(slug: str, session_id: int):
     session = g.session  # loaded, and checked to belong here, by require_programme_right
     form = RecordingForm()
@@ -375,7 +368,7 @@ def recording(slug: str, session_id: int):
 # --- administrators: failed messages -----------------------------------------------------------
 
 
-admin_bp.before_request(require_admin)
+guard_admin(admin_bp)
 
 
 @admin_bp.get("/outbox")

@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload
 from ..catalogue.audit import record
 from ..catalogue.models import Programme, Session
 from ..database import begin_write_transaction
+from ..errors import DomainError
 from ..extensions import db
 from ..registration.models import Registration
 from ..types import utcnow
@@ -28,7 +29,7 @@ OFFSET_CHOICES = {
 }
 
 
-class PolicyError(Exception):
+class PolicyError(DomainError):
     """A change that cannot be made; the message says why."""
 
 

@@ -10,13 +10,14 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
 from ..database import begin_write_transaction
+from ..errors import DomainError
 from ..extensions import db
 from ..links import external_url
 from ..types import utcnow
 from .models import OPTIONAL_CATEGORIES, NotificationPreference
 
 
-class PreferenceError(Exception):
+class PreferenceError(DomainError):
     """A preference link or choice that cannot be used; the message says why."""
 
 

@@ -20,15 +20,16 @@ from flask import (
 )
 from flask_login import current_user
 
+from ..access import guard_admin, requires
 from ..catalogue import audit, authoring, uploads
 from ..catalogue import services as catalogue
 from ..catalogue.models import Topic
 from ..catalogue.page_cache import build_parts, session_heads
 from ..extensions import db
-from ..forms import ActionForm, ConfirmForm, confirmation_page, run_use_case, strip
+from ..forms import ActionForm, ConfirmForm, confirmation_page, strip
 from ..templating import viewer_timezone
+from ..use_cases import run_use_case
 from . import services
-from .access import require_admin
 from .forms import (
     InviteOrganiserForm,
     MaterialEditForm,
@@ -122,7 +123,6 @@ def new_programme():
             current_user.id,
             _programme_input(form, cover),
             registration,
-            errors=authoring.AuthoringError,
         )
         if done:
             flash("Draft saved. Add its sessions, modules and materials, then publish.", "success")
@@ -131,6 +131,7 @@ def new_programme():
 
 
 @bp.route("/programmes/<slug>/edit", methods=["GET", "POST"])
+@requires("manage_programme")
 def edit_programme(slug: str):
     programme = g.programme
     if request.method == "GET":
@@ -150,7 +151,6 @@ def edit_programme(slug: str):
             current_user.id,
             form.version.data,
             _programme_input(form, cover),
-            errors=authoring.AuthoringError,
         )
         if done:
             flash("Programme saved.", "success")
@@ -164,6 +164,7 @@ def edit_programme(slug: str):
 
 
 @bp.get("/programmes/<slug>/preview")
+@requires("manage_programme")
 def preview_programme(slug: str):
     """The public page as participants will see it, drafts included."""
     found = catalogue.programme_page(slug, drafts=True)
@@ -227,16 +228,19 @@ def _lifecycle(use_case, message: str):
 
 
 @bp.post("/programmes/<slug>/publish")
+@requires("manage_programme")
 def publish_programme(slug: str):
     return _lifecycle(authoring.publish_programme, "Published: the programme is in the catalogue.")
 
 
 @bp.post("/programmes/<slug>/archive")
+@requires("manage_programme")
 def archive_programme(slug: str):
     return _lifecycle(authoring.archive_programme, "Archived: it stays findable, closed.")
 
 
 @bp.route("/programmes/<slug>/new-edition", methods=["GET", "POST"])
+@requires("manage_programme")
 def new_edition(slug: str):
     form = NewEditionForm()
     if request.method == "GET":
@@ -245,12 +249,7 @@ def new_edition(slug: str):
     if form.validate_on_submit():
         data = authoring.EditionInput(form.title.data, form.edition.data, form.weeks.data)
         done, copy = run_use_case(
-            form,
-            authoring.new_edition,
-            g.programme.id,
-            current_user.id,
-            data,
-            errors=authoring.AuthoringError,
+            form, authoring.new_edition, g.programme.id, current_user.id, data
         )
         if done:
             flash("New edition saved as a draft. Check its sessions, then publish.", "success")
@@ -264,6 +263,7 @@ def _audit_kind() -> str | None:
 
 
 @bp.get("/programmes/<slug>/audit")
+@requires("manage_programme")
 def audit_log(slug: str):
     kind = _audit_kind()
     return render_template(
@@ -277,6 +277,7 @@ def audit_log(slug: str):
 
 
 @bp.get("/programmes/<slug>/audit.csv")
+@requires("manage_programme")
 def audit_csv(slug: str):
     kind = _audit_kind()
     body = audit.audit_csv(g.programme.id, current_user.timezone, kind)
@@ -348,6 +349,7 @@ def _contribution_fields(form: SessionForm, session=None) -> list[tuple[int, str
 
 
 @bp.route("/programmes/<slug>/sessions/new", methods=["GET", "POST"])
+@requires("manage_programme")
 def new_session(slug: str):
     form = SessionForm()
     _session_choices(form)
@@ -355,12 +357,7 @@ def new_session(slug: str):
         form.timezone.data = g.programme.timezone
     if form.validate_on_submit():
         done, _ = run_use_case(
-            form,
-            authoring.add_session,
-            g.programme.id,
-            current_user.id,
-            _session_input(form),
-            errors=authoring.AuthoringError,
+            form, authoring.add_session, g.programme.id, current_user.id, _session_input(form)
         )
         if done:
             flash("Session added.", "success")
@@ -375,6 +372,7 @@ def new_session(slug: str):
 
 
 @bp.route("/programmes/<slug>/sessions/<int:session_id>/edit", methods=["GET", "POST"])
+@requires("manage_programme")
 def edit_session(slug: str, session_id: int):
     session = g.session
     if request.method == "GET":
@@ -400,7 +398,6 @@ def edit_session(slug: str, session_id: int):
             current_user.id,
             form.version.data,
             _session_input(form),
-            errors=authoring.AuthoringError,
         )
         if done:
             flash("Session saved.", "success")
@@ -415,6 +412,7 @@ def edit_session(slug: str, session_id: int):
 
 
 @bp.post("/programmes/<slug>/sessions/<int:session_id>/delete")
+@requires("manage_programme")
 def delete_session(slug: str, session_id: int):
     draft = g.programme.status == "draft"  # a public programme's sessions are cancelled instead
     return _removal(
@@ -445,20 +443,14 @@ def _module_of(module_id: int):
 
 
 @bp.route("/programmes/<slug>/modules", methods=["GET", "POST"])
+@requires("manage_programme")
 def modules(slug: str):
     form = ModuleForm()
     if form.validate_on_submit():
         data = authoring.ModuleInput(
             form.title.data, form.theme.data, form.summary.data or "", form.body.data or ""
         )
-        done, _ = run_use_case(
-            form,
-            authoring.add_module,
-            g.programme.id,
-            current_user.id,
-            data,
-            errors=authoring.AuthoringError,
-        )
+        done, _ = run_use_case(form, authoring.add_module, g.programme.id, current_user.id, data)
         if done:
             flash("Module added.", "success")
             return redirect(url_for("organiser.modules", slug=slug))
@@ -472,6 +464,7 @@ def modules(slug: str):
 
 
 @bp.route("/programmes/<slug>/modules/<int:module_id>/edit", methods=["GET", "POST"])
+@requires("manage_programme")
 def edit_module(slug: str, module_id: int):
     module = _module_of(module_id)
     form = ModuleForm(obj=module) if request.method == "GET" else ModuleForm()
@@ -487,7 +480,6 @@ def edit_module(slug: str, module_id: int):
             current_user.id,
             form.version.data,
             data,
-            errors=authoring.AuthoringError,
         )
         if done:
             flash("Module saved.", "success")
@@ -496,6 +488,7 @@ def edit_module(slug: str, module_id: int):
 
 
 @bp.post("/programmes/<slug>/modules/<int:module_id>/move/<any(up, down):direction>")
+@requires("manage_programme")
 def move_module(slug: str, module_id: int, direction: str):
     offset = -1 if direction == "up" else 1
     return _button(
@@ -504,6 +497,7 @@ def move_module(slug: str, module_id: int, direction: str):
 
 
 @bp.post("/programmes/<slug>/modules/<int:module_id>/delete")
+@requires("manage_programme")
 def delete_module(slug: str, module_id: int):
     message = "Module removed; its sessions and materials stay."
     module = authoring.module_of(g.programme.id, module_id)
@@ -545,17 +539,13 @@ def _material_input(form: MaterialForm) -> authoring.MaterialInput:
 
 
 @bp.route("/programmes/<slug>/materials", methods=["GET", "POST"])
+@requires("manage_programme")
 def materials(slug: str):
     form = MaterialForm()
     _module_choices(form)
     if form.validate_on_submit() and _no_upload_error(form.file, uploads.check_upload):
         done, _ = run_use_case(
-            form,
-            authoring.add_material,
-            g.programme.id,
-            current_user.id,
-            _material_input(form),
-            errors=authoring.AuthoringError,
+            form, authoring.add_material, g.programme.id, current_user.id, _material_input(form)
         )
         if done:
             flash("Material added.", "success")
@@ -571,6 +561,7 @@ def materials(slug: str):
 
 
 @bp.route("/programmes/<slug>/materials/<int:material_id>/edit", methods=["GET", "POST"])
+@requires("manage_programme")
 def edit_material(slug: str, material_id: int):
     material = authoring.material_of(g.programme.id, material_id)
     if material is None:
@@ -590,7 +581,6 @@ def edit_material(slug: str, material_id: int):
             current_user.id,
             form.seen.data,
             _material_input(form),
-            errors=authoring.AuthoringError,
         )
         if done:
             flash("Material saved.", "success")
@@ -605,6 +595,7 @@ def edit_material(slug: str, material_id: int):
 
 
 @bp.post("/programmes/<slug>/materials/<int:material_id>/delete")
+@requires("manage_programme")
 def delete_material(slug: str, material_id: int):
     material = authoring.material_of(g.programme.id, material_id)
     return _removal(
@@ -650,10 +641,7 @@ def people():
     form = _person_form(PersonForm())
     if form.validate_on_submit() and _no_upload_error(form.photo, uploads.check_image):
         done, person = run_use_case(
-            form,
-            authoring.create_person,
-            _person_input(form, form.photo.checked),
-            errors=authoring.AuthoringError,
+            form, authoring.create_person, _person_input(form, form.photo.checked)
         )
         if done:
             flash(f"{person.display_name} added: choose them in a session's form.", "success")
@@ -673,11 +661,7 @@ def edit_person(person_id: int):
         form.organisation.data = person.organisation_id
     if form.validate_on_submit() and _no_upload_error(form.photo, uploads.check_image):
         done, _ = run_use_case(
-            form,
-            authoring.update_person,
-            person.id,
-            _person_input(form, form.photo.checked),
-            errors=authoring.AuthoringError,
+            form, authoring.update_person, person.id, _person_input(form, form.photo.checked)
         )
         if done:
             flash(f"{person.display_name} saved.", "success")
@@ -693,9 +677,7 @@ def organisations():
         data = authoring.OrganisationInput(
             form.name.data, form.short_name.data, form.website.data, form.confirmed_new.data
         )
-        done, organisation = run_use_case(
-            form, authoring.create_organisation, data, errors=authoring.AuthoringError
-        )
+        done, organisation = run_use_case(form, authoring.create_organisation, data)
         if done:
             flash(f"{organisation.name} added.", "success")
             return redirect(url_for("organiser.organisations", q=organisation.name))
@@ -726,7 +708,6 @@ def edit_organisation(organisation_id: int):
             current_user.id,
             form.seen.data,
             data,
-            errors=authoring.AuthoringError,
         )
         if done:
             flash(f"{organisation.name} saved.", "success")
@@ -744,7 +725,7 @@ def edit_organisation(organisation_id: int):
 admin_bp = Blueprint("organiser_admin", __name__, url_prefix="/admin/organisers")
 
 
-admin_bp.before_request(require_admin)
+guard_admin(admin_bp)
 
 
 @admin_bp.route("/", methods=["GET", "POST"])
@@ -752,12 +733,7 @@ def organisers():
     form = InviteOrganiserForm()
     if form.validate_on_submit():
         done, user = run_use_case(
-            form,
-            services.invite_organiser,
-            form.email.data,
-            form.full_name.data,
-            current_user,
-            errors=services.TeamError,
+            form, services.invite_organiser, form.email.data, form.full_name.data, current_user
         )
         if done:
             flash(f"Invitation sent to {user.email}.", "success")
@@ -772,16 +748,14 @@ def organisers():
 topic_admin_bp = Blueprint("topic_admin", __name__, url_prefix="/admin/topics")
 
 
-topic_admin_bp.before_request(require_admin)
+guard_admin(topic_admin_bp)
 
 
 @topic_admin_bp.route("/", methods=["GET", "POST"])
 def topics():
     form = TopicForm()
     if form.validate_on_submit():
-        done, topic = run_use_case(
-            form, authoring.add_topic, form.name.data, errors=authoring.AuthoringError
-        )
+        done, topic = run_use_case(form, authoring.add_topic, form.name.data)
         if done:
             flash(f"Topic “{topic.name}” added.", "success")
             return redirect(url_for("topic_admin.topics"))
@@ -801,12 +775,7 @@ def edit_topic(topic_id: int):
     form = TopicForm(obj=topic)
     if form.validate_on_submit():
         done, topic = run_use_case(
-            form,
-            authoring.rename_topic,
-            topic.id,
-            current_user.id,
-            form.name.data,
-            errors=authoring.AuthoringError,
+            form, authoring.rename_topic, topic.id, current_user.id, form.name.data
         )
         if done:
             flash(f"Topic renamed to “{topic.name}”.", "success")

@@ -12,8 +12,9 @@ from sqlalchemy.orm import contains_eager, selectinload
 from ..accounts.models import TEAM_RIGHTS as TEAM_RIGHT_NAMES
 from ..accounts.models import ProgrammeTeamMember, User
 from ..catalogue.authoring import locked_programme, record
-from ..catalogue.models import Programme, Session
+from ..catalogue.models import Programme
 from ..database import begin_write_transaction
+from ..errors import DomainError
 from ..extensions import db
 from ..registration.models import (
     QUESTION_KINDS,
@@ -31,40 +32,6 @@ def managed_programmes(user: User) -> list[Programme]:
             ProgrammeTeamMember, ProgrammeTeamMember.programme_id == Programme.id
         ).where(ProgrammeTeamMember.user_id == user.id)
     return list(db.session.scalars(query))
-
-
-def team_rights(user: User) -> dict[int, frozenset[str]]:
-    """The rights `user` holds, by programme id (1 query)."""
-    rows = db.session.scalars(
-        select(ProgrammeTeamMember).where(ProgrammeTeamMember.user_id == user.id)
-    )
-    return {
-        member.programme_id: frozenset(r for r in TEAM_RIGHT_NAMES if getattr(member, r))
-        for member in rows
-    }
-
-
-def programme_and_rights(user: User, slug: str) -> tuple[Programme | None, frozenset[str]]:
-    """The programme and the rights `user` holds on it (2 queries)."""
-    programme = db.session.scalar(select(Programme).where(Programme.slug == slug))
-    if programme is None:
-        return None, frozenset()
-    if user.role == "admin":
-        return programme, frozenset(TEAM_RIGHT_NAMES)
-    member = db.session.scalar(
-        select(ProgrammeTeamMember).where(
-            ProgrammeTeamMember.programme_id == programme.id,
-            ProgrammeTeamMember.user_id == user.id,
-        )
-    )
-    if member is None:
-        return programme, frozenset()
-    return programme, frozenset(r for r in TEAM_RIGHT_NAMES if getattr(member, r))
-
-
-def session_of(programme: Programme, session_id: int) -> Session | None:
-    session = db.session.get(Session, session_id)
-    return session if session is not None and session.programme_id == programme.id else None
 
 
 def registration_counts(programme_id: int) -> dict[str, int]:
@@ -152,7 +119,7 @@ def waitlist_places(programme_id: int) -> dict[int, int]:
 # --- questions ----------------------------------------------------------------------------------
 
 
-class QuestionError(Exception):
+class QuestionError(DomainError):
     """A question that cannot be saved; the message is shown to the organiser."""
 
 
@@ -333,7 +300,7 @@ def registrants_csv(programme: Programme, filters: RegistrantFilter):
 # --- the programme's team -------------------------------------------------------------------------
 
 
-class TeamError(Exception):
+class TeamError(DomainError):
     """A team change that cannot be made; the message is shown to the organiser."""
 
 

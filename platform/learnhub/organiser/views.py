@@ -18,14 +18,15 @@ from flask import (
 )
 from flask_login import current_user
 
+from ..access import guard_programmes, requires
 from ..attendance import services as attendance
 from ..catalogue.services import seats_left
 from ..extensions import db
-from ..forms import ActionForm, ConfirmForm, confirmation_page, parse_id, run_use_case
+from ..forms import ActionForm, ConfirmForm, confirmation_page, parse_id
 from ..registration import services as registration
 from ..timefmt import local_to_utc, utc_to_local
+from ..use_cases import run_use_case
 from . import services
-from .access import require_programme_right
 from .forms import (
     DecisionForm,
     MoveForm,
@@ -37,42 +38,7 @@ from .forms import (
 
 bp = Blueprint("organiser", __name__, url_prefix="/organiser")
 
-#: The team right each route needs; routes without a slug only need the organiser role.
-ROUTE_RIGHTS = {
-    "organiser.programme": "manage_registrations",
-    "organiser.registrants": "manage_registrations",
-    "organiser.registrants_csv": "manage_registrations",
-    "organiser.decide": "manage_registrations",
-    "organiser.move_registration": "manage_registrations",
-    "organiser.registration_settings": "manage_programme",
-    "organiser.questions": "manage_programme",
-    "organiser.delete_question": "manage_programme",
-    "organiser.move_question": "manage_programme",
-    "organiser.team": "manage_programme",
-    "organiser.remove_team_member": "manage_programme",
-    "organiser.edit_programme": "manage_programme",
-    "organiser.preview_programme": "manage_programme",
-    "organiser.publish_programme": "manage_programme",
-    "organiser.archive_programme": "manage_programme",
-    "organiser.new_edition": "manage_programme",
-    "organiser.audit_log": "manage_programme",
-    "organiser.audit_csv": "manage_programme",
-    "organiser.new_session": "manage_programme",
-    "organiser.edit_session": "manage_programme",
-    "organiser.delete_session": "manage_programme",
-    "organiser.modules": "manage_programme",
-    "organiser.edit_module": "manage_programme",
-    "organiser.move_module": "manage_programme",
-    "organiser.delete_module": "manage_programme",
-    "organiser.materials": "manage_programme",
-    "organiser.edit_material": "manage_programme",
-    "organiser.delete_material": "manage_programme",
-}
-
-
-@bp.before_request
-def require_organiser():
-    return require_programme_right(ROUTE_RIGHTS.get(request.endpoint))
+guard_programmes(bp)
 
 
 @bp.get("/")
@@ -83,6 +49,7 @@ def home():
 
 
 @bp.get("/programmes/<slug>")
+@requires("manage_registrations")
 def programme(slug: str):
     counts = services.registration_counts(g.programme.id)
     return render_template(
@@ -111,6 +78,7 @@ STATE_VALUES = ("pending", "confirmed", "waitlisted", "cancelled", "rejected")
 
 
 @bp.get("/programmes/<slug>/registrants")
+@requires("manage_registrations")
 def registrants(slug: str):
     form, filters = _filter_form(g.programme)
     counts = services.registration_counts(g.programme.id)
@@ -130,6 +98,7 @@ def registrants(slug: str):
 
 
 @bp.get("/programmes/<slug>/registrants.csv")
+@requires("manage_registrations")
 def registrants_csv(slug: str):
     _, filters = _filter_form(g.programme)
     lines = services.registrants_csv(g.programme, filters)
@@ -149,6 +118,7 @@ def _back_to_registrants():
 
 
 @bp.post("/programmes/<slug>/registrants/decide")
+@requires("manage_registrations")
 def decide(slug: str):
     form = DecisionForm()
     if not form.validate_on_submit():
@@ -175,6 +145,7 @@ def decide(slug: str):
 
 
 @bp.post("/programmes/<slug>/registrants/<int:registration_id>/move")
+@requires("manage_registrations")
 def move_registration(slug: str, registration_id: int):
     form = MoveForm()
     if not form.validate_on_submit():
@@ -196,6 +167,7 @@ def move_registration(slug: str, registration_id: int):
 
 
 @bp.route("/programmes/<slug>/registration-settings", methods=["GET", "POST"])
+@requires("manage_programme")
 def registration_settings(slug: str):
     programme = g.programme
     tz = programme.timezone
@@ -224,7 +196,6 @@ def registration_settings(slug: str):
             partial(registration.update_registration_settings, user_id=current_user.id),
             programme.id,
             settings,
-            errors=registration.RegistrationError,
         )
         if done:
             message = "Registration settings saved."
@@ -239,6 +210,7 @@ def registration_settings(slug: str):
 
 
 @bp.route("/programmes/<slug>/questions", methods=["GET", "POST"])
+@requires("manage_programme")
 def questions(slug: str):
     form = QuestionForm()
     if form.validate_on_submit():
@@ -248,14 +220,7 @@ def questions(slug: str):
             required=form.required.data,
             choices=[c.strip() for c in (form.choices.data or "").splitlines() if c.strip()],
         )
-        done, _ = run_use_case(
-            form,
-            services.add_question,
-            g.programme.id,
-            data,
-            current_user.id,
-            errors=services.QuestionError,
-        )
+        done, _ = run_use_case(form, services.add_question, g.programme.id, data, current_user.id)
         if done:
             flash("Question added to the registration form.", "success")
             return redirect(url_for("organiser.questions", slug=slug))
@@ -283,6 +248,7 @@ def _question_action(use_case, *args):
 
 
 @bp.post("/programmes/<slug>/questions/<int:question_id>/delete")
+@requires("manage_programme")
 def delete_question(slug: str, question_id: int):
     form = ConfirmForm()
     question = services.question_in(g.programme.id, question_id)
@@ -302,6 +268,7 @@ def delete_question(slug: str, question_id: int):
 
 
 @bp.post("/programmes/<slug>/questions/<int:question_id>/move/<any(up, down):direction>")
+@requires("manage_programme")
 def move_question(slug: str, question_id: int, direction: str):
     return _question_action(services.move_question, question_id, -1 if direction == "up" else 1)
 
@@ -310,6 +277,7 @@ def move_question(slug: str, question_id: int, direction: str):
 
 
 @bp.route("/programmes/<slug>/team", methods=["GET", "POST"])
+@requires("manage_programme")
 def team(slug: str):
     form = TeamMemberForm()
     if form.validate_on_submit():
@@ -319,13 +287,7 @@ def team(slug: str):
             manage_attendance=form.manage_attendance.data,
         )
         done, member = run_use_case(
-            form,
-            services.set_team_member,
-            g.programme.id,
-            form.email.data,
-            rights,
-            current_user.id,
-            errors=services.TeamError,
+            form, services.set_team_member, g.programme.id, form.email.data, rights, current_user.id
         )
         if done:
             flash(f"{member.user.full_name}'s rights are saved.", "success")
@@ -343,6 +305,7 @@ def team(slug: str):
 
 
 @bp.post("/programmes/<slug>/team/<int:member_id>/remove")
+@requires("manage_programme")
 def remove_team_member(slug: str, member_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)

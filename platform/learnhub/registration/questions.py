@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 
+from ..errors import DomainError
 from .models import RegistrationQuestion
 
 YES_NO = ("Yes", "No")
@@ -13,7 +14,7 @@ MAX_SHORT = 300
 MAX_LONG = 5000
 
 
-class AnswerError(ValueError):
+class AnswerError(DomainError):
     """An answer the question does not accept; the message names the question."""
 
 

@@ -30,6 +30,7 @@ from ..accounts.services import (
 from ..catalogue.audit import apply_changes, moment_in, record
 from ..catalogue.models import Programme, Session
 from ..database import begin_write_transaction, is_postgres
+from ..errors import DomainError
 from ..extensions import db
 from ..notifications.services import queue_registration_email, queue_registration_email_row
 from ..types import utcnow
@@ -40,7 +41,7 @@ from .questions import clean_answers
 ACTIVE_STATUSES = ("pending", "confirmed", "waitlisted")
 
 
-class RegistrationError(Exception):
+class RegistrationError(DomainError):
     """A registration that cannot be made or changed; the message is shown as it is, beside
     `field` (a form field's name) when it is about one."""
 

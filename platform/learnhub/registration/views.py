@@ -20,11 +20,12 @@ from flask_login import current_user, login_required
 from ..accounts.services import ParticipantDetails
 from ..catalogue import services as catalogue
 from ..extensions import db, limiter
-from ..forms import ActionForm, run_use_case
+from ..forms import ActionForm
 from ..learning import services as learning
 from ..notifications.ics import programme_calendar
 from ..notifications.policy import reminder_promise
 from ..templating import viewer_timezone
+from ..use_cases import run_use_case
 from . import services
 from .forms import RegistrationForm, answers_form, with_questions
 from .models import Registration
@@ -53,12 +54,7 @@ def register(slug: str):
         # form that is accepted costs no reading of the programme beforehand.
         sent = RegistrationForm()
         if sent.validate_on_submit():
-            done, result = run_use_case(
-                sent,
-                services.register,
-                _registration_input(sent, slug),
-                errors=services.RegistrationError,
-            )
+            done, result = run_use_case(sent, services.register, _registration_input(sent, slug))
             if done:
                 session["last_registration"] = {
                     "id": result.registration_id,
@@ -218,12 +214,7 @@ def edit_answers(registration_id: int):
     form = answers_form(questions, registration if request.method == "GET" else None)
     if form.validate_on_submit():
         done, _ = run_use_case(
-            form,
-            services.edit_answers,
-            registration_id,
-            current_user,
-            form.answers(),
-            errors=services.RegistrationError,
+            form, services.edit_answers, registration_id, current_user, form.answers()
         )
         if done:
             flash(f"Your answers for {programme.title} are saved.", "success")

@@ -1,34 +1,58 @@
-"""The access check every organiser-facing blueprint runs before its routes (rule 8).
+"""Who may open an organiser page: declared on each route, checked before it runs (rule 8).
 
-Signed in, an organiser or administrator, and holding on the URL's programme the right the
-route needs: otherwise the sign-in page, 403 or 404 (a programme one may not manage does not
-exist for them). The programme, and the session when the URL names one, land on `g`.
+    @bp.route("/programmes/<slug>/team")
+    @requires("manage_programme")
+    def team(slug): ...
+
+A blueprint whose routes serve organisers calls `guard_programmes(bp)` once. Before each of its
+routes: signed in, an organiser or administrator, and, when the URL names a programme, holding
+the right the route declares on it; otherwise the sign-in page, 403 or 404 (a programme one may
+not manage does not exist for them). A route under a programme that declares no right is
+refused (fail closed). The programme, and the session when the URL names one, land on `g`.
+Administrators' blueprints call `guard_admin(bp)`.
 """
 
 from __future__ import annotations
 
-from flask import abort, current_app, g, request
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import Blueprint, abort, current_app, g, request
 from flask_login import current_user
 
 from ..accounts.models import TEAM_RIGHTS
 from ..extensions import login_manager
-from .services import programme_and_rights, session_of, team_rights
+from .rights import programme_and_rights, session_of, team_rights
 
-#: Where `app.extensions` keeps the right each programme endpoint needs (see `endpoint_rights`).
-RIGHTS_KEY = "learnhub.endpoint_rights"
+View = TypeVar("View", bound=Callable)
+
 #: A teammate's programme page, by right, in the order a dashboard link prefers them.
 LANDING_PAGES = (
     "organiser.programme",
     "attendance.attendance_summary",
     "organiser.edit_programme",
 )
+_RIGHT = "required_team_right"
 
 
-def require_programme_right(right: str | None):
-    """Run from a blueprint's before_request with the right its endpoint needs.
+def requires(right: str) -> Callable[[View], View]:
+    """Declare the team right a programme route needs."""
+    if right not in TEAM_RIGHTS:
+        raise ValueError(f"unknown team right {right!r}")
 
-    A route under a programme without a declared right is refused: a new route must say which
-    right it needs (fail closed)."""
+    def declare(view: View) -> View:
+        setattr(view, _RIGHT, right)
+        return view
+
+    return declare
+
+
+def right_for(endpoint: str) -> str | None:
+    view = current_app.view_functions.get(endpoint)
+    return getattr(view, _RIGHT, None)
+
+
+def _check_programme_right():
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
     if not current_user.is_organiser:
@@ -36,6 +60,7 @@ def require_programme_right(right: str | None):
     args = request.view_args or {}
     if "slug" not in args:
         return None
+    right = right_for(request.endpoint or "")
     if right is None:
         abort(403)
     programme, rights = programme_and_rights(current_user, args["slug"])
@@ -50,8 +75,7 @@ def require_programme_right(right: str | None):
     return None
 
 
-def require_admin():
-    """Run from an administrators' blueprint's before_request."""
+def _check_admin():
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
     if current_user.role != "admin":
@@ -59,14 +83,14 @@ def require_admin():
     return None
 
 
-def endpoint_rights(*tables: dict[str, str], whole: dict[str, str]) -> dict[str, str]:
-    """The right each programme endpoint needs: the blueprints' own tables, plus `whole`,
-    blueprint name -> the right every route of that blueprint needs."""
-    found: dict[str, str] = {}
-    for table in tables:
-        found.update(table)
-    found.update({f"{name}.*": right for name, right in whole.items()})
-    return found
+def guard_programmes(bp: Blueprint) -> None:
+    """Every route of `bp` is for organisers; those under a programme declare their right."""
+    bp.before_request(_check_programme_right)
+
+
+def guard_admin(bp: Blueprint) -> None:
+    """Every route of `bp` is for administrators."""
+    bp.before_request(_check_admin)
 
 
 def _rights_here() -> dict[int, frozenset[str]] | None:
@@ -82,9 +106,8 @@ def may(endpoint: str, programme) -> bool:
     show a link, so that no link leads a teammate to a refusal."""
     if not current_user.is_authenticated or not current_user.is_organiser:
         return False
-    table = current_app.extensions[RIGHTS_KEY]
-    right = table.get(endpoint) or table.get(endpoint.split(".", 1)[0] + ".*")
-    if right not in TEAM_RIGHTS:
+    right = right_for(endpoint)
+    if right is None:
         return False
     here = g.get("programme_rights")
     if here is not None and here[0] == programme.id:
@@ -96,3 +119,8 @@ def may(endpoint: str, programme) -> bool:
 def landing_page(programme) -> str | None:
     """The first programme page the signed-in person may open, for their dashboard's link."""
     return next((e for e in LANDING_PAGES if may(e, programme)), None)
+
+
+def init_app(app) -> None:
+    app.jinja_env.globals["may"] = may
+    app.jinja_env.globals["landing_page"] = landing_page
