@@ -19,7 +19,8 @@ MAX_FUNCTION_LINES = 60
 EXEMPT = ("demo/data.py", "migrations/")
 
 
-def _sources(under: Path = PACKAGE) -> list[Path]:
+def _sources(under: Path | None = None) -> list[Path]:
+    under = under or PACKAGE
     return sorted(p for p in under.rglob("*.py") if "__pycache__" not in p.parts)
 
 
