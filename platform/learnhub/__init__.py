@@ -76,6 +76,7 @@ def create_app(config: BaseConfig | dict | None = None) -> Flask:
     from .notifications.organiser_views import admin_bp as outbox_admin_bp
     from .notifications.organiser_views import organiser_bp as notifications_organiser_bp
     from .notifications.views import bp as notifications_bp
+    from .organiser import authoring_views  # noqa: F401  (its routes hang on organiser_bp)
     from .organiser.authoring_views import admin_bp as organiser_admin_bp
     from .organiser.authoring_views import topic_admin_bp
     from .organiser.views import bp as organiser_bp

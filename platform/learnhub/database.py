@@ -13,7 +13,7 @@ from datetime import UTC
 from itertools import chain
 
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import event, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -220,3 +220,22 @@ def fetch_tuples(statement) -> list[tuple]:
         return result.cursor.fetchall()
     finally:
         result.close()
+
+
+def swap_positions(model, scope, item, offset: int) -> bool:
+    """Swap `item` with its neighbour at position + offset among the rows matching `scope`,
+    stepping aside first because (parent, position) is unique. False when there is none."""
+    neighbour = db.session.scalar(
+        select(model).where(scope, model.position == item.position + offset)
+    )
+    if neighbour is None:
+        return False
+    first, second = item.position, neighbour.position
+    parked = db.session.scalar(select(func.max(model.position)).where(scope))
+    item.position = parked + 1
+    db.session.flush()
+    neighbour.position = first
+    db.session.flush()
+    item.position = second
+    db.session.flush()
+    return True

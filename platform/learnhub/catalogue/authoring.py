@@ -19,7 +19,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..accounts.models import ProgrammeTeamMember
-from ..database import begin_write_transaction, is_postgres
+from ..database import begin_write_transaction, is_postgres, swap_positions
 from ..errors import DomainError
 from ..extensions import db
 from ..i18n import LANGUAGE_LOCALES
@@ -594,8 +594,6 @@ def update_module(
 
 def move_module(programme_id: int, module_id: int, user_id: int, offset: int) -> None:
     """Swap a module with its neighbour above (-1) or below (+1)."""
-    from ..organiser.services import swap_positions
-
     locked_programme(programme_id)
     module = module_of(programme_id, module_id)
     if module is None:

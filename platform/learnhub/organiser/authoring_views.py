@@ -30,6 +30,7 @@ from ..forms import ActionForm, ConfirmForm, confirmation_page, strip
 from ..templating import viewer_timezone
 from ..use_cases import run_use_case
 from . import services
+from .blueprint import bp
 from .forms import (
     InviteOrganiserForm,
     MaterialEditForm,
@@ -44,7 +45,6 @@ from .forms import (
     SessionForm,
     TopicForm,
 )
-from .views import bp
 
 ORGANISATION_FIELDS = {
     "host": "hosts",

@@ -13,7 +13,7 @@ from ..accounts.models import TEAM_RIGHTS as TEAM_RIGHT_NAMES
 from ..accounts.models import ProgrammeTeamMember, User
 from ..catalogue.authoring import locked_programme, record
 from ..catalogue.models import Programme
-from ..database import begin_write_transaction
+from ..database import begin_write_transaction, swap_positions
 from ..errors import DomainError
 from ..extensions import db
 from ..registration.models import (
@@ -213,25 +213,6 @@ def move_question(
             f"“{question.label}”: place {before} → {question.position}",
         )
     db.session.commit()
-
-
-def swap_positions(model, scope, item, offset: int) -> bool:
-    """Swap `item` with its neighbour at position + offset among the rows matching `scope`,
-    stepping aside first because (parent, position) is unique. False when there is none."""
-    neighbour = db.session.scalar(
-        select(model).where(scope, model.position == item.position + offset)
-    )
-    if neighbour is None:
-        return False
-    first, second = item.position, neighbour.position
-    parked = db.session.scalar(select(func.max(model.position)).where(scope))
-    item.position = parked + 1
-    db.session.flush()
-    neighbour.position = first
-    db.session.flush()
-    item.position = second
-    db.session.flush()
-    return True
 
 
 # --- CSV export -----------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ from __future__ import annotations
 from functools import partial
 
 from flask import (
-    Blueprint,
     Response,
     abort,
     flash,
@@ -18,7 +17,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from ..access import guard_programmes, requires
+from ..access import requires
 from ..attendance import services as attendance
 from ..catalogue.services import seats_left
 from ..extensions import db
@@ -27,6 +26,7 @@ from ..registration import services as registration
 from ..timefmt import local_to_utc, utc_to_local
 from ..use_cases import run_use_case
 from . import services
+from .blueprint import bp
 from .forms import (
     DecisionForm,
     MoveForm,
@@ -35,10 +35,6 @@ from .forms import (
     RegistrationSettingsForm,
     TeamMemberForm,
 )
-
-bp = Blueprint("organiser", __name__, url_prefix="/organiser")
-
-guard_programmes(bp)
 
 
 @bp.get("/")
@@ -317,6 +313,3 @@ def remove_team_member(slug: str, member_id: int):
     else:
         flash("Removed from the team.", "success")
     return redirect(url_for("organiser.team", slug=slug))
-
-
-from . import authoring_views  # noqa: E402, F401  (its routes hang on this blueprint)
