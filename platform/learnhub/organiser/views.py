@@ -20,11 +20,10 @@ from flask_login import current_user
 from ..access import requires
 from ..attendance import services as attendance
 from ..catalogue.services import seats_left
-from ..extensions import db
 from ..forms import ActionForm, ConfirmForm, confirmation_page, parse_id
 from ..registration import services as registration
 from ..timefmt import local_to_utc, utc_to_local
-from ..use_cases import run_use_case
+from ..use_cases import attempt, run_use_case
 from . import services
 from .blueprint import bp
 from .forms import (
@@ -120,24 +119,23 @@ def decide(slug: str):
     if not form.validate_on_submit():
         flash("Choose approve or reject and tick at least one person.", "error")
         return _back_to_registrants()
-    try:
-        if form.action.data == "approve":
-            outcome = registration.approve(
-                g.programme.id, form.ids.data or [], user_id=current_user.id
-            )
-            message = f"Approved: {outcome['confirmed']} confirmed"
-            if outcome["waitlisted"]:
-                message += f", {outcome['waitlisted']} on the waiting list (no seats left)"
-            flash(message + ". Each has been emailed.", "success")
-        else:
-            rejected = registration.reject(
-                g.programme.id, form.ids.data or [], user_id=current_user.id
-            )
+    ids = form.ids.data or []
+    if form.action.data == "approve":
+        done, outcome = attempt(registration.approve, g.programme.id, ids, user_id=current_user.id)
+        if done:
+            flash(_approved_in_words(outcome), "success")
+    else:
+        done, rejected = attempt(registration.reject, g.programme.id, ids, user_id=current_user.id)
+        if done:
             flash(f"Rejected {rejected}. Each has been emailed.", "success")
-    except registration.RegistrationError as error:
-        db.session.rollback()
-        flash(str(error), "error")
     return _back_to_registrants()
+
+
+def _approved_in_words(outcome: dict[str, int]) -> str:
+    message = f"Approved: {outcome['confirmed']} confirmed"
+    if outcome["waitlisted"]:
+        message += f", {outcome['waitlisted']} on the waiting list (no seats left)"
+    return message + ". Each has been emailed."
 
 
 @bp.post("/programmes/<slug>/registrants/<int:registration_id>/move")
@@ -147,14 +145,14 @@ def move_registration(slug: str, registration_id: int):
     if not form.validate_on_submit():
         flash("Choose a state from the list.", "error")
         return _back_to_registrants()
-    try:
-        moved = registration.move_registration(
-            g.programme.id, registration_id, form.status.data, user_id=current_user.id
-        )
-    except registration.RegistrationError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
+    done, moved = attempt(
+        registration.move_registration,
+        g.programme.id,
+        registration_id,
+        form.status.data,
+        user_id=current_user.id,
+    )
+    if done:
         flash(f"{moved.user.full_name} is now {moved.status}; they have been emailed.", "success")
     return _back_to_registrants()
 
@@ -235,11 +233,7 @@ def questions(slug: str):
 def _question_action(use_case, *args):
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        use_case(g.programme.id, *args, current_user.id)
-    except services.QuestionError as error:
-        db.session.rollback()
-        flash(str(error), "error")
+    attempt(use_case, g.programme.id, *args, current_user.id)
     return redirect(url_for("organiser.questions", slug=g.programme.slug))
 
 
@@ -305,11 +299,7 @@ def team(slug: str):
 def remove_team_member(slug: str, member_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        services.remove_team_member(g.programme.id, member_id, current_user.id)
-    except services.TeamError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
+    done, _ = attempt(services.remove_team_member, g.programme.id, member_id, current_user.id)
+    if done:
         flash("Removed from the team.", "success")
     return redirect(url_for("organiser.team", slug=slug))
