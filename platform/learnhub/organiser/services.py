@@ -6,16 +6,20 @@ import csv
 import io
 from dataclasses import dataclass
 
-from sqlalchemy import exists, func, or_, select
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
 from ..accounts.models import TEAM_RIGHTS as TEAM_RIGHT_NAMES
 from ..accounts.models import ProgrammeTeamMember, User
-from ..catalogue.authoring import locked_programme, record
+from ..catalogue import audit
+from ..catalogue.audit import record
+from ..catalogue.authoring import locked_programme
 from ..catalogue.models import Programme
 from ..database import begin_write_transaction, swap_positions
 from ..errors import DomainError
 from ..extensions import db
+from ..pagination import page_of
 from ..registration.models import (
     QUESTION_KINDS,
     Registration,
@@ -24,14 +28,21 @@ from ..registration.models import (
 )
 from ..safety import csv_text_cell
 
+#: Rows a page of each list shows; the CSV export has them all.
+PROGRAMMES_PER_PAGE = 50
+REGISTRANTS_PER_PAGE = 100
+TEAM_PER_PAGE = 50
+CHANGES_PER_PAGE = 100
 
-def managed_programmes(user: User) -> list[Programme]:
-    query = select(Programme).options(selectinload(Programme.sessions)).order_by(Programme.title)
+
+def managed_programmes(user: User, page: int) -> Pagination:
+    """The programmes `user` is in the team of (an administrator: every one), by title."""
+    query = select(Programme).order_by(Programme.title, Programme.id)
     if user.role != "admin":
         query = query.join(
             ProgrammeTeamMember, ProgrammeTeamMember.programme_id == Programme.id
         ).where(ProgrammeTeamMember.user_id == user.id)
-    return list(db.session.scalars(query))
+    return page_of(query, page, PROGRAMMES_PER_PAGE)
 
 
 def registration_counts(programme_id: int) -> dict[str, int]:
@@ -54,12 +65,13 @@ class RegistrantFilter:
     answer: str = ""
 
 
-def _registrant_query(programme_id: int, filters: RegistrantFilter):
+def _matching(programme_id: int, filters: RegistrantFilter) -> Select:
+    """The programme's registrations that pass `filters`, with their people, in no order."""
     query = (
         select(Registration)
         .join(Registration.user)
         .where(Registration.programme_id == programme_id)
-        .options(contains_eager(Registration.user), selectinload(Registration.answers))
+        .options(contains_eager(Registration.user))
     )
     if filters.status:
         query = query.where(Registration.status == filters.status)
@@ -83,12 +95,21 @@ def _registrant_query(programme_id: int, filters: RegistrantFilter):
                 func.lower(RegistrationAnswer.value).like(pattern, escape="\\"),
             )
         )
-    # Waiting list in queue order first within its state; everyone else in arrival order.
-    return query.order_by(
-        Registration.status,
-        Registration.waitlist_position,
-        Registration.created_at,
-        Registration.id,
+    return query
+
+
+def _registrant_query(programme_id: int, filters: RegistrantFilter) -> Select:
+    """The registrants list: the waiting list in queue order first within its state; everyone
+    else in arrival order; with their answers."""
+    return (
+        _matching(programme_id, filters)
+        .options(selectinload(Registration.answers))
+        .order_by(
+            Registration.status,
+            Registration.waitlist_position,
+            Registration.created_at,
+            Registration.id,
+        )
     )
 
 
@@ -96,8 +117,14 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def registrants(programme_id: int, filters: RegistrantFilter, limit: int = 500) -> list:
-    return list(db.session.scalars(_registrant_query(programme_id, filters).limit(limit)).unique())
+def registrant_page(programme_id: int, filters: RegistrantFilter, page: int) -> Pagination:
+    return page_of(_registrant_query(programme_id, filters), page, REGISTRANTS_PER_PAGE)
+
+
+def confirmed_page(programme_id: int, page: int) -> Pagination:
+    """The confirmed participants by name (the programme's overview)."""
+    query = _matching(programme_id, RegistrantFilter(status="confirmed"))
+    return page_of(query.order_by(User.full_name, Registration.id), page, REGISTRANTS_PER_PAGE)
 
 
 def iter_registrants(programme_id: int, filters: RegistrantFilter):
@@ -114,6 +141,11 @@ def waitlist_places(programme_id: int) -> dict[int, int]:
         .order_by(Registration.waitlist_position)
     )
     return {registration_id: place for place, registration_id in enumerate(ids, start=1)}
+
+
+def change_log(programme_id: int, kind: str | None, page: int) -> Pagination:
+    """The programme's change log (of one kind), newest first."""
+    return page_of(audit.log_query(programme_id, kind), page, CHANGES_PER_PAGE)
 
 
 # --- questions ----------------------------------------------------------------------------------
@@ -292,15 +324,15 @@ class TeamRights:
     manage_attendance: bool
 
 
-def team_of(programme_id: int) -> list[ProgrammeTeamMember]:
-    return list(
-        db.session.scalars(
-            select(ProgrammeTeamMember)
-            .join(ProgrammeTeamMember.user)
-            .where(ProgrammeTeamMember.programme_id == programme_id)
-            .options(contains_eager(ProgrammeTeamMember.user))
-            .order_by(User.full_name)
-        )
+def team_of(programme_id: int, page: int) -> Pagination:
+    return page_of(
+        select(ProgrammeTeamMember)
+        .join(ProgrammeTeamMember.user)
+        .where(ProgrammeTeamMember.programme_id == programme_id)
+        .options(contains_eager(ProgrammeTeamMember.user))
+        .order_by(User.full_name, ProgrammeTeamMember.id),
+        page,
+        TEAM_PER_PAGE,
     )
 
 
@@ -398,11 +430,11 @@ def invite_organiser(email: str, full_name: str, invited_by: User) -> User:
     return user
 
 
-def organiser_accounts() -> list[User]:
-    return list(
-        db.session.scalars(
-            select(User)
-            .where(User.role.in_(("organiser", "admin")), User.deleted_at.is_(None))
-            .order_by(User.full_name)
-        )
+def organiser_accounts(page: int) -> Pagination:
+    return page_of(
+        select(User)
+        .where(User.role.in_(("organiser", "admin")), User.deleted_at.is_(None))
+        .order_by(User.full_name, User.id),
+        page,
+        TEAM_PER_PAGE,
     )

@@ -18,9 +18,9 @@ from flask import (
 from flask_login import current_user
 
 from ..access import requires
-from ..attendance import services as attendance
 from ..catalogue.services import seats_left
 from ..forms import ActionForm, ConfirmForm, confirmation_page, parse_id
+from ..pagination import requested_page
 from ..registration import services as registration
 from ..timefmt import local_to_utc, utc_to_local
 from ..use_cases import attempt, run_use_case
@@ -39,7 +39,8 @@ from .forms import (
 @bp.get("/")
 def home():
     return render_template(
-        "organiser/home.html", programmes=services.managed_programmes(current_user)
+        "organiser/home.html",
+        programmes=services.managed_programmes(current_user, requested_page()),
     )
 
 
@@ -52,7 +53,7 @@ def programme(slug: str):
         programme=g.programme,
         counts=counts,
         seats_left=seats_left(g.programme, counts.get("confirmed", 0)),
-        registrations=attendance.confirmed_registrations(g.programme.id),
+        registrations=services.confirmed_page(g.programme.id, requested_page()),
     )
 
 
@@ -81,14 +82,14 @@ def registrants(slug: str):
         "organiser/registrants.html",
         programme=g.programme,
         filter_form=form,
-        rows=services.registrants(g.programme.id, filters),
+        rows=services.registrant_page(g.programme.id, filters, requested_page()),
         places=services.waitlist_places(g.programme.id),
         questions=registration.questions_of(g.programme.id),
         counts=counts,
         seats_left=seats_left(g.programme, counts.get("confirmed", 0)),
         decision_form=DecisionForm(),
         move_form=MoveForm(),
-        csv_args=request.args.to_dict(),
+        csv_args={name: value for name, value in request.args.items() if name != "page"},
     )
 
 
@@ -287,7 +288,7 @@ def team(slug: str):
             "organiser/team.html",
             programme=g.programme,
             form=form,
-            members=services.team_of(g.programme.id),
+            members=services.team_of(g.programme.id, requested_page()),
             remove_form=ActionForm(),
         ),
         422 if request.method == "POST" else 200,
