@@ -1,4 +1,5 @@
-"""What the organiser workspace reads: the programmes an organiser may manage."""
+"""The organiser workspace's reads and use cases: its lists (a page at a time), registration
+questions, the registrants' CSV, the programme's team and organiser invitations."""
 
 from __future__ import annotations
 
@@ -6,19 +7,22 @@ import csv
 import io
 from dataclasses import dataclass
 
+from flask import url_for
+from flask_babel import lazy_gettext
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
 from ..accounts.models import TEAM_RIGHTS as TEAM_RIGHT_NAMES
 from ..accounts.models import ProgrammeTeamMember, User
+from ..accounts.services import find_user_by_email, issue_sign_in_link, normalise_email
 from ..catalogue import audit
-from ..catalogue.audit import record
 from ..catalogue.authoring import locked_programme
 from ..catalogue.models import Programme
 from ..database import begin_write_transaction, swap_positions
 from ..errors import DomainError
 from ..extensions import db
+from ..notifications.services import queue_email
 from ..pagination import page_of
 from ..registration.models import (
     QUESTION_KINDS,
@@ -189,7 +193,7 @@ def add_question(
         else "",
     )
     db.session.add(question)
-    record(programme_id, user_id, "added question", f"“{question.label}” ({question.kind})")
+    audit.record(programme_id, user_id, "added question", f"“{question.label}” ({question.kind})")
     db.session.commit()
     return question
 
@@ -211,7 +215,7 @@ def delete_question(programme_id: int, question_id: int, user_id: int | None = N
     locked_programme(programme_id)
     question = _question_of(programme_id, question_id)
     position = question.position
-    record(programme_id, user_id, "removed question", f"“{question.label}” and its answers")
+    audit.record(programme_id, user_id, "removed question", f"“{question.label}” and its answers")
     db.session.delete(question)
     db.session.flush()
     later = db.session.scalars(
@@ -238,7 +242,7 @@ def move_question(
     if swap_positions(
         RegistrationQuestion, RegistrationQuestion.programme_id == programme_id, question, offset
     ):
-        record(
+        audit.record(
             programme_id,
             user_id,
             "moved question",
@@ -340,8 +344,6 @@ def set_team_member(
     programme_id: int, email: str, rights: TeamRights, acting_user_id: int | None = None
 ) -> ProgrammeTeamMember:
     """Add an organiser to the programme's team, or change their rights."""
-    from ..accounts.services import find_user_by_email
-
     begin_write_transaction()
     user = find_user_by_email(email)
     if user is None or user.role not in ("organiser", "admin") or user.deleted_at is not None:
@@ -364,7 +366,9 @@ def set_team_member(
     member.manage_attendance = rights.manage_attendance
     after = _rights_in_words(rights)
     if before != after:
-        record(programme_id, acting_user_id, "set team rights", f"{user.email}: {before} → {after}")
+        audit.record(
+            programme_id, acting_user_id, "set team rights", f"{user.email}: {before} → {after}"
+        )
     db.session.commit()
     return member
 
@@ -381,7 +385,7 @@ def remove_team_member(programme_id: int, member_id: int, acting_user_id: int) -
         raise TeamError("We could not find that team member.")
     if member.user_id == acting_user_id:
         raise TeamError("You cannot remove yourself; ask another organiser or an administrator.")
-    record(programme_id, acting_user_id, "removed from team", member.user.email)
+    audit.record(programme_id, acting_user_id, "removed from team", member.user.email)
     db.session.delete(member)
     db.session.commit()
 
@@ -395,12 +399,6 @@ INVITATION_HOURS = 72
 def invite_organiser(email: str, full_name: str, invited_by: User) -> User:
     """An administrator makes an organiser account (or promotes a participant's) and emails a
     single-use link that signs them in on the page where they set their password."""
-    from flask import url_for
-    from flask_babel import lazy_gettext
-
-    from ..accounts.services import issue_sign_in_link, normalise_email
-    from ..notifications.services import queue_email
-
     begin_write_transaction()
     address = normalise_email(email)
     user = db.session.scalar(select(User).where(User.email == address))
