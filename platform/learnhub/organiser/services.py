@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from flask import url_for
 from flask_babel import lazy_gettext
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import ScalarResult, Select, exists, func, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
 from ..accounts.models import TEAM_RIGHTS as TEAM_RIGHT_NAMES
@@ -131,7 +132,7 @@ def confirmed_page(programme_id: int, page: int) -> Pagination:
     return page_of(query.order_by(User.full_name, Registration.id), page, REGISTRANTS_PER_PAGE)
 
 
-def iter_registrants(programme_id: int, filters: RegistrantFilter):
+def iter_registrants(programme_id: int, filters: RegistrantFilter) -> ScalarResult[Registration]:
     """Every matching registration, read in batches (the CSV export streams them)."""
     return db.session.scalars(
         _registrant_query(programme_id, filters).execution_options(yield_per=500)
@@ -256,7 +257,7 @@ def move_question(
 BOM = "\ufeff"
 
 
-def registrants_csv(programme: Programme, filters: RegistrantFilter):
+def registrants_csv(programme: Programme, filters: RegistrantFilter) -> Iterator[str]:
     """The registrants as CSV lines, UTF-8 with a BOM so Excel opens accents correctly.
 
     A generator: the view streams it, so a programme with thousands of registrants never
@@ -272,7 +273,7 @@ def registrants_csv(programme: Programme, filters: RegistrantFilter):
     buffer = io.StringIO()
     writer = csv.writer(buffer)
 
-    def line(values) -> str:
+    def line(values: list) -> str:
         buffer.seek(0)
         buffer.truncate()
         writer.writerow([csv_text_cell(v) for v in values])
@@ -373,7 +374,7 @@ def set_team_member(
     return member
 
 
-def _rights_in_words(rights) -> str:
+def _rights_in_words(rights: TeamRights | ProgrammeTeamMember) -> str:
     granted = [name.replace("manage_", "") for name in TEAM_RIGHT_NAMES if getattr(rights, name)]
     return ", ".join(granted) or "no rights"
 
