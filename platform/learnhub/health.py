@@ -7,6 +7,8 @@ from flask import Blueprint, current_app, jsonify
 from sqlalchemy import select, text
 
 from .extensions import db, limiter
+from .notifications.models import WorkerHeartbeat
+from .storage import S3Storage, storage
 from .types import utcnow
 
 bp = Blueprint("health", __name__)
@@ -48,8 +50,6 @@ def rate_limit_state() -> str:
 def storage_state() -> str:
     """The file store: "local" (this machine's folder), or the object store's bucket answering
     (a HEAD request; uploads and downloads fail while it does not, the rest works on)."""
-    from .storage import S3Storage, storage
-
     try:
         store = storage()
         if isinstance(store, S3Storage):
@@ -61,8 +61,6 @@ def storage_state() -> str:
 
 
 def beat_age_seconds() -> float | None:
-    from .notifications.models import WorkerHeartbeat
-
     try:
         beat_at = db.session.scalar(
             select(WorkerHeartbeat.beat_at).where(WorkerHeartbeat.name == "beat")

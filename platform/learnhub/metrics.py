@@ -36,6 +36,11 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
 
+from .extensions import db
+from .notifications.models import OutboxMessage, WorkerHeartbeat
+from .registration.models import REGISTRATION_STATUSES, Registration
+from .types import utcnow
+
 #: Metrics counted by this process (a registry of its own: tests build many apps).
 LOCAL = CollectorRegistry(auto_describe=True)
 REQUESTS = Counter(
@@ -72,8 +77,6 @@ class DatabaseCollector:
         self.app = app
 
     def collect(self):
-        from .extensions import db
-
         with self.app.app_context():
             try:
                 yield from self._figures()
@@ -81,11 +84,6 @@ class DatabaseCollector:
                 db.session.remove()
 
     def _figures(self):
-        from .extensions import db
-        from .notifications.models import OutboxMessage, WorkerHeartbeat
-        from .registration.models import Registration
-        from .types import utcnow
-
         now = utcnow()
         pending = OutboxMessage.status.in_(("queued", "sending"))
         backlog, oldest = db.session.execute(
@@ -115,8 +113,6 @@ class DatabaseCollector:
         registrations = GaugeMetricFamily(
             "learnhub_registrations", "Registrations by status", labels=["status"]
         )
-        from .registration.models import REGISTRATION_STATUSES
-
         for status in REGISTRATION_STATUSES:
             registrations.add_metric([status], by_status.get(status, 0))
         yield registrations

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import abort, flash
+from flask import abort, flash, render_template, request
 from flask_wtf import FlaskForm
 
 from .errors import DomainError, NotAllowed, NotFound
@@ -51,3 +51,9 @@ def attempt(use_case: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[bool
     except DomainError as error:
         flash(refused(error).message, "error")
         return False, None
+
+
+def show(template: str, **context: Any) -> tuple[str, int]:
+    """Render a page: 200, or 422 when a POST comes back to it (its form refused, with the
+    errors beside the fields), so a refused form never looks like a success."""
+    return render_template(template, **context), 422 if request.method == "POST" else 200

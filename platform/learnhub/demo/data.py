@@ -13,17 +13,7 @@ from zoneinfo import ZoneInfo
 
 from ..accounts.models import ProgrammeTeamMember, User
 from ..accounts.services import set_password
-from ..catalogue.models import (
-    Material,
-    Module,
-    Organisation,
-    Person,
-    Programme,
-    ProgrammeOrganisation,
-    Session,
-    SessionSpeaker,
-    Topic,
-)
+from ..catalogue import models as catalogue
 from ..extensions import db
 from ..registration.models import Registration
 from ..storage import storage
@@ -141,16 +131,18 @@ def _at(day: date, clock: time, tz: str) -> datetime:
 
 
 def _organisation(name: str, short_name: str | None = None, website: str | None = None):
-    found = db.session.query(Organisation).filter_by(name=name).one_or_none()
+    found = db.session.query(catalogue.Organisation).filter_by(name=name).one_or_none()
     if found is None:
-        found = Organisation(name=name, short_name=short_name, website=website)
+        found = catalogue.Organisation(name=name, short_name=short_name, website=website)
         db.session.add(found)
     return found
 
 
-def _link(programme: Programme, organisation: Organisation, role: str, position: int) -> None:
+def _link(
+    programme: catalogue.Programme, organisation: catalogue.Organisation, role: str, position: int
+) -> None:
     programme.organisation_links.append(
-        ProgrammeOrganisation(organisation=organisation, role=role, position=position)
+        catalogue.ProgrammeOrganisation(organisation=organisation, role=role, position=position)
     )
 
 
@@ -158,10 +150,12 @@ def load_demo(today: date | None = None) -> dict[str, str]:
     """Load both programmes, an organiser and a participant; returns the logins."""
     today = today or utcnow().date()
     topic = (
-        db.session.query(Topic).filter_by(slug="sustainability-and-climate-change").one_or_none()
+        db.session.query(catalogue.Topic)
+        .filter_by(slug="sustainability-and-climate-change")
+        .one_or_none()
     )
     if topic is None:
-        topic = Topic(
+        topic = catalogue.Topic(
             slug="sustainability-and-climate-change", name="Sustainability and climate change"
         )
         db.session.add(topic)
@@ -185,7 +179,7 @@ def load_demo(today: date | None = None) -> dict[str, str]:
     )
     shrdc = _organisation("Seoul Human Resources Development Center (SHRDC), MITI HQ", "SHRDC")
 
-    webinar = Programme(
+    webinar = catalogue.Programme(
         slug="creating-a-net-zero-community",
         kind="webinar",
         title="Creating a Net Zero Community",
@@ -208,7 +202,7 @@ def load_demo(today: date | None = None) -> dict[str, str]:
     _link(webinar, metropolis, "alliance", 0)
     _link(webinar, c40, "alliance", 1)
     webinar_day = today + timedelta(days=12)
-    webinar_session = Session(
+    webinar_session = catalogue.Session(
         title="Pathways to Near-Net-Zero Communities",
         description=(
             "A pre-recorded video message from C40 on 5 key elements to make urban public space "
@@ -245,23 +239,23 @@ def load_demo(today: date | None = None) -> dict[str, str]:
         ("Mr.", "Jordi Vaquer", "Secretary General", metropolis, None),
     ]
     for position, (honorific, name, role, organisation, contribution) in enumerate(speakers):
-        person = Person(
+        person = catalogue.Person(
             honorific=honorific, full_name=name, position=role, organisation=organisation
         )
         webinar_session.speaker_links.append(
-            SessionSpeaker(
+            catalogue.SessionSpeaker(
                 person=person, role="speaker", contribution=contribution, position=position
             )
         )
     webinar.materials += [
-        Material(
+        catalogue.Material(
             kind="programme",
             title="Programme of the event",
             url="https://files.example.org/learnhub-demo/net-zero-community-programme.pdf",
             visibility="public",
             position=0,
         ),
-        Material(
+        catalogue.Material(
             kind="recording",
             title="Recording of the event",
             url="https://video.example.org/learnhub-demo/net-zero-community-recording",
@@ -270,7 +264,7 @@ def load_demo(today: date | None = None) -> dict[str, str]:
         ),
     ]
 
-    resilient = Programme(
+    resilient = catalogue.Programme(
         slug="resilient-city-2nd-edition",
         kind="programme",
         title="On-line training program on Resilient City",
@@ -290,7 +284,7 @@ def load_demo(today: date | None = None) -> dict[str, str]:
     _link(resilient, metropolis, "alliance", 0)
     modules = []
     for position, (title, theme, summary, body) in enumerate(MODULES, start=1):
-        module = Module(
+        module = catalogue.Module(
             position=position,
             title=title,
             theme=theme,
@@ -302,7 +296,9 @@ def load_demo(today: date | None = None) -> dict[str, str]:
         )
         resilient.modules.append(module)
         modules.append(module)
-    mayor = Person(honorific=None, full_name="Sello Enoch Morero", position="Executive Mayor")
+    mayor = catalogue.Person(
+        honorific=None, full_name="Sello Enoch Morero", position="Executive Mayor"
+    )
     first_day = today + timedelta(days=7)
     session_plan = [
         ("Opening session: why resilient cities", None),
@@ -312,7 +308,7 @@ def load_demo(today: date | None = None) -> dict[str, str]:
     ]
     for week, (title, module) in enumerate(session_plan):
         day = first_day + timedelta(weeks=week)
-        session = Session(
+        session = catalogue.Session(
             title=title,
             starts_at=_at(day, time(15, 0), "Asia/Seoul"),
             ends_at=_at(day, time(16, 30), "Asia/Seoul"),
@@ -321,13 +317,15 @@ def load_demo(today: date | None = None) -> dict[str, str]:
             module=module,
         )
         if week == 0:
-            session.speaker_links.append(SessionSpeaker(person=mayor, role="speaker", position=0))
+            session.speaker_links.append(
+                catalogue.SessionSpeaker(person=mayor, role="speaker", position=0)
+            )
         resilient.sessions.append(session)
 
     stored_name = "demo-resilient-city-guidebook.pdf"
     storage().save(stored_name, GUIDEBOOK.read_bytes(), "application/pdf")
     resilient.materials.append(
-        Material(
+        catalogue.Material(
             kind="guidebook",
             title="Resilient City guidebook",
             file_name=stored_name,
@@ -341,7 +339,7 @@ def load_demo(today: date | None = None) -> dict[str, str]:
     for index, module in enumerate(modules):
         slug = module.theme.lower()
         resilient.materials += [
-            Material(
+            catalogue.Material(
                 module=module,
                 kind="recording",
                 title=f"{module.title}: lecture recording",
@@ -349,7 +347,7 @@ def load_demo(today: date | None = None) -> dict[str, str]:
                 visibility="registered",
                 position=10 + index * 2,
             ),
-            Material(
+            catalogue.Material(
                 module=module,
                 kind="policy_case",
                 title=f"{module.title}: policy case for discussion",

@@ -27,6 +27,7 @@ from ..catalogue.models import Topic
 from ..catalogue.page_cache import build_parts, session_heads
 from ..extensions import db
 from ..forms import ActionForm, ConfirmForm, confirmation_page, strip
+from ..pagination import requested_page
 from ..templating import viewer_timezone
 from ..use_cases import run_use_case
 from . import services
@@ -269,7 +270,7 @@ def audit_log(slug: str):
     return render_template(
         "organiser/audit.html",
         programme=g.programme,
-        entries=audit.audit_log(g.programme.id, kind),
+        entries=services.change_log(g.programme.id, kind, requested_page()),
         kinds=audit.KINDS,
         kind=kind,
         kind_of=audit.kind_of,
@@ -739,7 +740,9 @@ def organisers():
             flash(f"Invitation sent to {user.email}.", "success")
             return redirect(url_for("organiser_admin.organisers"))
     return _page(
-        "organiser/admin_organisers.html", form=form, organisers=services.organiser_accounts()
+        "organiser/admin_organisers.html",
+        form=form,
+        organisers=services.organiser_accounts(requested_page()),
     )
 
 

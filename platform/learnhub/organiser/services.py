@@ -1,21 +1,30 @@
-"""What the organiser workspace reads: the programmes an organiser may manage."""
+"""The organiser workspace's reads and use cases: its lists (a page at a time), registration
+questions, the registrants' CSV, the programme's team and organiser invitations."""
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import exists, func, or_, select
+from flask import url_for
+from flask_babel import lazy_gettext
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import ScalarResult, Select, exists, func, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
 from ..accounts.models import TEAM_RIGHTS as TEAM_RIGHT_NAMES
 from ..accounts.models import ProgrammeTeamMember, User
-from ..catalogue.authoring import locked_programme, record
+from ..accounts.services import find_user_by_email, issue_sign_in_link, normalise_email
+from ..catalogue import audit
+from ..catalogue.authoring import locked_programme
 from ..catalogue.models import Programme
 from ..database import begin_write_transaction, swap_positions
 from ..errors import DomainError
 from ..extensions import db
+from ..notifications.services import queue_email
+from ..pagination import page_of
 from ..registration.models import (
     QUESTION_KINDS,
     Registration,
@@ -24,14 +33,21 @@ from ..registration.models import (
 )
 from ..safety import csv_text_cell
 
+#: Rows a page of each list shows; the CSV export has them all.
+PROGRAMMES_PER_PAGE = 50
+REGISTRANTS_PER_PAGE = 100
+TEAM_PER_PAGE = 50
+CHANGES_PER_PAGE = 100
 
-def managed_programmes(user: User) -> list[Programme]:
-    query = select(Programme).options(selectinload(Programme.sessions)).order_by(Programme.title)
+
+def managed_programmes(user: User, page: int) -> Pagination:
+    """The programmes `user` is in the team of (an administrator: every one), by title."""
+    query = select(Programme).order_by(Programme.title, Programme.id)
     if user.role != "admin":
         query = query.join(
             ProgrammeTeamMember, ProgrammeTeamMember.programme_id == Programme.id
         ).where(ProgrammeTeamMember.user_id == user.id)
-    return list(db.session.scalars(query))
+    return page_of(query, page, PROGRAMMES_PER_PAGE)
 
 
 def registration_counts(programme_id: int) -> dict[str, int]:
@@ -54,12 +70,13 @@ class RegistrantFilter:
     answer: str = ""
 
 
-def _registrant_query(programme_id: int, filters: RegistrantFilter):
+def _matching(programme_id: int, filters: RegistrantFilter) -> Select:
+    """The programme's registrations that pass `filters`, with their people, in no order."""
     query = (
         select(Registration)
         .join(Registration.user)
         .where(Registration.programme_id == programme_id)
-        .options(contains_eager(Registration.user), selectinload(Registration.answers))
+        .options(contains_eager(Registration.user))
     )
     if filters.status:
         query = query.where(Registration.status == filters.status)
@@ -83,12 +100,21 @@ def _registrant_query(programme_id: int, filters: RegistrantFilter):
                 func.lower(RegistrationAnswer.value).like(pattern, escape="\\"),
             )
         )
-    # Waiting list in queue order first within its state; everyone else in arrival order.
-    return query.order_by(
-        Registration.status,
-        Registration.waitlist_position,
-        Registration.created_at,
-        Registration.id,
+    return query
+
+
+def _registrant_query(programme_id: int, filters: RegistrantFilter) -> Select:
+    """The registrants list: the waiting list in queue order first within its state; everyone
+    else in arrival order; with their answers."""
+    return (
+        _matching(programme_id, filters)
+        .options(selectinload(Registration.answers))
+        .order_by(
+            Registration.status,
+            Registration.waitlist_position,
+            Registration.created_at,
+            Registration.id,
+        )
     )
 
 
@@ -96,11 +122,17 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def registrants(programme_id: int, filters: RegistrantFilter, limit: int = 500) -> list:
-    return list(db.session.scalars(_registrant_query(programme_id, filters).limit(limit)).unique())
+def registrant_page(programme_id: int, filters: RegistrantFilter, page: int) -> Pagination:
+    return page_of(_registrant_query(programme_id, filters), page, REGISTRANTS_PER_PAGE)
 
 
-def iter_registrants(programme_id: int, filters: RegistrantFilter):
+def confirmed_page(programme_id: int, page: int) -> Pagination:
+    """The confirmed participants by name (the programme's overview)."""
+    query = _matching(programme_id, RegistrantFilter(status="confirmed"))
+    return page_of(query.order_by(User.full_name, Registration.id), page, REGISTRANTS_PER_PAGE)
+
+
+def iter_registrants(programme_id: int, filters: RegistrantFilter) -> ScalarResult[Registration]:
     """Every matching registration, read in batches (the CSV export streams them)."""
     return db.session.scalars(
         _registrant_query(programme_id, filters).execution_options(yield_per=500)
@@ -114,6 +146,11 @@ def waitlist_places(programme_id: int) -> dict[int, int]:
         .order_by(Registration.waitlist_position)
     )
     return {registration_id: place for place, registration_id in enumerate(ids, start=1)}
+
+
+def change_log(programme_id: int, kind: str | None, page: int) -> Pagination:
+    """The programme's change log (of one kind), newest first."""
+    return page_of(audit.log_query(programme_id, kind), page, CHANGES_PER_PAGE)
 
 
 # --- questions ----------------------------------------------------------------------------------
@@ -157,7 +194,7 @@ def add_question(
         else "",
     )
     db.session.add(question)
-    record(programme_id, user_id, "added question", f"“{question.label}” ({question.kind})")
+    audit.record(programme_id, user_id, "added question", f"“{question.label}” ({question.kind})")
     db.session.commit()
     return question
 
@@ -179,7 +216,7 @@ def delete_question(programme_id: int, question_id: int, user_id: int | None = N
     locked_programme(programme_id)
     question = _question_of(programme_id, question_id)
     position = question.position
-    record(programme_id, user_id, "removed question", f"“{question.label}” and its answers")
+    audit.record(programme_id, user_id, "removed question", f"“{question.label}” and its answers")
     db.session.delete(question)
     db.session.flush()
     later = db.session.scalars(
@@ -206,7 +243,7 @@ def move_question(
     if swap_positions(
         RegistrationQuestion, RegistrationQuestion.programme_id == programme_id, question, offset
     ):
-        record(
+        audit.record(
             programme_id,
             user_id,
             "moved question",
@@ -220,7 +257,7 @@ def move_question(
 BOM = "\ufeff"
 
 
-def registrants_csv(programme: Programme, filters: RegistrantFilter):
+def registrants_csv(programme: Programme, filters: RegistrantFilter) -> Iterator[str]:
     """The registrants as CSV lines, UTF-8 with a BOM so Excel opens accents correctly.
 
     A generator: the view streams it, so a programme with thousands of registrants never
@@ -236,7 +273,7 @@ def registrants_csv(programme: Programme, filters: RegistrantFilter):
     buffer = io.StringIO()
     writer = csv.writer(buffer)
 
-    def line(values) -> str:
+    def line(values: list) -> str:
         buffer.seek(0)
         buffer.truncate()
         writer.writerow([csv_text_cell(v) for v in values])
@@ -292,15 +329,15 @@ class TeamRights:
     manage_attendance: bool
 
 
-def team_of(programme_id: int) -> list[ProgrammeTeamMember]:
-    return list(
-        db.session.scalars(
-            select(ProgrammeTeamMember)
-            .join(ProgrammeTeamMember.user)
-            .where(ProgrammeTeamMember.programme_id == programme_id)
-            .options(contains_eager(ProgrammeTeamMember.user))
-            .order_by(User.full_name)
-        )
+def team_of(programme_id: int, page: int) -> Pagination:
+    return page_of(
+        select(ProgrammeTeamMember)
+        .join(ProgrammeTeamMember.user)
+        .where(ProgrammeTeamMember.programme_id == programme_id)
+        .options(contains_eager(ProgrammeTeamMember.user))
+        .order_by(User.full_name, ProgrammeTeamMember.id),
+        page,
+        TEAM_PER_PAGE,
     )
 
 
@@ -308,8 +345,6 @@ def set_team_member(
     programme_id: int, email: str, rights: TeamRights, acting_user_id: int | None = None
 ) -> ProgrammeTeamMember:
     """Add an organiser to the programme's team, or change their rights."""
-    from ..accounts.services import find_user_by_email
-
     begin_write_transaction()
     user = find_user_by_email(email)
     if user is None or user.role not in ("organiser", "admin") or user.deleted_at is not None:
@@ -332,12 +367,14 @@ def set_team_member(
     member.manage_attendance = rights.manage_attendance
     after = _rights_in_words(rights)
     if before != after:
-        record(programme_id, acting_user_id, "set team rights", f"{user.email}: {before} → {after}")
+        audit.record(
+            programme_id, acting_user_id, "set team rights", f"{user.email}: {before} → {after}"
+        )
     db.session.commit()
     return member
 
 
-def _rights_in_words(rights) -> str:
+def _rights_in_words(rights: TeamRights | ProgrammeTeamMember) -> str:
     granted = [name.replace("manage_", "") for name in TEAM_RIGHT_NAMES if getattr(rights, name)]
     return ", ".join(granted) or "no rights"
 
@@ -349,7 +386,7 @@ def remove_team_member(programme_id: int, member_id: int, acting_user_id: int) -
         raise TeamError("We could not find that team member.")
     if member.user_id == acting_user_id:
         raise TeamError("You cannot remove yourself; ask another organiser or an administrator.")
-    record(programme_id, acting_user_id, "removed from team", member.user.email)
+    audit.record(programme_id, acting_user_id, "removed from team", member.user.email)
     db.session.delete(member)
     db.session.commit()
 
@@ -363,12 +400,6 @@ INVITATION_HOURS = 72
 def invite_organiser(email: str, full_name: str, invited_by: User) -> User:
     """An administrator makes an organiser account (or promotes a participant's) and emails a
     single-use link that signs them in on the page where they set their password."""
-    from flask import url_for
-    from flask_babel import lazy_gettext
-
-    from ..accounts.services import issue_sign_in_link, normalise_email
-    from ..notifications.services import queue_email
-
     begin_write_transaction()
     address = normalise_email(email)
     user = db.session.scalar(select(User).where(User.email == address))
@@ -398,11 +429,11 @@ def invite_organiser(email: str, full_name: str, invited_by: User) -> User:
     return user
 
 
-def organiser_accounts() -> list[User]:
-    return list(
-        db.session.scalars(
-            select(User)
-            .where(User.role.in_(("organiser", "admin")), User.deleted_at.is_(None))
-            .order_by(User.full_name)
-        )
+def organiser_accounts(page: int) -> Pagination:
+    return page_of(
+        select(User)
+        .where(User.role.in_(("organiser", "admin")), User.deleted_at.is_(None))
+        .order_by(User.full_name, User.id),
+        page,
+        TEAM_PER_PAGE,
     )

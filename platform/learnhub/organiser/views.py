@@ -1,30 +1,20 @@
-"""The organiser workspace. Access is checked here, once, for every route (rule 8)."""
+"""The organiser workspace's own pages: the dashboard, a programme's overview and registrants,
+its registration settings and questions, and its team. Each programme route declares the team
+right it needs (`@requires`; the blueprint checks it before the view runs); every write goes
+through `use_cases.run_use_case` (a form) or `use_cases.attempt` (a button)."""
 
 from __future__ import annotations
 
-from functools import partial
-
-from flask import (
-    Response,
-    abort,
-    flash,
-    g,
-    redirect,
-    render_template,
-    request,
-    stream_with_context,
-    url_for,
-)
+from flask import Response, abort, flash, g, redirect, request, stream_with_context, url_for
 from flask_login import current_user
 
 from ..access import requires
-from ..attendance import services as attendance
 from ..catalogue.services import seats_left
-from ..extensions import db
 from ..forms import ActionForm, ConfirmForm, confirmation_page, parse_id
+from ..pagination import requested_page
 from ..registration import services as registration
 from ..timefmt import local_to_utc, utc_to_local
-from ..use_cases import run_use_case
+from ..use_cases import attempt, run_use_case, show
 from . import services
 from .blueprint import bp
 from .forms import (
@@ -36,25 +26,33 @@ from .forms import (
     TeamMemberForm,
 )
 
+STATE_VALUES = ("pending", "confirmed", "waitlisted", "cancelled", "rejected")
+
 
 @bp.get("/")
 def home():
-    return render_template(
-        "organiser/home.html", programmes=services.managed_programmes(current_user)
-    )
+    programmes = services.managed_programmes(current_user, requested_page())
+    return show("organiser/home.html", programmes=programmes)
 
 
 @bp.get("/programmes/<slug>")
 @requires("manage_registrations")
 def programme(slug: str):
-    counts = services.registration_counts(g.programme.id)
-    return render_template(
+    return show(
         "organiser/programme.html",
-        programme=g.programme,
-        counts=counts,
-        seats_left=seats_left(g.programme, counts.get("confirmed", 0)),
-        registrations=attendance.confirmed_registrations(g.programme.id),
+        **_seats(),
+        registrations=services.confirmed_page(g.programme.id, requested_page()),
     )
+
+
+def _seats() -> dict:
+    """The programme and its registrations by state, for the pages that show them."""
+    counts = services.registration_counts(g.programme.id)
+    left = seats_left(g.programme, counts.get("confirmed", 0))
+    return {"programme": g.programme, "counts": counts, "seats_left": left}
+
+
+# --- registrants ------------------------------------------------------------------------------
 
 
 def _filter_form(programme) -> tuple[RegistrantFilterForm, services.RegistrantFilter]:
@@ -70,26 +68,20 @@ def _filter_form(programme) -> tuple[RegistrantFilterForm, services.RegistrantFi
     return form, filters
 
 
-STATE_VALUES = ("pending", "confirmed", "waitlisted", "cancelled", "rejected")
-
-
 @bp.get("/programmes/<slug>/registrants")
 @requires("manage_registrations")
 def registrants(slug: str):
     form, filters = _filter_form(g.programme)
-    counts = services.registration_counts(g.programme.id)
-    return render_template(
+    return show(
         "organiser/registrants.html",
-        programme=g.programme,
+        **_seats(),
         filter_form=form,
-        rows=services.registrants(g.programme.id, filters),
+        rows=services.registrant_page(g.programme.id, filters, requested_page()),
         places=services.waitlist_places(g.programme.id),
         questions=registration.questions_of(g.programme.id),
-        counts=counts,
-        seats_left=seats_left(g.programme, counts.get("confirmed", 0)),
         decision_form=DecisionForm(),
         move_form=MoveForm(),
-        csv_args=request.args.to_dict(),
+        csv_args={name: value for name, value in request.args.items() if name != "page"},
     )
 
 
@@ -98,16 +90,16 @@ def registrants(slug: str):
 def registrants_csv(slug: str):
     _, filters = _filter_form(g.programme)
     lines = services.registrants_csv(g.programme, filters)
+    name = f"{g.programme.slug}-registrants.csv"
     return Response(
         stream_with_context(lines),
         mimetype="text/csv",
-        headers={
-            "Content-Disposition": f'attachment; filename="{g.programme.slug}-registrants.csv"'
-        },
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 
 def _back_to_registrants():
+    """Back to the list as it was: its filters and page travel in `return_query`."""
     target = url_for("organiser.registrants", slug=g.programme.slug)
     query = request.form.get("return_query", "")
     return redirect(f"{target}?{query}" if query and "\n" not in query else target)
@@ -120,24 +112,23 @@ def decide(slug: str):
     if not form.validate_on_submit():
         flash("Choose approve or reject and tick at least one person.", "error")
         return _back_to_registrants()
-    try:
-        if form.action.data == "approve":
-            outcome = registration.approve(
-                g.programme.id, form.ids.data or [], user_id=current_user.id
-            )
-            message = f"Approved: {outcome['confirmed']} confirmed"
-            if outcome["waitlisted"]:
-                message += f", {outcome['waitlisted']} on the waiting list (no seats left)"
-            flash(message + ". Each has been emailed.", "success")
-        else:
-            rejected = registration.reject(
-                g.programme.id, form.ids.data or [], user_id=current_user.id
-            )
+    ids = form.ids.data or []
+    if form.action.data == "approve":
+        done, outcome = attempt(registration.approve, g.programme.id, ids, user_id=current_user.id)
+        if done:
+            flash(_approved_in_words(outcome), "success")
+    else:
+        done, rejected = attempt(registration.reject, g.programme.id, ids, user_id=current_user.id)
+        if done:
             flash(f"Rejected {rejected}. Each has been emailed.", "success")
-    except registration.RegistrationError as error:
-        db.session.rollback()
-        flash(str(error), "error")
     return _back_to_registrants()
+
+
+def _approved_in_words(outcome: dict[str, int]) -> str:
+    message = f"Approved: {outcome['confirmed']} confirmed"
+    if outcome["waitlisted"]:
+        message += f", {outcome['waitlisted']} on the waiting list (no seats left)"
+    return message + ". Each has been emailed."
 
 
 @bp.post("/programmes/<slug>/registrants/<int:registration_id>/move")
@@ -147,100 +138,102 @@ def move_registration(slug: str, registration_id: int):
     if not form.validate_on_submit():
         flash("Choose a state from the list.", "error")
         return _back_to_registrants()
-    try:
-        moved = registration.move_registration(
-            g.programme.id, registration_id, form.status.data, user_id=current_user.id
-        )
-    except registration.RegistrationError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
+    done, moved = attempt(
+        registration.move_registration,
+        g.programme.id,
+        registration_id,
+        form.status.data,
+        user_id=current_user.id,
+    )
+    if done:
         flash(f"{moved.user.full_name} is now {moved.status}; they have been emailed.", "success")
     return _back_to_registrants()
 
 
-# --- registration settings and questions ----------------------------------------------------------
+# --- registration settings and questions -----------------------------------------------------
+
+
+def _settings_form(programme) -> RegistrationSettingsForm:
+    """The form as sent, or on a GET filled with the programme's settings in its own zone."""
+    if request.method == "POST":
+        return RegistrationSettingsForm()
+    tz = programme.timezone
+    return RegistrationSettingsForm(
+        data={
+            "capacity": programme.capacity,
+            "opens_at": utc_to_local(programme.registration_opens_at, tz),
+            "closes_at": utc_to_local(programme.registration_closes_at, tz),
+            "approval_required": programme.approval_required,
+            "waitlist_enabled": programme.waitlist_enabled,
+        }
+    )
+
+
+def _settings_input(form: RegistrationSettingsForm, tz: str) -> registration.RegistrationSettings:
+    return registration.RegistrationSettings(
+        capacity=form.capacity.data,
+        opens_at=local_to_utc(form.opens_at.data, tz),
+        closes_at=local_to_utc(form.closes_at.data, tz),
+        approval_required=form.approval_required.data,
+        waitlist_enabled=form.waitlist_enabled.data,
+    )
 
 
 @bp.route("/programmes/<slug>/registration-settings", methods=["GET", "POST"])
 @requires("manage_programme")
 def registration_settings(slug: str):
-    programme = g.programme
-    tz = programme.timezone
-    if request.method == "GET":
-        form = RegistrationSettingsForm(
-            data={
-                "capacity": programme.capacity,
-                "opens_at": utc_to_local(programme.registration_opens_at, tz),
-                "closes_at": utc_to_local(programme.registration_closes_at, tz),
-                "approval_required": programme.approval_required,
-                "waitlist_enabled": programme.waitlist_enabled,
-            }
-        )
-    else:
-        form = RegistrationSettingsForm()
+    form = _settings_form(g.programme)
     if form.validate_on_submit():
-        settings = registration.RegistrationSettings(
-            capacity=form.capacity.data,
-            opens_at=local_to_utc(form.opens_at.data, tz),
-            closes_at=local_to_utc(form.closes_at.data, tz),
-            approval_required=form.approval_required.data,
-            waitlist_enabled=form.waitlist_enabled.data,
-        )
+        settings = _settings_input(form, g.programme.timezone)
         done, promoted = run_use_case(
             form,
-            partial(registration.update_registration_settings, user_id=current_user.id),
-            programme.id,
+            registration.update_registration_settings,
+            g.programme.id,
             settings,
+            user_id=current_user.id,
         )
         if done:
-            message = "Registration settings saved."
-            if promoted:
-                message += f" {promoted} people moved from the waiting list to a seat."
-            flash(message, "success")
+            moved = f" {promoted} people moved from the waiting list to a seat." if promoted else ""
+            flash("Registration settings saved." + moved, "success")
             return redirect(url_for("organiser.registration_settings", slug=slug))
-    return (
-        render_template("organiser/registration_settings.html", programme=programme, form=form),
-        422 if request.method == "POST" else 200,
+    return show("organiser/registration_settings.html", programme=g.programme, form=form)
+
+
+def _add_question(form: QuestionForm) -> bool:
+    """Add the question the form describes; False with the refusal on the form."""
+    question = services.QuestionInput(
+        label=form.label.data,
+        kind=form.kind.data,
+        required=form.required.data,
+        choices=[c.strip() for c in (form.choices.data or "").splitlines() if c.strip()],
     )
+    done, _ = run_use_case(form, services.add_question, g.programme.id, question, current_user.id)
+    return done
 
 
 @bp.route("/programmes/<slug>/questions", methods=["GET", "POST"])
 @requires("manage_programme")
 def questions(slug: str):
     form = QuestionForm()
-    if form.validate_on_submit():
-        data = services.QuestionInput(
-            label=form.label.data,
-            kind=form.kind.data,
-            required=form.required.data,
-            choices=[c.strip() for c in (form.choices.data or "").splitlines() if c.strip()],
-        )
-        done, _ = run_use_case(form, services.add_question, g.programme.id, data, current_user.id)
-        if done:
-            flash("Question added to the registration form.", "success")
-            return redirect(url_for("organiser.questions", slug=slug))
-    return (
-        render_template(
-            "organiser/questions.html",
-            programme=g.programme,
-            form=form,
-            questions=registration.questions_of(g.programme.id),
-            question_action=ActionForm(),
-        ),
-        422 if request.method == "POST" else 200,
+    if form.validate_on_submit() and _add_question(form):
+        flash("Question added to the registration form.", "success")
+        return redirect(url_for("organiser.questions", slug=slug))
+    return show(
+        "organiser/questions.html",
+        programme=g.programme,
+        form=form,
+        questions=registration.questions_of(g.programme.id),
+        question_action=ActionForm(),
     )
 
 
-def _question_action(use_case, *args):
+def _pressed(use_case, *args, done: str | None = None) -> None:
+    """A button of a programme's page: `use_case(programme id, *args, organiser's id)`, its
+    refusal flashed, `done` flashed when it went through."""
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        use_case(g.programme.id, *args, current_user.id)
-    except services.QuestionError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    return redirect(url_for("organiser.questions", slug=g.programme.slug))
+    if attempt(use_case, g.programme.id, *args, current_user.id)[0] and done:
+        flash(done, "success")
 
 
 @bp.post("/programmes/<slug>/questions/<int:question_id>/delete")
@@ -260,16 +253,26 @@ def delete_question(slug: str, question_id: int):
             button="Remove the question and its answers",
             back=url_for("organiser.questions", slug=g.programme.slug),
         )
-    return _question_action(services.delete_question, question_id)
+    _pressed(services.delete_question, question_id)
+    return redirect(url_for("organiser.questions", slug=slug))
 
 
 @bp.post("/programmes/<slug>/questions/<int:question_id>/move/<any(up, down):direction>")
 @requires("manage_programme")
 def move_question(slug: str, question_id: int, direction: str):
-    return _question_action(services.move_question, question_id, -1 if direction == "up" else 1)
+    _pressed(services.move_question, question_id, -1 if direction == "up" else 1)
+    return redirect(url_for("organiser.questions", slug=slug))
 
 
 # --- the programme's team ---------------------------------------------------------------------
+
+
+def _rights(form: TeamMemberForm) -> services.TeamRights:
+    return services.TeamRights(
+        manage_programme=form.manage_programme.data,
+        manage_registrations=form.manage_registrations.data,
+        manage_attendance=form.manage_attendance.data,
+    )
 
 
 @bp.route("/programmes/<slug>/team", methods=["GET", "POST"])
@@ -277,39 +280,24 @@ def move_question(slug: str, question_id: int, direction: str):
 def team(slug: str):
     form = TeamMemberForm()
     if form.validate_on_submit():
-        rights = services.TeamRights(
-            manage_programme=form.manage_programme.data,
-            manage_registrations=form.manage_registrations.data,
-            manage_attendance=form.manage_attendance.data,
-        )
+        rights = _rights(form)
         done, member = run_use_case(
             form, services.set_team_member, g.programme.id, form.email.data, rights, current_user.id
         )
         if done:
             flash(f"{member.user.full_name}'s rights are saved.", "success")
             return redirect(url_for("organiser.team", slug=slug))
-    return (
-        render_template(
-            "organiser/team.html",
-            programme=g.programme,
-            form=form,
-            members=services.team_of(g.programme.id),
-            remove_form=ActionForm(),
-        ),
-        422 if request.method == "POST" else 200,
+    return show(
+        "organiser/team.html",
+        programme=g.programme,
+        form=form,
+        members=services.team_of(g.programme.id, requested_page()),
+        remove_form=ActionForm(),
     )
 
 
 @bp.post("/programmes/<slug>/team/<int:member_id>/remove")
 @requires("manage_programme")
 def remove_team_member(slug: str, member_id: int):
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    try:
-        services.remove_team_member(g.programme.id, member_id, current_user.id)
-    except services.TeamError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
-        flash("Removed from the team.", "success")
+    _pressed(services.remove_team_member, member_id, done="Removed from the team.")
     return redirect(url_for("organiser.team", slug=slug))
