@@ -21,8 +21,17 @@ from flask import (
 from flask_login import current_user
 
 from ..access import guard_admin, requires
-from ..catalogue import audit, authoring, uploads
+from ..catalogue import audit, uploads
 from ..catalogue import services as catalogue
+from ..catalogue.authoring import editions as edition_cases
+from ..catalogue.authoring import materials as material_cases
+from ..catalogue.authoring import modules as module_cases
+from ..catalogue.authoring import organisations as organisation_cases
+from ..catalogue.authoring import people as people_cases
+from ..catalogue.authoring import programmes as programme_cases
+from ..catalogue.authoring import sessions as session_cases
+from ..catalogue.authoring import shared
+from ..catalogue.authoring import topics as topic_cases
 from ..catalogue.models import Topic
 from ..catalogue.page_cache import build_parts, session_heads
 from ..extensions import db
@@ -80,13 +89,13 @@ def _no_upload_error(field, check) -> bool:
 def _programme_choices(form: ProgrammeForm) -> None:
     topics = db.session.scalars(db.select(Topic).order_by(Topic.name))
     form.topic.choices = [("", "No topic")] + [(t.id, t.name) for t in topics]
-    organisations = [(o.id, o.name) for o in authoring.all_organisations()]
+    organisations = [(o.id, o.name) for o in organisation_cases.all_organisations()]
     for name in ORGANISATION_FIELDS.values():
         getattr(form, name).choices = organisations
 
 
-def _programme_input(form: ProgrammeForm, cover) -> authoring.ProgrammeInput:
-    return authoring.ProgrammeInput(
+def _programme_input(form: ProgrammeForm, cover) -> programme_cases.ProgrammeInput:
+    return programme_cases.ProgrammeInput(
         kind=form.kind.data,
         title=form.title.data,
         edition=form.edition.data,
@@ -112,14 +121,14 @@ def new_programme():
         form.timezone.data = current_user.timezone
     if form.validate_on_submit() and _no_upload_error(form.cover, uploads.check_image):
         cover = form.cover.checked
-        registration = authoring.RegistrationDefaults(
+        registration = programme_cases.RegistrationDefaults(
             capacity=form.capacity.data,
             approval_required=form.approval_required.data,
             waitlist_enabled=form.waitlist_enabled.data,
         )
         done, programme = run_use_case(
             form,
-            authoring.create_programme,
+            programme_cases.create_programme,
             current_user.id,
             _programme_input(form, cover),
             registration,
@@ -146,7 +155,7 @@ def edit_programme(slug: str):
         cover = form.cover.checked
         done, _ = run_use_case(
             form,
-            authoring.update_programme,
+            programme_cases.update_programme,
             programme.id,
             current_user.id,
             form.version.data,
@@ -190,7 +199,7 @@ def _pressed(call) -> tuple[bool, object]:
         abort(400)
     try:
         return True, call()
-    except authoring.AuthoringError as error:
+    except shared.AuthoringError as error:
         db.session.rollback()
         flash(str(error), "error")
         return False, None
@@ -230,13 +239,15 @@ def _lifecycle(use_case, message: str):
 @bp.post("/programmes/<slug>/publish")
 @requires("manage_programme")
 def publish_programme(slug: str):
-    return _lifecycle(authoring.publish_programme, "Published: the programme is in the catalogue.")
+    return _lifecycle(
+        programme_cases.publish_programme, "Published: the programme is in the catalogue."
+    )
 
 
 @bp.post("/programmes/<slug>/archive")
 @requires("manage_programme")
 def archive_programme(slug: str):
-    return _lifecycle(authoring.archive_programme, "Archived: it stays findable, closed.")
+    return _lifecycle(programme_cases.archive_programme, "Archived: it stays findable, closed.")
 
 
 @bp.route("/programmes/<slug>/new-edition", methods=["GET", "POST"])
@@ -247,9 +258,9 @@ def new_edition(slug: str):
         form.title.data = g.programme.title
         form.weeks.data = 52
     if form.validate_on_submit():
-        data = authoring.EditionInput(form.title.data, form.edition.data, form.weeks.data)
+        data = edition_cases.EditionInput(form.title.data, form.edition.data, form.weeks.data)
         done, copy = run_use_case(
-            form, authoring.new_edition, g.programme.id, current_user.id, data
+            form, edition_cases.new_edition, g.programme.id, current_user.id, data
         )
         if done:
             flash("New edition saved as a draft. Check its sessions, then publish.", "success")
@@ -293,11 +304,11 @@ def audit_csv(slug: str):
 
 
 def _session_choices(form: SessionForm) -> None:
-    people = [(p.id, _person_label(p)) for p in authoring.all_people()]
+    people = [(p.id, _person_label(p)) for p in people_cases.all_people()]
     form.speakers.choices = people
     form.moderators.choices = people
     form.module.choices = [("", "No module")] + [
-        (m.id, f"{m.position}. {m.title}") for m in authoring.modules_of(g.programme.id)
+        (m.id, f"{m.position}. {m.title}") for m in module_cases.modules_of(g.programme.id)
     ]
 
 
@@ -305,8 +316,8 @@ def _person_label(person) -> str:
     return ", ".join(filter(None, [person.display_name, person.position, person.affiliation]))
 
 
-def _session_input(form: SessionForm) -> authoring.SessionInput:
-    return authoring.SessionInput(
+def _session_input(form: SessionForm) -> session_cases.SessionInput:
+    return session_cases.SessionInput(
         title=form.title.data,
         day=form.day.data,
         start=form.start.data,
@@ -357,7 +368,7 @@ def new_session(slug: str):
         form.timezone.data = g.programme.timezone
     if form.validate_on_submit():
         done, _ = run_use_case(
-            form, authoring.add_session, g.programme.id, current_user.id, _session_input(form)
+            form, session_cases.add_session, g.programme.id, current_user.id, _session_input(form)
         )
         if done:
             flash("Session added.", "success")
@@ -392,7 +403,7 @@ def edit_session(slug: str, session_id: int):
     if form.validate_on_submit():
         done, _ = run_use_case(
             form,
-            authoring.update_session,
+            session_cases.update_session,
             g.programme.id,
             session.id,
             current_user.id,
@@ -418,7 +429,7 @@ def delete_session(slug: str, session_id: int):
     return _removal(
         "organiser.edit_programme",
         "Session removed.",
-        authoring.delete_session,
+        session_cases.delete_session,
         session_id,
         current_user.id,
         title=f"Remove the session “{g.session.title}”?" if draft else None,
@@ -436,7 +447,7 @@ def _zone(name: str):
 
 
 def _module_of(module_id: int):
-    module = authoring.module_of(g.programme.id, module_id)
+    module = module_cases.module_of(g.programme.id, module_id)
     if module is None:
         abort(404)
     return module
@@ -447,10 +458,10 @@ def _module_of(module_id: int):
 def modules(slug: str):
     form = ModuleForm()
     if form.validate_on_submit():
-        data = authoring.ModuleInput(
+        data = module_cases.ModuleInput(
             form.title.data, form.theme.data, form.summary.data or "", form.body.data or ""
         )
-        done, _ = run_use_case(form, authoring.add_module, g.programme.id, current_user.id, data)
+        done, _ = run_use_case(form, module_cases.add_module, g.programme.id, current_user.id, data)
         if done:
             flash("Module added.", "success")
             return redirect(url_for("organiser.modules", slug=slug))
@@ -458,7 +469,7 @@ def modules(slug: str):
         "organiser/modules.html",
         form=form,
         programme=g.programme,
-        modules=authoring.modules_of(g.programme.id),
+        modules=module_cases.modules_of(g.programme.id),
         move_form=ActionForm(),
     )
 
@@ -469,12 +480,12 @@ def edit_module(slug: str, module_id: int):
     module = _module_of(module_id)
     form = ModuleForm(obj=module) if request.method == "GET" else ModuleForm()
     if form.validate_on_submit():
-        data = authoring.ModuleInput(
+        data = module_cases.ModuleInput(
             form.title.data, form.theme.data, form.summary.data or "", form.body.data or ""
         )
         done, _ = run_use_case(
             form,
-            authoring.update_module,
+            module_cases.update_module,
             g.programme.id,
             module.id,
             current_user.id,
@@ -492,7 +503,7 @@ def edit_module(slug: str, module_id: int):
 def move_module(slug: str, module_id: int, direction: str):
     offset = -1 if direction == "up" else 1
     return _button(
-        "organiser.modules", None, authoring.move_module, module_id, current_user.id, offset
+        "organiser.modules", None, module_cases.move_module, module_id, current_user.id, offset
     )
 
 
@@ -500,11 +511,11 @@ def move_module(slug: str, module_id: int, direction: str):
 @requires("manage_programme")
 def delete_module(slug: str, module_id: int):
     message = "Module removed; its sessions and materials stay."
-    module = authoring.module_of(g.programme.id, module_id)
+    module = module_cases.module_of(g.programme.id, module_id)
     return _removal(
         "organiser.modules",
         message,
-        authoring.delete_module,
+        module_cases.delete_module,
         module_id,
         current_user.id,
         title=module and f"Remove the module “{module.title}”?",
@@ -521,13 +532,13 @@ def delete_module(slug: str, module_id: int):
 
 def _module_choices(form) -> None:
     form.module.choices = [("", "No module")] + [
-        (m.id, f"{m.position}. {m.title}") for m in authoring.modules_of(g.programme.id)
+        (m.id, f"{m.position}. {m.title}") for m in module_cases.modules_of(g.programme.id)
     ]
 
 
-def _material_input(form: MaterialForm) -> authoring.MaterialInput:
+def _material_input(form: MaterialForm) -> material_cases.MaterialInput:
     checked = form.file.checked
-    return authoring.MaterialInput(
+    return material_cases.MaterialInput(
         title=form.title.data,
         kind=form.kind.data,
         language=form.language.data,
@@ -545,7 +556,11 @@ def materials(slug: str):
     _module_choices(form)
     if form.validate_on_submit() and _no_upload_error(form.file, uploads.check_upload):
         done, _ = run_use_case(
-            form, authoring.add_material, g.programme.id, current_user.id, _material_input(form)
+            form,
+            material_cases.add_material,
+            g.programme.id,
+            current_user.id,
+            _material_input(form),
         )
         if done:
             flash("Material added.", "success")
@@ -554,7 +569,7 @@ def materials(slug: str):
         "organiser/materials.html",
         form=form,
         programme=g.programme,
-        materials=authoring.materials_of(g.programme.id),
+        materials=material_cases.materials_of(g.programme.id),
         delete_form=ActionForm(),
         max_upload=uploads.MAX_UPLOAD_LABEL,
     )
@@ -563,11 +578,11 @@ def materials(slug: str):
 @bp.route("/programmes/<slug>/materials/<int:material_id>/edit", methods=["GET", "POST"])
 @requires("manage_programme")
 def edit_material(slug: str, material_id: int):
-    material = authoring.material_of(g.programme.id, material_id)
+    material = material_cases.material_of(g.programme.id, material_id)
     if material is None:
         abort(404)
     if request.method == "GET":
-        form = MaterialEditForm(obj=material, seen=authoring.material_seen(material))
+        form = MaterialEditForm(obj=material, seen=material_cases.material_seen(material))
         form.module.data = material.module_id
     else:
         form = MaterialEditForm()
@@ -575,7 +590,7 @@ def edit_material(slug: str, material_id: int):
     if form.validate_on_submit() and _no_upload_error(form.file, uploads.check_upload):
         done, _ = run_use_case(
             form,
-            authoring.update_material,
+            material_cases.update_material,
             g.programme.id,
             material.id,
             current_user.id,
@@ -597,11 +612,11 @@ def edit_material(slug: str, material_id: int):
 @bp.post("/programmes/<slug>/materials/<int:material_id>/delete")
 @requires("manage_programme")
 def delete_material(slug: str, material_id: int):
-    material = authoring.material_of(g.programme.id, material_id)
+    material = material_cases.material_of(g.programme.id, material_id)
     return _removal(
         "organiser.materials",
         "Material removed.",
-        authoring.delete_material,
+        material_cases.delete_material,
         material_id,
         current_user.id,
         title=material and f"Remove the material “{material.title}”?",
@@ -614,13 +629,13 @@ def delete_material(slug: str, material_id: int):
 
 def _person_form(form: PersonForm) -> PersonForm:
     form.organisation.choices = [("", "Not in the list")] + [
-        (o.id, o.name) for o in authoring.all_organisations()
+        (o.id, o.name) for o in organisation_cases.all_organisations()
     ]
     return form
 
 
-def _person_input(form: PersonForm, photo) -> authoring.PersonInput:
-    return authoring.PersonInput(
+def _person_input(form: PersonForm, photo) -> people_cases.PersonInput:
+    return people_cases.PersonInput(
         full_name=form.full_name.data,
         honorific=form.honorific.data,
         position=form.position.data,
@@ -641,19 +656,19 @@ def people():
     form = _person_form(PersonForm())
     if form.validate_on_submit() and _no_upload_error(form.photo, uploads.check_image):
         done, person = run_use_case(
-            form, authoring.create_person, _person_input(form, form.photo.checked)
+            form, people_cases.create_person, _person_input(form, form.photo.checked)
         )
         if done:
             flash(f"{person.display_name} added: choose them in a session's form.", "success")
             return redirect(url_for("organiser.people", q=person.full_name))
     return _page(
-        "organiser/people.html", form=form, query=query, found=authoring.search_people(query)
+        "organiser/people.html", form=form, query=query, found=people_cases.search_people(query)
     )
 
 
 @bp.route("/people/<int:person_id>/edit", methods=["GET", "POST"])
 def edit_person(person_id: int):
-    person = authoring.person_of(person_id)
+    person = people_cases.person_of(person_id)
     if person is None:
         abort(404)
     form = _person_form(PersonForm(obj=person) if request.method == "GET" else PersonForm())
@@ -661,7 +676,7 @@ def edit_person(person_id: int):
         form.organisation.data = person.organisation_id
     if form.validate_on_submit() and _no_upload_error(form.photo, uploads.check_image):
         done, _ = run_use_case(
-            form, authoring.update_person, person.id, _person_input(form, form.photo.checked)
+            form, people_cases.update_person, person.id, _person_input(form, form.photo.checked)
         )
         if done:
             flash(f"{person.display_name} saved.", "success")
@@ -674,10 +689,10 @@ def organisations():
     query = strip(request.args.get("q") or "")[:200]
     form = OrganisationForm()
     if form.validate_on_submit():
-        data = authoring.OrganisationInput(
+        data = organisation_cases.OrganisationInput(
             form.name.data, form.short_name.data, form.website.data, form.confirmed_new.data
         )
-        done, organisation = run_use_case(form, authoring.create_organisation, data)
+        done, organisation = run_use_case(form, organisation_cases.create_organisation, data)
         if done:
             flash(f"{organisation.name} added.", "success")
             return redirect(url_for("organiser.organisations", q=organisation.name))
@@ -685,25 +700,27 @@ def organisations():
         "organiser/organisations.html",
         form=form,
         query=query,
-        found=authoring.search_organisations(query),
+        found=organisation_cases.search_organisations(query),
     )
 
 
 @bp.route("/organisations/<int:organisation_id>/edit", methods=["GET", "POST"])
 def edit_organisation(organisation_id: int):
-    organisation = authoring.organisation_of(organisation_id)
+    organisation = organisation_cases.organisation_of(organisation_id)
     if organisation is None:
         abort(404)
     if request.method == "GET":
-        seen = authoring.organisation_seen(organisation)
+        seen = organisation_cases.organisation_seen(organisation)
         form = OrganisationEditForm(obj=organisation, seen=seen)
     else:
         form = OrganisationEditForm()
     if form.validate_on_submit():
-        data = authoring.OrganisationInput(form.name.data, form.short_name.data, form.website.data)
+        data = organisation_cases.OrganisationInput(
+            form.name.data, form.short_name.data, form.website.data
+        )
         done, _ = run_use_case(
             form,
-            authoring.update_organisation,
+            organisation_cases.update_organisation,
             organisation.id,
             current_user.id,
             form.seen.data,
@@ -716,7 +733,7 @@ def edit_organisation(organisation_id: int):
         "organiser/organisation_form.html",
         form=form,
         organisation=organisation,
-        shown_in=len(authoring.programmes_showing(organisation.id)),
+        shown_in=len(organisation_cases.programmes_showing(organisation.id)),
     )
 
 
@@ -755,14 +772,14 @@ guard_admin(topic_admin_bp)
 def topics():
     form = TopicForm()
     if form.validate_on_submit():
-        done, topic = run_use_case(form, authoring.add_topic, form.name.data)
+        done, topic = run_use_case(form, topic_cases.add_topic, form.name.data)
         if done:
             flash(f"Topic “{topic.name}” added.", "success")
             return redirect(url_for("topic_admin.topics"))
     return _page(
         "organiser/admin_topics.html",
         form=form,
-        topics=authoring.topics_in_use(),
+        topics=topic_cases.topics_in_use(),
         remove_form=ActionForm(),
     )
 
@@ -775,7 +792,7 @@ def edit_topic(topic_id: int):
     form = TopicForm(obj=topic)
     if form.validate_on_submit():
         done, topic = run_use_case(
-            form, authoring.rename_topic, topic.id, current_user.id, form.name.data
+            form, topic_cases.rename_topic, topic.id, current_user.id, form.name.data
         )
         if done:
             flash(f"Topic renamed to “{topic.name}”.", "success")
@@ -785,7 +802,7 @@ def edit_topic(topic_id: int):
 
 @topic_admin_bp.post("/<int:topic_id>/remove")
 def remove_topic(topic_id: int):
-    done, name = _pressed(lambda: authoring.remove_topic(topic_id))
+    done, name = _pressed(lambda: topic_cases.remove_topic(topic_id))
     if done:
         flash(f"Topic “{name}” removed.", "success")
     return redirect(url_for("topic_admin.topics"))
