@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ...extensions import db
@@ -20,6 +19,7 @@ from .shared import (
     check_seen,
     digest,
     found,
+    in_order,
     locked_programme,
     next_position,
 )
@@ -29,6 +29,8 @@ ONE_OF_THE_TWO = "Upload a file or give a link (one of the two)."
 
 @dataclass(frozen=True)
 class MaterialInput:
+    """A material as its form gives it: a checked file or a link (one of the two)."""
+
     title: str
     kind: str
     language: str
@@ -149,11 +151,4 @@ def delete_material(programme_id: int, material_id: int, user_id: int) -> None:
 
 
 def materials_of(programme_id: int) -> list[Material]:
-    return list(
-        db.session.scalars(
-            select(Material)
-            .where(Material.programme_id == programme_id)
-            .options(joinedload(Material.module))
-            .order_by(Material.position)
-        )
-    )
+    return in_order(Material, programme_id, joinedload(Material.module))

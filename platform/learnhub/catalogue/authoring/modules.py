@@ -16,6 +16,7 @@ from .shared import (
     changes,
     check_version,
     found,
+    in_order,
     locked_programme,
     next_position,
     text_or_none,
@@ -24,6 +25,8 @@ from .shared import (
 
 @dataclass(frozen=True)
 class ModuleInput:
+    """A module as its form gives it (the body is Markdown)."""
+
     title: str
     theme: str | None = None
     summary: str = ""
@@ -45,14 +48,7 @@ def module_of(programme_id: int, module_id: int) -> Module | None:
 
 
 def modules_of(programme_id: int) -> list[Module]:
-    return list(
-        db.session.scalars(
-            select(Module)
-            .where(Module.programme_id == programme_id)
-            .options(selectinload(Module.materials))
-            .order_by(Module.position)
-        )
-    )
+    return in_order(Module, programme_id, selectinload(Module.materials))
 
 
 def add_module(programme_id: int, user_id: int, data: ModuleInput) -> Module:

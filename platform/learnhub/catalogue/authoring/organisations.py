@@ -15,17 +15,20 @@ from ..models import Organisation, Person, ProgrammeOrganisation, Session, Sessi
 from .shared import (
     AuthoringError,
     changes,
+    check_not_similar,
     check_seen,
     contains,
     digest,
     found,
-    similar_names,
     text_or_none,
 )
 
 
 @dataclass(frozen=True)
 class OrganisationInput:
+    """An organisation as its form gives it; `confirmed_new`: the organiser has seen the
+    similar ones and this one is another."""
+
     name: str
     short_name: str | None = None
     website: str | None = None
@@ -91,14 +94,14 @@ def _organisation_name(data: OrganisationInput, other_than: int | None = None) -
 def create_organisation(data: OrganisationInput) -> Organisation:
     begin_write_transaction()
     name = _organisation_name(data)
-    similar = similar_names(Organisation.name, name)
-    if similar and not data.confirmed_new:
-        raise AuthoringError(
-            "Similar organisations are already here: "
-            + "; ".join(similar)
-            + ". Choose one of them, or tick “This is another organisation” to add it.",
-            field="name",
-        )
+    check_not_similar(
+        Organisation.name,
+        name,
+        data.confirmed_new,
+        found="Similar organisations are already here",
+        choose="Choose one of them, or tick “This is another organisation” to add it.",
+        field="name",
+    )
     organisation = Organisation(**_organisation_values(data, name))
     db.session.add(organisation)
     db.session.commit()

@@ -13,7 +13,7 @@ from ...i18n import LANGUAGE_LOCALES
 from ...timefmt import is_valid_timezone
 from .. import uploads
 from ..models import Organisation, Person
-from .shared import AuthoringError, contains, found, similar_names, text_or_none
+from .shared import AuthoringError, check_not_similar, contains, found, text_or_none
 
 
 @dataclass(frozen=True)
@@ -68,14 +68,14 @@ def create_person(data: PersonInput) -> Person:
     is only added once the organiser confirms it is someone else."""
     begin_write_transaction()
     name = _full_name(data)
-    similar = similar_names(Person.full_name, name)
-    if similar and not data.confirmed_new:
-        raise AuthoringError(
-            "Already here: "
-            + "; ".join(similar)
-            + ". Pick them in the session form, or tick “This is someone else” to add them.",
-            field="full_name",
-        )
+    check_not_similar(
+        Person.full_name,
+        name,
+        data.confirmed_new,
+        found="Already here",
+        choose="Pick them in the session form, or tick “This is someone else” to add them.",
+        field="full_name",
+    )
     person = Person(full_name=name)
     _fill_person(person, data)
     db.session.add(person)

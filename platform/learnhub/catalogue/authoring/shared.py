@@ -143,7 +143,7 @@ def contains(text: str, *columns):
     return or_(*[func.lower(column).like(pattern, escape="\\") for column in columns])
 
 
-def similar_names(column, name: str) -> list[str]:
+def _similar_names(column, name: str) -> list[str]:
     """Up to ten names in `column` sharing a word of three letters or more with `name`."""
     words = [w for w in re.split(r"\W+", name.lower()) if len(w) > 2]
     if not words:
@@ -152,3 +152,24 @@ def similar_names(column, name: str) -> list[str]:
         select(column).where(or_(*[func.lower(column).like(like(w), escape="\\") for w in words]))
     )
     return sorted(set(matches))[:10]
+
+
+def check_not_similar(column, name: str, confirmed: bool, *, found: str, choose: str, field: str):
+    """A shared record (a person, an organisation) is added only once the organiser has seen
+    those with a similar name and `confirmed` that this one is another: until then the
+    refusal lists them ("`found`: A; B. `choose`")."""
+    similar = _similar_names(column, name)
+    if similar and not confirmed:
+        raise AuthoringError(f"{found}: {'; '.join(similar)}. {choose}", field=field)
+
+
+def in_order(model, programme_id: int, *options) -> list:
+    """A programme's modules or materials by position, with the relations `options` load."""
+    return list(
+        db.session.scalars(
+            select(model)
+            .where(model.programme_id == programme_id)
+            .options(*options)
+            .order_by(model.position)
+        )
+    )
