@@ -10,7 +10,7 @@ import io
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
@@ -94,8 +94,9 @@ def kind_of(action: str) -> str:
     return KIND_OF_ACTION.get(action, "programme")
 
 
-def audit_log(programme_id: int, kind: str | None = None, limit: int = 500) -> list[AuditEntry]:
-    """The newest entries first, of one kind when `kind` names one (1 query)."""
+def audit_entries(programme_id: int, kind: str | None = None) -> Select:
+    """The newest entries first, of one kind when `kind` names one, with who made them: a
+    statement (the log page shows it a page at a time, the CSV export whole)."""
     query = (
         select(AuditEntry)
         .where(AuditEntry.programme_id == programme_id)
@@ -104,9 +105,7 @@ def audit_log(programme_id: int, kind: str | None = None, limit: int = 500) -> l
     )
     if kind in ACTIONS:
         query = query.where(AuditEntry.action.in_(ACTIONS[kind]))
-    if limit:
-        query = query.limit(limit)
-    return list(db.session.scalars(query))
+    return query
 
 
 def audit_csv(programme_id: int, tz: str, kind: str | None = None) -> str:
@@ -114,7 +113,7 @@ def audit_csv(programme_id: int, tz: str, kind: str | None = None) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["When", "Who", "Kind", "What", "Details"])
-    for entry in audit_log(programme_id, kind, limit=0):
+    for entry in db.session.scalars(audit_entries(programme_id, kind)):
         writer.writerow(
             [
                 format_moment(entry.created_at, tz),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from ...database import begin_write_transaction
 from ...extensions import db
@@ -35,17 +35,20 @@ class OrganisationInput:
     confirmed_new: bool = False
 
 
-def search_organisations(query: str, limit: int = 50) -> list[Organisation]:
+def organisations_found(query: str) -> Select:
+    """Organisations by name whose name or short name contains `query` (all when it is
+    empty): a statement, for a page of them at a time."""
     statement = select(Organisation).order_by(Organisation.name)
     if query.strip():
         statement = statement.where(
             contains(query.strip(), Organisation.name, Organisation.short_name)
         )
-    return list(db.session.scalars(statement.limit(limit)))
+    return statement
 
 
 def all_organisations() -> list[Organisation]:
-    return search_organisations("", limit=5000)
+    """Every organisation, by name: the choices of the programme's and the person's lists."""
+    return list(db.session.scalars(organisations_found("")))
 
 
 def organisation_of(organisation_id: int) -> Organisation | None:

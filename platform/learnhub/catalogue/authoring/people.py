@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
 from ...database import begin_write_transaction
@@ -33,7 +33,9 @@ class PersonInput:
     confirmed_new: bool = False
 
 
-def search_people(query: str, limit: int = 50) -> list[Person]:
+def people_found(query: str) -> Select:
+    """People by name whose name, position or organisation contains `query` (everyone when
+    it is empty), with their organisation: a statement, for a page of them at a time."""
     statement = select(Person).options(joinedload(Person.organisation)).order_by(Person.full_name)
     if query.strip():
         statement = statement.outerjoin(Person.organisation).where(
@@ -45,11 +47,12 @@ def search_people(query: str, limit: int = 50) -> list[Person]:
                 Person.organisation_text,
             )
         )
-    return list(db.session.scalars(statement.limit(limit)).unique())
+    return statement
 
 
 def all_people() -> list[Person]:
-    return search_people("", limit=5000)
+    """Everyone, by name: the choices of a session's speakers and moderators."""
+    return list(db.session.scalars(people_found("")).unique())
 
 
 def person_of(person_id: int) -> Person | None:

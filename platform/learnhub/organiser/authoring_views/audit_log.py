@@ -1,4 +1,4 @@
-"""A programme's change log, filtered by kind, or whole as CSV."""
+"""A programme's change log: a page at a time, filtered by kind, or whole as CSV."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from flask_login import current_user
 
 from ...access import requires
 from ...catalogue import audit
+from ...extensions import db
 from ..blueprint import bp
+from .pages import PER_PAGE
 
 
 def _kind() -> str | None:
@@ -22,7 +24,9 @@ def audit_log(slug: str):
     return render_template(
         "organiser/audit.html",
         programme=g.programme,
-        entries=audit.audit_log(g.programme.id, kind),
+        entries=db.paginate(
+            audit.audit_entries(g.programme.id, kind), per_page=PER_PAGE, error_out=False
+        ),
         kinds=audit.KINDS,
         kind=kind,
         kind_of=audit.kind_of,

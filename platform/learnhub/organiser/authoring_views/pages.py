@@ -12,11 +12,16 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
+from sqlalchemy import Select
 
+from ...extensions import db
 from ...forms import ActionForm, ConfirmForm, confirmation_page, strip
 from ...use_cases import attempt, run_use_case
 
 T = TypeVar("T")
+
+#: Rows per page of a list that can grow without bound (people, organisations, a change log).
+PER_PAGE = 50
 
 
 @dataclass(frozen=True)
@@ -27,13 +32,14 @@ class FormPage:
     programme (an endpoint such as ".modules"), or a function of what the use case returned.
     A refusal is shown on the form and the page answers 422. Upload fields check their files
     as they validate (forms.checked_file). A page that lists what it adds, with a search box
-    (`q` in the address), names the `search` that finds the rows it shows (`found`)."""
+    (`q` in the address), names the `search` whose statement finds the rows it shows
+    (`found`: a page of them, `page` in the address)."""
 
     template: str
     use_case: Callable[..., Any]
     saved: str
     next_page: str | Callable[[Any], str]
-    search: Callable[[str], Any] | None = None
+    search: Callable[[str], Select] | None = None
 
     def __call__(
         self,
@@ -52,7 +58,8 @@ class FormPage:
         shown = shown() if shown else {}
         if self.search is not None:
             query = strip(request.args.get("q") or "")[:200]
-            shown.update(query=query, found=self.search(query))
+            found = db.paginate(self.search(query), per_page=PER_PAGE, error_out=False)
+            shown.update(query=query, found=found)
         html = render_template(f"organiser/{self.template}", form=form, **context, **shown)
         return html, 422 if request.method == "POST" else 200
 

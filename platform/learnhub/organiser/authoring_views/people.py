@@ -1,5 +1,5 @@
 """Speakers and moderators, and organisations: shared by every programme, so any organiser
-searches, adds and corrects them."""
+searches, adds and corrects them. Their lists are paged."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ add_person_page = FormPage(
     people_cases.create_person,
     "{0.display_name} added: choose them in a session's form.",
     _person_listed,
-    search=people_cases.search_people,
+    search=people_cases.people_found,
 )
 
 
@@ -68,7 +68,7 @@ add_organisation_page = FormPage(
     organisation_cases.create_organisation,
     "{0.name} added.",
     _organisation_listed,
-    search=organisation_cases.search_organisations,
+    search=organisation_cases.organisations_found,
 )
 
 
