@@ -101,7 +101,7 @@ def create_organisation(data: OrganisationInput) -> Organisation:
         Organisation.name,
         name,
         data.confirmed_new,
-        found="Similar organisations are already here",
+        already="Similar organisations are already here",
         choose="Choose one of them, or tick “This is another organisation” to add it.",
         field="name",
     )

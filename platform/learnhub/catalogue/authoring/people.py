@@ -75,7 +75,7 @@ def create_person(data: PersonInput) -> Person:
         Person.full_name,
         name,
         data.confirmed_new,
-        found="Already here",
+        already="Already here",
         choose="Pick them in the session form, or tick “This is someone else” to add them.",
         field="full_name",
     )

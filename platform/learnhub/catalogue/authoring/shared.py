@@ -7,14 +7,17 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Callable
+from typing import TypeVar
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 
 from ...database import begin_write_transaction, is_postgres
 from ...errors import DomainError
 from ...extensions import db
 from ..audit import apply_changes, moment_in
 from ..models import Module, Programme, Topic
+
+T = TypeVar("T")
 
 
 class AuthoringError(DomainError):
@@ -46,7 +49,7 @@ def locked_programme(programme_id: int) -> Programme:
     return programme
 
 
-def found(row, what: str):
+def found(row: T | None, what: str) -> T:
     """`row`, or a refusal that it is gone (removed by someone else while the page was open):
     shown like any other, so a button pressed twice says so on the page it returns to."""
     if row is None:
@@ -137,7 +140,7 @@ def like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def contains(text: str, *columns):
+def contains(text: str, *columns) -> ColumnElement[bool]:
     """Rows where one of `columns` contains `text` (any case)."""
     pattern = like(text)
     return or_(*[func.lower(column).like(pattern, escape="\\") for column in columns])
@@ -154,13 +157,15 @@ def _similar_names(column, name: str) -> list[str]:
     return sorted(set(matches))[:10]
 
 
-def check_not_similar(column, name: str, confirmed: bool, *, found: str, choose: str, field: str):
+def check_not_similar(
+    column, name: str, confirmed: bool, *, already: str, choose: str, field: str
+) -> None:
     """A shared record (a person, an organisation) is added only once the organiser has seen
     those with a similar name and `confirmed` that this one is another: until then the
-    refusal lists them ("`found`: A; B. `choose`")."""
+    refusal lists them ("`already`: A; B. `choose`")."""
     similar = _similar_names(column, name)
     if similar and not confirmed:
-        raise AuthoringError(f"{found}: {'; '.join(similar)}. {choose}", field=field)
+        raise AuthoringError(f"{already}: {'; '.join(similar)}. {choose}", field=field)
 
 
 def in_order(model, programme_id: int, *options) -> list:
