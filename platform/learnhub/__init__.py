@@ -100,6 +100,10 @@ def create_app(config: BaseConfig | dict | None = None) -> Flask:
         app.register_blueprint(dev_mailbox_bp)
     access.init_app(app)
 
+    from .catalogue import uploads
+
+    uploads.init_app(app)  # a file stored by a change that does not commit is removed again
+
     from . import i18n, outbox_dispatch, security, templating  # noqa: F401  (outbox_dispatch)
     from .cli import register_cli
 

@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from learnhub.accounts.models import ProgrammeTeamMember, User
-from learnhub.catalogue import authoring
+from learnhub.catalogue.authoring import people
+from learnhub.catalogue.authoring.shared import AuthoringError
 from learnhub.catalogue.models import (
     AuditEntry,
     Material,
@@ -619,9 +620,9 @@ def test_a_speakers_email_language_is_chosen_in_the_person_form(client, organise
 
 def test_the_person_service_refuses_a_language_it_does_not_offer(app):
     person = f.make_speaker(f.make_programme().sessions[0], "Li Wei", "Deputy Mayor")
-    with pytest.raises(authoring.AuthoringError) as refused:
-        authoring.update_person(
-            person.id, authoring.PersonInput(full_name="Li Wei", preferred_language="Klingon")
+    with pytest.raises(AuthoringError) as refused:
+        people.update_person(
+            person.id, people.PersonInput(full_name="Li Wei", preferred_language="Klingon")
         )
     assert refused.value.field == "preferred_language"
 

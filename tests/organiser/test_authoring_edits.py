@@ -11,9 +11,17 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from learnhub.catalogue import authoring
-from learnhub.catalogue.models import AuditEntry, Material, Organisation, Session, SessionSpeaker
+from learnhub.catalogue.authoring import materials
+from learnhub.catalogue.models import (
+    AuditEntry,
+    Material,
+    Organisation,
+    Person,
+    Session,
+    SessionSpeaker,
+)
 from learnhub.extensions import db
+from learnhub.timefmt import zone
 from tests import factories as f
 from tests.organiser.test_authoring import (
     PDF,
@@ -260,7 +268,7 @@ def test_a_file_stored_before_a_failed_database_write_is_removed(
     def failing_record(*args, **kwargs):
         raise OperationalError("INSERT INTO audit_entry", {}, Exception("disk I/O error"))
 
-    monkeypatch.setattr(authoring, "record", failing_record)
+    monkeypatch.setattr(materials, "record", failing_record)
     with pytest.raises(OperationalError):
         _upload(client, programme, PDF, "guide.pdf")
     assert _stored_files(app) == set()
@@ -276,8 +284,8 @@ def test_a_file_stored_before_a_failed_database_write_is_removed(
 
 def test_each_speakers_contribution_is_set_from_the_session_form(client, organiser):
     programme = _create(client)
-    li = f.save(authoring.Person(full_name="Li Wei", position="Mayor"))
-    ana = f.save(authoring.Person(full_name="Ana Lopez"))
+    li = f.save(Person(full_name="Li Wei", position="Mayor"))
+    ana = f.save(Person(full_name="Ana Lopez"))
     _add_session(
         client, programme, title="Opening", speakers=[str(li.id)], moderators=[str(ana.id)]
     )
@@ -285,12 +293,12 @@ def test_each_speakers_contribution_is_set_from_the_session_form(client, organis
     url = f"/organiser/programmes/{programme.slug}/sessions/{session.id}/edit"
     form = client.get(url).get_data(as_text=True)
     assert f'name="contribution-{li.id}"' in form and f'name="contribution-{ana.id}"' in form
-    day = session.starts_at.astimezone(authoring.zone(session.timezone))
+    day = session.starts_at.astimezone(zone(session.timezone))
     data = {
         "title": "Opening",
         "day": day.date().isoformat(),
         "start": day.strftime("%H:%M"),
-        "end": session.ends_at.astimezone(authoring.zone(session.timezone)).strftime("%H:%M"),
+        "end": session.ends_at.astimezone(zone(session.timezone)).strftime("%H:%M"),
         "timezone": session.timezone,
         "speakers": [str(li.id)],
         "moderators": [str(ana.id)],
@@ -328,7 +336,7 @@ def test_a_nul_character_in_a_contribution_is_dropped_not_a_500(client, organise
     """PostgreSQL refuses NUL in text (DataError, a 500): the form fields drop it with
     `strip`, but contributions were read from the request as they came."""
     programme = _create(client)
-    li = f.save(authoring.Person(full_name="Li Wei", position="Mayor"))
+    li = f.save(Person(full_name="Li Wei", position="Mayor"))
     response = _post_session(
         client, programme, speakers=[str(li.id)], **{f"contribution-{li.id}": "Net\x00 zero"}
     )

@@ -94,8 +94,9 @@ def kind_of(action: str) -> str:
     return KIND_OF_ACTION.get(action, "programme")
 
 
-def log_query(programme_id: int, kind: str | None = None) -> Select:
-    """The newest entries first, of one kind when `kind` names one, with who made them."""
+def audit_entries(programme_id: int, kind: str | None = None) -> Select:
+    """The newest entries first, of one kind when `kind` names one, with who made them: a
+    statement (the log page shows it a page at a time, the CSV export whole)."""
     query = (
         select(AuditEntry)
         .where(AuditEntry.programme_id == programme_id)
@@ -107,17 +108,12 @@ def log_query(programme_id: int, kind: str | None = None) -> Select:
     return query
 
 
-def audit_log(programme_id: int, kind: str | None = None) -> list[AuditEntry]:
-    """Every entry (of one kind), newest first (1 query)."""
-    return list(db.session.scalars(log_query(programme_id, kind)))
-
-
 def audit_csv(programme_id: int, tz: str, kind: str | None = None) -> str:
     """The whole log (of one kind) as CSV, times in `tz` with the zone written."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["When", "Who", "Kind", "What", "Details"])
-    for entry in audit_log(programme_id, kind):
+    for entry in db.session.scalars(audit_entries(programme_id, kind)):
         writer.writerow(
             [
                 format_moment(entry.created_at, tz),

@@ -10,6 +10,8 @@ its access check.
 A file is written before the transaction that records it commits; if that transaction rolls
 back instead (a domain error, a failed write, the request's session closed), the files it
 stored are removed again (`_forget_stored_on_rollback`), so no orphan stays in the store.
+`init_app` (called by create_app) sets that up; a file a committed change replaced is removed
+by its use case, by name (`remove_stored`), after the commit.
 """
 
 from __future__ import annotations
@@ -168,12 +170,18 @@ def _pending(file_name: str) -> None:
     db.session().info.setdefault(_STORED, []).append((file_name, storage()))
 
 
-@event.listens_for(Session, "after_commit")
+def init_app(app) -> None:
+    """Files stored for a transaction are kept when it commits and removed when it ends
+    without a commit: two listeners on every database session (registered once a process)."""
+    if not event.contains(Session, "after_commit", _keep_committed):
+        event.listen(Session, "after_commit", _keep_committed)
+        event.listen(Session, "after_transaction_end", _forget_stored_on_rollback)
+
+
 def _keep_committed(session: Session) -> None:
     session.info.pop(_STORED, None)
 
 
-@event.listens_for(Session, "after_transaction_end")
 def _forget_stored_on_rollback(session: Session, transaction) -> None:
     """The transaction ended without a commit (rollback or close): its files go too."""
     if transaction.parent is not None:

@@ -1,4 +1,5 @@
-"""Organiser forms: registration settings, questions, registrant filters and decisions."""
+"""Organiser forms: registration settings, questions, registrant filters and decisions; the
+authoring pages' programmes, sessions, modules, materials, people, organisations, topics."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from ..catalogue.uploads import UploadError, check_image, check_upload
 from ..forms import (
     coerce_id,
     coerce_optional_id,
@@ -62,34 +64,68 @@ STATE_LABELS = {
 }
 
 
-class RegistrationSettingsForm(FlaskForm):
+def line(label: str, max: int, *, required: bool = False, **options) -> StringField:
+    """A one-line text field (`one_line`: no line breaks), at most `max` characters."""
+    return StringField(
+        label, filters=[one_line], validators=[_needed(required), Length(max=max)], **options
+    )
+
+
+def text(label: str, max: int, *, required: bool = False) -> TextAreaField:
+    """A text area (spaces around stripped), at most `max` characters."""
+    return TextAreaField(label, filters=[strip], validators=[_needed(required), Length(max=max)])
+
+
+def link(label: str, max: int) -> URLField:
+    """An optional web address, at most `max` characters."""
+    return URLField(
+        label,
+        filters=[strip],
+        validators=[Optional(), Length(max=max), URL(message="Enter a link like https://…")],
+    )
+
+
+def row_choice(label: str) -> SelectField:
+    """A select of rows (its choices set by the page), whose first choice is "none"."""
+    return SelectField(label, coerce=coerce_optional_id, choices=[], validate_choice=False)
+
+
+def rows_choice(label: str) -> SelectMultipleField:
+    """A multiple select of rows (its choices set by the page); the use case checks them."""
+    return SelectMultipleField(label, coerce=coerce_id, validate_choice=False)
+
+
+def _needed(required: bool):
+    return DataRequired() if required else Optional()
+
+
+class RegistrationChoices(FlaskForm):
+    """Seats, approval and waiting list: a new programme's, then its registration settings'."""
+
     capacity = IntegerField(
         "Seats (leave empty for unlimited)",
         validators=[Optional(), NumberRange(min=0, max=1_000_000, message="Enter 0 or more.")],
     )
+    approval_required = BooleanField("An organiser approves each registration")
+    waitlist_enabled = BooleanField("Keep a waiting list when the seats are taken", default=True)
+
+
+class RegistrationSettingsForm(RegistrationChoices):
     opens_at = DateTimeLocalField(
         "Registration opens", format="%Y-%m-%dT%H:%M", validators=[Optional(), plausible_year]
     )
     closes_at = DateTimeLocalField(
         "Registration closes", format="%Y-%m-%dT%H:%M", validators=[Optional(), plausible_year]
     )
-    approval_required = BooleanField("An organiser approves each registration")
-    waitlist_enabled = BooleanField("Keep a waiting list when the seats are taken")
 
 
 class QuestionForm(FlaskForm):
-    label = StringField(
-        "Question", filters=[one_line], validators=[DataRequired(), Length(max=300)]
-    )
+    label = line("Question", 300, required=True)
     kind = SelectField(
         "Kind of answer", choices=[SelectChoice(k, KIND_LABELS[k]) for k in QUESTION_KINDS]
     )
     required = BooleanField("An answer is required")
-    choices = TextAreaField(
-        "Choices (for choice questions), one per line",
-        filters=[strip],
-        validators=[Optional(), Length(max=5000)],
-    )
+    choices = text("Choices (for choice questions), one per line", 5000)
 
 
 class RegistrantFilterForm(FlaskForm):
@@ -151,7 +187,23 @@ VISIBILITY_CHOICES = [
     SelectChoice("public", "Everyone"),
     SelectChoice("registered", "Confirmed registrants only"),
 ]
-MARKDOWN_HINT = "Markdown: **bold**, *italic*, [link](https://…), lists with -."
+
+
+def checked_file(check):
+    """A file field's validator: an upload, if one came, passes `check` (its content, size and
+    name); the checked file lands on `field.checked` for the use case, a refusal beside the
+    field."""
+
+    def validate(_form, field) -> None:
+        field.checked = None
+        upload = field.data
+        if upload and getattr(upload, "filename", ""):
+            try:
+                field.checked = check(upload.filename, upload.stream)
+            except UploadError as error:
+                raise ValidationError(error.message) from error
+
+    return validate
 
 
 class VersionedForm(FlaskForm):
@@ -161,46 +213,27 @@ class VersionedForm(FlaskForm):
 
 class ProgrammeForm(VersionedForm):
     kind = SelectField("Kind", choices=PROGRAMME_KIND_CHOICES)
-    title = StringField("Title", filters=[one_line], validators=[DataRequired(), Length(max=300)])
-    edition = StringField(
-        "Edition (e.g. 2nd edition)", filters=[one_line], validators=[Optional(), Length(max=80)]
-    )
-    summary = TextAreaField(
-        "Summary (one or two sentences)",
-        filters=[strip],
-        validators=[DataRequired(), Length(max=1000)],
-    )
-    description = TextAreaField(
-        "Description", filters=[strip], validators=[Optional(), Length(max=50_000)]
-    )
-    topic = SelectField("Topic", coerce=coerce_optional_id, choices=[], validate_choice=False)
+    title = line("Title", 300, required=True)
+    edition = line("Edition (e.g. 2nd edition)", 80)
+    summary = text("Summary (one or two sentences)", 1000, required=True)
+    description = text("Description", 50_000)
+    topic = row_choice("Topic")
     format = SelectField("Format", choices=FORMAT_CHOICES)
-    venue = StringField(
-        "Venue (in person and hybrid)", filters=[one_line], validators=[Optional(), Length(max=300)]
-    )
-    language = StringField(
-        "Language",
-        filters=[one_line],
-        default="English",
-        validators=[DataRequired(), Length(max=40)],
-    )
+    venue = line("Venue (in person and hybrid)", 300)
+    language = line("Language", 40, required=True, default="English")
     timezone = timezone_field("Time zone (sessions are entered in it)")
-    hosts = SelectMultipleField("Hosted by", coerce=coerce_id, validate_choice=False)
-    supporters = SelectMultipleField("With the support of", coerce=coerce_id, validate_choice=False)
-    partners = SelectMultipleField(
-        "In collaboration with (partners)", coerce=coerce_id, validate_choice=False
+    hosts = rows_choice("Hosted by")
+    supporters = rows_choice("With the support of")
+    partners = rows_choice("In collaboration with (partners)")
+    alliances = rows_choice("Related alliances")
+    cover = FileField(
+        "Cover image (optional; PNG, JPEG or WebP, up to 5 MB)",
+        validators=[checked_file(check_image)],
     )
-    alliances = SelectMultipleField("Related alliances", coerce=coerce_id, validate_choice=False)
-    cover = FileField("Cover image (optional; PNG, JPEG or WebP, up to 5 MB)")
 
 
-class NewProgrammeForm(ProgrammeForm):
-    capacity = IntegerField(
-        "Seats (leave empty for unlimited)",
-        validators=[Optional(), NumberRange(min=0, max=1_000_000, message="Enter 0 or more.")],
-    )
-    approval_required = BooleanField("An organiser approves each registration")
-    waitlist_enabled = BooleanField("Keep a waiting list when the seats are taken", default=True)
+class NewProgrammeForm(ProgrammeForm, RegistrationChoices):
+    """A new programme's details and its first registration settings."""
 
 
 def _end_after_start(form, field) -> None:
@@ -215,7 +248,7 @@ def _end_after_start(form, field) -> None:
 
 
 class SessionForm(VersionedForm):
-    title = StringField("Title", filters=[one_line], validators=[DataRequired(), Length(max=300)])
+    title = line("Title", 300, required=True)
     day = DateField("Date", validators=[DataRequired(message="Enter the date."), plausible_year])
     start = TimeField("Starts at", validators=[DataRequired(message="Enter the start time.")])
     end = TimeField(
@@ -226,91 +259,68 @@ class SessionForm(VersionedForm):
         "Ends on (only if not the same day)", validators=[Optional(), plausible_year]
     )
     timezone = timezone_field("Time zone of these times")
-    description = TextAreaField(
-        "Description", filters=[strip], validators=[Optional(), Length(max=20_000)]
+    description = text("Description", 20_000)
+    join_url = link(
+        "Join link (shown to confirmed registrants from 30 minutes before the start)", 1000
     )
-    join_url = URLField(
-        "Join link (shown to confirmed registrants from 30 minutes before the start)",
-        filters=[strip],
-        validators=[Optional(), Length(max=1000), URL(message="Enter a link like https://…")],
-    )
-    module = SelectField("Module", coerce=coerce_optional_id, choices=[], validate_choice=False)
-    speakers = SelectMultipleField("Speakers", coerce=coerce_id, validate_choice=False)
-    moderators = SelectMultipleField("Moderators", coerce=coerce_id, validate_choice=False)
-    #: Asked for when the date is in the past (see authoring.check_not_past).
+    module = row_choice("Module")
+    speakers = rows_choice("Speakers")
+    moderators = rows_choice("Moderators")
+    #: Asked for when the date is in the past (see authoring.sessions.check_not_past).
     confirm_past = BooleanField("Yes, this session is in the past")
-    #: Asked for when a new time would be emailed to registrants (authoring.update_session).
+    #: Asked for when a new time would be emailed to registrants (sessions.update_session).
     confirm_move = BooleanField("Yes, email them the new time")
-    move_note = TextAreaField(
-        "A note for the email (optional)",
-        filters=[strip],
-        validators=[Optional(), Length(max=2000)],
-    )
+    move_note = text("A note for the email (optional)", 2000)
 
 
 class ModuleForm(VersionedForm):
-    title = StringField("Title", filters=[one_line], validators=[DataRequired(), Length(max=300)])
-    theme = StringField("Theme", filters=[one_line], validators=[Optional(), Length(max=120)])
-    summary = TextAreaField("Summary", filters=[strip], validators=[Optional(), Length(max=2000)])
-    body = TextAreaField("Body", filters=[strip], validators=[Optional(), Length(max=100_000)])
+    title = line("Title", 300, required=True)
+    theme = line("Theme", 120)
+    summary = text("Summary", 2000)
+    body = text("Body", 100_000)
+
+
+def _has_file(form) -> bool:
+    return bool(form.file.data and getattr(form.file.data, "filename", ""))
 
 
 class MaterialForm(FlaskForm):
-    title = StringField("Title", filters=[one_line], validators=[DataRequired(), Length(max=300)])
+    title = line("Title", 300, required=True)
     kind = SelectField("Kind", choices=MATERIAL_KIND_CHOICES)
-    module = SelectField("Module", coerce=coerce_optional_id, choices=[], validate_choice=False)
-    file = FileField("File (PDF, .pptx or .docx, up to 25 MB)")
-    url = URLField(
-        "…or a link",
-        filters=[strip],
-        validators=[Optional(), Length(max=1000), URL(message="Enter a link like https://…")],
+    module = row_choice("Module")
+    file = FileField(
+        "File (PDF, .pptx or .docx, up to 25 MB)", validators=[checked_file(check_upload)]
     )
-    language = StringField(
-        "Language",
-        filters=[one_line],
-        default="English",
-        validators=[DataRequired(), Length(max=40)],
-    )
+    url = link("…or a link", 1000)
+    language = line("Language", 40, required=True, default="English")
     visibility = SelectField("Who may open it", choices=VISIBILITY_CHOICES)
 
     def validate_url(self, field) -> None:
-        has_file = bool(self.file.data and getattr(self.file.data, "filename", ""))
-        if has_file == bool(field.data):
+        if _has_file(self) == bool(field.data):
             raise ValidationError("Upload a file or give a link (one of the two).")
 
 
 class MaterialEditForm(MaterialForm):
-    #: What the editor saw (authoring.material_seen); a different one on save is refused.
+    #: What the editor saw (authoring.materials.material_seen); another one on save is refused.
     seen = HiddenField()
-    file = FileField("Replace the file (PDF, .pptx or .docx, up to 25 MB)")
-    url = URLField(
-        "…or a link",
-        filters=[strip],
-        validators=[Optional(), Length(max=1000), URL(message="Enter a link like https://…")],
+    file = FileField(
+        "Replace the file (PDF, .pptx or .docx, up to 25 MB)",
+        validators=[checked_file(check_upload)],
     )
+    url = link("…or a link", 1000)  # again, to stay after the file
 
     def validate_url(self, field) -> None:
-        has_file = bool(self.file.data and getattr(self.file.data, "filename", ""))
-        if has_file and field.data:
+        """Neither keeps the stored file; both is one too many."""
+        if _has_file(self) and field.data:
             raise ValidationError("Upload a file or give a link (one of the two).")
 
 
 class PersonForm(FlaskForm):
-    honorific = StringField(
-        "Honorific (Ms., Mr., Dr.)", filters=[one_line], validators=[Optional(), Length(max=20)]
-    )
-    full_name = StringField(
-        "Full name", filters=[one_line], validators=[DataRequired(), Length(max=200)]
-    )
-    position = StringField("Position", filters=[one_line], validators=[Optional(), Length(max=300)])
-    organisation = SelectField(
-        "Organisation", coerce=coerce_optional_id, choices=[], validate_choice=False
-    )
-    organisation_text = StringField(
-        "…or organisation, if not in the list",
-        filters=[one_line],
-        validators=[Optional(), Length(max=300)],
-    )
+    honorific = line("Honorific (Ms., Mr., Dr.)", 20)
+    full_name = line("Full name", 200, required=True)
+    position = line("Position", 300)
+    organisation = row_choice("Organisation")
+    organisation_text = line("…or organisation, if not in the list", 300)
     email = EmailField(
         "Email (for their own reminders; optional)",
         filters=[strip],
@@ -327,45 +337,33 @@ class PersonForm(FlaskForm):
         + [SelectChoice(language, language) for language in LANGUAGE_LOCALES],
         validate_choice=False,  # checked by the use case; left out of a post, it is unset
     )
-    bio = TextAreaField(
-        "Short biography", filters=[strip], validators=[Optional(), Length(max=5000)]
+    bio = text("Short biography", 5000)
+    photo = FileField(
+        "Photo (optional; PNG, JPEG or WebP, up to 5 MB)", validators=[checked_file(check_image)]
     )
-    photo = FileField("Photo (optional; PNG, JPEG or WebP, up to 5 MB)")
     confirmed_new = BooleanField("This is someone else than the similar people listed")
 
 
 class TopicForm(FlaskForm):
-    name = StringField("Name", filters=[one_line], validators=[DataRequired(), Length(max=200)])
+    name = line("Name", 200, required=True)
 
 
 class OrganisationForm(FlaskForm):
-    name = StringField(
-        "Full name", filters=[one_line], validators=[DataRequired(), Length(max=300)]
-    )
-    short_name = StringField(
-        "Short name or acronym", filters=[one_line], validators=[Optional(), Length(max=80)]
-    )
-    website = URLField(
-        "Website",
-        filters=[strip],
-        validators=[Optional(), Length(max=500), URL(message="Enter a link like https://…")],
-    )
+    name = line("Full name", 300, required=True)
+    short_name = line("Short name or acronym", 80)
+    website = link("Website", 500)
     confirmed_new = BooleanField("This is another organisation than the similar ones listed")
 
 
 class OrganisationEditForm(OrganisationForm):
-    #: What the editor saw (authoring.organisation_seen); a different one on save is refused.
+    #: What the editor saw (organisations.organisation_seen); another one on save is refused.
     seen = HiddenField()
     confirmed_new = None  # an edit keeps the organisation: no "another one" question
 
 
 class NewEditionForm(FlaskForm):
-    title = StringField("Title", filters=[one_line], validators=[DataRequired(), Length(max=300)])
-    edition = StringField(
-        "Edition (e.g. 3rd edition)",
-        filters=[one_line],
-        validators=[DataRequired(), Length(max=80)],
-    )
+    title = line("Title", 300, required=True)
+    edition = line("Edition (e.g. 3rd edition)", 80, required=True)
     weeks = IntegerField(
         "Shift the sessions by this many weeks",
         validators=[DataRequired(message="Enter a number of weeks."), NumberRange(min=1, max=520)],
@@ -373,7 +371,5 @@ class NewEditionForm(FlaskForm):
 
 
 class InviteOrganiserForm(FlaskForm):
-    full_name = StringField(
-        "Name", filters=[one_line], validators=[DataRequired(), Length(max=200)]
-    )
+    full_name = line("Name", 200, required=True)
     email = email_field("Email address")

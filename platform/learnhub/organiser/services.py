@@ -37,7 +37,6 @@ from ..safety import csv_text_cell
 PROGRAMMES_PER_PAGE = 50
 REGISTRANTS_PER_PAGE = 100
 TEAM_PER_PAGE = 50
-CHANGES_PER_PAGE = 100
 
 
 def managed_programmes(user: User, page: int) -> Pagination:
@@ -146,11 +145,6 @@ def waitlist_places(programme_id: int) -> dict[int, int]:
         .order_by(Registration.waitlist_position)
     )
     return {registration_id: place for place, registration_id in enumerate(ids, start=1)}
-
-
-def change_log(programme_id: int, kind: str | None, page: int) -> Pagination:
-    """The programme's change log (of one kind), newest first."""
-    return page_of(audit.log_query(programme_id, kind), page, CHANGES_PER_PAGE)
 
 
 # --- questions ----------------------------------------------------------------------------------

@@ -1,0 +1,39 @@
+"""Authoring use cases: organisers write programmes, sessions, modules, materials and people.
+
+One module per resource (programmes, sessions, modules, materials, people, organisations,
+topics, editions); `shared` holds what they all use. Each public function is one use case: it
+starts the write transaction (a programme's through `shared.locked_programme`), checks,
+changes, writes an audit entry and commits once. Edits carry the version the editor saw; a
+different version means someone else saved first, and the edit is refused with a message
+instead of overwriting. Markdown is sanitised on save (`sanitise_markdown`) and again when
+rendered.
+
+The names below are those that code outside the authoring pages imports from here
+(organiser/services.py, notifications/organiser_views.py, tests/catalogue/test_page_cache.py);
+the authoring pages import the resource modules themselves.
+"""
+
+from ..audit import record
+from .materials import MaterialInput, add_material, delete_material
+from .modules import ModuleInput, add_module, delete_module
+from .people import PersonInput, update_person
+from .programmes import ProgrammeInput, update_programme
+from .sessions import session_instants
+from .shared import AuthoringError, locked_programme
+
+__all__ = [
+    "AuthoringError",
+    "MaterialInput",
+    "ModuleInput",
+    "PersonInput",
+    "ProgrammeInput",
+    "add_material",
+    "add_module",
+    "delete_material",
+    "delete_module",
+    "locked_programme",
+    "record",
+    "session_instants",
+    "update_person",
+    "update_programme",
+]
