@@ -27,6 +27,15 @@ def _links(html: str) -> dict[str, str]:
     return {rel: href.replace("&amp;", "&") for href, rel in found}
 
 
+def _page_of(html: str) -> str:
+    """The pager's "Page n of m": the current page and the highest page it links to."""
+    current = re.search(
+        r'aria-current="page"><span class="visually-hidden">Page </span>(\d+)', html
+    )
+    numbers = re.findall(r'<span class="visually-hidden">Page </span>(\d+)<', html)
+    return f"Page {current.group(1)} of {max(map(int, numbers))}"
+
+
 def test_people_are_listed_a_page_at_a_time_keeping_the_search(client, organiser):
     for n in range(PER_PAGE + 5):
         db.session.add(Person(full_name=f"Speaker {n:03d}"))
@@ -35,11 +44,11 @@ def test_people_are_listed_a_page_at_a_time_keeping_the_search(client, organiser
     first = client.get("/organiser/people?q=speaker").get_data(as_text=True)
     assert "Speaker 000" in first and f"Speaker {PER_PAGE - 1:03d}" in first
     assert f"Speaker {PER_PAGE:03d}" not in first and "Ana Lopez" not in first
-    assert "Page 1 of 2" in first and "prev" not in _links(first)
+    assert _page_of(first) == "Page 1 of 2" and "prev" not in _links(first)
     second = client.get(_links(first)["next"]).get_data(as_text=True)
     assert "q=speaker" in _links(first)["next"]
     assert f"Speaker {PER_PAGE + 4:03d}" in second and "Speaker 000" not in second
-    assert "Page 2 of 2" in second and "next" not in _links(second)
+    assert _page_of(second) == "Page 2 of 2" and "next" not in _links(second)
     assert client.get("/organiser/people?page=x").status_code == 200  # not a page: the first
     assert client.get("/organiser/people?page=99").status_code == 200  # past the end: empty
 
@@ -62,6 +71,6 @@ def test_a_long_change_log_is_paged_keeping_its_filter(client):
     db.session.commit()
     url = f"/organiser/programmes/{programme.slug}/audit?kind=programme"
     first = client.get(url).get_data(as_text=True)
-    assert "Page 1 of 2" in first and "kind=programme" in _links(first)["next"]
+    assert _page_of(first) == "Page 1 of 2" and "kind=programme" in _links(first)["next"]
     second = client.get(_links(first)["next"]).get_data(as_text=True)
-    assert "Page 2 of 2" in second and "added module" in second
+    assert _page_of(second) == "Page 2 of 2" and "added module" in second

@@ -14,6 +14,7 @@ import pytest
 from learnhub.catalogue.audit import record
 from learnhub.extensions import db
 from learnhub.organiser import services
+from learnhub.organiser.authoring_views import audit_log
 from tests import factories as f
 
 
@@ -21,7 +22,7 @@ from tests import factories as f
 def two_per_page(monkeypatch):
     for name in ("PROGRAMMES_PER_PAGE", "REGISTRANTS_PER_PAGE", "TEAM_PER_PAGE"):
         monkeypatch.setattr(services, name, 2)
-    monkeypatch.setattr(services, "CHANGES_PER_PAGE", 2)
+    monkeypatch.setattr(audit_log, "PER_PAGE", 2)
 
 
 def names_on(page: str, prefix: str) -> list[str]:
