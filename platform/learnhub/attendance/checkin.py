@@ -23,8 +23,10 @@ from ..extensions import db
 from ..registration.models import Registration
 from ..timefmt import format_moment
 from ..types import utcnow
+from .errors import AttendanceError
 from .models import ATTENDED_STATUSES, Attendance, CheckIn, CheckInAttempt
-from .services import AttendanceError, SheetRow, attendance_sheet, write_marks
+from .services.marks import write_marks
+from .services.sheet import SheetRow, attendance_sheet
 
 #: No 0/O, 1/I/L: easy to read off a projector and type on a phone.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -35,11 +37,19 @@ WRONG_CODE_WINDOW = timedelta(minutes=10)
 
 
 class CheckInError(AttendanceError):
-    """A check-in that cannot be made; the message is shown to the participant."""
+    """A check-in that cannot be made; the message is shown to the participant, beside the
+    code they typed."""
+
+    status = 422
+
+    def __init__(self, message: str, field: str | None = "code") -> None:
+        super().__init__(message, field)
 
 
 class TooManyAttempts(CheckInError):
     """Too many wrong codes recently."""
+
+    status = 429
 
 
 @dataclass
@@ -127,8 +137,36 @@ def close_check_in(session_id: int, user_id: int | None = None) -> None:
 def check_in(user: User, code: str, now: datetime | None = None) -> CheckInResult:
     """A registrant checks in with the code on screen; one transaction."""
     now = now or utcnow()
-    code = normalise_code(code)
     begin_write_transaction()
+    found = _check_in_of_code(user, normalise_code(code), now)
+    session = found.session
+    _refuse_outside_window(found, user, now)
+    registration = _confirmed_registration(session, user)
+    existing = db.session.scalar(
+        select(Attendance).where(
+            Attendance.session_id == session.id, Attendance.registration_id == registration.id
+        )
+    )
+    if existing is not None and existing.status in ATTENDED_STATUSES:
+        db.session.rollback()
+        return CheckInResult(session, existing.status, already=True)
+    status = (
+        "late" if now > session.starts_at + timedelta(minutes=found.grace_minutes) else "present"
+    )
+    write_marks(
+        session,
+        {registration.id: status},
+        method="self_check_in",
+        recorded_by_id=user.id,
+        details={registration.id: {"first_seen_at": now}},
+    )
+    db.session.commit()
+    return CheckInResult(session, status, already=False)
+
+
+def _check_in_of_code(user: User, code: str, now: datetime) -> CheckIn:
+    """The check-in the code opens; a wrong code is counted (committed: the refusal that
+    follows rolls nothing back) and, after too many, refused for a while."""
     wrong = db.session.scalar(
         select(func.count())
         .select_from(CheckInAttempt)
@@ -159,6 +197,10 @@ def check_in(user: User, code: str, now: datetime | None = None) -> CheckInResul
             "That code is not right. Check the code on screen and try again"
             + (f" ({left} attempt{'s' if left != 1 else ''} left)." if left else ".")
         )
+    return found
+
+
+def _refuse_outside_window(found: CheckIn, user: User, now: datetime) -> None:
     session = found.session
     opens_at, closes_at = window(session)
     tz = user.timezone or session.timezone
@@ -178,6 +220,9 @@ def check_in(user: User, code: str, now: datetime | None = None) -> CheckInResul
         raise CheckInError(
             f"Check-in for {session.title} is closed at the moment. Ask the organiser to open it."
         )
+
+
+def _confirmed_registration(session: Session, user: User) -> Registration:
     registration = db.session.scalar(
         select(Registration).where(
             Registration.programme_id == session.programme_id,
@@ -191,23 +236,4 @@ def check_in(user: User, code: str, now: datetime | None = None) -> CheckInResul
             f"You are not a confirmed participant of {session.programme.title}, so you cannot "
             "check in to it. Sign in with the address you registered with."
         )
-    existing = db.session.scalar(
-        select(Attendance).where(
-            Attendance.session_id == session.id, Attendance.registration_id == registration.id
-        )
-    )
-    if existing is not None and existing.status in ATTENDED_STATUSES:
-        db.session.rollback()
-        return CheckInResult(session, existing.status, already=True)
-    status = (
-        "late" if now > session.starts_at + timedelta(minutes=found.grace_minutes) else "present"
-    )
-    write_marks(
-        session,
-        {registration.id: status},
-        method="self_check_in",
-        recorded_by_id=user.id,
-        details={registration.id: {"first_seen_at": now}},
-    )
-    db.session.commit()
-    return CheckInResult(session, status, already=False)
+    return registration

@@ -16,6 +16,7 @@ from ..accounts.models import User
 from ..catalogue.models import Session
 from ..database import fetch_tuples
 from ..registration.models import Registration
+from .errors import AttendanceError
 from .meeting_reports import (
     Person,
     normalise_name,
@@ -23,11 +24,16 @@ from .meeting_reports import (
 )
 from .meeting_reports import status_by_rule as rule_status
 from .models import Attendance, AttendanceImport
-from .services import AttendanceError
 
 
 class ReportImportError(AttendanceError):
-    """An import that cannot be staged or applied; the message is shown to the organiser."""
+    """An import that cannot be staged or applied; the message is shown to the organiser,
+    beside the report's file on the upload form."""
+
+    status = 422
+
+    def __init__(self, message: str, field: str | None = "report") -> None:
+        super().__init__(message, field)
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ from .meeting_reports import (
     parse_report,
 )
 from .models import AttendanceImport
-from .services import without_cycle_collection, write_marks
+from .services.marks import without_cycle_collection, write_marks
 
 __all__ = ["ImportSettings", "Preview", "ReportImportError"]
 
