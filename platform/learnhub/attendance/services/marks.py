@@ -8,9 +8,6 @@ a rate's denominator.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -46,25 +43,6 @@ MARK_COLUMNS = [
     "recorded_at",
     "import_id",
 ]
-
-
-@contextmanager
-def without_cycle_collection() -> Iterator[None]:
-    """Run bulk work that allocates tens of thousands of objects but no reference cycles.
-
-    Each time enough of them survive a moment, Python's cyclic collector rescans the whole
-    heap (140,000 objects in a running app, 20-60 ms a time, several times per 5,000-row
-    report) and finds nothing: reference counting frees all of it. Pausing the collector for
-    the duration halved the import's time in bench/attendance.py, and took a third off the
-    programme report of 10,000 participants.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 @dataclass

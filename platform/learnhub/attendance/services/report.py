@@ -18,7 +18,7 @@ from ...extensions import db
 from ...registration.models import Registration
 from ...types import utcnow
 from ..models import ATTENDANCE_STATUSES, ATTENDED_STATUSES
-from .marks import statuses_for, without_cycle_collection
+from .marks import statuses_for
 
 #: A cell of the matrix for a session the registrant was not expected at.
 NOT_EXPECTED = "not_expected"
@@ -106,28 +106,27 @@ def programme_report(programme: Programme, now: datetime | None = None) -> Repor
             .order_by(Session.starts_at)
         )
     )
-    with without_cycle_collection():
-        registrants = _registrants(programme.id)
-        statuses = statuses_for([s.id for s in sessions])
-        session_lines = [
-            SessionLine(s, s.starts_at <= now, 0, 0, dict.fromkeys(ATTENDANCE_STATUSES, 0))
-            for s in sessions
-        ]
-        session_ids = [s.id for s in sessions]
-        get, new_participant = statuses.get, tuple.__new__
-        columns = _Columns.of(session_lines)
-        participants = [
-            _participant_line(
-                registration_id,
-                registered,
-                [get((session_id, registration_id)) for session_id in session_ids],
-                columns,
-                programme.completion_percent,
-                new_participant(Participant, (registration_id, name, email, organisation)),
-            )
-            for registration_id, name, email, organisation, registered in registrants
-        ]
-        _count_sessions(session_lines, participants)
+    registrants = _registrants(programme.id)
+    statuses = statuses_for([s.id for s in sessions])
+    session_lines = [
+        SessionLine(s, s.starts_at <= now, 0, 0, dict.fromkeys(ATTENDANCE_STATUSES, 0))
+        for s in sessions
+    ]
+    session_ids = [s.id for s in sessions]
+    get, new_participant = statuses.get, tuple.__new__
+    columns = _Columns.of(session_lines)
+    participants = [
+        _participant_line(
+            registration_id,
+            registered,
+            [get((session_id, registration_id)) for session_id in session_ids],
+            columns,
+            programme.completion_percent,
+            new_participant(Participant, (registration_id, name, email, organisation)),
+        )
+        for registration_id, name, email, organisation, registered in registrants
+    ]
+    _count_sessions(session_lines, participants)
     return Report(programme, session_lines, participants, programme.completion_percent)
 
 
