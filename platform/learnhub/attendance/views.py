@@ -25,6 +25,7 @@ from ..use_cases import attempt, run_use_case
 from . import checkin, exports, imports, services
 from .forms import CheckInCodeForm, CompletionRuleForm, ImportForm, OpenCheckInForm, sheet_form
 from .models import ATTENDANCE_STATUSES
+from .services.report import lines_page
 
 bp = Blueprint("attendance", __name__, url_prefix="/organiser")
 participant_bp = Blueprint("attendance_participant", __name__)
@@ -37,27 +38,37 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
+def _page(name: str = "page") -> int:
+    """A page number of the query string: a row-id-sized number, else the first page."""
+    return parse_id(request.args.get(name)) or 1
+
+
+def _this_page():
+    """Back to the page as it was asked for (the same page of a list)."""
+    return redirect(request.full_path.rstrip("?"))
+
+
 # --- the sheet -----------------------------------------------------------------------------
 
 
 @bp.route("/programmes/<slug>/sessions/<int:session_id>/attendance", methods=["GET", "POST"])
 @requires("manage_attendance")
 def attendance_sheet(slug: str, session_id: int):
-    rows = services.attendance_sheet(g.session)
-    form = sheet_form(rows)
+    sheet = services.attendance_sheet(g.session, _page())
+    form = sheet_form(sheet.rows)
     if request.method == "POST":
         if not form.validate():
             flash("The form had expired. Please mark attendance again.", "error")
         else:
-            ok, changed = attempt(*_sheet_action(form, rows))
+            ok, changed = attempt(*_sheet_action(form, sheet.rows))
             if ok:
                 flash(f"Attendance saved ({_plural(changed, 'change')}).", "success")
-                return redirect(request.path)
+                return _this_page()
     return render_template(
         "attendance/sheet.html",
         programme=g.programme,
         session=g.session,
-        rows=rows,
+        sheet=sheet,
         form=form,
         statuses=ATTENDANCE_STATUSES,
     )
@@ -100,7 +111,7 @@ def check_in(slug: str, session_id: int):
         if ok:
             flash("Check-in is open. Show this page on screen.", "success")
             return redirect(request.path)
-    page = checkin.check_in_page(g.session)
+    page = checkin.check_in_page(g.session, _page())
     link = qr = None
     if page.check_in is not None and page.check_in.opened_at is not None:
         base = current_app.config.get("BASE_URL", request.host_url.rstrip("/"))
@@ -229,10 +240,13 @@ def attendance_summary(slug: str):
         if ok:
             flash("Completion rule saved.", "success")
             return redirect(request.path)
+    report = services.programme_report(g.programme)
     return render_template(
         "attendance/report.html",
         programme=g.programme,
-        report=services.programme_report(g.programme),
+        report=report,
+        below_rule=lines_page(report.below_rule, _page("below")),
+        matrix=lines_page(report.participants, _page()),
         form=form,
     )
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from blinker import Namespace
-from sqlalchemy import delete, select, update
+from sqlalchemy import Select, delete, select, update
 from sqlalchemy.orm import aliased, joinedload
 
 from ...accounts.models import User
@@ -61,16 +61,23 @@ def expected_at(registration: Registration, session: Session) -> bool:
     return since is None or since <= session.ends_at
 
 
-def confirmed_registrations(programme_id: int) -> list[Registration]:
-    return list(
-        db.session.scalars(
-            select(Registration)
-            .join(Registration.user)
-            .where(Registration.programme_id == programme_id, Registration.status == "confirmed")
-            .options(joinedload(Registration.user))
-            .order_by(User.full_name, Registration.id)
-        )
+def confirmed(programme_id: int) -> Select:
+    """The programme's confirmed registrations by name, each with its person."""
+    return (
+        select(Registration)
+        .join(Registration.user)
+        .where(Registration.programme_id == programme_id, Registration.status == "confirmed")
+        .options(joinedload(Registration.user))
+        .order_by(User.full_name, Registration.id)
     )
+
+
+def confirmed_registrations(programme_id: int, ids: list[int] | None = None) -> list[Registration]:
+    """The programme's confirmed registrations by name (only these `ids`, if given)."""
+    query = confirmed(programme_id)
+    if ids is not None:
+        query = query.where(Registration.id.in_(ids))
+    return list(db.session.scalars(query))
 
 
 def marks_for(

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Row, func, select
 
 from ...accounts.models import User
@@ -22,6 +23,8 @@ from .marks import statuses_for
 
 #: A cell of the matrix for a session the registrant was not expected at.
 NOT_EXPECTED = "not_expected"
+#: Participants on one page of the report's tables.
+LINES_PER_PAGE = 100
 
 
 class Participant(NamedTuple):
@@ -236,3 +239,19 @@ def attendance_standing(
             registration.programme.completion_percent,
         )
     return lines
+
+
+class LinesPage(Pagination):
+    """A page of lines the report has already counted: Flask-SQLAlchemy's Pagination over a
+    list (the report needs every line for its rates, the page shows some)."""
+
+    def _query_items(self) -> list:
+        start = self._query_offset
+        return self._query_args["lines"][start : start + self.per_page]
+
+    def _query_count(self) -> int:
+        return len(self._query_args["lines"])
+
+
+def lines_page(lines: list[ParticipantLine], page: int) -> Pagination:
+    return LinesPage(page=page, per_page=LINES_PER_PAGE, max_per_page=LINES_PER_PAGE, lines=lines)

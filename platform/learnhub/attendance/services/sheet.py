@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import select
 
 from ...accounts.models import User
@@ -18,12 +19,16 @@ from ..errors import AttendanceError
 from ..models import ATTENDANCE_STATUSES, Attendance
 from .marks import (
     Mark,
+    confirmed,
     confirmed_registrations,
     expected_at,
     marks_for,
     statuses_for,
     write_marks,
 )
+
+#: Registrants on one page of the sheet.
+ROWS_PER_PAGE = 100
 
 
 @dataclass
@@ -37,17 +42,28 @@ class SheetRow:
         return self.mark.status if self.mark else None
 
 
-def attendance_sheet(session: Session) -> list[SheetRow]:
-    """Every confirmed registrant with their mark (2 queries)."""
-    marks = marks_for([session.id])
-    return [
-        SheetRow(
-            registration,
-            marks.get((session.id, registration.id)),
-            expected_at(registration, session),
-        )
-        for registration in confirmed_registrations(session.programme_id)
+@dataclass
+class Sheet:
+    """A page of the session's sheet: confirmed registrants by name, with their marks."""
+
+    registrants: Pagination
+    rows: list[SheetRow]
+
+
+def attendance_sheet(session: Session, page: int = 1) -> Sheet:
+    """A page of the sheet (3 queries: the count, the registrants, their marks)."""
+    registrants = db.paginate(
+        confirmed(session.programme_id),
+        page=page,
+        per_page=ROWS_PER_PAGE,
+        max_per_page=ROWS_PER_PAGE,
+    )
+    marks = marks_for([session.id], [r.id for r in registrants.items])
+    rows = [
+        SheetRow(r, marks.get((session.id, r.id)), expected_at(r, session))
+        for r in registrants.items
     ]
+    return Sheet(registrants, rows)
 
 
 def _lock_session(session_id: int) -> Session:
@@ -62,7 +78,7 @@ def _check_marks(session: Session, marks: dict[int, str | None]) -> dict[int, Re
     for status in marks.values():
         if status is not None and status not in ATTENDANCE_STATUSES:
             raise AttendanceError("Choose present, late, excused or absent for each participant.")
-    registrations = {r.id: r for r in confirmed_registrations(session.programme_id)}
+    registrations = {r.id: r for r in confirmed_registrations(session.programme_id, list(marks))}
     unknown = set(marks) - set(registrations)
     if unknown:
         raise AttendanceError("Some participants are not confirmed registrants of this programme.")

@@ -21,6 +21,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from ...accounts.models import User
 from ...attendance.models import ATTENDED_STATUSES, Attendance
+from ...attendance.services.marks import confirmed
 from ...catalogue.audit import record
 from ...catalogue.models import Programme, ProgrammeOrganisation, Session
 from ...database import begin_write_transaction, fit_column
@@ -292,11 +293,7 @@ def certificate_overview(programme: Programme, page: int = 1) -> CertificatesPag
     """A page of the confirmed participants with their progress and certificate (at most 6
     queries: the count, the page, then marks, completions and certificates)."""
     participants = db.paginate(
-        select(Registration)
-        .join(Registration.user)
-        .where(Registration.programme_id == programme.id, Registration.status == "confirmed")
-        .options(joinedload(Registration.user))
-        .order_by(User.full_name, Registration.id),
+        confirmed(programme.id),
         page=page,
         per_page=LINES_PER_PAGE,
         max_per_page=LINES_PER_PAGE,
