@@ -48,6 +48,13 @@ def _this_page():
     return redirect(request.full_path.rstrip("?"))
 
 
+def _session_page(name: str, **context) -> str:
+    """One of the session's pages: its programme and session beside what it shows."""
+    return render_template(
+        f"attendance/{name}.html", programme=g.programme, session=g.session, **context
+    )
+
+
 # --- the sheet -----------------------------------------------------------------------------
 
 
@@ -64,14 +71,7 @@ def attendance_sheet(slug: str, session_id: int):
             if ok:
                 flash(f"Attendance saved ({_plural(changed, 'change')}).", "success")
                 return _this_page()
-    return render_template(
-        "attendance/sheet.html",
-        programme=g.programme,
-        session=g.session,
-        sheet=sheet,
-        form=form,
-        statuses=ATTENDANCE_STATUSES,
-    )
+    return _session_page("sheet", sheet=sheet, form=form, statuses=ATTENDANCE_STATUSES)
 
 
 def _sheet_action(form, rows) -> tuple:
@@ -117,15 +117,7 @@ def check_in(slug: str, session_id: int):
         base = current_app.config.get("BASE_URL", request.host_url.rstrip("/"))
         link = base + url_for("attendance_participant.self_check_in", code=page.check_in.code)
         qr = _qr_svg(link)
-    return render_template(
-        "attendance/check_in.html",
-        programme=g.programme,
-        session=g.session,
-        page=page,
-        form=form,
-        link=link,
-        qr=qr,
-    )
+    return _session_page("check_in", page=page, form=form, link=link, qr=qr)
 
 
 @bp.post("/programmes/<slug>/sessions/<int:session_id>/check-in/close")
@@ -145,37 +137,18 @@ def close_check_in(slug: str, session_id: int):
 @bp.route("/programmes/<slug>/sessions/<int:session_id>/import", methods=["GET", "POST"])
 @requires("manage_attendance")
 def import_report(slug: str, session_id: int):
-    form = ImportForm()
-    if request.method == "GET":
-        form.times_timezone.data = g.session.timezone
+    asked = request.method == "GET"
+    form = ImportForm(times_timezone=g.session.timezone) if asked else ImportForm()
     if form.validate_on_submit():
         upload = form.report.data
-        settings = imports.ImportSettings(
-            times_timezone=form.times_timezone.data,
-            present_percent=form.present_percent.data,
-            late_minutes=form.late_minutes.data,
-            absent_if_missing=form.absent_if_missing.data,
-        )
-        ok, import_id = run_use_case(
-            form,
-            imports.stage_import,
-            g.session.id,
-            upload.filename,
-            upload.read(),
-            settings,
-            current_user,
-        )
+        staged = (g.session.id, upload.filename, upload.read(), form.settings(), current_user)
+        ok, import_id = run_use_case(form, imports.stage_import, *staged)
         if ok:
             return redirect(
                 url_for(".import_preview", slug=slug, session_id=session_id, import_id=import_id)
             )
     status = 422 if request.method == "POST" else 200
-    return (
-        render_template(
-            "attendance/import.html", programme=g.programme, session=g.session, form=form
-        ),
-        status,
-    )
+    return _session_page("import", form=form), status
 
 
 @bp.route(
@@ -192,13 +165,7 @@ def import_preview(slug: str, session_id: int, import_id: int):
     ok, preview = attempt(imports.preview_import, g.session, import_id)
     if not ok:
         return redirect(url_for(".import_report", slug=slug, session_id=session_id))
-    return render_template(
-        "attendance/import_preview.html",
-        programme=g.programme,
-        session=g.session,
-        preview=preview,
-        form=form,
-    )
+    return _session_page("import_preview", preview=preview, form=form)
 
 
 def _apply_or_discard(import_id: int) -> bool:
@@ -231,9 +198,8 @@ def _chosen_matches() -> dict[str, str]:
 @bp.route("/programmes/<slug>/attendance", methods=["GET", "POST"])
 @requires("manage_attendance")
 def attendance_summary(slug: str):
-    form = CompletionRuleForm()
-    if request.method == "GET":
-        form.completion_percent.data = g.programme.completion_percent
+    asked = request.method == "GET"
+    form = CompletionRuleForm(obj=g.programme) if asked else CompletionRuleForm()
     if form.validate_on_submit():
         percent = form.completion_percent.data
         ok, _ = attempt(services.set_completion_rule, g.programme.id, percent, current_user.id)

@@ -240,7 +240,16 @@ def _certificates_page(issue_form=None, revoke_form=None, status: int = 200):
     )
 
 
-def _to_certificates():
+def _certificate_changed(form, use_case, about_id: int, done: str):
+    """Issue or revoke (`about_id`: the registration or the certificate) with the form's
+    reason; back to the overview's page when done, else None (the refusal is on the form)."""
+    reason = form.reason.data
+    ok, certificate = run_use_case(
+        form, use_case, g.programme.id, about_id, reason, current_user.id
+    )
+    if not ok:
+        return None
+    flash(done.format(code=certificate.code), "success")
     page = requested_page()
     pages = {"page": page} if page > 1 else {}
     return redirect(url_for("learning_organiser.certificates", slug=g.programme.slug, **pages))
@@ -256,15 +265,15 @@ def certificates_overview(slug: str):
 @requires("manage_attendance")
 def issue_certificate(slug: str):
     form = IssueForm()
-    if form.validate_on_submit():
-        issue = certificates.issue_by_hand
-        chosen = form.registration_id.data
-        ok, certificate = run_use_case(
-            form, issue, g.programme.id, chosen, form.reason.data, current_user.id
+    if form.validate_on_submit() and (
+        done := _certificate_changed(
+            form,
+            certificates.issue_by_hand,
+            form.registration_id.data,
+            "Certificate {code} issued and emailed.",
         )
-        if ok:
-            flash(f"Certificate {certificate.code} issued and emailed.", "success")
-            return _to_certificates()
+    ):
+        return done
     return _certificates_page(issue_form=form, status=422)
 
 
@@ -294,12 +303,10 @@ def revoke_certificate(slug: str, certificate_id: int):
     form = RevokeForm()
     if form.validate_on_submit() and request.form.get("confirmed") != "yes":
         return _confirm_revoke(certificate_id, form.reason.data)
-    if form.validate_on_submit():
-        revoke = certificates.revoke
-        ok, certificate = run_use_case(
-            form, revoke, g.programme.id, certificate_id, form.reason.data, current_user.id
+    if form.validate_on_submit() and (
+        done := _certificate_changed(
+            form, certificates.revoke, certificate_id, "Certificate {code} revoked."
         )
-        if ok:
-            flash(f"Certificate {certificate.code} revoked.", "success")
-            return _to_certificates()
+    ):
+        return done
     return _certificates_page(revoke_form=form, status=422)
