@@ -49,24 +49,15 @@ FIRST_START = datetime(2026, 9, 1, 9, 30, tzinfo=ZoneInfo(ZONE))
 
 def build_programme() -> tuple[int, list[int], int]:
     now = datetime.now(UTC)
-    programme = Programme(
-        slug="bench",
-        kind="programme",
-        title="Bench programme",
-        summary="Bench.",
-        timezone=ZONE,
-        status="published",
-    )
-    for n in range(SESSIONS):
-        starts = FIRST_START + timedelta(weeks=n)
-        programme.sessions.append(
-            Session(
-                title=f"Session {n + 1}",
-                starts_at=starts,
-                ends_at=starts + timedelta(minutes=90),
-                timezone=ZONE,
-            )
+    programme = Programme(slug="bench", title="Bench programme", summary="Bench.", timezone=ZONE)
+    programme.kind, programme.status = "programme", "published"
+    starts = [FIRST_START + timedelta(weeks=n) for n in range(SESSIONS)]
+    programme.sessions = [
+        Session(
+            title=f"Session {n}", starts_at=at, ends_at=at + timedelta(minutes=90), timezone=ZONE
         )
+        for n, at in enumerate(starts, start=1)
+    ]
     organiser = User(email="organiser@bench.example", full_name="Organiser", role="organiser")
     db.session.add_all([programme, organiser])
     db.session.flush()

@@ -66,10 +66,12 @@ def create_app(config: BaseConfig | dict | None = None) -> Flask:
 
     from . import access, models  # noqa: F401  (models registers every table on the metadata)
     from .accounts.views import bp as accounts_bp
+    from .attendance.services.marks import marks_written
     from .attendance.views import bp as attendance_bp
     from .attendance.views import participant_bp as attendance_participant_bp
     from .catalogue.views import bp as catalogue_bp
     from .health import bp as health_bp
+    from .learning.services.certificates import award_due_certificates
     from .learning.views import bp as learning_bp
     from .learning.views import organiser_bp as learning_organiser_bp
     from .notifications.dev_mailbox import bp as dev_mailbox_bp
@@ -99,6 +101,8 @@ def create_app(config: BaseConfig | dict | None = None) -> Flask:
     if app.config.get("DEV_MAILBOX"):
         app.register_blueprint(dev_mailbox_bp)
     access.init_app(app)
+    # Marks of presence may earn certificates: learning listens, attendance does not call it.
+    marks_written.connect(award_due_certificates)
 
     from .catalogue import uploads
 

@@ -4,7 +4,7 @@ the list's filters."""
 
 from __future__ import annotations
 
-from flask import request
+from flask import has_request_context, request
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select
 
@@ -15,9 +15,10 @@ from .extensions import db
 LAST_PAGE = 1_000_000
 
 
-def requested_page() -> int:
-    """The `page` query argument, 1 when it is missing, not a number or out of range."""
-    page = request.args.get("page", 1, type=int)
+def requested_page(name: str = "page") -> int:
+    """The `page` query argument (`name` on a page with two lists); 1 when it is missing, not
+    a number, out of range, or there is no request (an email rendering a list)."""
+    page = request.args.get(name, 1, type=int) if has_request_context() else 1
     return page if 1 <= page <= LAST_PAGE else 1
 
 

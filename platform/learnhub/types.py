@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 
-from sqlalchemy import CheckConstraint, DateTime
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey
+from sqlalchemy.orm import mapped_column
 from sqlalchemy.types import TypeDecorator
+
+#: A table's surrogate key: `id: Mapped[SurrogateKey]`.
+SurrogateKey = Annotated[int, mapped_column(primary_key=True)]
+#: A row that belongs to a registration: removed with it, indexed for the registration's pages.
+RegistrationKey = Annotated[
+    int, mapped_column(ForeignKey("registration.id", ondelete="CASCADE"), index=True)
+]
 
 
 class UTCDateTime(TypeDecorator):

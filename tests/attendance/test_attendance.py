@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from learnhub.attendance import services
+from learnhub.attendance.errors import AttendanceError
 from learnhub.attendance.models import Attendance
 from learnhub.extensions import db
 from learnhub.types import utcnow
@@ -124,7 +125,7 @@ def test_someone_who_registered_after_a_session_is_never_counted_absent(client, 
     client.post(sheet_url(programme, first), data={f"r{late_comer.id}": "absent"})
     assert late_comer.id not in marks()
     assert "Registered after this session" in client.get(sheet_url(programme, first)).text
-    with pytest.raises(services.AttendanceError, match="registered after"):
+    with pytest.raises(AttendanceError, match="registered after"):
         services.record_attendance(first.id, {late_comer.id: "absent"}, organiser)
     db.session.rollback()
     html = client.get(f"/organiser/programmes/{programme.slug}/attendance").get_data(as_text=True)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from learnhub.attendance.models import Attendance
-from learnhub.attendance.services import MARK_COLUMNS as COLUMNS
+from learnhub.attendance.services.marks import MARK_COLUMNS as COLUMNS
 from learnhub.database import MAX_PARAMETERS, insert_many
 from learnhub.extensions import db
 from tests import factories as f

@@ -13,6 +13,7 @@ from learnhub.attendance import services as attendance
 from learnhub.extensions import db
 from learnhub.learning import services
 from learnhub.learning.models import Certificate
+from learnhub.learning.services import certificates
 from learnhub.types import utcnow
 from tests import factories as f
 
@@ -143,7 +144,7 @@ def test_the_revocation_reason_stays_private(app, client):
     registration = f.early_registration(programme)
     with app.test_request_context():
         certificate = services.issue_by_hand(programme.id, registration.id, "In person")
-        services.revoke(programme.id, certificate.id, "Internal: HR dispute with the city")
+        certificates.revoke(programme.id, certificate.id, "Internal: HR dispute with the city")
     certificate = _certificates()[0]
     certificate.revoked_at = datetime(2026, 11, 1, 20, 0, tzinfo=UTC)
     f.save(certificate)

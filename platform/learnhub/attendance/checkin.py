@@ -12,8 +12,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from ..accounts.models import User
 from ..catalogue.audit import record as log_change
@@ -23,8 +25,9 @@ from ..extensions import db
 from ..registration.models import Registration
 from ..timefmt import format_moment
 from ..types import utcnow
+from .errors import AttendanceError
 from .models import ATTENDED_STATUSES, Attendance, CheckIn, CheckInAttempt
-from .services import AttendanceError, SheetRow, attendance_sheet, write_marks
+from .services.marks import write_marks
 
 #: No 0/O, 1/I/L: easy to read off a projector and type on a phone.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -35,11 +38,19 @@ WRONG_CODE_WINDOW = timedelta(minutes=10)
 
 
 class CheckInError(AttendanceError):
-    """A check-in that cannot be made; the message is shown to the participant."""
+    """A check-in that cannot be made; the message is shown to the participant, beside the
+    code they typed."""
+
+    status = 422
+
+    def __init__(self, message: str, field: str | None = "code") -> None:
+        super().__init__(message, field)
 
 
 class TooManyAttempts(CheckInError):
     """Too many wrong codes recently."""
+
+    status = 429
 
 
 @dataclass
@@ -49,17 +60,19 @@ class CheckInResult:
     already: bool
 
 
+#: Arrivals on one page of the check-in screen.
+ARRIVALS_PER_PAGE = 100
+
+
 @dataclass
 class CheckInPage:
     check_in: CheckIn | None
-    rows: list[SheetRow]
+    #: Marks made by self check-in, the latest arrival first.
+    arrivals: Pagination
+    #: Confirmed registrants of the programme.
+    registrants: int
     opens_at: datetime
     closes_at: datetime
-
-    @property
-    def arrivals(self) -> list[SheetRow]:
-        arrived = [r for r in self.rows if r.mark and r.mark.method == "self_check_in"]
-        return sorted(arrived, key=lambda r: r.mark.first_seen_at or r.mark.recorded_at)
 
 
 def normalise_code(code: str | None) -> str:
@@ -70,10 +83,26 @@ def window(session: Session) -> tuple[datetime, datetime]:
     return session.starts_at - CHECK_IN_OPENS_BEFORE, session.ends_at
 
 
-def check_in_page(session: Session) -> CheckInPage:
+def check_in_page(session: Session, page: int = 1) -> CheckInPage:
+    """The code, a page of arrivals and how many are registered (4 queries)."""
     check_in = db.session.scalar(select(CheckIn).where(CheckIn.session_id == session.id))
+    arrived = func.coalesce(Attendance.first_seen_at, Attendance.recorded_at)
+    arrivals = db.paginate(
+        select(Attendance)
+        .where(Attendance.session_id == session.id, Attendance.method == "self_check_in")
+        .options(joinedload(Attendance.registration).joinedload(Registration.user))
+        .order_by(arrived.desc(), Attendance.id.desc()),
+        page=page,
+        per_page=ARRIVALS_PER_PAGE,
+        max_per_page=ARRIVALS_PER_PAGE,
+    )
+    registrants = db.session.scalar(
+        select(func.count()).where(
+            Registration.programme_id == session.programme_id, Registration.status == "confirmed"
+        )
+    )
     opens_at, closes_at = window(session)
-    return CheckInPage(check_in, attendance_sheet(session), opens_at, closes_at)
+    return CheckInPage(check_in, arrivals, registrants, opens_at, closes_at)
 
 
 def _new_code() -> str:
@@ -127,8 +156,36 @@ def close_check_in(session_id: int, user_id: int | None = None) -> None:
 def check_in(user: User, code: str, now: datetime | None = None) -> CheckInResult:
     """A registrant checks in with the code on screen; one transaction."""
     now = now or utcnow()
-    code = normalise_code(code)
     begin_write_transaction()
+    found = _check_in_of_code(user, normalise_code(code), now)
+    session = found.session
+    _refuse_outside_window(found, user, now)
+    registration = _confirmed_registration(session, user)
+    existing = db.session.scalar(
+        select(Attendance).where(
+            Attendance.session_id == session.id, Attendance.registration_id == registration.id
+        )
+    )
+    if existing is not None and existing.status in ATTENDED_STATUSES:
+        db.session.rollback()
+        return CheckInResult(session, existing.status, already=True)
+    status = (
+        "late" if now > session.starts_at + timedelta(minutes=found.grace_minutes) else "present"
+    )
+    write_marks(
+        session,
+        {registration.id: status},
+        method="self_check_in",
+        recorded_by_id=user.id,
+        details={registration.id: {"first_seen_at": now}},
+    )
+    db.session.commit()
+    return CheckInResult(session, status, already=False)
+
+
+def _check_in_of_code(user: User, code: str, now: datetime) -> CheckIn:
+    """The check-in the code opens; a wrong code is counted (committed: the refusal that
+    follows rolls nothing back) and, after too many, refused for a while."""
     wrong = db.session.scalar(
         select(func.count())
         .select_from(CheckInAttempt)
@@ -159,6 +216,10 @@ def check_in(user: User, code: str, now: datetime | None = None) -> CheckInResul
             "That code is not right. Check the code on screen and try again"
             + (f" ({left} attempt{'s' if left != 1 else ''} left)." if left else ".")
         )
+    return found
+
+
+def _refuse_outside_window(found: CheckIn, user: User, now: datetime) -> None:
     session = found.session
     opens_at, closes_at = window(session)
     tz = user.timezone or session.timezone
@@ -178,6 +239,9 @@ def check_in(user: User, code: str, now: datetime | None = None) -> CheckInResul
         raise CheckInError(
             f"Check-in for {session.title} is closed at the moment. Ask the organiser to open it."
         )
+
+
+def _confirmed_registration(session: Session, user: User) -> Registration:
     registration = db.session.scalar(
         select(Registration).where(
             Registration.programme_id == session.programme_id,
@@ -191,23 +255,4 @@ def check_in(user: User, code: str, now: datetime | None = None) -> CheckInResul
             f"You are not a confirmed participant of {session.programme.title}, so you cannot "
             "check in to it. Sign in with the address you registered with."
         )
-    existing = db.session.scalar(
-        select(Attendance).where(
-            Attendance.session_id == session.id, Attendance.registration_id == registration.id
-        )
-    )
-    if existing is not None and existing.status in ATTENDED_STATUSES:
-        db.session.rollback()
-        return CheckInResult(session, existing.status, already=True)
-    status = (
-        "late" if now > session.starts_at + timedelta(minutes=found.grace_minutes) else "present"
-    )
-    write_marks(
-        session,
-        {registration.id: status},
-        method="self_check_in",
-        recorded_by_id=user.id,
-        details={registration.id: {"first_seen_at": now}},
-    )
-    db.session.commit()
-    return CheckInResult(session, status, already=False)
+    return registration

@@ -18,7 +18,8 @@ from openpyxl.styles import Font
 
 from ..safety import FORMULA_STARTS, csv_text_cell
 from ..timefmt import format_moment
-from .services import NOT_EXPECTED, Report, minutes_by_cell
+from .services.marks import minutes_by_cell
+from .services.report import NOT_EXPECTED, Report
 
 #: Text openpyxl would store as something else: a formula ("=…", and what spreadsheet programs
 #: read as one) or an error value ("#N/A", "#REF!"…).

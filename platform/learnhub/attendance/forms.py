@@ -8,6 +8,7 @@ from wtforms import BooleanField, IntegerField, RadioField, SelectChoice, String
 from wtforms.validators import DataRequired, Length, NumberRange
 
 from ..forms import one_line, timezone_field
+from .import_staging import ImportSettings
 from .models import ATTENDANCE_STATUSES
 
 #: The sheet's choices; "" clears a mark ("not yet marked").
@@ -76,6 +77,15 @@ class ImportForm(FlaskForm):
     absent_if_missing = BooleanField(
         "Mark registrants who are not in the report (and not yet marked) absent", default=True
     )
+
+    def settings(self) -> ImportSettings:
+        """The organiser's rule for reading the report."""
+        return ImportSettings(
+            self.times_timezone.data,
+            self.present_percent.data,
+            self.late_minutes.data,
+            self.absent_if_missing.data,
+        )
 
 
 class CompletionRuleForm(FlaskForm):

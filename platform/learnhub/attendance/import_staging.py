@@ -16,6 +16,7 @@ from ..accounts.models import User
 from ..catalogue.models import Session
 from ..database import fetch_tuples
 from ..registration.models import Registration
+from .errors import AttendanceError
 from .meeting_reports import (
     Person,
     normalise_name,
@@ -23,11 +24,16 @@ from .meeting_reports import (
 )
 from .meeting_reports import status_by_rule as rule_status
 from .models import Attendance, AttendanceImport
-from .services import AttendanceError
 
 
 class ReportImportError(AttendanceError):
-    """An import that cannot be staged or applied; the message is shown to the organiser."""
+    """An import that cannot be staged or applied; the message is shown to the organiser,
+    beside the report's file on the upload form."""
+
+    status = 422
+
+    def __init__(self, message: str, field: str | None = "report") -> None:
+        super().__init__(message, field)
 
 
 @dataclass(frozen=True)
@@ -128,7 +134,7 @@ def _current_marks(session_id: int) -> dict[int, str]:
 
 
 def _match(people: list[Person], registrants: list[tuple]) -> list[tuple]:
-    """(person, registrant row or None, how) per person: by email, else by a name that only
+    """(registrant row or None, how) per person, in order: by email, else by a name that only
     one registrant has (accents and case aside); one registrant is never matched twice."""
     by_email = {r[2]: r for r in registrants}
     by_name: dict[str, tuple | None] = {}
@@ -155,16 +161,19 @@ def _match(people: list[Person], registrants: list[tuple]) -> list[tuple]:
             registrant, how = None, None  # two people of the report cannot be one registrant
         if registrant is not None:
             taken.add(registrant[0])
-        matches.append((person, registrant, how))
+        matches.append((registrant, how))
     return matches
 
 
 #: Version of the staged layout; a preview staged with another is uploaded again.
-STAGED_FORMAT = 3
+STAGED_FORMAT = 4
+#: Values per person in the staged marks, and in what the preview shows.
+MARK_VALUES, SHOWN_VALUES = 5, 6
 _DECODER = json.JSONDecoder()
 
 
 def _stage(
+    people: list[Person],
     matches: list[tuple],
     starts_at: datetime,
     ends_at: datetime,
@@ -174,47 +183,52 @@ def _stage(
     """The staged import: the rule's status and minutes decided once, for the preview and
     applying to read without recomputing anything.
 
-    Three JSON documents, one row per person in the same order in the first two. First what
-    applying needs, {"format": 3, "marks": [[registration id, status, minutes, first join (epoch s),
-    expected], ...]} (id and expected null when unmatched); then what only the preview shows
-    (and applying, for matches made by hand), [[key, name, email, registrant's name,
-    registrant's email, matched by], ...]: the key, the registrant's name and email are null
-    where they equal the person's email, name and email (most rows); last what the preview
-    says about the file (`about`: format, columns, ignored rows, date order).
+    Three JSON documents, the people in the same order in the first two, each a flat array
+    (one list to decode, not one per person). First what applying needs, {"format": 4,
+    "marks": [registration id, status, minutes, first join (epoch s), expected, ...]} (id
+    and expected null when unmatched); then what only the preview shows (and applying, for
+    matches made by hand), [key, name, email, registrant's name, registrant's email, matched
+    by, ...]: the key, the registrant's name and email are null where they equal the person's
+    email, name and email (most rows); last what the preview says about the file (`about`:
+    format, columns, ignored rows, date order).
     """
     length = (ends_at - starts_at).total_seconds()
     late_after = starts_at.timestamp() + settings.late_minutes * 60
     percent = settings.present_percent
     marks, shown = [], []
-    for p, r, how in matches:
+    for p, (r, how) in zip(people, matches, strict=True):
         name, email, seconds, joined = p.name, p.email, p.seconds, p.joined
         status = rule_status(seconds, joined, length, late_after, percent)
         if joined.is_integer():
             joined = int(joined)  # reports give whole seconds: shorter to write and read
         key = None if p.key == email else p.key
         if r is None:
-            marks.append((None, status, int(seconds // 60), joined, None))
-            shown.append((key, name, email, None, None, None))
+            marks += (None, status, int(seconds // 60), joined, None)
+            shown += (key, name, email, None, None, None)
         else:
-            marks.append((r[0], status, int(seconds // 60), joined, bool(r[3])))
+            marks += (r[0], status, int(seconds // 60), joined, bool(r[3]))
             full_name, r_email = r[1], r[2]
-            shown.append(
-                (
-                    key,
-                    name,
-                    email,
-                    None if full_name == name else full_name,
-                    None if r_email == email else r_email,
-                    how,
-                )
+            shown += (
+                key,
+                name,
+                email,
+                None if full_name == name else full_name,
+                None if r_email == email else r_email,
+                how,
             )
     # Plain lists of plain values: no need for the encoder's circular-reference bookkeeping.
     dump = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(",", ":")).encode
     return "\n".join((dump({"format": STAGED_FORMAT, "marks": marks}), dump(shown), dump(about)))
 
 
-def _staged_marks(record: AttendanceImport) -> tuple[list[list], int]:
-    """The staged marks and where the preview's document starts."""
+def _rows(flat: list, width: int) -> list[tuple]:
+    """A flat staged array cut into rows: plain tuples of plain values, which the cycle
+    collector stops tracking (a list per person would be scanned again and again)."""
+    return list(zip(*[iter(flat)] * width, strict=True))
+
+
+def _staged_marks(record: AttendanceImport) -> tuple[list[tuple], int]:
+    """The staged marks, a tuple per person, and where the preview's document starts."""
     try:
         staged, end = _DECODER.raw_decode(record.people or "")
     except ValueError:
@@ -224,12 +238,12 @@ def _staged_marks(record: AttendanceImport) -> tuple[list[list], int]:
             "This preview was prepared by an earlier version of LearnHub; discard it and upload "
             "the report again."
         )
-    return staged["marks"], end
+    return _rows(staged["marks"], MARK_VALUES), end
 
 
-def _staged_shown(record: AttendanceImport, marks_end: int) -> list[list]:
-    """The preview's document, after the marks' and the newline."""
-    return _DECODER.raw_decode(record.people, marks_end + 1)[0]
+def _staged_shown(record: AttendanceImport, marks_end: int) -> list[tuple]:
+    """The preview's document, after the marks' and the newline, a tuple per person."""
+    return _rows(_DECODER.raw_decode(record.people, marks_end + 1)[0], SHOWN_VALUES)
 
 
 def _staged_about(record: AttendanceImport) -> dict:

@@ -47,7 +47,7 @@ from .meeting_reports import (
     parse_report,
 )
 from .models import AttendanceImport
-from .services import without_cycle_collection, write_marks
+from .services.marks import write_marks
 
 __all__ = ["ImportSettings", "Preview", "ReportImportError"]
 
@@ -112,8 +112,7 @@ def stage_import(
             "has taken place."
         )
     release_read_transaction()
-    with without_cycle_collection():
-        source, sha256, staged = _read_and_stage(session, data, settings, starts_at, ends_at)
+    source, sha256, staged = _read_and_stage(session, data, settings, starts_at, ends_at)
     record = AttendanceImport(
         session_id=session_id,
         source=source,
@@ -133,11 +132,8 @@ def stage_import(
 def _read_and_stage(
     session: Session, data: bytes, settings: ImportSettings, starts_at: datetime, ends_at: datetime
 ) -> tuple[str, str, str]:
-    """(source, SHA-256, staged rows) of a report, in the write transaction it opens.
-
-    Its thousands of intermediate objects are gone when it returns, before the cycle collector
-    is back on: what survives a paused collector is what its first run has to scan.
-    """
+    """(source, SHA-256, staged rows) of a report, in the write transaction it opens; its
+    thousands of intermediate objects are gone when it returns."""
     try:
         report = parse_report(data, settings.times_timezone, starts_at)
         refuse_other_times(report, session)
@@ -152,8 +148,8 @@ def _read_and_stage(
     begin_write_transaction()
     _refuse_if_applied(session.id, sha256)
     matches = _match(people, _registrant_rows(session))
-    about["matched"] = len(matches) - list(map(itemgetter(1), matches)).count(None)
-    return source, sha256, _stage(matches, starts_at, ends_at, settings, about)
+    about["matched"] = len(matches) - list(map(itemgetter(0), matches)).count(None)
+    return source, sha256, _stage(people, matches, starts_at, ends_at, settings, about)
 
 
 def _refuse_if_applied(session_id: int, sha256: str) -> None:
@@ -182,15 +178,14 @@ def _staged(session: Session, import_id: int) -> AttendanceImport:
 def preview_import(session: Session, import_id: int) -> Preview:
     """What applying would do, against the marks as they are now (read only)."""
     record = _staged(session, import_id)
-    with without_cycle_collection():
-        current = _current_marks(session.id)
-        outcomes = _outcomes(record, current)
-        taken = {o.registration_id for o in outcomes}
-        untouched = [
-            _new_tuple(Registrant, r)
-            for r in _registrant_rows(session, by_name=True)
-            if r[0] not in taken
-        ]
+    current = _current_marks(session.id)
+    outcomes = _outcomes(record, current)
+    taken = {o.registration_id for o in outcomes}
+    untouched = [
+        _new_tuple(Registrant, r)
+        for r in _registrant_rows(session, by_name=True)
+        if r[0] not in taken
+    ]
     missing = (
         [r for r in untouched if r.expected and r.registration_id not in current]
         if record.absent_if_missing
@@ -244,8 +239,7 @@ def apply_import(session_id: int, import_id: int, chosen: dict[str, str], applie
     session = db.session.get(Session, session_id)
     record = _staged(session, import_id)
     _refuse_if_applied(session_id, record.sha256)
-    with without_cycle_collection():
-        changed = _write_staged(session, record, chosen, applied_by)
+    changed = _write_staged(session, record, chosen, applied_by)
     record.state = "applied"
     record.applied_sha256 = record.sha256
     record.applied_at = utcnow()

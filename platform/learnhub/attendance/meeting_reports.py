@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import unicodedata
 from datetime import UTC, datetime
+from itertools import groupby
 from typing import NamedTuple
 
 from .report_base import EXPECTED, Connection, ParsedReport, ReportError, decode
@@ -20,7 +21,8 @@ __all__ = ["Connection", "ParsedReport", "Person", "ReportError", "merge_people"
 
 
 class Person(NamedTuple):
-    """Everything a report says about one person, merged across reconnects (a tuple)."""
+    """Everything a report says about one person, merged across reconnects: a tuple of plain
+    values, which the cycle collector stops tracking (an import holds thousands)."""
 
     key: str
     name: str
@@ -30,9 +32,8 @@ class Person(NamedTuple):
     minutes: int
     #: Seconds attended within the session; the rule uses these, not the rounded minutes.
     seconds: float
-    #: The report's line numbers and the names (and Zoom's original names) of the person.
-    lines: list[int]
-    names: list[str]
+    #: The names (and Zoom's original names) the person connected with.
+    names: tuple[str, ...]
 
     @property
     def first_join(self) -> datetime:
@@ -85,18 +86,15 @@ def _normalise_unicode(name: str) -> str:
 
 def merge_people(report: ParsedReport, starts_at: datetime, ends_at: datetime) -> list[Person]:
     """One Person per email (or name, for guests without one), minutes within the session."""
-    grouped: dict[str, list[Connection]] = {}
-    for connection in report.connections:
-        key = connection.email or "name:" + normalise_name(connection.name)
-        group = grouped.get(key)
-        if group is None:
-            grouped[key] = [connection]
-        else:
-            group.append(connection)
+    every = report.connections
+    keys = [c.email or "name:" + normalise_name(c.name) for c in every]
+    by_key = keys.__getitem__
     start, end = starts_at.timestamp(), ends_at.timestamp()
     people = []
     append, new = people.append, tuple.__new__
-    for key, connections in grouped.items():
+    # Grouped by sorting their positions: no list per person kept while the others are read.
+    for key, group in groupby(sorted(range(len(every)), key=by_key), by_key):
+        connections = [every[number] for number in group]
         first = connections[0]
         if len(connections) == 1:  # most people: one connection, no union to compute
             begin = first.joined if first.joined > start else start
@@ -104,15 +102,12 @@ def merge_people(report: ParsedReport, starts_at: datetime, ends_at: datetime) -
             seconds = stop - begin if stop > begin else 0.0
             if first.reported_minutes is not None:
                 seconds = min(seconds, first.reported_minutes * 60)
-            names = [first.name] if first.name else []
-            if first.alternative_name:
-                names.append(first.alternative_name)
+            names = (first.name, first.alternative_name)
         else:
             connections.sort(key=lambda c: c.joined)
             first = connections[0]
             seconds = _union_seconds(connections, start, end)
-            names = [c.name for c in connections if c.name]
-            names += [c.alternative_name for c in connections if c.alternative_name]
+            names = (*(c.name for c in connections), *(c.alternative_name for c in connections))
         person = (
             key,
             first.name or first.email or "",
@@ -120,8 +115,7 @@ def merge_people(report: ParsedReport, starts_at: datetime, ends_at: datetime) -
             first.joined,
             int(seconds // 60),
             seconds,
-            [c.line for c in connections],
-            names,
+            tuple(name for name in names if name),
         )
         append(new(Person, person))  # built in C, without the NamedTuple's Python __new__
     # By name (then key, unique: two people never compare), names normalised in one pass.

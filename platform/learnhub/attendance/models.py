@@ -11,7 +11,7 @@ from ..accounts.models import User
 from ..catalogue.models import Session
 from ..extensions import db
 from ..registration.models import Registration
-from ..types import UTCDateTime, one_of, utcnow
+from ..types import RegistrationKey, SurrogateKey, UTCDateTime, one_of, utcnow
 
 #: A registrant without a row for a session is "not yet marked".
 ATTENDANCE_STATUSES = ("present", "late", "excused", "absent")
@@ -32,14 +32,11 @@ class Attendance(db.Model):
             "minutes_attended IS NULL OR minutes_attended >= 0", name="minutes_not_negative"
         ),
     )
-    #: Surrogate key.
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[SurrogateKey]
     #: The session.
     session_id: Mapped[int] = mapped_column(ForeignKey("session.id", ondelete="CASCADE"))
     #: The registration attending.
-    registration_id: Mapped[int] = mapped_column(
-        ForeignKey("registration.id", ondelete="CASCADE"), index=True
-    )
+    registration_id: Mapped[RegistrationKey]
     #: present, late, excused or absent.
     status: Mapped[str] = mapped_column(String(20))
     #: How it was recorded: manual, self_check_in or import.
@@ -71,8 +68,7 @@ class CheckIn(db.Model):
     __table_args__ = (
         CheckConstraint("grace_minutes >= 0 AND grace_minutes <= 240", name="grace_in_range"),
     )
-    #: Surrogate key.
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[SurrogateKey]
     #: The session; one check-in per session (reopening reuses the row).
     session_id: Mapped[int] = mapped_column(
         ForeignKey("session.id", ondelete="CASCADE"), unique=True
@@ -96,8 +92,7 @@ class CheckInAttempt(db.Model):
 
     __tablename__ = "check_in_attempt"
     __table_args__ = (Index("ix_check_in_attempt_user_at", "user_id", "attempted_at"),)
-    #: Surrogate key.
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[SurrogateKey]
     #: Who typed it.
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
     #: When.
@@ -116,8 +111,7 @@ class AttendanceImport(db.Model):
         CheckConstraint("present_percent BETWEEN 1 AND 100", name="present_percent_range"),
         CheckConstraint("late_minutes >= 0", name="late_minutes_not_negative"),
     )
-    #: Surrogate key.
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[SurrogateKey]
     #: The session the report is for.
     session_id: Mapped[int] = mapped_column(
         ForeignKey("session.id", ondelete="CASCADE"), index=True

@@ -21,9 +21,11 @@ SECTION = re.compile(r"^\W*(\d)\.\s*(\w[^\t,;\"]*)")
 
 def table(
     lines: list[str], header_at: int, end: int | None = None
-) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """The header at `header_at` and the rows under it, up to a blank line, a new section
-    or `end`."""
+) -> tuple[list[str], list[tuple[int, tuple[str, ...]]]]:
+    """The header at `header_at` and the rows under it (line number, cells), up to a blank
+    line, a new section or `end`. Plain tuples of strings: the cycle collector stops tracking
+    them, where the csv module's lists would be scanned over and over while a report of
+    thousands of rows is read."""
     delimiter = delimiter_of(lines[header_at])
     header = next(csv.reader([lines[header_at]], delimiter=delimiter))
     body: list[str] = []
@@ -36,7 +38,8 @@ def table(
         numbers.append(number + 1)
     if len(body) > MAX_ROWS:
         raise ReportError(f"The report has more than {MAX_ROWS:,} rows; split it and try again.")
-    return header, list(zip(numbers, csv.reader(body, delimiter=delimiter), strict=False))
+    rows = map(tuple, csv.reader(body, delimiter=delimiter))
+    return header, list(zip(numbers, rows, strict=False))
 
 
 class Columns:

@@ -1,5 +1,5 @@
-"""Attendance pages. `bp`: the organiser's (under /organiser, access checked once in
-`require_attendance_right`); `participant_bp`: self check-in and "My attendance"."""
+"""Attendance pages. `bp`: the organiser's (under /organiser, each route's right declared
+with `@requires`); `participant_bp`: self check-in and "My attendance"."""
 
 from __future__ import annotations
 
@@ -20,11 +20,13 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from ..access import guard_programmes, requires
-from ..extensions import db
 from ..forms import ActionForm, parse_id
+from ..pagination import requested_page
+from ..use_cases import attempt, run_use_case
 from . import checkin, exports, imports, services
 from .forms import CheckInCodeForm, CompletionRuleForm, ImportForm, OpenCheckInForm, sheet_form
 from .models import ATTENDANCE_STATUSES
+from .services.report import lines_page
 
 bp = Blueprint("attendance", __name__, url_prefix="/organiser")
 participant_bp = Blueprint("attendance_participant", __name__)
@@ -37,9 +39,16 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def _failed(error: Exception) -> None:
-    db.session.rollback()
-    flash(str(error), "error")
+def _this_page():
+    """Back to the page as it was asked for (the same page of a list)."""
+    return redirect(request.full_path.rstrip("?"))
+
+
+def _session_page(name: str, **context) -> str:
+    """One of the session's pages: its programme and session beside what it shows."""
+    return render_template(
+        f"attendance/{name}.html", programme=g.programme, session=g.session, **context
+    )
 
 
 # --- the sheet -----------------------------------------------------------------------------
@@ -48,44 +57,35 @@ def _failed(error: Exception) -> None:
 @bp.route("/programmes/<slug>/sessions/<int:session_id>/attendance", methods=["GET", "POST"])
 @requires("manage_attendance")
 def attendance_sheet(slug: str, session_id: int):
-    rows = services.attendance_sheet(g.session)
-    form = sheet_form(rows)
+    sheet = services.attendance_sheet(g.session, requested_page())
+    form = sheet_form(sheet.rows)
     if request.method == "POST":
         if not form.validate():
             flash("The form had expired. Please mark attendance again.", "error")
         else:
-            try:
-                changed = _sheet_action(form, rows)
-            except services.AttendanceError as error:
-                _failed(error)
-            else:
+            ok, changed = attempt(*_sheet_action(form, sheet.rows))
+            if ok:
                 flash(f"Attendance saved ({_plural(changed, 'change')}).", "success")
-                return redirect(request.path)
-    return render_template(
-        "attendance/sheet.html",
-        programme=g.programme,
-        session=g.session,
-        rows=rows,
-        form=form,
-        statuses=ATTENDANCE_STATUSES,
-    )
+                return _this_page()
+    return _session_page("sheet", sheet=sheet, form=form, statuses=ATTENDANCE_STATUSES)
 
 
-def _sheet_action(form, rows) -> int:
-    """The button pressed decides the use case: save the marks, or a bulk action."""
+def _sheet_action(form, rows) -> tuple:
+    """The button pressed decides the use case: save the marks, or a bulk action; (use case,
+    its arguments)."""
     action = request.form.get("action", "save")
     if action == "bulk":
         status = request.form.get("bulk_status", "")
         selected = [i for i in map(parse_id, request.form.getlist("selected")) if i is not None]
-        return services.mark_in_bulk(g.session.id, selected, status, current_user)
+        return services.mark_in_bulk, g.session.id, selected, status, current_user
     if action == "absent_unmarked":
-        return services.mark_in_bulk(g.session.id, None, "absent", current_user)
+        return services.mark_in_bulk, g.session.id, None, "absent", current_user
     marks = {}
     for row in rows:
         name = f"r{row.registration.id}"
         if row.expected and name in request.form:
             marks[row.registration.id] = form[name].data or None
-    return services.record_attendance(g.session.id, marks, current_user)
+    return services.record_attendance, g.session.id, marks, current_user
 
 
 # --- self check-in, organiser side ---------------------------------------------------------
@@ -102,36 +102,26 @@ def _qr_svg(url: str) -> Markup:
 def check_in(slug: str, session_id: int):
     form = OpenCheckInForm()
     if form.validate_on_submit():
-        try:
-            checkin.open_check_in(g.session.id, form.grace_minutes.data, current_user)
-        except checkin.CheckInError as error:
-            _failed(error)
-        else:
+        grace = form.grace_minutes.data
+        ok, _ = attempt(checkin.open_check_in, g.session.id, grace, current_user)
+        if ok:
             flash("Check-in is open. Show this page on screen.", "success")
             return redirect(request.path)
-    page = checkin.check_in_page(g.session)
+    page = checkin.check_in_page(g.session, requested_page())
     link = qr = None
     if page.check_in is not None and page.check_in.opened_at is not None:
         base = current_app.config.get("BASE_URL", request.host_url.rstrip("/"))
         link = base + url_for("attendance_participant.self_check_in", code=page.check_in.code)
         qr = _qr_svg(link)
-    return render_template(
-        "attendance/check_in.html",
-        programme=g.programme,
-        session=g.session,
-        page=page,
-        form=form,
-        link=link,
-        qr=qr,
-    )
+    return _session_page("check_in", page=page, form=form, link=link, qr=qr)
 
 
 @bp.post("/programmes/<slug>/sessions/<int:session_id>/check-in/close")
 @requires("manage_attendance")
 def close_check_in(slug: str, session_id: int):
     if ActionForm().validate_on_submit():
-        checkin.close_check_in(g.session.id, current_user.id)
-        flash("Check-in is closed.", "success")
+        if attempt(checkin.close_check_in, g.session.id, current_user.id)[0]:
+            flash("Check-in is closed.", "success")
     else:
         flash("The form had expired. Please try again.", "error")
     return redirect(url_for(".check_in", slug=slug, session_id=session_id))
@@ -143,35 +133,18 @@ def close_check_in(slug: str, session_id: int):
 @bp.route("/programmes/<slug>/sessions/<int:session_id>/import", methods=["GET", "POST"])
 @requires("manage_attendance")
 def import_report(slug: str, session_id: int):
-    form = ImportForm()
-    if request.method == "GET":
-        form.times_timezone.data = g.session.timezone
+    asked = request.method == "GET"
+    form = ImportForm(times_timezone=g.session.timezone) if asked else ImportForm()
     if form.validate_on_submit():
         upload = form.report.data
-        settings = imports.ImportSettings(
-            times_timezone=form.times_timezone.data,
-            present_percent=form.present_percent.data,
-            late_minutes=form.late_minutes.data,
-            absent_if_missing=form.absent_if_missing.data,
-        )
-        try:
-            import_id = imports.stage_import(
-                g.session.id, upload.filename, upload.read(), settings, current_user
-            )
-        except imports.ReportImportError as error:
-            db.session.rollback()
-            form.report.errors = [str(error)]
-        else:
+        staged = (g.session.id, upload.filename, upload.read(), form.settings(), current_user)
+        ok, import_id = run_use_case(form, imports.stage_import, *staged)
+        if ok:
             return redirect(
                 url_for(".import_preview", slug=slug, session_id=session_id, import_id=import_id)
             )
     status = 422 if request.method == "POST" else 200
-    return (
-        render_template(
-            "attendance/import.html", programme=g.programme, session=g.session, form=form
-        ),
-        status,
-    )
+    return _session_page("import", form=form), status
 
 
 @bp.route(
@@ -183,31 +156,26 @@ def import_preview(slug: str, session_id: int, import_id: int):
     form = ActionForm()
     if request.method == "POST" and not form.validate():
         flash("The form had expired. Please try again.", "error")
-    elif request.method == "POST":
-        try:
-            if request.form.get("action") == "discard":
-                imports.discard_import(g.session.id, import_id)
-                flash("The report was discarded; nothing changed.", "success")
-            else:
-                changed = imports.apply_import(
-                    g.session.id, import_id, _chosen_matches(), current_user
-                )
-                flash(f"Report imported ({_plural(changed, 'change')}).", "success")
-            return redirect(url_for(".attendance_sheet", slug=slug, session_id=session_id))
-        except imports.ReportImportError as error:
-            _failed(error)
-    try:
-        preview = imports.preview_import(g.session, import_id)
-    except imports.ReportImportError as error:
-        _failed(error)
+    elif request.method == "POST" and _apply_or_discard(import_id):
+        return redirect(url_for(".attendance_sheet", slug=slug, session_id=session_id))
+    ok, preview = attempt(imports.preview_import, g.session, import_id)
+    if not ok:
         return redirect(url_for(".import_report", slug=slug, session_id=session_id))
-    return render_template(
-        "attendance/import_preview.html",
-        programme=g.programme,
-        session=g.session,
-        preview=preview,
-        form=form,
-    )
+    return _session_page("import_preview", preview=preview, form=form)
+
+
+def _apply_or_discard(import_id: int) -> bool:
+    """The organiser's choice on the preview; whether it was done."""
+    if request.form.get("action") == "discard":
+        ok, _ = attempt(imports.discard_import, g.session.id, import_id)
+        if ok:
+            flash("The report was discarded; nothing changed.", "success")
+        return ok
+    chosen = _chosen_matches()
+    ok, changed = attempt(imports.apply_import, g.session.id, import_id, chosen, current_user)
+    if ok:
+        flash(f"Report imported ({_plural(changed, 'change')}).", "success")
+    return ok
 
 
 def _chosen_matches() -> dict[str, str]:
@@ -226,23 +194,21 @@ def _chosen_matches() -> dict[str, str]:
 @bp.route("/programmes/<slug>/attendance", methods=["GET", "POST"])
 @requires("manage_attendance")
 def attendance_summary(slug: str):
-    form = CompletionRuleForm()
-    if request.method == "GET":
-        form.completion_percent.data = g.programme.completion_percent
+    asked = request.method == "GET"
+    form = CompletionRuleForm(obj=g.programme) if asked else CompletionRuleForm()
     if form.validate_on_submit():
-        try:
-            services.set_completion_rule(
-                g.programme.id, form.completion_percent.data, current_user.id
-            )
-        except services.AttendanceError as error:
-            _failed(error)
-        else:
+        percent = form.completion_percent.data
+        ok, _ = attempt(services.set_completion_rule, g.programme.id, percent, current_user.id)
+        if ok:
             flash("Completion rule saved.", "success")
             return redirect(request.path)
+    report = services.programme_report(g.programme)
     return render_template(
         "attendance/report.html",
         programme=g.programme,
-        report=services.programme_report(g.programme),
+        report=report,
+        below_rule=lines_page(report.below_rule, requested_page("below")),
+        matrix=lines_page(report.participants, requested_page()),
         form=form,
     )
 
@@ -282,18 +248,10 @@ def self_check_in():
         form.code.data = request.args["code"][:20]
     status = 200
     if form.validate_on_submit():
-        try:
-            result = checkin.check_in(current_user, form.code.data)
-        except checkin.TooManyAttempts as error:
-            db.session.rollback()
-            form.code.errors = [str(error)]
-            status = 429
-        except checkin.CheckInError as error:
-            db.session.rollback()
-            form.code.errors = [str(error)]
-            status = 422
-        else:
+        ok, result = run_use_case(form, checkin.check_in, current_user, form.code.data)
+        if ok:
             return render_template("attendance/checked_in.html", result=result)
+        status = form.refusal.status  # 429 after too many wrong codes, else 422
     elif request.method == "POST":
         status = 422
     return render_template("attendance/check_in_code.html", form=form), status

@@ -8,13 +8,12 @@ from wtforms import (
     HiddenField,
     RadioField,
     SelectChoice,
-    SelectField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..forms import parse_id, strip
-from .services import MAX_POST_LENGTH, MODERATION_ACTIONS
+from .services.discussions import MAX_POST_LENGTH, MODERATION_ACTIONS
 
 
 class PostForm(FlaskForm):
@@ -51,7 +50,11 @@ class ModerateForm(FlaskForm):
 
 
 class IssueForm(FlaskForm):
-    registration_id = SelectField("Participant", coerce=int, validate_choice=True)
+    """Issuing by hand, from a participant's line of the certificates overview."""
+
+    registration_id = HiddenField(
+        filters=[parse_id], validators=[DataRequired("Choose a participant.")]
+    )
     reason = TextAreaField(
         "Reason", filters=[strip], validators=[DataRequired("Give a reason."), Length(max=2000)]
     )

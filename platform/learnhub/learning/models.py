@@ -21,7 +21,7 @@ from ..accounts.models import User
 from ..catalogue.models import Module, Programme
 from ..extensions import db
 from ..registration.models import Registration
-from ..types import UTCDateTime, one_of, utcnow
+from ..types import RegistrationKey, SurrogateKey, UTCDateTime, one_of, utcnow
 
 COMPLETION_SOURCES = ("manual", "items")
 CERTIFICATE_SOURCES = ("rule", "organiser")
@@ -32,12 +32,9 @@ class MaterialView(db.Model):
 
     __tablename__ = "material_view"
     __table_args__ = (UniqueConstraint("registration_id", "material_id"),)
-    #: Surrogate key.
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[SurrogateKey]
     #: The registration of the participant who opened it.
-    registration_id: Mapped[int] = mapped_column(
-        ForeignKey("registration.id", ondelete="CASCADE"), index=True
-    )
+    registration_id: Mapped[RegistrationKey]
     #: The material opened.
     material_id: Mapped[int] = mapped_column(ForeignKey("material.id", ondelete="CASCADE"))
     #: When it was first opened.
@@ -52,12 +49,9 @@ class ModuleCompletion(db.Model):
         UniqueConstraint("registration_id", "module_id"),
         one_of("source", COMPLETION_SOURCES, "source"),
     )
-    #: Surrogate key.
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[SurrogateKey]
     #: The participant's registration.
-    registration_id: Mapped[int] = mapped_column(
-        ForeignKey("registration.id", ondelete="CASCADE"), index=True
-    )
+    registration_id: Mapped[RegistrationKey]
     #: The module completed.
     module_id: Mapped[int] = mapped_column(ForeignKey("module.id", ondelete="CASCADE"))
     #: "manual" (marked complete) or "items" (its required items were opened).
@@ -74,8 +68,8 @@ class DiscussionPost(db.Model):
         CheckConstraint("length(body) BETWEEN 1 AND 5000", name="body_length"),
         Index("ix_discussion_post_module_created", "module_id", "created_at"),
     )
-    #: Surrogate key; also the digest's high-water mark.
-    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Also the digest's high-water mark.
+    id: Mapped[SurrogateKey]
     #: The module whose discussion it belongs to.
     module_id: Mapped[int] = mapped_column(ForeignKey("module.id", ondelete="CASCADE"))
     #: The post this replies to (replies are one level deep); NULL for a top-level post.
@@ -118,8 +112,7 @@ class DigestSubscription(db.Model):
 
     __tablename__ = "digest_subscription"
     __table_args__ = (UniqueConstraint("user_id", "programme_id"),)
-    #: Surrogate key.
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[SurrogateKey]
     #: The subscriber.
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
     #: The programme whose discussions they follow.
@@ -155,14 +148,11 @@ class Certificate(db.Model):
             name="revoked_with_reason",
         ),
     )
-    #: Surrogate key.
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[SurrogateKey]
     #: Verification code printed on it: /certificates/<code>.
     code: Mapped[str] = mapped_column(String(20), unique=True)
     #: The registration it certifies (one valid certificate per participant and programme).
-    registration_id: Mapped[int] = mapped_column(
-        ForeignKey("registration.id", ondelete="CASCADE"), index=True
-    )
+    registration_id: Mapped[RegistrationKey]
     #: The programme, for listing.
     programme_id: Mapped[int] = mapped_column(
         ForeignKey("programme.id", ondelete="CASCADE"), index=True

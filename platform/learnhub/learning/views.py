@@ -1,9 +1,9 @@
 """Learning pages. `bp`: participants' actions on a programme's modules and materials, their
-certificate, and the public verification page. `organiser_bp` (under /organiser, access checked
-once by `require_programme_right`): completion settings, moderation, certificates.
+certificate, and the public verification page. `organiser_bp` (under /organiser, each route's right
+declared with `@requires`): completion settings, moderation, certificates.
 
 The module and programme pages themselves are the catalogue's; they show this feature's parts
-(progress, discussion) from `services.module_page` and `services.progress_in`.
+(progress, a page of the discussion) from `services.module_page` and `services.progress_in`.
 """
 
 from __future__ import annotations
@@ -20,22 +20,25 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
-from wtforms import SelectChoice
 
 from ..access import guard_programmes, requires
 from ..catalogue import services as catalogue
-from ..extensions import db, login_manager
+from ..extensions import login_manager
 from ..forms import ActionForm, ConfirmForm, confirmation_page, parse_id
 from ..links import external_url
-from . import services
+from ..pagination import requested_page
+from ..use_cases import attempt, run_use_case
 from .forms import IssueForm, ModerateForm, PostForm, RevokeForm, ToggleForm, settings_form
 from .pdf import certificate_pdf
+from .services import certificates, completion, digests, discussions, organiser_settings
+from .services.module_page import required_items
+from .services.viewer import viewer_of
 from .text import embed_url, linkify
 
 bp = Blueprint("learning", __name__)
 organiser_bp = Blueprint("learning_organiser", __name__, url_prefix="/organiser")
 bp.add_app_template_filter(linkify, "linkify")
-bp.add_app_template_global(services.required_items, "required_items")
+bp.add_app_template_global(required_items, "required_items")
 
 
 def _programme(slug: str):
@@ -45,8 +48,10 @@ def _programme(slug: str):
     return programme
 
 
-def _module_url(programme, position: int, anchor: str = "") -> str:
-    return url_for("catalogue.module", slug=programme.slug, position=position) + anchor
+def _module_url(programme, position: int, anchor: str = "", page: int = 1) -> str:
+    """The module page (at a page of its discussion), with an anchor."""
+    pages = {"page": page} if page > 1 else {}
+    return url_for("catalogue.module", slug=programme.slug, position=position, **pages) + anchor
 
 
 @bp.get("/programmes/<slug>/materials/<int:material_id>/open")
@@ -54,16 +59,13 @@ def open_material(slug: str, material_id: int):
     """Opening a material through here records it for a registered participant; recordings
     from YouTube or Vimeo play on a page of their own, everything else is handed over."""
     programme = _programme(slug)
-    viewer = services.viewer_of(programme, current_user)
-    try:
-        material = services.open_material(programme, material_id, viewer)
-    except LookupError:
+    viewer = viewer_of(programme, current_user)
+    material = completion.material_to_open(programme, material_id)
+    if material is None:
         abort(404)
-    except PermissionError:
-        db.session.rollback()
-        if not current_user.is_authenticated:
-            return login_manager.unauthorized()
-        abort(403)
+    if viewer.user is None and not completion.may_open(material, viewer):
+        return login_manager.unauthorized()
+    attempt(completion.open_material, programme, material, viewer)
     if material.file_name:
         return redirect(url_for("catalogue.download_material", material_id=material.id))
     player = embed_url(material.url) if material.kind == "recording" else None
@@ -80,18 +82,8 @@ def complete_module(slug: str, position: int):
     programme = _programme(slug)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        module = services.mark_module_complete(programme, position, current_user)
-    except LookupError:
-        db.session.rollback()
-        abort(404)
-    except PermissionError:
-        db.session.rollback()
-        abort(403)
-    except services.LearningError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
+    ok, module = attempt(completion.mark_module_complete, programme, position, current_user)
+    if ok:
         flash(f"Module {module.position} is complete.", "success")
     return redirect(_module_url(programme, position, "#progress"))
 
@@ -100,7 +92,7 @@ def complete_module(slug: str, position: int):
 @login_required
 def write_post(slug: str, position: int):
     programme = _programme(slug)
-    viewer = services.viewer_of(programme, current_user)
+    viewer = viewer_of(programme, current_user)
     if not viewer.can_see_registered:
         abort(403)
     form = PostForm()
@@ -109,19 +101,13 @@ def write_post(slug: str, position: int):
             for error in errors:
                 flash(str(error), "error")
         return redirect(_module_url(programme, position, "#discussion"))
-    try:
-        post = services.write_post(
-            programme, position, viewer, services.PostInput(form.body.data, form.parent())
-        )
-    except LookupError:
-        db.session.rollback()
-        abort(404)
-    except services.LearningError as error:
-        db.session.rollback()
-        flash(str(error), "error")
+    data = discussions.PostInput(form.body.data, form.parent())
+    ok, post = attempt(discussions.write_post, programme, position, viewer, data)
+    if not ok:
         return redirect(_module_url(programme, position, "#discussion"))
     flash("Your post is published.", "success")
-    return redirect(_module_url(programme, position, f"#post-{post.id}"))
+    page = discussions.page_of(post, team=viewer.is_team)
+    return redirect(_module_url(programme, position, f"#post-{post.id}", page))
 
 
 @bp.post("/programmes/<slug>/digest")
@@ -132,17 +118,14 @@ def digest(slug: str):
     if not form.validate_on_submit():
         flash("Choose whether you want the digests.", "error")
     else:
-        try:
-            wanted = services.set_digest(programme, current_user, form.on)
-        except PermissionError:
-            db.session.rollback()
-            abort(403)
-        flash(
-            "You will get email digests of new posts."
-            if wanted
-            else "You will no longer get digests of new posts.",
-            "success",
-        )
+        ok, wanted = attempt(digests.set_digest, programme, current_user, form.on)
+        if ok:
+            flash(
+                "You will get email digests of new posts."
+                if wanted
+                else "You will no longer get digests of new posts.",
+                "success",
+            )
     target = parse_id(request.form.get("back"))
     if target is not None:
         return redirect(_module_url(programme, target, "#discussion"))
@@ -153,7 +136,7 @@ def digest(slug: str):
 @login_required
 def my_certificate(slug: str):
     programme = _programme(slug)
-    certificate = services.own_certificate(programme, current_user)
+    certificate = certificates.own_certificate(programme, current_user)
     if certificate is None or certificate.revoked_at is not None:
         abort(404)
     return _pdf_response(certificate)
@@ -173,7 +156,7 @@ def _pdf_response(certificate):
 @bp.get("/certificates/<code>")
 def verify(code: str):
     """Anyone can check a code: valid, revoked, or unknown (404)."""
-    certificate = services.certificate_by_code(code[:40])
+    certificate = certificates.certificate_by_code(code[:40])
     if certificate is None:
         return render_template("learning/verify.html", certificate=None, code=code[:40]), 404
     return render_template("learning/verify.html", certificate=certificate, code=certificate.code)
@@ -187,11 +170,11 @@ guard_programmes(organiser_bp)
 @organiser_bp.route("/programmes/<slug>/learning", methods=["GET", "POST"])
 @requires("manage_programme")
 def settings(slug: str):
-    programme = services.programme_for_settings(g.programme.id)
+    programme = organiser_settings.programme_for_settings(g.programme.id)
     form = settings_form(programme)
     if form.validate_on_submit():
         modules = {
-            m.id: services.ModuleSettings(
+            m.id: organiser_settings.ModuleSettings(
                 form[f"mode-{m.id}"].data, bool(form[f"cert-{m.id}"].data)
             )
             for m in programme.modules
@@ -202,12 +185,9 @@ def settings(slug: str):
             for material in m.materials
             if form[f"req-{material.id}"].data
         }
-        try:
-            services.save_learning_settings(programme.id, modules, required, current_user.id)
-        except services.LearningError as error:
-            db.session.rollback()
-            form.form_errors.append(str(error))
-        else:
+        save = organiser_settings.save_learning_settings
+        ok, _ = run_use_case(form, save, programme.id, modules, required, current_user.id)
+        if ok:
             flash("Learning path settings saved.", "success")
             return redirect(request.path)
     return (
@@ -221,17 +201,16 @@ def settings(slug: str):
 def moderate(slug: str, post_id: int):
     form = ModerateForm()
     back = parse_id(request.form.get("back"))
+    page = 1
     if form.validate_on_submit():
-        try:
-            services.moderate_post(g.programme.id, post_id, form.action.data)
-        except LookupError:
-            db.session.rollback()
-            abort(404)
-        flash("Post updated.", "success")
+        ok, post = attempt(discussions.moderate_post, g.programme.id, post_id, form.action.data)
+        if ok:
+            flash("Post updated.", "success")
+            page = discussions.page_of(post, team=True)
     else:
         flash("Choose pin, unpin, hide or show.", "error")
     if back is not None:
-        return redirect(_module_url(g.programme, back, f"#post-{post_id}"))
+        return redirect(_module_url(g.programme, back, f"#post-{post_id}", page))
     return redirect(url_for("learning_organiser.settings", slug=g.programme.slug))
 
 
@@ -239,49 +218,46 @@ def moderate(slug: str, post_id: int):
 @requires("manage_programme")
 def lock(slug: str, position: int):
     form = ToggleForm()
-    if form.validate_on_submit():
-        try:
-            services.set_lock(g.programme.id, position, form.on, current_user)
-        except LookupError:
-            db.session.rollback()
-            abort(404)
-        flash("Discussion closed." if form.on else "Discussion reopened.", "success")
-    else:
+    if not form.validate_on_submit():
         flash("Choose whether to close or reopen the discussion.", "error")
+    elif attempt(discussions.set_lock, g.programme.id, position, form.on, current_user)[0]:
+        flash("Discussion closed." if form.on else "Discussion reopened.", "success")
     return redirect(_module_url(g.programme, position, "#discussion"))
 
 
 def _certificates_page(issue_form=None, revoke_form=None, status: int = 200):
-    lines = services.certificate_overview(services.programme_for_settings(g.programme.id))
-    issue_form = issue_form or IssueForm()
-    issue_form.registration_id.choices = _issue_choices(lines)
+    programme = organiser_settings.programme_for_settings(g.programme.id)
     return (
         render_template(
             "learning/organiser_certificates.html",
             programme=g.programme,
-            lines=lines,
-            issue_form=issue_form,
+            overview=certificates.certificate_overview(programme, requested_page()),
+            issue_form=issue_form or IssueForm(),
             revoke_form=revoke_form or RevokeForm(),
-            meets_rule=services.meets_rule,
+            meets_rule=certificates.meets_rule,
         ),
         status,
     )
 
 
-def _issue_choices(lines) -> list[SelectChoice]:
-    return [
-        SelectChoice(
-            line.registration.id,
-            f"{line.registration.user.full_name} ({line.registration.user.email})",
-        )
-        for line in lines
-        if line.certificate is None or line.certificate.revoked_at is not None
-    ]
+def _certificate_changed(form, use_case, about_id: int, done: str):
+    """Issue or revoke (`about_id`: the registration or the certificate) with the form's
+    reason; back to the overview's page when done, else None (the refusal is on the form)."""
+    reason = form.reason.data
+    ok, certificate = run_use_case(
+        form, use_case, g.programme.id, about_id, reason, current_user.id
+    )
+    if not ok:
+        return None
+    flash(done.format(code=certificate.code), "success")
+    page = requested_page()
+    pages = {"page": page} if page > 1 else {}
+    return redirect(url_for("learning_organiser.certificates", slug=g.programme.slug, **pages))
 
 
-@organiser_bp.get("/programmes/<slug>/certificates")
+@organiser_bp.get("/programmes/<slug>/certificates", endpoint="certificates")
 @requires("manage_attendance")
-def certificates(slug: str):
+def certificates_overview(slug: str):
     return _certificates_page()
 
 
@@ -289,25 +265,20 @@ def certificates(slug: str):
 @requires("manage_attendance")
 def issue_certificate(slug: str):
     form = IssueForm()
-    form.registration_id.choices = _issue_choices(
-        services.certificate_overview(services.programme_for_settings(g.programme.id))
-    )
-    if form.validate_on_submit():
-        try:
-            certificate = services.issue_by_hand(
-                g.programme.id, form.registration_id.data, form.reason.data, current_user.id
-            )
-        except services.LearningError as error:
-            db.session.rollback()
-            form.form_errors.append(str(error))
-        else:
-            flash(f"Certificate {certificate.code} issued and emailed.", "success")
-            return redirect(url_for("learning_organiser.certificates", slug=g.programme.slug))
+    if form.validate_on_submit() and (
+        done := _certificate_changed(
+            form,
+            certificates.issue_by_hand,
+            form.registration_id.data,
+            "Certificate {code} issued and emailed.",
+        )
+    ):
+        return done
     return _certificates_page(issue_form=form, status=422)
 
 
 def _confirm_revoke(certificate_id: int, reason: str):
-    certificate = services.certificate_of(g.programme.id, certificate_id)
+    certificate = certificates.certificate_of(g.programme.id, certificate_id)
     if certificate is None:
         abort(404)
     return confirmation_page(
@@ -332,18 +303,10 @@ def revoke_certificate(slug: str, certificate_id: int):
     form = RevokeForm()
     if form.validate_on_submit() and request.form.get("confirmed") != "yes":
         return _confirm_revoke(certificate_id, form.reason.data)
-    if form.validate_on_submit():
-        try:
-            certificate = services.revoke(
-                g.programme.id, certificate_id, form.reason.data, current_user.id
-            )
-        except LookupError:
-            db.session.rollback()
-            abort(404)
-        except services.LearningError as error:
-            db.session.rollback()
-            form.form_errors.append(str(error))
-        else:
-            flash(f"Certificate {certificate.code} revoked.", "success")
-            return redirect(url_for("learning_organiser.certificates", slug=g.programme.slug))
+    if form.validate_on_submit() and (
+        done := _certificate_changed(
+            form, certificates.revoke, certificate_id, "Certificate {code} revoked."
+        )
+    ):
+        return done
     return _certificates_page(revoke_form=form, status=422)
