@@ -14,40 +14,31 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import url_for
-from sqlalchemy import bindparam, exists, func, insert, select
+from flask_login import current_user
+from sqlalchemy import bindparam, delete, exists, func, insert, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..accounts.models import User
+from ..accounts.models import ProgrammeTeamMember, User
 from ..accounts.services import (
     DELETED_EMAIL_DOMAIN,
     ParticipantDetails,
-    create_participant,
-    find_or_create_participant,
     issue_sign_in_link,
     new_sign_in_link,
     normalise_email,
+    participant_account,
 )
 from ..catalogue.audit import apply_changes, moment_in, record
 from ..catalogue.models import Programme, Session
 from ..database import begin_write_transaction, is_postgres
-from ..errors import DomainError
 from ..extensions import db
 from ..notifications.services import queue_registration_email, queue_registration_email_row
 from ..types import utcnow
+from .errors import RegistrationError, RegistrationNotFound
 from .links import read_cancel_token
 from .models import REGISTRATION_STATUSES, Registration, RegistrationAnswer, RegistrationQuestion
 from .questions import clean_answers
 
 ACTIVE_STATUSES = ("pending", "confirmed", "waitlisted")
-
-
-class RegistrationError(DomainError):
-    """A registration that cannot be made or changed; the message is shown as it is, beside
-    `field` (a form field's name) when it is about one."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass(frozen=True)
@@ -79,7 +70,77 @@ class RegistrationSettings:
     waitlist_enabled: bool
 
 
-# --- locking and counting -------------------------------------------------------------------
+# --- the seats: the one decision -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a registration goes: its state, and its waiting-list key and place if queued."""
+
+    status: str
+    #: The queue key (lower is served first); None unless waitlisted.
+    waitlist_position: int | None = None
+    #: The 1-based place in the queue the person is told.
+    place: int | None = None
+
+
+#: What a person asking for a seat wants: registering (for the first time or again) or an
+#: organiser's approval.
+A_SEAT = "seat"
+
+
+@dataclass(frozen=True)
+class Seats:
+    """A programme's seats as its row holds them (the counters the triggers keep, rule 5),
+    read under the programme's lock: every decision about a seat or a place in the queue is
+    made here, whichever use case asks."""
+
+    capacity: int | None
+    confirmed: int
+    waitlisted: int
+    #: The highest waiting-list key ever given; it never goes down.
+    tail: int
+    waitlist_enabled: bool
+
+    @property
+    def free(self) -> int | None:
+        """Seats no one holds, to give now (also how many to promote); None when unlimited."""
+        return None if self.capacity is None else max(self.capacity - self.confirmed, 0)
+
+    def place(self, wanted: str = A_SEAT, *, approval_required: bool = False) -> Placement:
+        """Where a registration goes. A person asking for a seat (`A_SEAT`) gets one while
+        seats are free, else the end of the waiting list, else a refusal; with approval
+        required, they wait for it. Any other state is taken as it is (an organiser's move, a
+        cancellation, a promotion). The end of the queue is a key past every key given (the
+        tail plus one), so the place told is the queue's length plus one."""
+        if wanted == A_SEAT:
+            if approval_required:
+                return Placement("pending")
+            if self.free != 0:
+                return Placement("confirmed")
+            if not self.waitlist_enabled:
+                raise RegistrationError("Sorry, all seats for this programme are taken.")
+            wanted = "waitlisted"
+        if wanted == "waitlisted":
+            return Placement("waitlisted", self.tail + 1, self.waitlisted + 1)
+        return Placement(wanted)
+
+
+def seats_of(programme_id: int) -> Seats:
+    """The programme's seats now (after this transaction's own changes are flushed)."""
+    return Seats(*db.session.execute(_SEATS, {"programme_id": programme_id}).one())
+
+
+_SEATS = select(
+    Programme.capacity,
+    Programme.confirmed_count,
+    Programme.waitlisted_count,
+    Programme.waitlist_tail,
+    Programme.waitlist_enabled,
+).where(Programme.id == bindparam("programme_id"))
+
+
+# --- locking --------------------------------------------------------------------------------
 
 
 def lock_programme(programme_id: int) -> Programme | None:
@@ -109,13 +170,6 @@ def _lock_registration(registration_id: int) -> tuple[Registration, Programme] |
     return registration, programme
 
 
-def count_confirmed(programme_id: int) -> int:
-    """The programme's confirmed registrations (its trigger-kept counter; a read after the
-    session's flush, so it includes this transaction's own changes)."""
-    counted = select(Programme.confirmed_count).where(Programme.id == programme_id)
-    return db.session.scalar(counted) or 0
-
-
 def waitlist_place(registration: Registration) -> int | None:
     """1-based place in the queue (what the participant is told), None when not waitlisted."""
     if registration.status != "waitlisted" or registration.waitlist_position is None:
@@ -132,38 +186,30 @@ def waitlist_place(registration: Registration) -> int | None:
     return (ahead or 0) + 1
 
 
-def _next_waitlist_position(programme_id: int) -> int:
-    last = db.session.scalar(
-        select(func.max(Registration.waitlist_position)).where(
-            Registration.programme_id == programme_id, Registration.status == "waitlisted"
-        )
-    )
-    return (last or 0) + 1
-
-
-def _has_free_seat(programme: Programme) -> bool:
-    return programme.capacity is None or count_confirmed(programme.id) < programme.capacity
-
-
 # --- transitions ----------------------------------------------------------------------------
 
 
-def _move(registration: Registration, status: str, now: datetime) -> None:
+def _state_columns(placement: Placement, now: datetime) -> dict:
+    """The columns a transition to `placement` writes, besides the version."""
+    columns = {
+        "status": placement.status,
+        "waitlist_position": placement.waitlist_position,
+        "status_changed_at": now,
+    }
+    if placement.status == "confirmed":
+        columns.update(confirmed_at=now, cancelled_at=None)
+    elif placement.status == "cancelled":
+        columns["cancelled_at"] = now
+    return columns
+
+
+def _move(registration: Registration, placement: Placement, now: datetime) -> None:
     """Change the state and its bookkeeping; the caller writes the email."""
-    if registration.status == status:
-        raise RegistrationError(f"This registration is already {status}.")
-    if status == "waitlisted":
-        registration.waitlist_position = _next_waitlist_position(registration.programme_id)
-    else:
-        registration.waitlist_position = None
-    registration.status = status
+    if registration.status == placement.status:
+        raise RegistrationError(f"This registration is already {placement.status}.")
+    for name, value in _state_columns(placement, now).items():
+        setattr(registration, name, value)
     registration.version = (registration.version or 0) + 1
-    registration.status_changed_at = now
-    if status == "confirmed":
-        registration.confirmed_at = now
-        registration.cancelled_at = None
-    elif status == "cancelled":
-        registration.cancelled_at = now
     db.session.flush()
 
 
@@ -176,31 +222,21 @@ def _announce(registration: Registration, event: str, sign_in_link: str | None =
     )
 
 
-def _seat_or_queue(programme: Programme, registration: Registration, now: datetime) -> None:
-    """Give a seat when one is free, else a place at the end of the waiting list."""
-    if _has_free_seat(programme):
-        _move(registration, "confirmed", now)
-    elif programme.waitlist_enabled:
-        _move(registration, "waitlisted", now)
-    else:
-        raise RegistrationError("Sorry, all seats for this programme are taken.")
-
-
-def _fill_free_seats(programme: Programme, now: datetime) -> list[Registration]:
+def _fill_free_seats(programme_id: int, now: datetime) -> list[Registration]:
     """Promote from the head of the waiting list while seats are free (first in, first out)."""
-    query = (
-        select(Registration)
-        .where(Registration.programme_id == programme.id, Registration.status == "waitlisted")
-        .order_by(Registration.waitlist_position)
+    free = seats_of(programme_id).free
+    if free == 0:
+        return []
+    promoted = list(
+        db.session.scalars(
+            select(Registration)
+            .where(Registration.programme_id == programme_id, Registration.status == "waitlisted")
+            .order_by(Registration.waitlist_position)
+            .limit(free)
+        )
     )
-    if programme.capacity is not None:
-        free = programme.capacity - count_confirmed(programme.id)
-        if free <= 0:
-            return []
-        query = query.limit(free)
-    promoted = list(db.session.scalars(query))
     for registration in promoted:
-        _move(registration, "confirmed", now)
+        _move(registration, Placement("confirmed"), now)
         _announce(registration, "promoted")
     return promoted
 
@@ -253,21 +289,25 @@ def questions_of(programme_id: int) -> list[RegistrationQuestion]:
     )
 
 
-def _store_answers(
-    registration: Registration, questions: list[RegistrationQuestion], cleaned: dict[int, str]
-) -> None:
-    """Make the registration's answers `cleaned` (from `clean_answers`)."""
-    existing = {answer.question_id: answer for answer in registration.answers}
-    for question in questions:
-        value = cleaned.get(question.id)
-        answer = existing.get(question.id)
-        if value is None:
-            if answer is not None:
-                registration.answers.remove(answer)
-        elif answer is None:
-            registration.answers.append(RegistrationAnswer(question_id=question.id, value=value))
-        else:
-            answer.value = value
+def _store_answers(registration_id: int, cleaned: dict[int, str], *, replace: bool) -> None:
+    """Make the registration's answers `cleaned` (from `clean_answers`, one per question of
+    the programme that has one); `replace` drops those it had first."""
+    connection = db.session.connection()
+    if replace:
+        connection.execute(_DELETE_ANSWERS, {"registration_id": registration_id})
+    if cleaned:
+        connection.execute(
+            insert(RegistrationAnswer.__table__),
+            [
+                {"registration_id": registration_id, "question_id": q, "value": value}
+                for q, value in cleaned.items()
+            ],
+        )
+
+
+_DELETE_ANSWERS = delete(RegistrationAnswer.__table__).where(
+    RegistrationAnswer.__table__.c.registration_id == bindparam("registration_id")
+)
 
 
 # --- participant use cases ------------------------------------------------------------------
@@ -275,16 +315,13 @@ def _store_answers(
 
 def register(data: RegistrationInput) -> RegistrationResult:
     """Register a person: a seat while seats last, then the waiting list (or a request for
-    approval), and the email that says which, in one transaction.
+    approval), and the email that says which, in one transaction. A person registering
+    again after cancelling gets their registration back the same way.
 
-    A new address (the usual case) takes the short way: its account is created in one
-    statement, so it can have no registration yet, and its registration, sign-in link and
-    email row are written with one statement each, without the ORM. An address that has an
-    account goes through the ORM, which also re-activates a cancelled registration."""
-    if not data.consent:
-        raise RegistrationError("Please accept the privacy notice to register.")
-    if data.participant.email.strip().lower().endswith(DELETED_EMAIL_DOMAIN):
-        raise RegistrationError("Enter an email address you can receive mail at.")
+    Five statements for a new address (the usual case), the same at 10 or 10,000
+    registrations: the account, the locked programme with its seats, the registration, the
+    sign-in link when a seat is given, the email's outbox row."""
+    _refuse_the_request(data)
     now = utcnow()
     # What needs no database is made before the write lock is taken (SQLite holds it for the
     # whole transaction, so every ms spent under it is one no other registration can use).
@@ -294,63 +331,96 @@ def register(data: RegistrationInput) -> RegistrationResult:
     # On PostgreSQL the account is written before the programme row is locked, so that the
     # lock is held only for the seat, and a racer with the same address waits on the email's
     # unique index, not on the programme.
-    user_id = create_participant(data.participant)
+    person = participant_account(data.participant)
     target = _locked_target(data.programme_id, data.programme_slug, now)
     questions = questions_of(target.id) if target.has_questions else []
     # Bad answers are refused before anything of the registration is written.
     answers = clean_answers(questions, data.answers)
-    if user_id is None:
-        return _register_known_person(data, target.id, questions, answers, now)
-
-    connection = db.session.connection()
-    place = None
-    if target.approval_required:
-        status = "pending"
-    elif target.capacity is None or target.confirmed_count < target.capacity:
-        status = "confirmed"
-    elif target.waitlist_enabled:
-        status, place = "waitlisted", target.waitlisted_count + 1
-    else:
-        raise RegistrationError("Sorry, all seats for this programme are taken.")
-    registration_id = connection.execute(
-        _INSERT_REGISTRATION,
-        {
-            "programme_id": target.id,
-            "user_id": user_id,
-            "status": status,
-            "waitlist_position": target.waitlist_tail + 1 if status == "waitlisted" else None,
-            "version": 1,
-            "created_at": now,
-            "confirmed_at": now if status == "confirmed" else None,
-            "status_changed_at": now,
-            "consent_at": now,
-        },
-    ).scalar_one()
-    if answers:
-        connection.execute(
-            insert(RegistrationAnswer.__table__),
-            [
-                {"registration_id": registration_id, "question_id": q, "value": value}
-                for q, value in answers.items()
-            ],
+    earlier = None if person.created else _registration_of(target.id, person.id)
+    if earlier is not None and earlier.status in ACTIVE_STATUSES:
+        db.session.commit()  # the account's details filled in
+        return RegistrationResult(
+            earlier.id,
+            earlier.status,
+            already_registered=True,
+            waitlist_place=waitlist_place(earlier),
         )
+    placement = _seats(target).place(approval_required=target.approval_required)
+    registration_id, version = _enter(earlier, target.id, person.id, placement, now)
+    _store_answers(registration_id, answers, replace=earlier is not None)
     sign_in_link = None
-    if status == "confirmed":
-        _token_id, sign_in_link = issue_sign_in_link(user_id, next_path, link=link)
+    if placement.status == "confirmed":
+        _token_id, sign_in_link = issue_sign_in_link(person.id, next_path, link=link)
     queue_registration_email_row(
         registration_id=registration_id,
-        version=1,
-        user_id=user_id,
+        version=version,
+        user_id=person.id,
         to_address=normalise_email(data.participant.email),
         title=target.title,
-        event=status,
-        waitlist_place=place,
+        event=placement.status,
+        waitlist_place=placement.place,
         sign_in_link=sign_in_link,
         cancel_link=True,
     )
     db.session.commit()
     return RegistrationResult(
-        registration_id, status, already_registered=False, waitlist_place=place
+        registration_id, placement.status, already_registered=False, waitlist_place=placement.place
+    )
+
+
+def _refuse_the_request(data: RegistrationInput) -> None:
+    if not data.consent:
+        raise RegistrationError("Please accept the privacy notice to register.")
+    if data.participant.email.strip().lower().endswith(DELETED_EMAIL_DOMAIN):
+        raise RegistrationError("Enter an email address you can receive mail at.")
+
+
+def _registration_of(programme_id: int, user_id: int) -> Registration | None:
+    """The person's registration in the programme, refused if the organisers rejected it."""
+    registration = db.session.scalar(
+        select(Registration).where(
+            Registration.programme_id == programme_id, Registration.user_id == user_id
+        )
+    )
+    if registration is not None and registration.status == "rejected":
+        raise RegistrationError(
+            "The organisers have not accepted a registration from this address. "
+            "Please contact them if you think this is a mistake."
+        )
+    return registration
+
+
+def _enter(
+    earlier: Registration | None,
+    programme_id: int,
+    user_id: int,
+    placement: Placement,
+    now: datetime,
+) -> tuple[int, int]:
+    """Write the registration as `placement` says: a new row (one INSERT), or the person's
+    cancelled one again. Returns (its id, its version)."""
+    if earlier is not None:
+        earlier.consent_at = now
+        _move(earlier, placement, now)
+        return earlier.id, earlier.version
+    row = {
+        "programme_id": programme_id,
+        "user_id": user_id,
+        "version": 1,
+        "created_at": now,
+        "consent_at": now,
+        **_state_columns(placement, now),
+    }
+    return db.session.connection().execute(_INSERT_REGISTRATION, row).scalar_one(), 1
+
+
+def _seats(target) -> Seats:
+    return Seats(
+        target.capacity,
+        target.confirmed_count,
+        target.waitlisted_count,
+        target.waitlist_tail,
+        target.waitlist_enabled,
     )
 
 
@@ -412,71 +482,10 @@ _TARGET_BY_ITS_SLUG_LOCKED = _TARGET_BY_ITS_SLUG.with_for_update(of=Programme)
 _INSERT_REGISTRATION = insert(Registration.__table__).returning(Registration.__table__.c.id)
 
 
-def _register_known_person(
-    data: RegistrationInput,
-    programme_id: int,
-    questions: list[RegistrationQuestion],
-    answers: dict[int, str],
-    now: datetime,
-) -> RegistrationResult:
-    """`register` for an address that has an account (the programme is locked already)."""
-    programme = db.session.scalar(
-        select(Programme)
-        .where(Programme.id == programme_id)
-        .execution_options(populate_existing=True)
-    )
-    user = find_or_create_participant(data.participant)
-    registration = db.session.scalar(
-        select(Registration).where(
-            Registration.programme_id == programme.id, Registration.user_id == user.id
-        )
-    )
-    if registration is not None and registration.status in ACTIVE_STATUSES:
-        db.session.commit()
-        return RegistrationResult(
-            registration.id,
-            registration.status,
-            already_registered=True,
-            waitlist_place=waitlist_place(registration),
-        )
-    if registration is not None and registration.status == "rejected":
-        raise RegistrationError(
-            "The organisers have not accepted a registration from this address. "
-            "Please contact them if you think this is a mistake."
-        )
-    if registration is None:
-        registration = Registration(
-            programme_id=programme.id, user_id=user.id, consent_at=now, status="new", version=0
-        )
-        registration.programme = programme
-        registration.user = user
-        db.session.add(registration)
-    registration.consent_at = now
-    with db.session.no_autoflush:  # a new row is written once its state is decided
-        if programme.approval_required:
-            _move(registration, "pending", now)
-        else:
-            _seat_or_queue(programme, registration, now)
-    _store_answers(registration, questions, answers)
-    db.session.flush()
-
-    if registration.status == "confirmed":
-        _token_id, link = issue_sign_in_link(user.id, url_for("registration.my_programmes"))
-        _announce(registration, "confirmed", sign_in_link=link)
-    else:
-        _announce(registration, registration.status)
-    place = waitlist_place(registration)
-    registration_id, status = registration.id, registration.status
-    db.session.commit()
-    return RegistrationResult(
-        registration_id, status, already_registered=False, waitlist_place=place
-    )
-
-
 def _own_active_registration(registration_id: int, user_id: int) -> tuple[Registration, Programme]:
     found = _lock_registration(registration_id)
     if found is None or found[0].user_id != user_id:
-        raise RegistrationError("We could not find that registration.")
+        raise RegistrationNotFound("We could not find that registration.")
     return found
 
 
@@ -487,9 +496,9 @@ def cancel(registration_id: int, user: User) -> Registration:
         db.session.commit()
         return registration
     now = utcnow()
-    _move(registration, "cancelled", now)
+    _move(registration, Placement("cancelled"), now)
     _announce(registration, "cancelled")
-    _fill_free_seats(programme, now)
+    _fill_free_seats(programme.id, now)
     db.session.commit()
     return registration
 
@@ -518,7 +527,7 @@ def leave_waiting_list(registration_id: int, user: User) -> Registration:
     registration, programme = _own_active_registration(registration_id, user.id)
     if registration.status != "waitlisted":
         raise RegistrationError("You are not on the waiting list of this programme.")
-    _move(registration, "cancelled", utcnow())
+    _move(registration, Placement("cancelled"), utcnow())
     _announce(registration, "waitlist_left")
     db.session.commit()
     return registration
@@ -532,7 +541,7 @@ def edit_answers(
         raise RegistrationError("This registration is no longer active.")
     _check_open(programme, utcnow())
     questions = questions_of(programme.id)
-    _store_answers(registration, questions, clean_answers(questions, answers))
+    _store_answers(registration.id, clean_answers(questions, answers), replace=True)
     db.session.commit()
     return registration
 
@@ -567,7 +576,7 @@ def approve(
     then the waiting list. All or nothing."""
     programme = lock_programme(programme_id)
     if programme is None:
-        raise RegistrationError("We could not find that programme.")
+        raise RegistrationNotFound("We could not find that programme.")
     now = utcnow()
     outcome = {"confirmed": 0, "waitlisted": 0}
     for registration in _registrations_in(programme_id, registration_ids):
@@ -576,12 +585,13 @@ def approve(
                 f"{registration.user.full_name} is {registration.status}, not awaiting approval."
             )
         try:
-            _seat_or_queue(programme, registration, now)
+            placement = seats_of(programme_id).place()
         except RegistrationError as error:
             raise RegistrationError(
                 "There are not enough seats to approve everyone selected and the waiting list "
                 "is off. Raise the capacity or approve fewer people."
             ) from error
+        _move(registration, placement, now)
         outcome[registration.status] += 1
         _announce(registration, "approved" if registration.status == "confirmed" else "waitlisted")
         record(
@@ -600,7 +610,7 @@ def reject(
     """Reject registrations (any active state); seats they held go to the waiting list."""
     programme = lock_programme(programme_id)
     if programme is None:
-        raise RegistrationError("We could not find that programme.")
+        raise RegistrationNotFound("We could not find that programme.")
     now = utcnow()
     selected = _registrations_in(programme_id, registration_ids)
     for registration in selected:
@@ -609,7 +619,7 @@ def reject(
                 f"{registration.user.full_name} is already {registration.status}."
             )
         previous = registration.status
-        _move(registration, "rejected", now)
+        _move(registration, Placement("rejected"), now)
         _announce(registration, "rejected")
         record(
             programme_id,
@@ -617,7 +627,7 @@ def reject(
             "rejected registration",
             f"{registration.user.full_name}: {previous} → rejected",
         )
-    _fill_free_seats(programme, now)
+    _fill_free_seats(programme_id, now)
     db.session.commit()
     return len(selected)
 
@@ -635,18 +645,19 @@ def move_registration(
     programme = lock_programme(programme_id)
     registration = db.session.get(Registration, registration_id)
     if programme is None or registration is None or registration.programme_id != programme.id:
-        raise RegistrationError("We could not find that registration.")
+        raise RegistrationNotFound("We could not find that registration.")
     previous = registration.status
     now = utcnow()
-    if status == "confirmed" and not _has_free_seat(programme):
+    seats = seats_of(programme.id)
+    if status == "confirmed" and seats.free == 0:
         raise RegistrationError("Every seat is taken. Raise the capacity first.")
     if status == "waitlisted":
         if previous == "confirmed":
             # The seat it frees would be offered to the head of the queue at once.
             raise RegistrationError("A confirmed registration cannot be moved to the waiting list.")
-        if _has_free_seat(programme):
+        if seats.free != 0:
             raise RegistrationError("Seats are free, so no one needs to wait. Confirm instead.")
-    _move(registration, status, now)
+    _move(registration, seats.place(status), now)
     _announce(registration, _MOVE_EVENTS.get((previous, status), status))
     record(
         programme_id,
@@ -654,7 +665,7 @@ def move_registration(
         "moved registration",
         f"{registration.user.full_name}: {previous} → {status}",
     )
-    _fill_free_seats(programme, now)
+    _fill_free_seats(programme.id, now)
     db.session.commit()
     return registration
 
@@ -665,11 +676,11 @@ def update_registration_settings(
     """Change capacity, window, approval and waiting list; returns how many were promoted."""
     programme = lock_programme(programme_id)
     if programme is None:
-        raise RegistrationError("We could not find that programme.")
+        raise RegistrationNotFound("We could not find that programme.")
     if settings.capacity is not None:
         if settings.capacity < 0:
             raise RegistrationError("Capacity cannot be negative.")
-        confirmed = count_confirmed(programme.id)
+        confirmed = seats_of(programme.id).confirmed
         if settings.capacity < confirmed:
             raise RegistrationError(
                 f"{confirmed} people already hold a seat: the capacity cannot be lower than that."
@@ -698,7 +709,7 @@ def update_registration_settings(
     if changed:
         record(programme_id, user_id, "changed registration settings", "; ".join(changed))
     db.session.flush()
-    promoted = _fill_free_seats(programme, utcnow())
+    promoted = _fill_free_seats(programme.id, utcnow())
     db.session.commit()
     return len(promoted)
 
@@ -707,7 +718,7 @@ def change_capacity(programme_id: int, capacity: int | None) -> int:
     """Only the capacity; the other settings stay (a shortcut used by tests and the CLI)."""
     programme = db.session.get(Programme, programme_id)
     if programme is None:
-        raise RegistrationError("We could not find that programme.")
+        raise RegistrationNotFound("We could not find that programme.")
     return update_registration_settings(
         programme_id,
         RegistrationSettings(
@@ -737,10 +748,13 @@ def release_places_of_deleted_account(user: User) -> None:
         programme = programmes[registration.programme_id]
         upcoming = not programme.sessions or any(s.ends_at > now for s in programme.sessions)
         if registration.status in ACTIVE_STATUSES and upcoming:
-            _move(registration, "cancelled", now)
-            _fill_free_seats(programme, now)
-        registration.answers.clear()
-    db.session.flush()
+            _move(registration, Placement("cancelled"), now)
+            _fill_free_seats(programme.id, now)
+    db.session.execute(
+        delete(RegistrationAnswer).where(
+            RegistrationAnswer.registration_id.in_([r.id for r in registrations])
+        )
+    )
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -773,10 +787,6 @@ def waitlist_places(registrations: Iterable[Registration]) -> dict[int, int]:
 
 def viewer_can_access_registered_material(programme: Programme) -> bool:
     """Confirmed registrants, the programme's team and administrators see registered-only items."""
-    from flask_login import current_user
-
-    from ..accounts.models import ProgrammeTeamMember
-
     if not current_user.is_authenticated:
         return False
     if current_user.role == "admin":
@@ -796,8 +806,6 @@ def viewer_can_access_registered_material(programme: Programme) -> bool:
 
 def viewer_is_confirmed(programme: Programme) -> bool:
     """Whether the signed-in viewer holds a confirmed registration in the programme."""
-    from flask_login import current_user
-
     if not current_user.is_authenticated:
         return False
     status = db.session.scalar(
