@@ -12,6 +12,7 @@ from learnhub.extensions import db
 from learnhub.notifications.models import OutboxMessage
 from learnhub.registration import services
 from learnhub.registration.models import Registration
+from learnhub.registration.services import registering
 from tests import factories as f
 
 form = f.registration_form
@@ -167,7 +168,7 @@ def test_a_failure_after_the_outbox_row_rolls_back_everything(app, monkeypatch):
     def broken_sign_in_link(*_args, **_kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(services, "issue_sign_in_link", broken_sign_in_link)
+    monkeypatch.setattr(registering, "issue_sign_in_link", broken_sign_in_link)
     data = services.RegistrationInput(
         programme_id=programme.id,
         participant=services.ParticipantDetails("A", "a@example.org", None, None, None, "UTC"),

@@ -1,0 +1,81 @@
+"""Reading registrations: a participant's, a programme's questions, what a viewer may see."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from ...accounts.models import ProgrammeTeamMember, User
+from ...catalogue.models import Programme
+from ...extensions import db
+from ..models import Registration, RegistrationQuestion
+from .seats import waitlist_place
+
+
+def questions_of(programme_id: int) -> list[RegistrationQuestion]:
+    return list(
+        db.session.scalars(
+            select(RegistrationQuestion)
+            .where(RegistrationQuestion.programme_id == programme_id)
+            .order_by(RegistrationQuestion.position)
+        )
+    )
+
+
+def registrations_of(user: User) -> list[Registration]:
+    """The participant's registrations with their programmes and sessions (3 queries)."""
+    return list(
+        db.session.scalars(
+            select(Registration)
+            .where(Registration.user_id == user.id)
+            .options(joinedload(Registration.programme).selectinload(Programme.sessions))
+            .order_by(Registration.created_at.desc())
+        ).unique()
+    )
+
+
+def own_registration(registration_id: int, user: User) -> Registration | None:
+    registration = db.session.scalar(
+        select(Registration)
+        .where(Registration.id == registration_id, Registration.user_id == user.id)
+        .options(selectinload(Registration.answers))
+    )
+    return registration
+
+
+def waitlist_places(registrations: Iterable[Registration]) -> dict[int, int]:
+    return {r.id: place for r in registrations if (place := waitlist_place(r)) is not None}
+
+
+def viewer_can_access_registered_material(programme: Programme) -> bool:
+    """Confirmed registrants, the programme's team and administrators see registered-only items."""
+    if not current_user.is_authenticated:
+        return False
+    if current_user.role == "admin":
+        return True
+    is_team = db.session.scalar(
+        select(func.count())
+        .select_from(ProgrammeTeamMember)
+        .where(
+            ProgrammeTeamMember.programme_id == programme.id,
+            ProgrammeTeamMember.user_id == current_user.id,
+        )
+    )
+    if is_team:
+        return True
+    return viewer_is_confirmed(programme)
+
+
+def viewer_is_confirmed(programme: Programme) -> bool:
+    """Whether the signed-in viewer holds a confirmed registration in the programme."""
+    if not current_user.is_authenticated:
+        return False
+    status = db.session.scalar(
+        select(Registration.status).where(
+            Registration.programme_id == programme.id, Registration.user_id == current_user.id
+        )
+    )
+    return status == "confirmed"
