@@ -207,6 +207,22 @@ def test_my_programmes_lists_registrations_with_next_session_in_my_zone(client):
     assert "(Asia/Seoul)" in html
 
 
+def test_my_programmes_comes_in_pages_of_twenty_newest_first(client):
+    """Pages are plain links (no script), and a page past the last one is not there."""
+    user = f.make_user()
+    for n in range(23):
+        f.make_registration(f.make_programme(title=f"Programme {n:02}"), user)
+    f.sign_in(client, user)
+    first = client.get("/me/programmes").get_data(as_text=True)
+    assert first.count('<li class="card">') == 20
+    assert "Programme 22" in first and "Programme 02" not in first
+    assert 'href="/me/programmes?page=2"' in first and "Page 1 of 2" in first
+    second = client.get("/me/programmes?page=2").get_data(as_text=True)
+    assert second.count('<li class="card">') == 3
+    assert "Programme 00" in second and 'href="/me/programmes?page=1"' in second
+    assert client.get("/me/programmes?page=3").status_code == 404
+
+
 def test_my_programmes_needs_sign_in(client):
     response = client.get("/me/programmes")
     assert response.status_code == 302

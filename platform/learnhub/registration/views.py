@@ -167,12 +167,13 @@ def calendar(slug: str):
 @bp.get("/me/programmes")
 @login_required
 def my_programmes():
-    registrations = services.registrations_of(current_user)
+    shown = services.registrations_of(current_user, request.args.get("page", 1, type=int))
     return render_template(
         "registration/my_programmes.html",
-        registrations=registrations,
-        places=services.waitlist_places(registrations),
-        progress_by=learning.progress_of(registrations),
+        registrations=shown.items,
+        pages=shown,
+        places=services.waitlist_places(shown.items),
+        progress_by=learning.progress_of(shown.items),
         cancel_form=ActionForm(),
         next_session_of=catalogue.upcoming_session,
         is_open=services.registration_is_open,

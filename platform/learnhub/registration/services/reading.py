@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask_login import current_user
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -25,15 +26,20 @@ def questions_of(programme_id: int) -> list[RegistrationQuestion]:
     )
 
 
-def registrations_of(user: User) -> list[Registration]:
-    """The participant's registrations with their programmes and sessions (3 queries)."""
-    return list(
-        db.session.scalars(
-            select(Registration)
-            .where(Registration.user_id == user.id)
-            .options(joinedload(Registration.programme).selectinload(Programme.sessions))
-            .order_by(Registration.created_at.desc())
-        ).unique()
+#: Registrations on one page of "My programmes".
+MY_PROGRAMMES_PER_PAGE = 20
+
+
+def registrations_of(user: User, page: int = 1) -> Pagination:
+    """One page of the participant's registrations, newest first, with their programmes and
+    sessions (4 queries, the count among them)."""
+    return db.paginate(
+        select(Registration)
+        .where(Registration.user_id == user.id)
+        .options(joinedload(Registration.programme).selectinload(Programme.sessions))
+        .order_by(Registration.created_at.desc(), Registration.id.desc()),
+        page=page,
+        per_page=MY_PROGRAMMES_PER_PAGE,
     )
 
 
