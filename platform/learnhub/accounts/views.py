@@ -29,6 +29,7 @@ from .forms import (
     ProfileForm,
     SignInLinkForm,
 )
+from .link_pages import link_page
 from .models import User
 
 bp = Blueprint("accounts", __name__)
@@ -117,19 +118,17 @@ def password_login():
 
 @bp.route("/login/link/<token>", methods=["GET", "POST"])
 def sign_in_with_link(token: str):
-    """GET asks to confirm; only the POST spends the link, so mail scanners cannot."""
-    form = ActionForm()
-    if form.validate_on_submit():
-        done, signed_in = run_use_case(form, services.redeem_sign_in_link, token)
-        if done:
-            return _after_sign_in(*signed_in)
-    else:
-        done, login_token = run_use_case(form, services.peek_sign_in_link, token)
-        if done:
-            return render_template(
-                "accounts/confirm_link.html", form=form, email=login_token.user.email
-            )
-    return render_template("accounts/link_invalid.html", message=form.refusal.message), 410
+    """GET asks to confirm; only the POST spends the link."""
+
+    def ask(login_token, form):
+        return render_template("accounts/confirm_link.html", form=form, login_token=login_token)
+
+    return link_page(
+        token,
+        ask=(services.peek_sign_in_link, ask),
+        act=(services.redeem_sign_in_link, lambda signed_in, _form: _after_sign_in(*signed_in)),
+        refused=("accounts/link_invalid.html", 410),
+    )
 
 
 @bp.post("/logout")
@@ -228,20 +227,22 @@ def request_email_change():
 
 @bp.route("/me/email/confirm/<token>", methods=["GET", "POST"])
 def confirm_email_change(token: str):
-    """GET asks to confirm; only the POST changes the address, so mail scanners cannot."""
-    form = ActionForm()
-    if form.validate_on_submit():
-        done, user = run_use_case(form, services.confirm_email_change, token)
-        if done:
-            flash(f"Your email address is now {user.email}.", "success")
-            return redirect(
-                url_for("accounts.profile" if current_user.is_authenticated else "accounts.login")
-            )
-    else:
-        done, change = run_use_case(form, services.read_email_change, token)
-        if done:
-            return render_template("accounts/confirm_email.html", form=form, new_email=change[1])
-    return render_template("accounts/email_link_invalid.html", message=form.refusal.message), 410
+    """GET asks to confirm; only the POST changes the address."""
+
+    def ask(change, form):
+        return render_template("accounts/confirm_email.html", form=form, new_email=change[1])
+
+    def changed(user, _form):
+        flash(f"Your email address is now {user.email}.", "success")
+        signed_in = current_user.is_authenticated
+        return redirect(url_for("accounts.profile" if signed_in else "accounts.login"))
+
+    return link_page(
+        token,
+        ask=(services.read_email_change, ask),
+        act=(services.confirm_email_change, changed),
+        refused=("accounts/email_link_invalid.html", 410),
+    )
 
 
 @bp.get("/me/data.json")

@@ -17,6 +17,7 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
+from ..accounts.link_pages import link_page
 from ..accounts.services import ParticipantDetails
 from ..catalogue import services as catalogue
 from ..extensions import db, limiter
@@ -238,13 +239,15 @@ def edit_answers(registration_id: int):
 @bp.route("/registrations/cancel/<token>", methods=["GET", "POST"])
 def cancel_with_link(token: str):
     """From any email, without signing in: GET asks to confirm, only the POST cancels."""
-    form = ActionForm()
-    if form.validate_on_submit():
-        done, registration = run_use_case(form, services.cancel_with_link, token)
-        page = "registration/cancelled.html"
-    else:
-        done, registration = run_use_case(form, services.registration_for_link, token)
-        page = "registration/confirm_cancel.html"
-    if not done:
-        return render_template("registration/link_invalid.html", message=form.refusal.message), 404
-    return render_template(page, registration=registration, form=form)
+
+    def showing(template: str):
+        return lambda registration, form: render_template(
+            template, registration=registration, form=form
+        )
+
+    return link_page(
+        token,
+        ask=(services.registration_for_link, showing("registration/confirm_cancel.html")),
+        act=(services.cancel_with_link, showing("registration/cancelled.html")),
+        refused=("registration/link_invalid.html", 404),
+    )

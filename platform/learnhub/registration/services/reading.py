@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from flask_login import current_user
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import func, select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ...accounts.models import ProgrammeTeamMember, User
@@ -62,17 +62,11 @@ def viewer_can_access_registered_material(programme: Programme) -> bool:
         return False
     if current_user.role == "admin":
         return True
-    is_team = db.session.scalar(
-        select(func.count())
-        .select_from(ProgrammeTeamMember)
-        .where(
-            ProgrammeTeamMember.programme_id == programme.id,
-            ProgrammeTeamMember.user_id == current_user.id,
-        )
+    in_team = exists().where(
+        ProgrammeTeamMember.programme_id == programme.id,
+        ProgrammeTeamMember.user_id == current_user.id,
     )
-    if is_team:
-        return True
-    return viewer_is_confirmed(programme)
+    return bool(db.session.scalar(select(in_team))) or viewer_is_confirmed(programme)
 
 
 def viewer_is_confirmed(programme: Programme) -> bool:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import url_for
-from sqlalchemy import bindparam, exists, func, insert, select
+from sqlalchemy import and_, bindparam, exists, insert, select
 
 from ...accounts.services import (
     DELETED_EMAIL_DOMAIN,
@@ -176,15 +176,7 @@ def _locked_target(programme_id: int | None, slug: str | None, now: datetime):
         .execute(query, {"programme_id": programme_id, "slug": slug, "now": now})
         .one_or_none()
     )
-    if target is None:
-        raise RegistrationError("Registration for this programme is closed.")
-    refuse_if_closed(
-        target.status,
-        target.registration_opens_at,
-        target.registration_closes_at,
-        target.sessions > 0 and target.upcoming_sessions == 0,
-        now,
-    )
+    refuse_if_closed(target, now, taken_place=target is not None and target.taken_place)
     return target
 
 
@@ -202,14 +194,11 @@ _TARGET_COLUMNS = select(
     Programme.confirmed_count,
     Programme.waitlisted_count,
     Programme.waitlist_tail,
-    select(func.count())
-    .where(Session.programme_id == Programme.id)
-    .scalar_subquery()
-    .label("sessions"),
-    select(func.count())
-    .where(Session.programme_id == Programme.id, Session.ends_at > bindparam("now"))
-    .scalar_subquery()
-    .label("upcoming_sessions"),
+    # Every session has ended (a programme without sessions has not taken place).
+    and_(
+        exists().where(Session.programme_id == Programme.id),
+        ~exists().where(Session.programme_id == Programme.id, Session.ends_at > bindparam("now")),
+    ).label("taken_place"),
     exists().where(RegistrationQuestion.programme_id == Programme.id).label("has_questions"),
 )
 _TARGET = _TARGET_COLUMNS.where(Programme.id == bindparam("programme_id"))
