@@ -19,6 +19,7 @@ from sqlalchemy import insert  # noqa: E402
 
 from learnhub.accounts.models import User  # noqa: E402
 from learnhub.accounts.services import ParticipantDetails  # noqa: E402
+from learnhub.catalogue.models import Programme  # noqa: E402
 from learnhub.extensions import db  # noqa: E402
 from learnhub.notifications.models import OutboxMessage  # noqa: E402
 from learnhub.registration import services  # noqa: E402
@@ -32,9 +33,7 @@ def main() -> None:
         from learnhub.demo.data import load_demo
 
         load_demo()
-        programme = db.session.scalar(
-            db.select(services.Programme).where(services.Programme.kind == "programme")
-        )
+        programme = db.session.scalar(db.select(Programme).where(Programme.kind == "programme"))
         programme.capacity = None
         db.session.commit()
         programme_id = programme.id

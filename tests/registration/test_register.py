@@ -12,6 +12,7 @@ from learnhub.extensions import db
 from learnhub.notifications.models import OutboxMessage
 from learnhub.registration import services
 from learnhub.registration.models import Registration
+from learnhub.registration.services import registering
 from tests import factories as f
 
 form = f.registration_form
@@ -167,7 +168,7 @@ def test_a_failure_after_the_outbox_row_rolls_back_everything(app, monkeypatch):
     def broken_sign_in_link(*_args, **_kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(services, "issue_sign_in_link", broken_sign_in_link)
+    monkeypatch.setattr(registering, "issue_sign_in_link", broken_sign_in_link)
     data = services.RegistrationInput(
         programme_id=programme.id,
         participant=services.ParticipantDetails("A", "a@example.org", None, None, None, "UTC"),
@@ -204,6 +205,22 @@ def test_my_programmes_lists_registrations_with_next_session_in_my_zone(client):
     assert "Session 1" in html
     assert "(America/Sao_Paulo)" in html
     assert "(Asia/Seoul)" in html
+
+
+def test_my_programmes_comes_in_pages_of_twenty_newest_first(client):
+    """Pages are plain links (no script), and a page past the last one is not there."""
+    user = f.make_user()
+    for n in range(23):
+        f.make_registration(f.make_programme(title=f"Programme {n:02}"), user)
+    f.sign_in(client, user)
+    first = client.get("/me/programmes").get_data(as_text=True)
+    assert first.count('<li class="card">') == 20
+    assert "Programme 22" in first and "Programme 02" not in first
+    assert 'href="/me/programmes?page=2"' in first and "Page 1 of 2" in first
+    second = client.get("/me/programmes?page=2").get_data(as_text=True)
+    assert second.count('<li class="card">') == 3
+    assert "Programme 00" in second and 'href="/me/programmes?page=1"' in second
+    assert client.get("/me/programmes?page=3").status_code == 404
 
 
 def test_my_programmes_needs_sign_in(client):

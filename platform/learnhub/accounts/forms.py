@@ -40,18 +40,24 @@ class ViewerTimezoneForm(Form):
     next = HiddenField()
 
 
-class ProfileForm(FlaskForm):
+def _optional_line(label: str, length: int) -> StringField:
+    return StringField(label, filters=[one_line], validators=[Optional(), Length(max=length)])
+
+
+class PersonForm(FlaskForm):
+    """What a person says about themselves, on the registration form and in their profile
+    (lengths as the account's columns keep them)."""
+
     full_name = StringField(
         "Full name", filters=[one_line], validators=[DataRequired(), Length(max=200)]
     )
-    organisation = StringField(
-        "Organisation", filters=[one_line], validators=[Optional(), Length(max=300)]
-    )
-    job_title = StringField(
-        "Job title", filters=[one_line], validators=[Optional(), Length(max=200)]
-    )
-    city = StringField("City", filters=[one_line], validators=[Optional(), Length(max=120)])
-    country = StringField("Country", filters=[one_line], validators=[Optional(), Length(max=120)])
+    organisation = _optional_line("Organisation", 300)
+    city = _optional_line("City", 120)
+    country = _optional_line("Country", 120)
+
+
+class ProfileForm(PersonForm):
+    job_title = _optional_line("Job title", 200)
     timezone = timezone_field("Time zone")
     preferred_language = SelectField(
         "Preferred language", choices=[SelectChoice(lang, lang) for lang in LANGUAGES]

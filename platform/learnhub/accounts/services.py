@@ -7,11 +7,12 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 
 from flask import current_app
 from flask_babel import lazy_gettext
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -20,6 +21,8 @@ from ..errors import DomainError
 from ..extensions import db
 from ..i18n import LANGUAGE_LOCALES
 from ..links import external_url
+from ..notifications.services import queue_email, queue_sign_in_link, render_sign_in_link
+from ..timefmt import is_valid_timezone
 from ..types import utcnow
 from .models import LoginToken, User
 
@@ -27,7 +30,11 @@ from .models import LoginToken, User
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
 
-class SignInLinkError(DomainError):
+class SignInError(DomainError):
+    """Signing in is refused; the message says why in a participant's words."""
+
+
+class SignInLinkError(SignInError):
     """The link cannot be used; the message says why in a participant's words."""
 
 
@@ -49,58 +56,69 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
-def find_or_create_participant(details: ParticipantDetails) -> User:
-    """The account behind a registration. An existing account's details are only filled in,
-    never overwritten, because the registration form is open to anyone."""
-    user = find_user_by_email(details.email)
-    if user is None:
-        user = User(
-            email=normalise_email(details.email),
-            full_name=details.full_name.strip(),
-            organisation_name=details.organisation,
-            city=details.city,
-            country=details.country,
-            timezone=details.timezone,
-            role="participant",
-        )
-        db.session.add(user)
-        db.session.flush()
-        return user
-    user.organisation_name = user.organisation_name or details.organisation
-    user.city = user.city or details.city
-    user.country = user.country or details.country
-    return user
+@dataclass(frozen=True)
+class Participant:
+    """The account a registration is made for, and whether this registration created it."""
+
+    id: int
+    created: bool
 
 
-def create_participant(details: ParticipantDetails) -> int | None:
-    """A new participant account in one statement; None when the address already has one
-    (then `find_or_create_participant` fills in its details). Safe against a concurrent
-    registration with the same address: the unique email decides, the loser gets None."""
+def participant_account(details: ParticipantDetails) -> Participant:
+    """The account behind a registration, the one way it is found or made: a new address gets
+    its account in one INSERT (the unique email decides a race between two registrations of
+    one address: the second finds the first's account). An existing account's blank details
+    are filled in, never overwritten, because the registration form is open to anyone."""
     connection = db.session.connection()
-    dialect = connection.dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = _CREATE_PARTICIPANT.get(dialect)
-    if statement is None:
-        statement = _CREATE_PARTICIPANT[dialect] = (
-            insert(User.__table__)
-            .on_conflict_do_nothing(index_elements=["email"])
-            .returning(User.__table__.c.id)
-        )
-    return connection.execute(
-        statement,
+    values = {
+        "email": normalise_email(details.email),
+        "full_name": details.full_name.strip(),
+        "organisation_name": details.organisation,
+        "city": details.city,
+        "country": details.country,
+        "timezone": details.timezone,
+        "role": "participant",
+    }
+    created = connection.execute(_create_participant(connection.dialect.name), values)
+    user_id = created.scalar_one_or_none()
+    if user_id is not None:
+        return Participant(user_id, created=True)
+    found = connection.execute(
+        _FILL_IN_DETAILS,
         {
-            "email": normalise_email(details.email),
-            "full_name": details.full_name.strip(),
-            "organisation_name": details.organisation,
-            "city": details.city,
-            "country": details.country,
-            "timezone": details.timezone,
-            "role": "participant",
+            "address": values["email"],
+            "new_organisation": details.organisation,
+            "new_city": details.city,
+            "new_country": details.country,
         },
-    ).scalar_one_or_none()
+    )
+    return Participant(found.scalar_one(), created=False)
 
 
-_CREATE_PARTICIPANT: dict = {}
+@cache
+def _create_participant(dialect: str):
+    """INSERT ... ON CONFLICT (email) DO NOTHING RETURNING id, built once per database."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(User.__table__)
+        .on_conflict_do_nothing(index_elements=["email"])
+        .returning(User.__table__.c.id)
+    )
+
+
+_users = User.__table__.c
+_FILL_IN_DETAILS = (
+    update(User.__table__)
+    .where(_users.email == bindparam("address"))
+    .values(
+        organisation_name=func.coalesce(
+            func.nullif(_users.organisation_name, ""), bindparam("new_organisation")
+        ),
+        city=func.coalesce(func.nullif(_users.city, ""), bindparam("new_city")),
+        country=func.coalesce(func.nullif(_users.country, ""), bindparam("new_country")),
+    )
+    .returning(_users.id)
+)
 
 
 def _hash_token(token: str) -> str:
@@ -181,8 +199,6 @@ def request_sign_in_link(email: str, next_path: str | None) -> None:
 
 
 def _request_sign_in_link(email: str, next_path: str | None) -> None:
-    from ..notifications.services import queue_sign_in_link, render_sign_in_link
-
     user = find_user_by_email(email)
     minutes = current_app.config["MAGIC_LINK_MINUTES"]
     if user is not None:
@@ -218,7 +234,6 @@ def redeem_sign_in_link(token: str) -> tuple[User, str | None]:
         .values(used_at=now)
     )
     if result.rowcount != 1:
-        db.session.rollback()
         raise SignInLinkError("This sign-in link has already been used.")
     user = login_token.user
     user.last_login_at = now
@@ -236,12 +251,14 @@ def _check_usable(login_token: LoginToken | None) -> None:
         raise SignInLinkError("This sign-in link has expired. Please ask for a new one.")
 
 
-def authenticate_with_password(email: str, password: str) -> User | None:
+def authenticate_with_password(email: str, password: str) -> User:
+    """The account the address and password sign in to; the same refusal (and about the same
+    time) whether the address is unknown, has no password or the password is wrong."""
     user = find_user_by_email(email)
     stored = user.password_hash if user and user.password_hash else _DUMMY_HASH
     valid = check_password_hash(stored, password)
     if not (user and user.password_hash and valid):
-        return None
+        raise SignInError("That email address and password do not match.")
     user.last_login_at = utcnow()
     db.session.commit()
     return user
@@ -293,7 +310,8 @@ def profile_of(user: User) -> dict:
     }
 
 
-def _locked_user(user_id: int) -> User:
+def locked_user(user_id: int) -> User:
+    """Start the write transaction with the person's account, refused once it is deleted."""
     begin_write_transaction()
     user = db.session.get(User, user_id, populate_existing=True)
     if user is None or user.deleted_at is not None:
@@ -302,15 +320,13 @@ def _locked_user(user_id: int) -> User:
 
 
 def update_profile(user_id: int, data: ProfileInput) -> User:
-    from ..timefmt import is_valid_timezone
-
     if not data.full_name.strip():
         raise AccountError("Enter your name.")
     if not is_valid_timezone(data.timezone):
         raise AccountError("Choose a time zone from the list.")
     if data.preferred_language not in LANGUAGES:
         raise AccountError("Choose a language from the list.")
-    user = _locked_user(user_id)
+    user = locked_user(user_id)
     user.full_name = data.full_name.strip()
     user.organisation_name = data.organisation
     user.job_title = data.job_title
@@ -326,7 +342,7 @@ def change_password(user_id: int, current: str | None, new: str) -> None:
     """Participants may add a password; anyone who has one must give it to change it."""
     if len(new) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"Use at least {MIN_PASSWORD_LENGTH} characters.")
-    user = _locked_user(user_id)
+    user = locked_user(user_id)
     if user.password_hash and not check_password_hash(user.password_hash, current or ""):
         raise AccountError("Your current password is not right.")
     set_password(user, new)
@@ -354,10 +370,8 @@ def request_email_change(user_id: int, new_email: str) -> None:
 
     The answer is the same whether or not the address is taken: a taken address simply gets
     no link (and the confirmation checks again)."""
-    from ..notifications.services import queue_email
-
     new_email = normalise_email(new_email)
-    user = _locked_user(user_id)
+    user = locked_user(user_id)
     if new_email == user.email:
         raise AccountError("That is already your email address.")
     if find_user_by_email(new_email) is None:
@@ -398,85 +412,9 @@ def read_email_change(token: str) -> tuple[User, str]:
 
 def confirm_email_change(token: str) -> User:
     user, new_email = read_email_change(token)
-    user = _locked_user(user.id)
+    user = locked_user(user.id)
     if find_user_by_email(new_email) is not None:
         raise AccountError("That address now belongs to another account.")
     user.email = new_email
     db.session.commit()
     return user
-
-
-def export_data(user: User) -> dict:
-    """Everything LearnHub keeps about the person, as JSON-ready data."""
-    from ..attendance.models import Attendance
-    from ..registration.models import Registration
-
-    registrations = db.session.scalars(
-        select(Registration).where(Registration.user_id == user.id).order_by(Registration.id)
-    ).all()
-    attendance = db.session.scalars(
-        select(Attendance)
-        .join(Registration, Registration.id == Attendance.registration_id)
-        .where(Registration.user_id == user.id)
-    ).all()
-
-    def when(moment):
-        return moment.isoformat() if moment else None
-
-    return {
-        "exported_at": when(utcnow()),
-        "profile": {
-            "email": user.email,
-            **profile_of(user),
-            "role": user.role,
-            "has_password": bool(user.password_hash),
-            "created_at": when(user.created_at),
-            "last_login_at": when(user.last_login_at),
-        },
-        "registrations": [
-            {
-                "programme": r.programme.title,
-                "status": r.status,
-                "registered_at": when(r.created_at),
-                "confirmed_at": when(r.confirmed_at),
-                "cancelled_at": when(r.cancelled_at),
-                "consent_at": when(r.consent_at),
-                "answers": {a.question.label: a.value for a in r.answers},
-            }
-            for r in registrations
-        ],
-        "attendance": [
-            {
-                "programme": a.session.programme.title,
-                "session": a.session.title,
-                "starts_at": when(a.session.starts_at),
-                "status": a.status,
-            }
-            for a in attendance
-        ],
-    }
-
-
-def delete_account(user_id: int, typed_email: str) -> None:
-    """Remove the person's data; their registrations stay, anonymised, so attendance figures
-    stay right. Upcoming registrations are cancelled first and their seats go to the waiting
-    lists, in the same transaction."""
-    from ..notifications.models import OutboxMessage
-    from ..registration.services import release_places_of_deleted_account
-
-    user = _locked_user(user_id)
-    if normalise_email(typed_email) != user.email:
-        raise AccountError("Type your email address exactly to confirm.")
-    if user.role != "participant":
-        raise AccountError("Organiser and administrator accounts are removed by an administrator.")
-    old_email = user.email
-    release_places_of_deleted_account(user)
-    db.session.execute(delete(LoginToken).where(LoginToken.user_id == user.id))
-    db.session.execute(delete(OutboxMessage).where(OutboxMessage.to_address == old_email))
-    user.email = f"deleted-{user.id}{DELETED_EMAIL_DOMAIN}"
-    user.full_name = f"Deleted participant {user.id}"
-    user.organisation_name = user.job_title = user.city = user.country = None
-    user.timezone = "UTC"
-    user.password_hash = None
-    user.deleted_at = utcnow()
-    db.session.commit()

@@ -19,8 +19,8 @@ from ..database import MAX_ID
 from ..extensions import db, limiter, login_manager
 from ..forms import ActionForm
 from ..safety import safe_next_path
-from ..use_cases import run_use_case
-from . import services
+from ..use_cases import attempt, run_use_case
+from . import personal_data, services
 from .forms import (
     DeleteAccountForm,
     EmailChangeForm,
@@ -29,6 +29,7 @@ from .forms import (
     ProfileForm,
     SignInLinkForm,
 )
+from .link_pages import link_page
 from .models import User
 
 bp = Blueprint("accounts", __name__)
@@ -80,10 +81,12 @@ def login():
 def request_link():
     link_form = SignInLinkForm()
     if link_form.validate_on_submit():
-        services.request_sign_in_link(
-            link_form.email.data, safe_next_path(link_form.next.data, "") or None
+        next_path = safe_next_path(link_form.next.data, "") or None
+        done, _ = run_use_case(
+            link_form, services.request_sign_in_link, link_form.email.data, next_path
         )
-        return render_template("accounts/link_sent.html", email=link_form.email.data)
+        if done:
+            return render_template("accounts/link_sent.html", email=link_form.email.data)
     return (
         render_template(
             "accounts/login.html", link_form=link_form, password_form=PasswordSignInForm()
@@ -97,12 +100,14 @@ def request_link():
 def password_login():
     password_form = PasswordSignInForm()
     if password_form.validate_on_submit():
-        user = services.authenticate_with_password(
-            password_form.email.data, password_form.password.data
+        done, user = run_use_case(
+            password_form,
+            services.authenticate_with_password,
+            password_form.email.data,
+            password_form.password.data,
         )
-        if user is not None:
+        if done:
             return _after_sign_in(user, password_form.next.data)
-        password_form.form_errors.append("That email address and password do not match.")
     return (
         render_template(
             "accounts/login.html", link_form=SignInLinkForm(), password_form=password_form
@@ -113,16 +118,17 @@ def password_login():
 
 @bp.route("/login/link/<token>", methods=["GET", "POST"])
 def sign_in_with_link(token: str):
-    """GET asks to confirm; only the POST spends the link, so mail scanners cannot."""
-    form = ActionForm()
-    try:
-        if form.validate_on_submit():
-            user, next_path = services.redeem_sign_in_link(token)
-            return _after_sign_in(user, next_path)
-        login_token = services.peek_sign_in_link(token)
-    except services.SignInLinkError as error:
-        return render_template("accounts/link_invalid.html", message=str(error)), 410
-    return render_template("accounts/confirm_link.html", form=form, email=login_token.user.email)
+    """GET asks to confirm; only the POST spends the link."""
+
+    def ask(login_token, form):
+        return render_template("accounts/confirm_link.html", form=form, login_token=login_token)
+
+    return link_page(
+        token,
+        ask=(services.peek_sign_in_link, ask),
+        act=(services.redeem_sign_in_link, lambda signed_in, _form: _after_sign_in(*signed_in)),
+        refused=("accounts/link_invalid.html", 410),
+    )
 
 
 @bp.post("/logout")
@@ -130,7 +136,7 @@ def sign_in_with_link(token: str):
 def logout():
     if not ActionForm().validate_on_submit():
         abort(400)
-    services.end_every_session(current_user.id)
+    attempt(services.end_every_session, current_user.id)
     logout_user()
     flash("You are signed out, on this device and every other one.", "info")
     return redirect(url_for("catalogue.index"))
@@ -221,26 +227,28 @@ def request_email_change():
 
 @bp.route("/me/email/confirm/<token>", methods=["GET", "POST"])
 def confirm_email_change(token: str):
-    """GET asks to confirm; only the POST changes the address, so mail scanners cannot."""
-    form = ActionForm()
-    try:
-        if form.validate_on_submit():
-            user = services.confirm_email_change(token)
-            flash(f"Your email address is now {user.email}.", "success")
-            return redirect(
-                url_for("accounts.profile" if current_user.is_authenticated else "accounts.login")
-            )
-        _, new_email = services.read_email_change(token)
-    except services.AccountError as error:
-        db.session.rollback()
-        return render_template("accounts/email_link_invalid.html", message=str(error)), 410
-    return render_template("accounts/confirm_email.html", form=form, new_email=new_email)
+    """GET asks to confirm; only the POST changes the address."""
+
+    def ask(change, form):
+        return render_template("accounts/confirm_email.html", form=form, new_email=change[1])
+
+    def changed(user, _form):
+        flash(f"Your email address is now {user.email}.", "success")
+        signed_in = current_user.is_authenticated
+        return redirect(url_for("accounts.profile" if signed_in else "accounts.login"))
+
+    return link_page(
+        token,
+        ask=(services.read_email_change, ask),
+        act=(services.confirm_email_change, changed),
+        refused=("accounts/email_link_invalid.html", 410),
+    )
 
 
 @bp.get("/me/data.json")
 @login_required
 def export_data():
-    response = jsonify(services.export_data(current_user))
+    response = jsonify(personal_data.export_data(current_user))
     response.headers["Content-Disposition"] = 'attachment; filename="learnhub-my-data.json"'
     return response
 
@@ -250,7 +258,7 @@ def export_data():
 def delete_account():
     form = DeleteAccountForm()
     if form.validate_on_submit():
-        done, _ = run_use_case(form, services.delete_account, current_user.id, form.email.data)
+        done, _ = run_use_case(form, personal_data.delete_account, current_user.id, form.email.data)
         if done:
             logout_user()
             flash("Your account is deleted. Thank you for taking part.", "info")

@@ -14,21 +14,14 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..accounts.forms import PersonForm
 from ..forms import email_field, one_line, strip, timezone_field
 from .models import RegistrationQuestion
 from .questions import MAX_LONG, MAX_SHORT, choices_for
 
 
-class RegistrationForm(FlaskForm):
-    full_name = StringField(
-        "Full name", filters=[one_line], validators=[DataRequired(), Length(max=200)]
-    )
+class RegistrationForm(PersonForm):
     email = email_field()
-    organisation = StringField(
-        "Organisation", filters=[one_line], validators=[Optional(), Length(max=300)]
-    )
-    city = StringField("City", filters=[one_line], validators=[Optional(), Length(max=120)])
-    country = StringField("Country", filters=[one_line], validators=[Optional(), Length(max=120)])
     timezone = timezone_field("Your time zone")
     consent = BooleanField(
         "I agree that LearnHub and the organisers keep my details to run this programme, "

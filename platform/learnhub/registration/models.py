@@ -22,6 +22,8 @@ from ..extensions import db
 from ..types import UTCDateTime, one_of, utcnow
 
 REGISTRATION_STATUSES = ("pending", "confirmed", "waitlisted", "cancelled", "rejected")
+#: The states that hold a seat, a place in the queue or a request: a person has at most one.
+ACTIVE_STATUSES = ("pending", "confirmed", "waitlisted")
 QUESTION_KINDS = (
     "short_text",
     "long_text",

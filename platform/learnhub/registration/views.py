@@ -17,6 +17,7 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
+from ..accounts.link_pages import link_page
 from ..accounts.services import ParticipantDetails
 from ..catalogue import services as catalogue
 from ..extensions import db, limiter
@@ -25,10 +26,12 @@ from ..learning import services as learning
 from ..notifications.ics import programme_calendar
 from ..notifications.policy import reminder_promise
 from ..templating import viewer_timezone
-from ..use_cases import run_use_case
+from ..use_cases import attempt, run_use_case
 from . import services
+from .errors import AnswersRefused
 from .forms import RegistrationForm, answers_form, with_questions
 from .models import Registration
+from .questions import answer_problems
 
 bp = Blueprint("registration", __name__)
 
@@ -47,51 +50,54 @@ def _prefill(form: RegistrationForm, programme) -> None:
 @bp.route("/programmes/<slug>/register", methods=["GET", "POST"])
 @limiter.limit("20 per minute; 200 per hour", methods=["POST"])
 def register(slug: str):
-    refused = None
-    if request.method == "POST":
-        # A form being sent is checked field by field, and the use case finds the programme
-        # by its address and checks the answers against its questions under its own lock: a
-        # form that is accepted costs no reading of the programme beforehand.
-        sent = RegistrationForm()
-        if sent.validate_on_submit():
-            done, result = run_use_case(sent, services.register, _registration_input(sent, slug))
-            if done:
-                session["last_registration"] = {
-                    "id": result.registration_id,
-                    "already": result.already_registered,
-                    "email": sent.email.data.strip().lower(),
-                }
-                return redirect(url_for("registration.registered", slug=slug))
-        refused = sent
+    # The form holds the fields every programme has. The use case finds the programme by its
+    # address and checks the answers against its questions under its own lock, so a form
+    # that is accepted costs no reading of the programme beforehand.
+    form = RegistrationForm()
+    if form.validate_on_submit():
+        done, result = run_use_case(form, services.register, _registration_input(form, slug))
+        if done:
+            session["last_registration"] = {
+                "id": result.registration_id,
+                "already": result.already_registered,
+                "email": form.email.data.strip().lower(),
+            }
+            return redirect(url_for("registration.registered", slug=slug))
     programme = catalogue.open_programme(slug)
     if programme is None:
         abort(404)
-    questions = services.questions_of(programme.id)
-    form = (with_questions(RegistrationForm, questions) if questions else RegistrationForm)()
-    if refused is None:
-        _prefill(form, programme)
-    elif form.validate():
-        # Every field is right (the programme's questions too): say why the use case refused,
-        # beside the question it is about when the sent form had no field for it.
-        form.form_errors.extend(refused.form_errors)
-        for name, field in refused._fields.items():
-            form[name].errors = list(field.errors)
-        refusal = getattr(refused, "refusal", None)
-        question = getattr(refusal, "field", None)
-        if question in form and question not in refused:
-            form.form_errors.remove(str(refusal))
-            form[question].errors = [*form[question].errors, str(refusal)]
-    status = 422 if request.method == "POST" else 200
+    page = _with_the_questions(form, services.questions_of(programme.id))
+    if request.method == "GET":
+        _prefill(page, programme)
     return (
         render_template(
             "registration/register.html",
             programme=programme,
-            form=form,
+            form=page,
             seats_left=catalogue.seats_left(programme, programme.confirmed_count),
             is_open=services.registration_is_open(programme),
         ),
-        status,
+        422 if request.method == "POST" else 200,
     )
+
+
+def _with_the_questions(sent: RegistrationForm, questions: list) -> RegistrationForm:
+    """The form as the page shows it: `sent` with the programme's questions among its fields.
+    A refused form keeps what was typed and every error: the sent fields' own, and each
+    answer's beside its question (the use case's rules: `questions.answer_problems`)."""
+    if not questions:
+        return sent
+    page = with_questions(RegistrationForm, questions)()
+    if request.method == "GET":
+        return page
+    refusal = getattr(sent, "refusal", None)
+    # Refused answers are said beside their questions, below, not above the form.
+    page.form_errors = [] if isinstance(refusal, AnswersRefused) else list(sent.form_errors)
+    for field in sent:
+        page[field.name].errors = list(field.errors)
+    for name, problem in answer_problems(questions, _sent_answers()).items():
+        page[name].errors = [problem]
+    return page
 
 
 def _registration_input(form: RegistrationForm, slug: str) -> services.RegistrationInput:
@@ -107,12 +113,17 @@ def _registration_input(form: RegistrationForm, slug: str) -> services.Registrat
             timezone=form.timezone.data,
         ),
         consent=form.consent.data,
-        answers={
-            int(name[2:]): request.form.getlist(name)
-            for name in request.form
-            if _QUESTION_KEY.fullmatch(name)
-        },
+        answers=_sent_answers(),
     )
+
+
+def _sent_answers() -> dict[int, list[str]]:
+    """The answers as sent, by question id (each `q_<id>` field's values)."""
+    return {
+        int(name[2:]): request.form.getlist(name)
+        for name in request.form
+        if _QUESTION_KEY.fullmatch(name)
+    }
 
 
 #: `q_<id>` written one way only (q_5, not q_05 or other digits), so each question has one
@@ -157,12 +168,13 @@ def calendar(slug: str):
 @bp.get("/me/programmes")
 @login_required
 def my_programmes():
-    registrations = services.registrations_of(current_user)
+    shown = services.registrations_of(current_user, request.args.get("page", 1, type=int))
     return render_template(
         "registration/my_programmes.html",
-        registrations=registrations,
-        places=services.waitlist_places(registrations),
-        progress_by=learning.progress_of(registrations),
+        registrations=shown.items,
+        pages=shown,
+        places=services.waitlist_places(shown.items),
+        progress_by=learning.progress_of(shown.items),
         cancel_form=ActionForm(),
         next_session_of=catalogue.upcoming_session,
         is_open=services.registration_is_open,
@@ -173,14 +185,8 @@ def _own_action(use_case, registration_id: int, done: str):
     """A participant's button on "My programmes": CSRF-checked, one use case, a flash."""
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        registration = use_case(registration_id, current_user)
-    except services.RegistrationError as error:
-        db.session.rollback()
-        if str(error) == "We could not find that registration.":
-            abort(404)
-        flash(str(error), "error")
-    else:
+    ok, registration = attempt(use_case, registration_id, current_user)
+    if ok:
         flash(done.format(title=registration.programme.title), "success")
     return redirect(url_for("registration.my_programmes"))
 
@@ -233,13 +239,15 @@ def edit_answers(registration_id: int):
 @bp.route("/registrations/cancel/<token>", methods=["GET", "POST"])
 def cancel_with_link(token: str):
     """From any email, without signing in: GET asks to confirm, only the POST cancels."""
-    form = ActionForm()
-    try:
-        if form.validate_on_submit():
-            registration = services.cancel_with_link(token)
-            return render_template("registration/cancelled.html", registration=registration)
-        registration = services.registration_for_link(token)
-    except services.RegistrationError as error:
-        db.session.rollback()
-        return render_template("registration/link_invalid.html", message=str(error)), 404
-    return render_template("registration/confirm_cancel.html", registration=registration, form=form)
+
+    def showing(template: str):
+        return lambda registration, form: render_template(
+            template, registration=registration, form=form
+        )
+
+    return link_page(
+        token,
+        ask=(services.registration_for_link, showing("registration/confirm_cancel.html")),
+        act=(services.cancel_with_link, showing("registration/cancelled.html")),
+        refused=("registration/link_invalid.html", 404),
+    )

@@ -1,0 +1,81 @@
+"""Reading registrations: a participant's, a programme's questions, what a viewer may see."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask_login import current_user
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import exists, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from ...accounts.models import ProgrammeTeamMember, User
+from ...catalogue.models import Programme
+from ...extensions import db
+from ..models import Registration, RegistrationQuestion
+from .seats import waitlist_place
+
+
+def questions_of(programme_id: int) -> list[RegistrationQuestion]:
+    return list(
+        db.session.scalars(
+            select(RegistrationQuestion)
+            .where(RegistrationQuestion.programme_id == programme_id)
+            .order_by(RegistrationQuestion.position)
+        )
+    )
+
+
+#: Registrations on one page of "My programmes".
+MY_PROGRAMMES_PER_PAGE = 20
+
+
+def registrations_of(user: User, page: int = 1) -> Pagination:
+    """One page of the participant's registrations, newest first, with their programmes and
+    sessions (4 queries, the count among them)."""
+    return db.paginate(
+        select(Registration)
+        .where(Registration.user_id == user.id)
+        .options(joinedload(Registration.programme).selectinload(Programme.sessions))
+        .order_by(Registration.created_at.desc(), Registration.id.desc()),
+        page=page,
+        per_page=MY_PROGRAMMES_PER_PAGE,
+    )
+
+
+def own_registration(registration_id: int, user: User) -> Registration | None:
+    registration = db.session.scalar(
+        select(Registration)
+        .where(Registration.id == registration_id, Registration.user_id == user.id)
+        .options(selectinload(Registration.answers))
+    )
+    return registration
+
+
+def waitlist_places(registrations: Iterable[Registration]) -> dict[int, int]:
+    return {r.id: place for r in registrations if (place := waitlist_place(r)) is not None}
+
+
+def viewer_can_access_registered_material(programme: Programme) -> bool:
+    """Confirmed registrants, the programme's team and administrators see registered-only items."""
+    if not current_user.is_authenticated:
+        return False
+    if current_user.role == "admin":
+        return True
+    in_team = exists().where(
+        ProgrammeTeamMember.programme_id == programme.id,
+        ProgrammeTeamMember.user_id == current_user.id,
+    )
+    return bool(db.session.scalar(select(in_team))) or viewer_is_confirmed(programme)
+
+
+def viewer_is_confirmed(programme: Programme) -> bool:
+    """Whether the signed-in viewer holds a confirmed registration in the programme."""
+    if not current_user.is_authenticated:
+        return False
+    status = db.session.scalar(
+        select(Registration.status).where(
+            Registration.programme_id == programme.id, Registration.user_id == current_user.id
+        )
+    )
+    return status == "confirmed"
