@@ -25,6 +25,7 @@ from ..forms import ActionForm
 from ..learning import services as learning
 from ..notifications.ics import programme_calendar
 from ..notifications.policy import reminder_promise
+from ..pagination import requested_page
 from ..templating import viewer_timezone
 from ..use_cases import attempt, run_use_case
 from . import services
@@ -168,7 +169,7 @@ def calendar(slug: str):
 @bp.get("/me/programmes")
 @login_required
 def my_programmes():
-    shown = services.registrations_of(current_user, request.args.get("page", 1, type=int))
+    shown = services.registrations_of(current_user, requested_page())
     return render_template(
         "registration/my_programmes.html",
         registrations=shown.items,

@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from ...accounts.models import ProgrammeTeamMember, User
 from ...catalogue.models import Programme
 from ...extensions import db
+from ...pagination import page_of
 from ..models import Registration, RegistrationQuestion
 from .seats import waitlist_place
 
@@ -33,13 +34,13 @@ MY_PROGRAMMES_PER_PAGE = 20
 def registrations_of(user: User, page: int = 1) -> Pagination:
     """One page of the participant's registrations, newest first, with their programmes and
     sessions (4 queries, the count among them)."""
-    return db.paginate(
+    return page_of(
         select(Registration)
         .where(Registration.user_id == user.id)
         .options(joinedload(Registration.programme).selectinload(Programme.sessions))
         .order_by(Registration.created_at.desc(), Registration.id.desc()),
-        page=page,
-        per_page=MY_PROGRAMMES_PER_PAGE,
+        page,
+        MY_PROGRAMMES_PER_PAGE,
     )
 
 
