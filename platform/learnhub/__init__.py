@@ -13,7 +13,7 @@ from werkzeug.routing import IntegerConverter, UnicodeConverter, ValidationError
 from .config import BaseConfig, load_config
 from .cookie_session import CookieSessions
 from .database import MAX_ID
-from .extensions import csrf, db, limiter, login_manager, migrate
+from .extensions import cache, csrf, db, limiter, login_manager, migrate
 from .tasking import celery_init_app
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -58,6 +58,7 @@ def create_app(config: BaseConfig | dict | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
+    cache.init_app(app)
     celery_init_app(app)
 
     from . import database

@@ -46,6 +46,7 @@ from .models import (
     Topic,
 )
 from .services import announce_schedule_change
+from .versions import content_changed, organisation_changed, person_changed, topic_changed
 
 
 class AuthoringError(DomainError):
@@ -112,6 +113,7 @@ def locked_programme(programme_id: int) -> Programme:
     programme = db.session.scalar(query.execution_options(populate_existing=True))
     if programme is None:
         raise AuthoringError("We could not find that programme.")
+    content_changed(programme_id)  # its page is rendered afresh once this commits
     return programme
 
 
@@ -873,6 +875,7 @@ def update_person(person_id: int, data: PersonInput) -> Person:
         raise AuthoringError("Write the person's name.", field="full_name")
     replaced = person.photo if data.photo else None
     _fill_person(person, data)
+    person_changed(person.id)
     db.session.commit()
     uploads.remove_stored(replaced)
     return person
@@ -986,6 +989,7 @@ def update_organisation(
     name = _organisation_name(data, other_than=organisation.id)
     before = organisation.name
     changed = _changes(organisation, _organisation_values(data, name))
+    organisation_changed(organisation.id)
     if changed:
         detail = f"{before}: {', '.join(changed)}"
         if organisation.name != before:
@@ -1046,6 +1050,7 @@ def rename_topic(topic_id: int, user_id: int, name: str) -> Topic:
     name, _slug = _topic_name(name, other_than=topic.id)
     if name != topic.name:
         before, topic.name = topic.name, name
+        topic_changed(topic.id)
         for programme_id in db.session.scalars(
             select(Programme.id).where(Programme.topic_id == topic.id)
         ):
