@@ -1,17 +1,23 @@
-"""The signed session cookie: small sessions are not compressed, large ones are, and a
-cookie written by Flask's own session interface (before this one) still reads."""
+"""The session is Flask's own signed cookie: what is put in it reads back, small or large; a
+cookie changed by the client reads as no session; a signed-in session lasts two weeks from
+the last visit; and cookies written before (by Flask's interface or by the session interface
+LearnHub had, which left small sessions uncompressed) still read."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+
 from flask import session
 from flask.sessions import SecureCookieSessionInterface
+from itsdangerous.encoding import base64_encode
 
 
 def _cookie(client, name="session") -> str:
     return client.get_cookie(name).value
 
 
-def test_a_small_session_is_signed_without_compression_and_reads_back(app):
+def _routes(app) -> None:
     @app.get("/_test/remember/<int:size>")
     def remember(size):
         session["note"] = "x" * size
@@ -21,15 +27,23 @@ def test_a_small_session_is_signed_without_compression_and_reads_back(app):
     def recall():
         return str(len(session.get("note", "")))
 
+
+def test_a_small_or_large_session_is_signed_and_reads_back(app):
+    _routes(app)
+    client = app.test_client()
+    for size in (40, 4000):
+        client.get(f"/_test/remember/{size}")
+        assert len(_cookie(client)) < 1000  # a large session is compressed
+        assert client.get("/_test/recall").get_data(as_text=True) == str(size)
+
+
+def test_a_cookie_changed_by_the_client_reads_as_no_session(app):
+    _routes(app)
     client = app.test_client()
     client.get("/_test/remember/40")
-    assert not _cookie(client).startswith("."), "a small session is left uncompressed"
-    assert client.get("/_test/recall").get_data(as_text=True) == "40"
-
-    client.get("/_test/remember/4000")
-    assert _cookie(client).startswith("."), "a large session is compressed"
-    assert len(_cookie(client)) < 1000
-    assert client.get("/_test/recall").get_data(as_text=True) == "4000"
+    value = _cookie(client)
+    client.set_cookie("session", value[:-2] + ("AA" if value[-2:] != "AA" else "BB"))
+    assert client.get("/_test/recall").get_data(as_text=True) == "0"
 
 
 def test_a_cookie_from_flasks_own_session_interface_still_reads(app):
@@ -43,9 +57,28 @@ def test_a_cookie_from_flasks_own_session_interface_still_reads(app):
     assert client.get("/_test/recall-old").get_data(as_text=True) == "kept"
 
 
-def test_the_serializer_is_built_once_per_secret_key(app):
-    interface = app.session_interface
-    first = interface.get_signing_serializer(app)
-    assert interface.get_signing_serializer(app) is first
-    app.secret_key = "another-secret-key-for-this-test-0123456789"
-    assert interface.get_signing_serializer(app) is not first
+def test_an_uncompressed_cookie_from_the_former_interface_still_reads(app):
+    @app.get("/_test/recall-former")
+    def recall_former():
+        return session.get("note", "none")
+
+    serializer = SecureCookieSessionInterface().get_signing_serializer(app)
+    former = serializer.make_signer().sign(base64_encode(b'{"note":"kept"}')).decode()
+    assert not former.startswith(".")
+    client = app.test_client()
+    client.set_cookie("session", former)
+    assert client.get("/_test/recall-former").get_data(as_text=True) == "kept"
+
+
+def test_a_signed_in_session_is_httponly_lax_and_lasts_two_weeks_from_the_last_visit(app):
+    @app.get("/_test/sign-in")
+    def sign_in():
+        session.permanent = True  # as accounts' sign-in does
+        session["note"] = "signed in"
+        return "ok"
+
+    response = app.test_client().get("/_test/sign-in")
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    expires = parsedate_to_datetime(cookie.split("Expires=")[1].split(";")[0])
+    assert abs(expires - (datetime.now(UTC) + timedelta(days=14))) < timedelta(minutes=1)

@@ -11,7 +11,6 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, UnicodeConverter, ValidationError
 
 from .config import BaseConfig, load_config
-from .cookie_session import CookieSessions
 from .database import MAX_ID
 from .extensions import cache, csrf, db, limiter, login_manager, migrate
 from .tasking import celery_init_app
@@ -44,7 +43,6 @@ def create_app(config: BaseConfig | dict | None = None) -> Flask:
     if hops := app.config.get("TRUSTED_PROXIES", 0):
         # The client's address (rate limits), scheme and host as the trusted proxies saw them.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
-    app.session_interface = CookieSessions()
     app.url_map.converters["int"] = RowIdConverter
     app.url_map.converters["default"] = app.url_map.converters["string"] = SegmentConverter
 
