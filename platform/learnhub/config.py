@@ -13,6 +13,8 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from .i18n import uncompiled_catalogs
+
 
 class ConfigError(RuntimeError):
     """Raised when production starts with missing or unsafe settings."""
@@ -258,6 +260,11 @@ class ProductionConfig(BaseConfig):
         elif base.scheme != "https":
             found.append("BASE_URL must use https in production")
         found.extend(self._storage_problems())
+        if missing := uncompiled_catalogs():
+            found.append(
+                "the email catalogs are not compiled (`make catalogs`, or `pybabel compile -d "
+                f"platform/learnhub/translations`): {', '.join(missing)}"
+            )
         return found
 
     def _storage_problems(self) -> list[str]:
