@@ -61,7 +61,7 @@ def create_app(config: BaseConfig | dict | None = None) -> Flask:
 
     from . import database
 
-    database.configure_engines(app)
+    database.init_app(app)
 
     from . import access, models  # noqa: F401  (models registers every table on the metadata)
     from .accounts.views import bp as accounts_bp
