@@ -459,3 +459,37 @@ def test_a_signed_in_page_carries_no_etag(app, client):
         session["_user_id"] = str(f.make_user().id)
     response = client.get(url, headers={"If-None-Match": etag})
     assert response.status_code == 200 and "ETag" not in response.headers
+
+
+@pytest.mark.redis
+def test_pages_kept_in_redis_are_shared_and_still_shown_while_redis_is_down(
+    app_factory, private_redis
+):
+    """Production keeps the parts in Redis, shared by every web process; a Redis out of reach
+    only means rendering afresh."""
+    from tests.conftest import _FreshStateClient
+
+    settings = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": private_redis.url}
+    settings["CACHE_OPTIONS"] = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+    one, two = app_factory(**settings), app_factory(**settings)
+    with one.app_context():
+        programme = f.make_programme(title="Kept in Redis")
+        url = f"/programmes/{programme.slug}"
+        clients = []
+        for built in (one, two):
+            built.test_client_class = _FreshStateClient
+            clients.append(built.test_client())
+        assert "Kept in Redis" in clients[0].get(url).get_data(as_text=True)
+        assert any(key.startswith("parts:") for key in _redis_keys(private_redis.url))
+        private_redis.stop()
+        for client in clients:
+            response = client.get(url)
+            assert response.status_code == 200
+            assert "Kept in Redis" in response.get_data(as_text=True)
+
+
+def _redis_keys(url: str) -> list[str]:
+    import redis
+
+    prefix = "learnhub:"
+    return [k.decode()[len(prefix) :] for k in redis.Redis.from_url(url).keys(f"{prefix}*")]
