@@ -113,6 +113,37 @@ class BaseConfig:
             or (f"sqla+sqlite:///{instance_path / 'broker.sqlite'}")
         )
         self.BASE_URL = (_env("BASE_URL", "http://127.0.0.1:5000")).rstrip("/")
+        self._storage_from_env(instance_path)
+        #: Log lines: "text" (development) or "json" (one JSON object a line; production).
+        self.LOG_FORMAT = _env("LOG_FORMAT", self.LOG_FORMAT)
+        self.LOG_LEVEL = _env("LOG_LEVEL", "INFO")
+        #: /metrics answers only with `Authorization: Bearer <METRICS_TOKEN>` when it is set.
+        self.METRICS_TOKEN = _env("METRICS_TOKEN")
+        #: The worker serves /metrics on this port (its main process) when it is set.
+        self.WORKER_METRICS_PORT = _non_negative_int("WORKER_METRICS_PORT")
+        self.WORKER_METRICS_HOST = _env("WORKER_METRICS_HOST", "127.0.0.1")
+        #: Personal data of programmes whose last session ended this many days ago is removed
+        #: by `flask retention apply` (statistics stay).
+        self.DATA_RETENTION_DAYS = _non_negative_int("DATA_RETENTION_DAYS", "730")
+        self._delivery_from_env()
+        self.BEAT_INTERVAL_SECONDS = float(
+            _env("BEAT_INTERVAL_SECONDS", str(self.BEAT_INTERVAL_SECONDS))
+        )
+        self.DIGEST_INTERVAL_SECONDS = float(
+            _env("DIGEST_INTERVAL_SECONDS", str(self.DIGEST_INTERVAL_SECONDS))
+        )
+        self._cache_in(_env("CACHE_REDIS_URL"))
+        self.PUBLIC_PAGE_MAX_AGE_SECONDS = _non_negative_int(
+            "PUBLIC_PAGE_MAX_AGE_SECONDS", str(self.PUBLIC_PAGE_MAX_AGE_SECONDS)
+        )
+        self.SECRET_KEY = _env("SECRET_KEY")
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        self.RATELIMIT_ENABLED = _env("RATELIMIT_ENABLED", "1") in ("1", "true", "yes")
+        #: Behind a proxy: how many hops of X-Forwarded-For/-Proto/-Host to trust (ProxyFix).
+        self.TRUSTED_PROXIES = _non_negative_int("TRUSTED_PROXIES")
+
+    def _storage_from_env(self, instance_path: Path) -> None:
+        """Where uploaded files are kept (storage.py)."""
         self.UPLOAD_FOLDER = _env("UPLOAD_FOLDER", str(instance_path / "uploads"))
         #: Where uploaded files live: "local" (UPLOAD_FOLDER) or "s3" (storage.py).
         self.STORAGE_BACKEND = _env("STORAGE_BACKEND", "local")
@@ -127,17 +158,9 @@ class BaseConfig:
         #: after the access check, to a URL valid for S3_PRESIGN_SECONDS).
         self.S3_DOWNLOADS = _env("S3_DOWNLOADS", "stream")
         self.S3_PRESIGN_SECONDS = _non_negative_int("S3_PRESIGN_SECONDS", "60")
-        #: Log lines: "text" (development) or "json" (one JSON object a line; production).
-        self.LOG_FORMAT = _env("LOG_FORMAT", self.LOG_FORMAT)
-        self.LOG_LEVEL = _env("LOG_LEVEL", "INFO")
-        #: /metrics answers only with `Authorization: Bearer <METRICS_TOKEN>` when it is set.
-        self.METRICS_TOKEN = _env("METRICS_TOKEN")
-        #: The worker serves /metrics on this port (its main process) when it is set.
-        self.WORKER_METRICS_PORT = _non_negative_int("WORKER_METRICS_PORT")
-        self.WORKER_METRICS_HOST = _env("WORKER_METRICS_HOST", "127.0.0.1")
-        #: Personal data of programmes whose last session ended this many days ago is removed
-        #: by `flask retention apply` (statistics stay).
-        self.DATA_RETENTION_DAYS = _non_negative_int("DATA_RETENTION_DAYS", "730")
+
+    def _delivery_from_env(self) -> None:
+        """How the worker sends email (SMTP, the development mailbox) and hands rows over."""
         self.SMTP_URL = _env("SMTP_URL")
         self.SMTP_HOST = _env("SMTP_HOST")
         self.SMTP_PORT = int(_env("SMTP_PORT", "0") or 0)
@@ -158,21 +181,6 @@ class BaseConfig:
         self.OUTBOX_SMTP_CONNECTIONS = int(
             _env("OUTBOX_SMTP_CONNECTIONS", str(self.OUTBOX_SMTP_CONNECTIONS))
         )
-        self.BEAT_INTERVAL_SECONDS = float(
-            _env("BEAT_INTERVAL_SECONDS", str(self.BEAT_INTERVAL_SECONDS))
-        )
-        self.DIGEST_INTERVAL_SECONDS = float(
-            _env("DIGEST_INTERVAL_SECONDS", str(self.DIGEST_INTERVAL_SECONDS))
-        )
-        self._cache_in(_env("CACHE_REDIS_URL"))
-        self.PUBLIC_PAGE_MAX_AGE_SECONDS = _non_negative_int(
-            "PUBLIC_PAGE_MAX_AGE_SECONDS", str(self.PUBLIC_PAGE_MAX_AGE_SECONDS)
-        )
-        self.SECRET_KEY = _env("SECRET_KEY")
-        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
-        self.RATELIMIT_ENABLED = _env("RATELIMIT_ENABLED", "1") in ("1", "true", "yes")
-        #: Behind a proxy: how many hops of X-Forwarded-For/-Proto/-Host to trust (ProxyFix).
-        self.TRUSTED_PROXIES = _non_negative_int("TRUSTED_PROXIES")
 
     def _cache_in(self, redis_url: str | None) -> None:
         """The page cache in Redis at `redis_url` (unless CACHE_TYPE says otherwise)."""
