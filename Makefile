@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test lint format clean translations
+.PHONY: run test lint format clean translations catalogs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -14,12 +14,12 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-run: $(VENV)/.installed
+run: $(VENV)/.installed catalogs
 	$(FLASK) db upgrade
 	$(FLASK) demo load --if-empty
 	$(BIN)/python -m learnhub.devrun
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed catalogs
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
@@ -31,14 +31,22 @@ format: $(VENV)/.installed
 	$(BIN)/ruff check --fix .
 
 # Email translations: extract the marked strings into the template, merge them into every
-# catalog (new strings come in untranslated; the catalog test then names them). No compile
-# step: the app reads the .po files directly.
+# catalog (new strings come in untranslated; the catalog test then names them). The app reads
+# the compiled catalogs (.mo, not committed): `make catalogs` compiles each .po newer than its
+# .mo, leaving untranslated and fuzzy entries out (they read English).
 TRANSLATIONS := platform/learnhub/translations
+CATALOGS := $(patsubst %.po,%.mo,$(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po))
+
 translations: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k N_ --no-location --sort-output \
 		--project LearnHub -o $(TRANSLATIONS)/messages.pot .
 	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) \
 		--width 100 --ignore-obsolete
+
+catalogs: $(CATALOGS)
+
+$(TRANSLATIONS)/%/LC_MESSAGES/messages.mo: $(TRANSLATIONS)/%/LC_MESSAGES/messages.po | $(VENV)/.installed
+	$(BIN)/pybabel compile --statistics -l $* -i $< -o $@
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

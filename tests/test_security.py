@@ -189,8 +189,8 @@ def test_link_requests_take_similar_time_for_known_and_unknown_addresses(app_fac
 
 
 def test_session_cookies_follow_a_secret_key_rotation(app_factory):
-    """The session's signing serializer is built once per set of keys (cookie_session.py):
-    a new key still reads cookies through SECRET_KEY_FALLBACKS, and without them it does not."""
+    """A new key still reads session cookies through SECRET_KEY_FALLBACKS, and without them
+    it does not."""
     app = app_factory()
     client = app.test_client()
     with client.session_transaction() as session:

@@ -11,9 +11,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, UnicodeConverter, ValidationError
 
 from .config import BaseConfig, load_config
-from .cookie_session import CookieSessions
 from .database import MAX_ID
-from .extensions import csrf, db, limiter, login_manager, migrate
+from .extensions import cache, csrf, db, limiter, login_manager, migrate
 from .tasking import celery_init_app
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -25,6 +24,40 @@ def create_app(config: BaseConfig | dict | None = None) -> Flask:
     `config` is either a ready settings object, or a mapping of overrides applied on top of the
     settings read from the environment (what tests pass), or None.
     """
+    app = _new_app(config)
+
+    from . import logs, metrics
+
+    # First, so every answer (a rate limit's 429 too) has a request id and is counted.
+    logs.init_app(app)
+    metrics.init_app(app)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    cache.init_app(app)
+    celery_init_app(app)
+
+    from . import database
+
+    database.init_app(app)
+    _register_blueprints(app)
+
+    from . import i18n, outbox_dispatch, security, templating  # noqa: F401  (outbox_dispatch)
+    from .cli import register_cli
+
+    i18n.init_app(app)
+    templating.init_app(app)
+    security.init_app(app)
+    register_cli(app)
+    _register_error_pages(app)
+    return app
+
+
+def _new_app(config: BaseConfig | dict | None) -> Flask:
+    """The Flask object with its settings, its instance folder, the proxies it trusts and its
+    URL converters."""
     instance_path = Path(os.environ.get("LEARNHUB_INSTANCE_PATH", PROJECT_ROOT / "instance"))
     app = Flask(
         __name__,
@@ -44,26 +77,13 @@ def create_app(config: BaseConfig | dict | None = None) -> Flask:
     if hops := app.config.get("TRUSTED_PROXIES", 0):
         # The client's address (rate limits), scheme and host as the trusted proxies saw them.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
-    app.session_interface = CookieSessions()
     app.url_map.converters["int"] = RowIdConverter
     app.url_map.converters["default"] = app.url_map.converters["string"] = SegmentConverter
+    return app
 
-    from . import logs, metrics
 
-    # First, so every answer (a rate limit's 429 too) has a request id and is counted.
-    logs.init_app(app)
-    metrics.init_app(app)
-    db.init_app(app)
-    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
-    login_manager.init_app(app)
-    csrf.init_app(app)
-    limiter.init_app(app)
-    celery_init_app(app)
-
-    from . import database
-
-    database.configure_engines(app)
-
+def _register_blueprints(app: Flask) -> None:
+    """Every feature's pages; then `access` gathers the rights their routes declare."""
     from . import access, models  # noqa: F401  (models registers every table on the metadata)
     from .accounts.views import bp as accounts_bp
     from .attendance.services.marks import marks_written
@@ -107,16 +127,6 @@ def create_app(config: BaseConfig | dict | None = None) -> Flask:
     from .catalogue import uploads
 
     uploads.init_app(app)  # a file stored by a change that does not commit is removed again
-
-    from . import i18n, outbox_dispatch, security, templating  # noqa: F401  (outbox_dispatch)
-    from .cli import register_cli
-
-    i18n.init_app(app)
-    templating.init_app(app)
-    security.init_app(app)
-    register_cli(app)
-    _register_error_pages(app)
-    return app
 
 
 class RowIdConverter(IntegerConverter):

@@ -13,6 +13,8 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from .i18n import uncompiled_catalogs
+
 
 class ConfigError(RuntimeError):
     """Raised when production starts with missing or unsafe settings."""
@@ -81,9 +83,17 @@ class BaseConfig:
     MAIL_BACKEND = "devmailbox"
     MAIL_FROM = "LearnHub <no-reply@learnhub.local>"
     LOG_FORMAT = "text"
-    #: Seconds a worker may show signed-out visitors a programme page from the programme row
-    #: and seat count it last read (catalogue/page_cache.py `public_head`); 0 reads every time.
-    PUBLIC_PAGE_MAX_AGE_SECONDS = 1.0
+    #: The programme page's cache (Flask-Caching, catalogue/page_cache.py): each process's
+    #: memory ("SimpleCache"), or Redis ("RedisCache" at CACHE_REDIS_URL; production uses
+    #: REDIS_URL). Keys carry the programme's content version, so entries never go stale: the
+    #: timeout only clears old versions out of Redis, the threshold bounds each process's copy.
+    CACHE_TYPE = "SimpleCache"
+    CACHE_DEFAULT_TIMEOUT = 24 * 3600
+    CACHE_THRESHOLD = 500
+    CACHE_KEY_PREFIX = "learnhub:"
+    #: Seconds a signed-out programme page is kept whole (per zone) before it is made again from
+    #: the programme's row and cached parts: what it shows is at most that old. 0 keeps none.
+    PUBLIC_PAGE_MAX_AGE_SECONDS = 1
     SESSION_COOKIE_HTTPONLY = True
     #: A signed-in session ends after two weeks without a visit (each request renews it).
     PERMANENT_SESSION_LIFETIME = timedelta(days=14)
@@ -103,6 +113,37 @@ class BaseConfig:
             or (f"sqla+sqlite:///{instance_path / 'broker.sqlite'}")
         )
         self.BASE_URL = (_env("BASE_URL", "http://127.0.0.1:5000")).rstrip("/")
+        self._storage_from_env(instance_path)
+        #: Log lines: "text" (development) or "json" (one JSON object a line; production).
+        self.LOG_FORMAT = _env("LOG_FORMAT", self.LOG_FORMAT)
+        self.LOG_LEVEL = _env("LOG_LEVEL", "INFO")
+        #: /metrics answers only with `Authorization: Bearer <METRICS_TOKEN>` when it is set.
+        self.METRICS_TOKEN = _env("METRICS_TOKEN")
+        #: The worker serves /metrics on this port (its main process) when it is set.
+        self.WORKER_METRICS_PORT = _non_negative_int("WORKER_METRICS_PORT")
+        self.WORKER_METRICS_HOST = _env("WORKER_METRICS_HOST", "127.0.0.1")
+        #: Personal data of programmes whose last session ended this many days ago is removed
+        #: by `flask retention apply` (statistics stay).
+        self.DATA_RETENTION_DAYS = _non_negative_int("DATA_RETENTION_DAYS", "730")
+        self._delivery_from_env()
+        self.BEAT_INTERVAL_SECONDS = float(
+            _env("BEAT_INTERVAL_SECONDS", str(self.BEAT_INTERVAL_SECONDS))
+        )
+        self.DIGEST_INTERVAL_SECONDS = float(
+            _env("DIGEST_INTERVAL_SECONDS", str(self.DIGEST_INTERVAL_SECONDS))
+        )
+        self._cache_in(_env("CACHE_REDIS_URL"))
+        self.PUBLIC_PAGE_MAX_AGE_SECONDS = _non_negative_int(
+            "PUBLIC_PAGE_MAX_AGE_SECONDS", str(self.PUBLIC_PAGE_MAX_AGE_SECONDS)
+        )
+        self.SECRET_KEY = _env("SECRET_KEY")
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        self.RATELIMIT_ENABLED = _env("RATELIMIT_ENABLED", "1") in ("1", "true", "yes")
+        #: Behind a proxy: how many hops of X-Forwarded-For/-Proto/-Host to trust (ProxyFix).
+        self.TRUSTED_PROXIES = _non_negative_int("TRUSTED_PROXIES")
+
+    def _storage_from_env(self, instance_path: Path) -> None:
+        """Where uploaded files are kept (storage.py)."""
         self.UPLOAD_FOLDER = _env("UPLOAD_FOLDER", str(instance_path / "uploads"))
         #: Where uploaded files live: "local" (UPLOAD_FOLDER) or "s3" (storage.py).
         self.STORAGE_BACKEND = _env("STORAGE_BACKEND", "local")
@@ -117,17 +158,9 @@ class BaseConfig:
         #: after the access check, to a URL valid for S3_PRESIGN_SECONDS).
         self.S3_DOWNLOADS = _env("S3_DOWNLOADS", "stream")
         self.S3_PRESIGN_SECONDS = _non_negative_int("S3_PRESIGN_SECONDS", "60")
-        #: Log lines: "text" (development) or "json" (one JSON object a line; production).
-        self.LOG_FORMAT = _env("LOG_FORMAT", self.LOG_FORMAT)
-        self.LOG_LEVEL = _env("LOG_LEVEL", "INFO")
-        #: /metrics answers only with `Authorization: Bearer <METRICS_TOKEN>` when it is set.
-        self.METRICS_TOKEN = _env("METRICS_TOKEN")
-        #: The worker serves /metrics on this port (its main process) when it is set.
-        self.WORKER_METRICS_PORT = _non_negative_int("WORKER_METRICS_PORT")
-        self.WORKER_METRICS_HOST = _env("WORKER_METRICS_HOST", "127.0.0.1")
-        #: Personal data of programmes whose last session ended this many days ago is removed
-        #: by `flask retention apply` (statistics stay).
-        self.DATA_RETENTION_DAYS = _non_negative_int("DATA_RETENTION_DAYS", "730")
+
+    def _delivery_from_env(self) -> None:
+        """How the worker sends email (SMTP, the development mailbox) and hands rows over."""
         self.SMTP_URL = _env("SMTP_URL")
         self.SMTP_HOST = _env("SMTP_HOST")
         self.SMTP_PORT = int(_env("SMTP_PORT", "0") or 0)
@@ -148,20 +181,14 @@ class BaseConfig:
         self.OUTBOX_SMTP_CONNECTIONS = int(
             _env("OUTBOX_SMTP_CONNECTIONS", str(self.OUTBOX_SMTP_CONNECTIONS))
         )
-        self.BEAT_INTERVAL_SECONDS = float(
-            _env("BEAT_INTERVAL_SECONDS", str(self.BEAT_INTERVAL_SECONDS))
-        )
-        self.DIGEST_INTERVAL_SECONDS = float(
-            _env("DIGEST_INTERVAL_SECONDS", str(self.DIGEST_INTERVAL_SECONDS))
-        )
-        self.PUBLIC_PAGE_MAX_AGE_SECONDS = float(
-            _env("PUBLIC_PAGE_MAX_AGE_SECONDS", str(self.PUBLIC_PAGE_MAX_AGE_SECONDS))
-        )
-        self.SECRET_KEY = _env("SECRET_KEY")
-        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
-        self.RATELIMIT_ENABLED = _env("RATELIMIT_ENABLED", "1") in ("1", "true", "yes")
-        #: Behind a proxy: how many hops of X-Forwarded-For/-Proto/-Host to trust (ProxyFix).
-        self.TRUSTED_PROXIES = _non_negative_int("TRUSTED_PROXIES")
+
+    def _cache_in(self, redis_url: str | None) -> None:
+        """The page cache in Redis at `redis_url` (unless CACHE_TYPE says otherwise)."""
+        self.CACHE_REDIS_URL = redis_url
+        self.CACHE_TYPE = _env("CACHE_TYPE", "RedisCache" if redis_url else "SimpleCache")
+        if self.CACHE_TYPE == "RedisCache":
+            # A Redis that hangs must not hold a page for long: it is rendered without it.
+            self.CACHE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
 
     def problems(self) -> list[str]:
         return []
@@ -196,9 +223,11 @@ class TestConfig(DevelopmentConfig):
         # Tests that are about rate limits or the timing floor turn them on.
         self.RATELIMIT_ENABLED = False
         self.SIGN_IN_LINK_MIN_SECONDS = 0.0
-        # Pages read afresh, so a test sees its change on the next request; the tests of the
+        # Pages made afresh, so a test sees its change on the next request; the tests of the
         # signed-out page's freshness window set it themselves.
-        self.PUBLIC_PAGE_MAX_AGE_SECONDS = 0.0
+        self.PUBLIC_PAGE_MAX_AGE_SECONDS = 0
+        # Each test app keeps its own pages (a test's database starts empty: ids come again).
+        self.CACHE_TYPE, self.CACHE_REDIS_URL, self.CACHE_OPTIONS = "SimpleCache", None, None
         self.SECRET_KEY = "test-secret-key-not-for-production-use-0123456789"
 
 
@@ -214,6 +243,8 @@ class ProductionConfig(BaseConfig):
     def __init__(self, instance_path: Path) -> None:
         super().__init__(instance_path)
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # Every web process shares one copy of each page.
+        self._cache_in(self.CACHE_REDIS_URL or self.REDIS_URL)
 
     def problems(self) -> list[str]:
         found = []
@@ -237,6 +268,11 @@ class ProductionConfig(BaseConfig):
         elif base.scheme != "https":
             found.append("BASE_URL must use https in production")
         found.extend(self._storage_problems())
+        if missing := uncompiled_catalogs():
+            found.append(
+                "the email catalogs are not compiled (`make catalogs`, or `pybabel compile -d "
+                f"platform/learnhub/translations`): {', '.join(missing)}"
+            )
         return found
 
     def _storage_problems(self) -> list[str]:

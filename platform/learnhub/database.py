@@ -41,11 +41,20 @@ def fit_column(text: str | None, column) -> str | None:
     return text[: limit - 1].rstrip() + "…"
 
 
-def configure_engines(app: Flask) -> None:
+def init_app(app: Flask) -> None:
+    """The app's engine settings (SQLite: WAL, busy timeout, foreign keys, our BEGIN), and the
+    two session events that `begin_write_transaction` checks with (on Flask-SQLAlchemy's
+    session, shared by every app of the process: added once)."""
     with app.app_context():
         engine = db.engine
         if engine.dialect.name == "sqlite":
             _configure_sqlite(engine)
+    for name, listener in (
+        ("after_flush", _remember_flush),
+        ("after_transaction_end", _forget_flush),
+    ):
+        if not event.contains(db.session, name, listener):
+            event.listen(db.session, name, listener)
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -134,15 +143,14 @@ def _continues_as_write(session: Session) -> bool:
     return (level or connection.dialect.default_isolation_level) == "READ COMMITTED"
 
 
+#: Set on the session by its first flush in a transaction (`init_app` adds the events).
 _FLUSHED = "learnhub_flushed_in_transaction"
 
 
-@event.listens_for(Session, "after_flush")
 def _remember_flush(session: Session, _context) -> None:
     session.info[_FLUSHED] = True
 
 
-@event.listens_for(Session, "after_transaction_end")
 def _forget_flush(session: Session, transaction) -> None:
     if transaction.parent is None:
         session.info.pop(_FLUSHED, None)

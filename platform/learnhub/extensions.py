@@ -1,5 +1,6 @@
 """Unbound extension objects; `create_app` binds them with `init_app`."""
 
+from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -28,3 +29,5 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 #: Rate limits (login, sign-in links, registration): Redis when REDIS_URL is set, else memory.
 limiter = Limiter(key_func=get_remote_address)
+#: The programme page's rendered parts (catalogue/page_cache.py): settings CACHE_* in config.py.
+cache = Cache()

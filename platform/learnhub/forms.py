@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import re
-from functools import cache, lru_cache
+from functools import cache
 
-from babel import support
-from flask import current_app, render_template
-from flask_babel import get_locale
+from flask import render_template
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, SelectChoice, SelectField, TextAreaField
-from wtforms.i18n import messages_path
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
-from wtforms.widgets import Select
 
 from .database import MAX_ID
 from .timefmt import all_timezones, is_valid_timezone
@@ -72,21 +68,6 @@ def coerce_optional_id(value) -> int | None:
     return None if value in (None, "", "None") else coerce_id(value)
 
 
-@lru_cache(maxsize=32)
-def _wtforms_translations(locale: str) -> support.Translations:
-    return support.Translations.load(messages_path(), [locale], domain="wtforms")
-
-
-class CachedTranslationsMeta:
-    """WTForms' own messages, loaded once per locale: Flask-WTF reads them from disk on every
-    request that builds a form, which costs a public page (the time-zone form) several ms."""
-
-    def get_translations(self, form):
-        if not current_app.config.get("WTF_I18N_ENABLED", True):
-            return None
-        return _wtforms_translations(str(get_locale()))
-
-
 def _valid_zone(_form, field) -> None:
     if not is_valid_timezone(field.data):
         raise ValidationError("Choose a time zone from the list.")
@@ -100,42 +81,6 @@ def _timezone_choices() -> list[SelectChoice]:
     ]
 
 
-class ZoneSelect(Select):
-    """The ~600-option time-zone select, rendered once per (choice list, name, chosen zone,
-    attributes) and kept: the zone lists are built once per process and never change, and
-    rendering one cost every form page with a zone (registration, profile) several ms."""
-
-    def __call__(self, field, **kwargs):
-        if field.data and not is_valid_timezone(field.data):
-            # Whatever a client sent (it may be 500 KB) is shown back once, never kept.
-            return super().__call__(field, **kwargs)
-        choices = field.choices
-        key = (
-            id(choices),
-            field.name,
-            field.data,
-            field.flags.required,
-            field.flags.disabled,
-            tuple(sorted(kwargs.items())),
-        )
-        try:
-            kept = _ZONE_SELECTS.get(key)
-        except TypeError:  # a value that cannot be a key
-            return super().__call__(field, **kwargs)
-        if kept is not None and kept[0] is choices:
-            return kept[1]
-        html = super().__call__(field, **kwargs)
-        if len(_ZONE_SELECTS) >= _ZONE_SELECTS_LIMIT:
-            _ZONE_SELECTS.clear()
-        _ZONE_SELECTS[key] = (choices, html)  # the list kept alive, so its id stays its own
-        return html
-
-
-#: Rendered zone selects by key; emptied when full (sent-back values can be anything).
-_ZONE_SELECTS: dict[tuple, tuple[list, str]] = {}
-_ZONE_SELECTS_LIMIT = 256
-
-
 def timezone_field(label: str = "Time zone") -> SelectField:
     # Choices are read only when the list is shown: a form being sent validates the zone
     # itself, without going through ~600 choices per request.
@@ -144,7 +89,6 @@ def timezone_field(label: str = "Time zone") -> SelectField:
         choices=_timezone_choices,
         validators=[DataRequired(), _valid_zone],
         validate_choice=False,
-        widget=ZoneSelect(),
     )
 
 
@@ -154,9 +98,7 @@ def _optional_timezone_choices() -> list[SelectChoice]:
 
 def optional_timezone_field(label: str) -> SelectField:
     """A time zone that may be left unknown (checked by the use case when given)."""
-    return SelectField(
-        label, choices=_optional_timezone_choices, validate_choice=False, widget=ZoneSelect()
-    )
+    return SelectField(label, choices=_optional_timezone_choices, validate_choice=False)
 
 
 def email_field(label: str = "Email address") -> EmailField:

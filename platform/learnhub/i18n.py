@@ -4,9 +4,9 @@ Pages stay English for now: no locale selector is set, so a request's locale is 
 Every email is rendered inside `recipient_locale(...)`, which forces the recipient's locale
 for that rendering only (the request's, the organiser's or the worker's locale plays no part).
 
-The catalogs are read from their .po files when first needed and compiled in memory, so no
-compiled .mo file is committed or built: see README.md "Email languages" for the workflow
-(edited catalogs are read again when the process restarts).
+Catalogs are edited as .po files and read as the .mo files `pybabel compile` makes of them
+(`make catalogs`, which `make run` and `make test` run first; the .mo files are build output,
+not committed): see README.md "Email languages" for the workflow.
 """
 
 from __future__ import annotations
@@ -15,24 +15,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import lru_cache
-from io import BytesIO
 from pathlib import Path
 
 from babel import Locale
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import NullTranslations, Translations
+from babel.support import NullTranslations
 from flask import Flask
-from flask_babel import (
-    Babel,
-    Domain,
-    force_locale,
-    get_babel,
-    get_locale,
-    get_translations,
-    gettext,
-)
-from werkzeug.utils import cached_property
+from flask_babel import Babel, force_locale, get_babel, get_locale, get_translations, gettext
 
 #: The languages a profile offers, as stored (their own names), and each one's Babel locale.
 #: The one place a stored language becomes a locale.
@@ -88,55 +76,19 @@ def _parsed(code: str) -> Locale:
 
 
 def _catalog(code: str) -> NullTranslations:
+    """The catalog of `code`, read by Flask-Babel (inside `force_locale(code)`)."""
     if code == DEFAULT_LOCALE:
         return _ENGLISH
-    try:
-        directory = get_babel().translation_directories[0]
-    except (KeyError, RuntimeError):  # no application: English
-        return _ENGLISH
-    return load_translations(directory, code)
+    return get_translations()  # NullTranslations outside an application
 
 
-@lru_cache(maxsize=64)
-def load_translations(directory: str, locale: str) -> NullTranslations:
-    """The catalog `<directory>/<locale>/LC_MESSAGES/messages.po`, compiled in memory.
-
-    Untranslated and fuzzy entries are left out, so their English msgid is shown; a locale
-    without a catalog reads English."""
-    path = Path(directory) / locale / "LC_MESSAGES" / "messages.po"
-    if not path.is_file():
-        return NullTranslations()
-    with path.open("rb") as po:
-        catalog = read_po(po, locale=locale)
-    compiled = BytesIO()
-    write_mo(compiled, catalog, use_fuzzy=False)
-    compiled.seek(0)
-    return Translations(fp=compiled)
-
-
-class CatalogDomain(Domain):
-    """Flask-Babel's domain, reading .po catalogs instead of compiled .mo files."""
-
-    def get_translations(self) -> NullTranslations:
-        locale = get_locale()
-        if locale is None or str(locale) == DEFAULT_LOCALE:
-            return _ENGLISH
-        return load_translations(self.translation_directories[0], str(locale))
-
-
-class CatalogBabel(Babel):
-    @cached_property
-    def domain_instance(self) -> Domain:
-        return CatalogDomain()
-
-    @property
-    def default_locale(self) -> Locale:
-        """Parsed once per code: Flask-Babel parses it again for every request (pages have no
-        locale selector, so every request asks for it)."""
-        return _parsed(get_babel().default_locale)
-
-
-babel = CatalogBabel()
+def uncompiled_catalogs(directory: Path = TRANSLATIONS_DIR) -> list[str]:
+    """The locales whose .po catalog has no compiled .mo beside it (`make catalogs`)."""
+    return sorted(
+        po.parent.parent.name
+        for po in directory.glob("*/LC_MESSAGES/messages.po")
+        if not po.with_suffix(".mo").is_file()
+    )
 
 
 #: How a speaker's role reads in a run-sheet.
@@ -160,7 +112,9 @@ def _translations() -> NullTranslations:
 
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_DIR))
-    babel.init_app(app, default_locale=DEFAULT_LOCALE)
+    # An instance per application: Flask-Babel keeps the catalogs it read per instance, by
+    # locale alone, and an application may read another translations folder (tests do).
+    Babel(app, default_locale=DEFAULT_LOCALE)
     # Flask-Babel's own callables, with the fast path of an email being rendered.
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: _translations().ugettext(s),

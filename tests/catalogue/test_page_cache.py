@@ -1,17 +1,19 @@
 """The programme page's cached parts: every change the page shows appears on the next request,
-in every worker (each app below stands for a gunicorn worker with its own cache)."""
+in every worker (each app below stands for a gunicorn worker with its own cache), signed in or
+signed out."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+import cachelib.simple
 import pytest
 from sqlalchemy import event
 
-from learnhub.catalogue import authoring, page_cache
+from learnhub.catalogue import authoring, versions
 from learnhub.catalogue import services as catalogue
-from learnhub.catalogue.models import Material, Organisation, Programme
-from learnhub.extensions import db
+from learnhub.catalogue.models import Programme
+from learnhub.extensions import cache, db
 from learnhub.registration import services as registration
 from learnhub.types import utcnow
 from tests import factories as f
@@ -163,11 +165,25 @@ def test_a_shared_speakers_edit_shows_on_every_programme_at_once(app, workers):
 def test_an_organisation_renamed_anywhere_shows_at_once(app, workers):
     host = f.make_organisation("Before Org")
     programme = f.make_programme(hosts=[host])
-    warm(workers, programme.slug, "Before Org")
-    organisation = db.session.get(Organisation, host.id)
-    organisation.name = "After Org"
-    f.save(organisation)
-    shown_everywhere(workers, programme.slug, "After Org", absent="Before Org")
+    speaking = f.make_programme()
+    f.make_speaker(speaking.sessions[0], "Ana Speaker", "Mayor", organisation=host)
+    for slug in (programme.slug, speaking.slug):
+        warm(workers, slug, "Before Org")
+    authoring.update_organisation(
+        host.id, organiser_of(programme), None, authoring.OrganisationInput(name="After Org")
+    )
+    for slug in (programme.slug, speaking.slug):
+        shown_everywhere(workers, slug, "After Org", absent="Before Org")
+
+
+def test_a_topic_renamed_shows_at_once(app, workers):
+    topic = f.make_topic("Old topic")
+    programme = f.make_programme()
+    programme.topic_id = topic.id
+    f.save(programme)
+    warm(workers, programme.slug, "Topic: Old topic")
+    authoring.rename_topic(topic.id, organiser_of(programme), "New topic")
+    shown_everywhere(workers, programme.slug, "Topic: New topic", absent="Old topic")
 
 
 def test_a_recording_added_shows_at_once(app, workers):
@@ -178,15 +194,54 @@ def test_a_recording_added_shows_at_once(app, workers):
     shown_everywhere(workers, slug, "A recording is available to registered participants.")
 
 
-def test_a_bulk_material_update_raises_every_version(app):
-    programme = f.make_programme()
-    before = programme.content_version
-    f.make_material(programme, title="Required reading")
-    from sqlalchemy import update
+def test_each_shared_record_raises_the_versions_of_the_programmes_showing_it(app):
+    host, other = f.make_organisation(), f.make_organisation()
+    hosted, speaking, elsewhere = (
+        f.make_programme(hosts=[host]),
+        f.make_programme(),
+        f.make_programme(hosts=[other]),
+    )
+    person = f.make_speaker(speaking.sessions[0], "Ana Speaker", "Mayor", organisation=host)
+    topic = f.make_topic()
+    elsewhere.topic_id = topic.id
+    f.save(elsewhere)
+    ids = (hosted.id, speaking.id, elsewhere.id)
 
-    db.session.execute(update(Material).values(required=True))
-    db.session.commit()
-    assert db.session.get(Programme, programme.id).content_version >= before + 2
+    def raised(change) -> tuple[int, ...]:
+        before = [db.session.get(Programme, pid).content_version for pid in ids]
+        change()
+        db.session.commit()
+        return tuple(
+            db.session.get(Programme, pid).content_version - was
+            for pid, was in zip(ids, before, strict=True)
+        )
+
+    assert raised(lambda: versions.content_changed(hosted.id)) == (1, 0, 0)
+    assert raised(lambda: versions.content_changed([hosted.id, elsewhere.id])) == (1, 0, 1)
+    assert raised(lambda: versions.content_changed([])) == (0, 0, 0)
+    assert raised(lambda: versions.person_changed(person.id)) == (0, 1, 0)
+    assert raised(lambda: versions.organisation_changed(host.id)) == (1, 1, 0)
+    assert raised(lambda: versions.topic_changed(topic.id)) == (0, 0, 1)
+
+
+def test_registration_settings_show_to_signed_out_visitors_at_once(app, workers):
+    programme = f.make_programme(capacity=1)
+    f.make_registration(programme)
+    warm(workers, programme.slug, "All seats are taken.", "Join the waiting list")
+    registration.update_registration_settings(
+        programme.id,
+        registration.RegistrationSettings(
+            capacity=1,
+            opens_at=None,
+            closes_at=utcnow() + timedelta(days=3),
+            approval_required=True,
+            waitlist_enabled=False,
+        ),
+    )
+    for html in pages(workers, programme.slug):
+        assert "Join the waiting list" not in html
+        assert "The organisers approve each registration." in html
+        assert "Registration closes" in html
 
 
 def test_seats_left_follow_registrations_at_once(app, workers):
@@ -254,8 +309,9 @@ class FakeClock:
 
 @pytest.fixture
 def clock(monkeypatch):
+    """The clock of the page cache (Flask-Caching's SimpleCache, the default)."""
     fake = FakeClock()
-    monkeypatch.setattr(page_cache.time, "monotonic", fake)
+    monkeypatch.setattr(cachelib.simple, "time", fake)
     return fake
 
 
@@ -266,7 +322,7 @@ def windowed_workers(app, app_factory, clock):
 
     clients = []
     for built in (app, app_factory()):
-        built.config["PUBLIC_PAGE_MAX_AGE_SECONDS"] = 1.0
+        built.config["PUBLIC_PAGE_MAX_AGE_SECONDS"] = 1
         built.test_client_class = _FreshStateClient
         clients.append(built.test_client())
     return clients
@@ -288,7 +344,7 @@ def statements_of(client, url: str) -> tuple[list[str], str]:
 
 
 def test_a_signed_out_page_reads_the_database_at_most_once_per_window(app, clock):
-    app.config["PUBLIC_PAGE_MAX_AGE_SECONDS"] = 1.0
+    app.config["PUBLIC_PAGE_MAX_AGE_SECONDS"] = 1
     programme = f.make_programme(capacity=50)
     url = f"/programmes/{programme.slug}"
     client = app.test_client()
@@ -360,11 +416,11 @@ def test_a_signed_in_viewer_sees_seats_at_once_whatever_the_window(app, windowed
 
 
 def test_unknown_addresses_are_not_kept(app, clock):
-    app.config["PUBLIC_PAGE_MAX_AGE_SECONDS"] = 1.0
+    app.config["PUBLIC_PAGE_MAX_AGE_SECONDS"] = 1
     client = app.test_client()
 
     def kept() -> int:
-        return len(app.extensions.get("programme_page_cache", ()))
+        return len(cache.cache._cache)  # SimpleCache's entries
 
     before = kept()
     for n in range(5):
@@ -403,3 +459,37 @@ def test_a_signed_in_page_carries_no_etag(app, client):
         session["_user_id"] = str(f.make_user().id)
     response = client.get(url, headers={"If-None-Match": etag})
     assert response.status_code == 200 and "ETag" not in response.headers
+
+
+@pytest.mark.redis
+def test_pages_kept_in_redis_are_shared_and_still_shown_while_redis_is_down(
+    app_factory, private_redis
+):
+    """Production keeps the parts in Redis, shared by every web process; a Redis out of reach
+    only means rendering afresh."""
+    from tests.conftest import _FreshStateClient
+
+    settings = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": private_redis.url}
+    settings["CACHE_OPTIONS"] = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+    one, two = app_factory(**settings), app_factory(**settings)
+    with one.app_context():
+        programme = f.make_programme(title="Kept in Redis")
+        url = f"/programmes/{programme.slug}"
+        clients = []
+        for built in (one, two):
+            built.test_client_class = _FreshStateClient
+            clients.append(built.test_client())
+        assert "Kept in Redis" in clients[0].get(url).get_data(as_text=True)
+        assert any(key.startswith("parts:") for key in _redis_keys(private_redis.url))
+        private_redis.stop()
+        for client in clients:
+            response = client.get(url)
+            assert response.status_code == 200
+            assert "Kept in Redis" in response.get_data(as_text=True)
+
+
+def _redis_keys(url: str) -> list[str]:
+    import redis
+
+    prefix = "learnhub:"
+    return [k.decode()[len(prefix) :] for k in redis.Redis.from_url(url).keys(f"{prefix}*")]

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 from flask_babel import get_locale, gettext
 from sqlalchemy import select
@@ -430,6 +431,8 @@ def test_a_missing_or_fuzzy_translation_falls_back_to_english(app_factory, tmp_p
     catalog["Programme page: %(url)s"].flags.add("fuzzy")
     with po_path.open("wb") as po:
         write_po(po, catalog)
+    with po_path.with_suffix(".mo").open("wb") as mo:
+        write_mo(mo, catalog)  # as `make catalogs` compiles it: fuzzy entries left out
     app = app_factory(BABEL_TRANSLATION_DIRECTORIES=str(translations))
     with app.app_context():
         programme = f.make_programme(sessions=0, timezone="Europe/Madrid", title=TITLE)
@@ -528,3 +531,13 @@ def test_every_profile_language_has_a_catalog():
         assert language in accounts.LANGUAGES
         if code != i18n.DEFAULT_LOCALE:
             assert (i18n.TRANSLATIONS_DIR / code / "LC_MESSAGES" / "messages.po").is_file()
+
+
+def test_every_catalog_is_compiled_from_its_latest_po_file():
+    for code in catalogs():
+        po = i18n.TRANSLATIONS_DIR / code / "LC_MESSAGES" / "messages.po"
+        mo = po.with_suffix(".mo")
+        assert mo.is_file() and mo.stat().st_mtime >= po.stat().st_mtime, (
+            f"{code}: run `make catalogs` (make test and make run do)"
+        )
+    assert i18n.uncompiled_catalogs() == []

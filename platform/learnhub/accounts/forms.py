@@ -10,7 +10,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from ..forms import CachedTranslationsMeta, email_field, one_line, strip, timezone_field
+from ..forms import email_field, one_line, strip, timezone_field
 from .services import LANGUAGES, MIN_PASSWORD_LENGTH
 
 
@@ -33,8 +33,6 @@ class PasswordSignInForm(FlaskForm):
 
 class ViewerTimezoneForm(Form):
     """Sent by GET (catalogue.set_viewer_timezone): no CSRF token, no session needed."""
-
-    Meta = CachedTranslationsMeta
 
     timezone = timezone_field("Show times in")
     next = HiddenField()

@@ -154,7 +154,8 @@ class Programme(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: Raised on every edit of its details; an edit based on an older version is refused.
     version: Mapped[int] = mapped_column(default=1, server_default="1")
-    #: Raised (catalogue/page_cache.py) by every change its public page shows; keys that cache.
+    #: Raised by every use case that changes what its public page shows (catalogue/versions.py);
+    #: the page cache's keys carry it (catalogue/page_cache.py).
     content_version: Mapped[int] = mapped_column(default=1, server_default="1")
     #: Confirmed registrations: kept by database triggers on `registration` (migration
     #: b7e2c4d5f607), never written by the app; exact once the row is locked for a seat.

@@ -24,6 +24,7 @@ from .models import (
     SessionSpeaker,
     Topic,
 )
+from .versions import content_changed
 
 
 @dataclass
@@ -86,11 +87,7 @@ def catalogue(topic_slug: str | None = None, kind: str | None = None) -> list[Ca
 
 
 def seats_left(programme: Programme, confirmed: int) -> int | None:
-    return seats_left_of(programme.capacity, confirmed)
-
-
-def seats_left_of(capacity: int | None, confirmed: int) -> int | None:
-    return None if capacity is None else max(capacity - confirmed, 0)
+    return None if programme.capacity is None else max(programme.capacity - confirmed, 0)
 
 
 #: Read as a column of its own, so that it is fresh even when the Programme object is not.
@@ -99,16 +96,6 @@ _PUBLIC = (Programme.slug == bindparam("slug"), Programme.status.in_(("published
 #: A published or archived programme's own row (its content version included) and its
 #: confirmed registrations. Built once: the programme page runs it on every request.
 _PUBLIC_ROW = select(Programme, _CONFIRMED).where(*_PUBLIC)
-#: The same as plain columns, no ORM object: what a signed-out page needs to find its copy.
-_PUBLIC_HEAD = select(
-    Programme.id, Programme.content_version, Programme.capacity, _CONFIRMED.label("confirmed")
-).where(*_PUBLIC)
-
-
-def public_programme_head(slug: str):
-    """(id, content_version, capacity, confirmed) of a public programme, or None: one cheap
-    statement, the whole of a signed-out programme page's database work when it is cached."""
-    return db.session.execute(_PUBLIC_HEAD, {"slug": slug}).first()
 
 
 def public_programme_row(slug: str) -> tuple[Programme, int] | None:
@@ -229,6 +216,7 @@ def _session_for_change(programme_id: int, session_id: int) -> Session:
         raise ScheduleError("We could not find that session.")
     if session.status == "cancelled":
         raise ScheduleError("This session is cancelled.")
+    content_changed(programme_id)  # a move, a cancellation, a recording: the page shows each
     return session
 
 

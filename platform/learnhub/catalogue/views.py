@@ -17,6 +17,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from .. import i18n
 from ..accounts.forms import ViewerTimezoneForm
 from ..forms import strip
 from ..learning import services as learning
@@ -50,26 +51,19 @@ def index():
 @bp.get("/programmes/<slug>")
 def programme(slug: str):
     if current_user.is_authenticated or "_flashes" in session:
-        return _programme_for_viewer(slug)
-    # Signed out, nothing flashed: the page is a function of this key alone (its time-zone form
-    # is a GET form: no CSRF token, no session). At most one statement a second per worker.
-    head = page_cache.public_head(slug, services.public_programme_head)
-    if head is None:
-        abort(404)
-    page = page_cache.cached_parts(head.id, head.content_version, lambda: _graph(slug))
-    next_session = services.next_scheduled(page.sessions)
-    seats_left = services.seats_left_of(head.capacity, head.confirmed)
-    zone = viewer_timezone()
-    key = ("signed-out page", *page.key, zone, seats_left, getattr(next_session, "id", None))
-    kept = page_cache.lookup(key)
+        return _programme_page(slug)  # the viewer's own: progress, join links, recordings
+    # Signed out, nothing flashed: the same page for every visitor reading times in this zone
+    # (its time-zone form is a GET form: no CSRF token, no session cookie). It is kept for
+    # PUBLIC_PAGE_MAX_AGE_SECONDS, so what it shows (an edit, seats left) is at most that old.
+    max_age = current_app.config["PUBLIC_PAGE_MAX_AGE_SECONDS"]
+    key = page_cache.key("signed-out page", slug, i18n.current_locale_code(), viewer_timezone())
+    kept = page_cache.lookup(key) if max_age else None
     if kept is None:
-        row = services.public_programme_row(slug)
-        if row is None:
-            abort(404)
         # Kept encoded: each response then sends the same bytes without encoding ~45 KB again.
-        body = _render_programme(row[0], page, zone, seats_left, next_session).encode()
+        body = _programme_page(slug).encode()
         kept = (body, hashlib.blake2b(body, digest_size=16).hexdigest())
-        page_cache.keep(key, kept)
+        if max_age:
+            page_cache.keep(key, kept, timeout=max_age)
     body, etag = kept
     # The ETag is the bytes' own hash: a browser asking again with it gets a bodiless 304
     # while the page is unchanged (signed-in pages carry none: they are the viewer's own).
@@ -80,23 +74,14 @@ def programme(slug: str):
     return response
 
 
-def _programme_for_viewer(slug: str):
-    """The page for a signed-in viewer: their progress, join links and recordings."""
+def _programme_page(slug: str) -> str:
+    """The programme's row (with its seats: one statement) around its cached parts."""
     row = services.public_programme_row(slug)
     if row is None:
         abort(404)
     found, confirmed = row
     page = page_cache.cached_parts(found.id, found.content_version, lambda: _graph(slug))
-    return _render_programme(
-        found,
-        page,
-        viewer_timezone(),
-        services.seats_left(found, confirmed),
-        services.next_scheduled(page.sessions),
-    )
-
-
-def _render_programme(found, page, zone, seats_left, next_session) -> str:
+    zone = viewer_timezone()
     viewer = learning.viewer_of(found, current_user)
     return render_template(
         "catalogue/programme.html",
@@ -106,8 +91,8 @@ def _render_programme(found, page, zone, seats_left, next_session) -> str:
         viewer=viewer,
         progress=learning.progress_in(found, viewer),
         recordings=page.recordings,
-        seats_left=seats_left,
-        next_session=next_session,
+        seats_left=services.seats_left(found, confirmed),
+        next_session=services.next_scheduled(page.sessions),
         tz_chooser=page_cache.timezone_chooser(zone),
         joinable=services.joinable_sessions(page.sessions, lambda: viewer_is_confirmed(found)),
     )

@@ -12,6 +12,7 @@ from ...database import begin_write_transaction
 from ...extensions import db
 from ..audit import record
 from ..models import Organisation, Person, ProgrammeOrganisation, Session, SessionSpeaker
+from ..versions import organisation_changed
 from .shared import (
     AuthoringError,
     changes,
@@ -122,6 +123,7 @@ def update_organisation(
     name = _organisation_name(data, other_than=organisation.id)
     before = organisation.name
     changed = changes(organisation, _organisation_values(data, name))
+    organisation_changed(organisation.id)
     if changed:
         detail = f"{before}: {', '.join(changed)}"
         if organisation.name != before:

@@ -13,6 +13,7 @@ from ...i18n import LANGUAGE_LOCALES
 from ...timefmt import is_valid_timezone
 from .. import uploads
 from ..models import Organisation, Person
+from ..versions import person_changed
 from .shared import AuthoringError, check_not_similar, contains, found, text_or_none
 
 
@@ -93,6 +94,7 @@ def update_person(person_id: int, data: PersonInput) -> Person:
     person.full_name = _full_name(data)
     replaced = person.photo if data.photo else None
     _fill_person(person, data)
+    person_changed(person.id)
     db.session.commit()
     uploads.remove_stored(replaced)
     return person

@@ -16,6 +16,7 @@ from ...errors import DomainError
 from ...extensions import db
 from ..audit import apply_changes, moment_in
 from ..models import Module, Programme, Topic
+from ..versions import content_changed
 
 T = TypeVar("T")
 
@@ -46,6 +47,7 @@ def locked_programme(programme_id: int) -> Programme:
     programme = db.session.scalar(query.execution_options(populate_existing=True))
     if programme is None:
         raise AuthoringError("We could not find that programme.")
+    content_changed(programme_id)  # its page is rendered afresh once this commits
     return programme
 
 

@@ -13,6 +13,7 @@ from ...database import begin_write_transaction
 from ...extensions import db
 from ..audit import record
 from ..models import Programme, Topic
+from ..versions import topic_changed
 from .shared import AuthoringError, found, slugify
 
 
@@ -70,6 +71,7 @@ def rename_topic(topic_id: int, user_id: int, name: str) -> Topic:
     name, _slug = _topic_name(name, other_than=topic.id)
     if name != topic.name:
         before, topic.name = topic.name, name
+        topic_changed(topic.id)
         for programme_id in db.session.scalars(
             select(Programme.id).where(Programme.topic_id == topic.id)
         ):
