@@ -10,8 +10,16 @@ import cachelib.simple
 import pytest
 from sqlalchemy import event
 
-from learnhub.catalogue import authoring, versions
 from learnhub.catalogue import services as catalogue
+from learnhub.catalogue import versions
+from learnhub.catalogue.authoring import (
+    materials,
+    modules,
+    organisations,
+    people,
+    programmes,
+    topics,
+)
 from learnhub.catalogue.models import Programme
 from learnhub.extensions import cache, db
 from learnhub.registration import services as registration
@@ -80,11 +88,11 @@ def test_programme_edit_shows_at_once_in_every_worker(app, workers):
     user_id = organiser_of(programme)
     warm(workers, slug, "Old title", "Old about.", "Old Host")
     new_host = f.make_organisation("New Host")
-    authoring.update_programme(
+    programmes.update_programme(
         pid,
         user_id,
         None,
-        authoring.ProgrammeInput(
+        programmes.ProgrammeInput(
             kind="programme",
             title="New title",
             summary="New summary.",
@@ -116,9 +124,9 @@ def test_modules_added_and_removed_show_at_once(app, workers):
     slug, pid = programme.slug, programme.id
     user_id = organiser_of(programme)
     warm(workers, slug)
-    module = authoring.add_module(pid, user_id, authoring.ModuleInput(title="Climate module"))
+    module = modules.add_module(pid, user_id, modules.ModuleInput(title="Climate module"))
     shown_everywhere(workers, slug, "Climate module")
-    authoring.delete_module(pid, module.id, user_id)
+    modules.delete_module(pid, module.id, user_id)
     for html in pages(workers, slug):
         assert "Climate module" not in html
 
@@ -128,10 +136,10 @@ def test_materials_added_and_removed_show_at_once(app, workers):
     slug, pid = programme.slug, programme.id
     user_id = organiser_of(programme)
     warm(workers, slug)
-    material = authoring.add_material(
+    material = materials.add_material(
         pid,
         user_id,
-        authoring.MaterialInput(
+        materials.MaterialInput(
             title="The guidebook",
             kind="guidebook",
             language="English",
@@ -140,7 +148,7 @@ def test_materials_added_and_removed_show_at_once(app, workers):
         ),
     )
     shown_everywhere(workers, slug, "The guidebook")
-    authoring.delete_material(pid, material.id, user_id)
+    materials.delete_material(pid, material.id, user_id)
     for html in pages(workers, slug):
         assert "The guidebook" not in html
 
@@ -155,8 +163,8 @@ def test_a_shared_speakers_edit_shows_on_every_programme_at_once(app, workers):
     )
     for slug in (one.slug, two.slug):
         warm(workers, slug, "Ana Speaker", "Mayor")
-    authoring.update_person(
-        person.id, authoring.PersonInput(full_name="Ana Speaker", position="Governor")
+    people.update_person(
+        person.id, people.PersonInput(full_name="Ana Speaker", position="Governor")
     )
     for slug in (one.slug, two.slug):
         shown_everywhere(workers, slug, "Governor", absent="Mayor")
@@ -169,8 +177,8 @@ def test_an_organisation_renamed_anywhere_shows_at_once(app, workers):
     f.make_speaker(speaking.sessions[0], "Ana Speaker", "Mayor", organisation=host)
     for slug in (programme.slug, speaking.slug):
         warm(workers, slug, "Before Org")
-    authoring.update_organisation(
-        host.id, organiser_of(programme), None, authoring.OrganisationInput(name="After Org")
+    organisations.update_organisation(
+        host.id, organiser_of(programme), None, organisations.OrganisationInput(name="After Org")
     )
     for slug in (programme.slug, speaking.slug):
         shown_everywhere(workers, slug, "After Org", absent="Before Org")
@@ -182,7 +190,7 @@ def test_a_topic_renamed_shows_at_once(app, workers):
     programme.topic_id = topic.id
     f.save(programme)
     warm(workers, programme.slug, "Topic: Old topic")
-    authoring.rename_topic(topic.id, organiser_of(programme), "New topic")
+    topics.rename_topic(topic.id, organiser_of(programme), "New topic")
     shown_everywhere(workers, programme.slug, "Topic: New topic", absent="Old topic")
 
 
@@ -376,11 +384,11 @@ def test_an_edit_shows_in_every_worker_within_the_window(app, windowed_workers, 
     programme = f.make_programme(title="Old title")
     slug, pid = programme.slug, programme.id
     warm(windowed_workers, slug, "Old title")
-    authoring.update_programme(
+    programmes.update_programme(
         pid,
         organiser_of(programme),
         None,
-        authoring.ProgrammeInput(
+        programmes.ProgrammeInput(
             kind="programme", title="New title", summary="New.", timezone="Asia/Seoul"
         ),
     )

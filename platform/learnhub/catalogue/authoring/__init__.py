@@ -9,31 +9,12 @@ instead of overwriting. Markdown is sanitised on save (`sanitise_markdown`) and 
 rendered.
 
 The names below are those that code outside the authoring pages imports from here
-(organiser/services.py, notifications/organiser_views.py, tests/catalogue/test_page_cache.py);
+(organiser/services.py, notifications/organiser_views.py);
 the authoring pages import the resource modules themselves.
 """
 
 from ..audit import record
-from .materials import MaterialInput, add_material, delete_material
-from .modules import ModuleInput, add_module, delete_module
-from .people import PersonInput, update_person
-from .programmes import ProgrammeInput, update_programme
 from .sessions import session_instants
 from .shared import AuthoringError, locked_programme
 
-__all__ = [
-    "AuthoringError",
-    "MaterialInput",
-    "ModuleInput",
-    "PersonInput",
-    "ProgrammeInput",
-    "add_material",
-    "add_module",
-    "delete_material",
-    "delete_module",
-    "locked_programme",
-    "record",
-    "session_instants",
-    "update_person",
-    "update_programme",
-]
+__all__ = ["AuthoringError", "locked_programme", "record", "session_instants"]
