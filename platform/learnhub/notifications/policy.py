@@ -15,6 +15,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..registration.models import Registration
 from ..types import utcnow
+from .handover import dispatch
 from .models import OutboxMessage, ReminderPolicy
 
 #: Offsets organisers can pick from, in minutes, with their labels.
@@ -146,7 +147,5 @@ def retry_failed(outbox_ids: list[int]) -> int:
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
-    from ..outbox_dispatch import dispatch
-
     dispatch(list(outbox_ids))
     return result.rowcount
