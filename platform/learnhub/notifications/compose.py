@@ -82,11 +82,10 @@ def preference_links(user_id: int | None, category: str | None) -> dict[str, str
     """The unsubscribe and preferences addresses of an optional category's email."""
     if category is None or user_id is None:
         return {}
+    token = preference_token(user_id)
     return {
-        "unsubscribe_url": unsubscribe_url(user_id, category),
-        "preferences_url": external_url(
-            "notifications.preferences", token=preference_token(user_id)
-        ),
+        "unsubscribe_url": unsubscribe_url(user_id, category, token),
+        "preferences_url": external_url("notifications.preferences", token=token),
     }
 
 
