@@ -22,6 +22,7 @@ from ..registration.models import Registration
 from ..templating import render_markdown
 from ..types import utcnow
 from .compose import Unwritable, Written, programme_url, render_email, reply_to_addresses
+from .handover import hand_over_announcement
 from .models import AUDIENCES, Announcement, OutboxMessage
 from .preferences import unsubscribe_url
 from .queueing import add_rows
@@ -115,7 +116,7 @@ def preview(announcement: Announcement, programme: Programme, viewer: User) -> d
 def queue_for_sending(
     announcement_id: int, programme_id: int, user_id: int | None = None
 ) -> Announcement:
-    """The organiser's "Send": the worker writes the emails after this commit."""
+    """The organiser's "Send": the worker writes the emails, asked after this commit."""
     begin_write_transaction()
     announcement = db.session.get(Announcement, announcement_id)
     if announcement is None or announcement.programme_id != programme_id:
@@ -132,6 +133,7 @@ def queue_for_sending(
         f" ({announcement.audience})",
     )
     db.session.commit()
+    hand_over_announcement(announcement_id)
     return announcement
 
 

@@ -55,6 +55,7 @@ def index():
         select(DevMailboxMessage).order_by(DevMailboxMessage.id.desc()),
         page=request.args.get("page", 1, type=int),
         per_page=PAGE_SIZE,
+        error_out=False,
     )
     return render_template("notifications/mailbox.html", messages=messages)
 

@@ -158,6 +158,19 @@ def dispatch(ids: list[int]) -> None:
         log.warning("outbox: could not hand %d message(s) to the broker: %s", len(ids), error)
 
 
+def hand_over_announcement(announcement_id: int) -> None:
+    """Ask the worker to write a sent announcement's emails now (called after the commit that
+    queued it; the sweep writes any a broker that is down did not take)."""
+    if current_app.config["OUTBOX_DISPATCH"] != "celery":
+        return
+    celery = current_app.extensions["celery"]
+    try:
+        _declare_queue_once(celery)
+        celery.send_task("notifications.write_announcement", args=[announcement_id], retry=False)
+    except Exception as error:  # the broker being down must never fail the request
+        log.warning("announcement %s not handed to the broker: %s", announcement_id, error)
+
+
 #: (process id, broker URL) pairs whose queue this process has declared.
 _DECLARED: set[tuple[int, str]] = set()
 
