@@ -18,13 +18,17 @@ from .models import OutboxMessage
 from .preferences import preference_token, unsubscribe_url
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Written:
     """One outbox row written for its recipient: what the message is made of."""
 
+    #: In the recipient's language, cut to the outbox's 300 characters.
     subject: str
+    #: The plain-text part.
     text_body: str
+    #: The HTML part.
     html_body: str
+    #: The calendar file its kind sends (a confirmation's, a session update's), if any.
     ics: str | None = None
     #: Set when the row's kind finds it while writing (a registration's organiser).
     reply_to: str | None = None
@@ -44,14 +48,7 @@ def render_parts(template: str, context: dict) -> tuple[str, str]:
 
 
 def render_email(
-    to: User,
-    subject: str,
-    template: str,
-    context: dict,
-    category: str | None = None,
-    *,
-    ics: str | None = None,
-    reply_to: str | None = None,
+    to: User, subject: str, template: str, context: dict, category: str | None = None
 ) -> Written:
     """Subject and both parts of `email/<template>` in the recipient's language.
 
@@ -68,7 +65,7 @@ def render_email(
             **context,
         }
         text_body, html_body = render_parts(template, context)
-    return Written(fit_subject(subject), text_body, html_body, ics, reply_to)
+    return Written(fit_subject(subject), text_body, html_body)
 
 
 def fit_subject(subject: str) -> str:

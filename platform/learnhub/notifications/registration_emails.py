@@ -3,6 +3,8 @@ the worker (with every session as .ics when it gives a seat)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask_babel import lazy_gettext
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -106,7 +108,7 @@ def registration_email(
     programme = registration.programme
     sessions = list(programme.sessions)
     confirmed = event in SEAT_EVENTS
-    return render_email(
+    written = render_email(
         registration.user,
         lazy_gettext(REGISTRATION_SUBJECTS[event], title=programme.title),
         "registration_confirmed" if confirmed else "registration_status",
@@ -122,9 +124,9 @@ def registration_email(
             "cancel_url": cancel_url(registration) if cancel_link else None,
             "reminders": reminder_promise(programme) if confirmed else None,
         },
-        ics=programme_calendar(programme, sessions) if confirmed else None,
-        reply_to=reply_to,
     )
+    ics = programme_calendar(programme, sessions) if confirmed else None
+    return replace(written, ics=ics, reply_to=reply_to)
 
 
 def load(rows: list) -> tuple[dict[int, Registration], dict[int, str]]:

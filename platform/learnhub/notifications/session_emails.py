@@ -4,7 +4,7 @@ registrant, written by the worker."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from flask_babel import lazy_gettext
@@ -173,7 +173,7 @@ def write_change(row, loaded: Loaded) -> Written:
     args = row.render_args
     previous = args["previous"]
     programme = session.programme
-    return render_email(
+    written = render_email(
         registration.user,
         _change_subject(session),
         row.kind,
@@ -186,8 +186,8 @@ def write_change(row, loaded: Loaded) -> Written:
             "note": args["note"],
             "programme_url": programme_url(programme),
         },
-        ics=session_change_calendar(session, attendee=registration.user),
     )
+    return replace(written, ics=session_change_calendar(session, attendee=registration.user))
 
 
 def write_recording(row, loaded: Loaded) -> Written:

@@ -5,6 +5,7 @@ renders the email for its recipient when it claims the row (`write`)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from functools import cache
 
@@ -112,14 +113,10 @@ def write(row, _loaded: None) -> Written:
         to = User(**args["recipient"])
     elif (to := db.session.get(User, row.user_id)) is None:
         raise Unwritable("the recipient's account is gone; the email cannot be written")
-    return render_email(
-        to,
-        _subject(args["subject"]),
-        args["template"],
-        _decoded(args["context"]),
-        row.category,
-        ics=row.ics,
+    written = render_email(
+        to, _subject(args["subject"]), args["template"], _decoded(args["context"]), row.category
     )
+    return replace(written, ics=row.ics)
 
 
 def _subject_args(subject: str) -> dict:
