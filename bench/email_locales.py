@@ -1,8 +1,9 @@
 """The cost of writing an email in the recipient's language.
 
 Run: .venv/bin/python bench/email_locales.py [N]
-Renders N participant reminders (`render_reminder`, the planner's hot path) for English
-readers, the baseline, and, in the same process, for Spanish, Japanese and Arabic readers
+Renders N participant reminders (`reminder_email`, what the worker writes for each
+reminder it claims) for English readers, the baseline, and, in the same process, for
+Spanish, Japanese and Arabic readers
 (CPU time, the best of three rounds after a warm-up one).
 The last line is one JSON object: ms per reminder per language and each one's ratio to English.
 """
@@ -20,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.factories
 from common import migrated_app  # noqa: E402  (first: sets the instance folder)
 
 from learnhub.extensions import db  # noqa: E402
-from learnhub.notifications.services import render_reminder  # noqa: E402
+from learnhub.notifications.reminder_emails import reminder_email  # noqa: E402
 from learnhub.types import utcnow  # noqa: E402
 from tests import factories as f  # noqa: E402
 
@@ -33,22 +34,21 @@ def main() -> None:
     with app.app_context(), app.test_request_context():
         programme = f.make_programme(sessions=1, timezone="Europe/Madrid")
         session = programme.sessions[0]
-        registrations = {}
+        readers = {}
         for language in LANGUAGES:
             user = f.make_user(timezone="Asia/Seoul")
             user.preferred_language = language
             db.session.commit()
-            registrations[language] = f.make_registration(programme, user)
+            f.make_registration(programme, user)
+            readers[language] = user
         db.session.commit()
         now = session.starts_at - timedelta(minutes=60)
         for _round in range(4):  # the first round warms catalogs and caches; best of the rest
             for language in LANGUAGES:
-                registration = registrations[language]
+                reader = readers[language]
                 started = time.process_time()
-                for n in range(N):
-                    render_reminder(
-                        session, programme, registration, 60, now, key=f"k{n}", reply_to=None
-                    )
+                for _n in range(N):
+                    reminder_email(session, reader, now)
                 spent = (time.process_time() - started) * 1000 / N
                 if _round:
                     figures[language] = min(figures.get(language, spent), spent)

@@ -16,15 +16,13 @@ from learnhub.types import utcnow
 log = logging.getLogger(__name__)
 
 
-@shared_task(name="notifications.deliver", bind=True, max_retries=5)
-def deliver(self, outbox_id: int) -> str | None:
-    """Deliver one outbox row; a transient failure retries with the row's own backoff."""
+@shared_task(name="notifications.deliver")
+def deliver(outbox_id: int) -> str | None:
+    """Deliver one outbox row. After a transient failure the row is back in the queue with
+    its next attempt time, and the sweep tries it again then (the one retry mechanism)."""
     try:
         outcome = delivery.deliver(outbox_id)
-    except delivery.TransientDeliveryError as error:
-        # The row is back in the queue with its next attempt time; the sweep also picks it up.
-        if self.request.retries < self.max_retries:
-            raise self.retry(countdown=error.retry_in) from error
+    except delivery.TransientDeliveryError:
         return "queued"
     finally:
         db.session.remove()
@@ -55,7 +53,8 @@ def plan_reminders() -> int:
 @shared_task(name="notifications.sweep_outbox")
 def sweep_outbox() -> int:
     """Beat, every minute: deliver rows never handed over, due for a retry, or lost with a
-    worker that died (after the claim lease)."""
+    worker that died (after the claim lease), and the rows of announcements a lost task did
+    not finish writing."""
     try:
         now = utcnow()
         delivery.release_lost_claims(now)

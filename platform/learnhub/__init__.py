@@ -44,10 +44,12 @@ def create_app(config: BaseConfig | dict | None = None) -> Flask:
     database.init_app(app)
     _register_blueprints(app)
 
-    from . import i18n, outbox_dispatch, security, templating  # noqa: F401  (outbox_dispatch)
+    from . import i18n, security, templating
     from .cli import register_cli
+    from .notifications import handover
 
     i18n.init_app(app)
+    handover.init_app(app)
     templating.init_app(app)
     security.init_app(app)
     register_cli(app)

@@ -25,7 +25,7 @@ def emailed_link(to: str) -> str:
         .where(OutboxMessage.to_address == to)
         .order_by(OutboxMessage.id.desc())
     ).first()
-    return re.search(r"http://[^\s]+/login/link/[\w-]+", message.text_body).group(0)
+    return re.search(r"http://[^\s]+/login/link/[\w-]+", f.written(message).text_body).group(0)
 
 
 def path_of(link: str) -> str:

@@ -140,9 +140,12 @@ def test_digests_go_through_the_outbox_once_per_new_post(app, client, course):
     with app.test_request_context():
         assert services.send_digests() == 1
         assert services.send_digests() == 0
-    (digest,) = db.session.scalars(
-        select(OutboxMessage).where(OutboxMessage.kind == "discussion_digest")
-    ).all()
+    (digest,) = map(
+        f.written,
+        db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.kind == "discussion_digest")
+        ).all(),
+    )
     assert digest.to_address == "joao@example.org"
     assert "Seoul's flood maps" in digest.text_body
     assert "Before subscribing" not in digest.text_body

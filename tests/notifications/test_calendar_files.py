@@ -245,7 +245,9 @@ def test_updates_name_the_organiser_and_each_recipient_as_attendee(app):
         session.ends_at + timedelta(hours=2),
     )
     catalogue.cancel_session(programme.id, session.id)
-    rows = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    rows = [
+        f.written(r) for r in db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+    ]
     assert [(r.kind, r.to_address) for r in rows] == [
         ("session_changed", "ana@example.org"),
         ("session_changed", "bo@example.org"),

@@ -6,9 +6,8 @@ import time
 
 from sqlalchemy import select
 
-from learnhub import outbox_dispatch
 from learnhub.extensions import db
-from learnhub.notifications import delivery
+from learnhub.notifications import delivery, handover
 from learnhub.notifications.models import DevMailboxMessage, OutboxMessage
 from learnhub.registration.models import Registration
 from tests import factories as f
@@ -43,15 +42,15 @@ def test_an_email_whose_registration_is_gone_is_skipped_with_a_reason(client):
 
 def test_commits_close_together_are_handed_to_the_broker_together(app, monkeypatch):
     handed: list[list[int]] = []
-    monkeypatch.setattr(outbox_dispatch, "dispatch", lambda ids: handed.append(list(ids)))
+    monkeypatch.setattr(handover, "dispatch", lambda ids: handed.append(list(ids)))
     monkeypatch.setitem(app.config, "OUTBOX_DISPATCH", "celery")
     with app.app_context():
-        outbox_dispatch.hand_over([1])
-        outbox_dispatch.hand_over([2, 3])
+        handover.hand_over([1])
+        handover.hand_over([2, 3])
     deadline = time.monotonic() + 5
     while not handed and time.monotonic() < deadline:
         time.sleep(0.02)
-    time.sleep(outbox_dispatch.LINGER_SECONDS)
+    time.sleep(handover.LINGER_SECONDS)
     assert handed == [[1, 2, 3]], "one hand-over for both commits, after them"
 
 
@@ -60,15 +59,15 @@ def test_a_steady_stream_of_commits_is_handed_over_at_most_once_per_interval(app
     commit after a quiet spell still goes after the linger alone, and no id is left behind."""
     interval = 0.4
     handed: list[tuple[float, list[int]]] = []
-    monkeypatch.setattr(outbox_dispatch, "MIN_SECONDS_BETWEEN_HAND_OVERS", interval)
+    monkeypatch.setattr(handover, "MIN_SECONDS_BETWEEN_HAND_OVERS", interval)
     monkeypatch.setattr(
-        outbox_dispatch, "dispatch", lambda ids: handed.append((time.monotonic(), list(ids)))
+        handover, "dispatch", lambda ids: handed.append((time.monotonic(), list(ids)))
     )
     monkeypatch.setitem(app.config, "OUTBOX_DISPATCH", "celery")
     started = time.monotonic()
     with app.app_context():
         for outbox_id in range(60):  # one commit every 20 ms for 1.2 s
-            outbox_dispatch.hand_over([outbox_id])
+            handover.hand_over([outbox_id])
             time.sleep(0.02)
     deadline = time.monotonic() + 5
     while sum(len(ids) for _, ids in handed) < 60 and time.monotonic() < deadline:
@@ -82,10 +81,10 @@ def test_a_steady_stream_of_commits_is_handed_over_at_most_once_per_interval(app
 
 def test_nothing_is_handed_over_when_dispatch_is_off(app, monkeypatch):
     handed: list = []
-    monkeypatch.setattr(outbox_dispatch, "dispatch", handed.append)
+    monkeypatch.setattr(handover, "dispatch", handed.append)
     with app.app_context():
-        outbox_dispatch.hand_over([1])
-    time.sleep(2 * outbox_dispatch.LINGER_SECONDS)
+        handover.hand_over([1])
+    time.sleep(2 * handover.LINGER_SECONDS)
     assert handed == [] and "outbox_hand_over" not in app.extensions
 
 
@@ -98,13 +97,13 @@ def test_a_hand_over_costs_one_broker_message_or_two_for_a_large_one(app_factory
         celery, "send_task", lambda name, args=None, **_kw: sent.append((name, args))
     )
     with app.app_context():
-        outbox_dispatch.dispatch([7])
+        handover.dispatch([7])
         assert sent == [("notifications.deliver", [7])]
         sent.clear()
-        outbox_dispatch.dispatch(list(range(1, 60)))
+        handover.dispatch(list(range(1, 60)))
         assert sent == [("notifications.drain", None)]
         sent.clear()
-        outbox_dispatch.dispatch(list(range(1, 200)))
+        handover.dispatch(list(range(1, 200)))
         assert sent == [("notifications.drain", None)] * 2
 
 
@@ -137,9 +136,9 @@ def test_the_embedded_broker_queue_declared_by_another_process_meanwhile_is_used
         return original(channel, queue)
 
     monkeypatch.setattr(kombu_sql.Channel, "_get_or_create", declared_meanwhile)
-    monkeypatch.setattr(outbox_dispatch, "_DECLARED", set())
+    monkeypatch.setattr(handover, "_DECLARED", set())
     with app.app_context(), caplog.at_level("WARNING"):
-        outbox_dispatch.dispatch([42])
+        handover.dispatch([42])
     assert raced == ["celery"]
     assert "could not hand" not in caplog.text
     with sqlite3.connect(broker_file) as broker:
@@ -171,9 +170,9 @@ def test_the_embedded_broker_tables_created_by_another_process_meanwhile_are_use
             raise OperationalError("CREATE TABLE kombu_message", {}, Exception("exists"))
 
     monkeypatch.setattr(kombu_sql.metadata, "create_all", created_meanwhile)
-    monkeypatch.setattr(outbox_dispatch, "_DECLARED", set())
+    monkeypatch.setattr(handover, "_DECLARED", set())
     with app.app_context(), caplog.at_level("WARNING"):
-        outbox_dispatch.dispatch([42])
+        handover.dispatch([42])
     assert raced == [True, True]
     assert "could not hand" not in caplog.text
     with sqlite3.connect(broker_file) as broker:

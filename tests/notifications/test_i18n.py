@@ -180,11 +180,12 @@ def programme(app):
 
 
 def only(kind: str, **where) -> OutboxMessage:
+    """The one row of `kind`, written as the worker writes it when it delivers the row."""
     query = select(OutboxMessage).where(OutboxMessage.kind == kind)
     for name, value in where.items():
         query = query.where(getattr(OutboxMessage, name) == value)
     (row,) = db.session.scalars(query)
-    return row
+    return f.written(row)
 
 
 def queued_registration_email(registration, event: str, **options) -> OutboxMessage:
@@ -360,7 +361,7 @@ def test_a_speakers_own_language_comes_before_their_accounts_then_english(app, p
     rows = db.session.scalars(
         select(OutboxMessage).where(OutboxMessage.kind == "speaker_reminder")
     ).all()
-    by_name = {row.text_body.split("\n", 1)[0]: row for row in rows}
+    by_name = {row.text_body.split("\n", 1)[0]: row for row in map(f.written, rows)}
     assert by_name["Hanako Sato 様"].subject.startswith("進行表：")
     assert by_name["Hola, Lola Ortiz:"].subject.startswith("Guion: ")
     assert by_name["Hello Ana Silva,"].subject.startswith("Run-sheet: you speak in 1 hour")

@@ -241,7 +241,7 @@ def test_recording_follow_up_speaks_to_attendees_and_absentees(app, attended_pro
     with app.test_request_context():
         catalogue.add_recording(programme.id, past.id, "", "https://video.example.org/opening")
     rows = {
-        r.registration_id: r
+        r.registration_id: f.written(r)
         for r in db.session.scalars(
             select(OutboxMessage).where(OutboxMessage.kind == "recording_available")
         )

@@ -122,18 +122,19 @@ def test_reminder_shows_the_session_in_both_zones_and_the_join_link(app):
     db.session.commit()
     plan_due_reminders(utcnow())
     db.session.commit()
-    (row,) = reminders()
+    (row,) = map(f.written, reminders())
     assert "(Asia/Seoul)" in row.text_body
     assert "(America/Sao_Paulo)" in row.text_body
     assert "https://meet.example.org/kick-off" in row.text_body
 
 
-def test_group_rendering_gives_each_recipient_what_rendering_them_alone_gives(app, monkeypatch):
-    """Reminders are rendered once per recipient group and filled per recipient: each row must
-    equal what render_reminder writes for that recipient alone (names needing HTML escaping,
-    several zones, a missing optional field)."""
+def test_each_recipient_gets_what_rendering_them_alone_gives(app):
+    """Reminders are written per recipient when the worker claims them: each row must be what
+    the reminder's writer gives for that recipient alone (names needing HTML escaping, several
+    zones, a missing optional field)."""
     from learnhub.notifications import reminders as planner
-    from learnhub.notifications.services import render_reminder
+    from learnhub.notifications.preferences import unsubscribe_url
+    from learnhub.notifications.reminder_emails import reminder_email
 
     programme, session = programme_with_session_in(timedelta(minutes=59))
     f.make_organiser(programme, email="organiser@example.org")
@@ -147,28 +148,29 @@ def test_group_rendering_gives_each_recipient_what_rendering_them_alone_gives(ap
     people[3].city = "Seoul"
     f.save(people[3])
     registrations = [f.make_registration(programme, user, confirmed_at=early) for user in people]
-    fallbacks = []
-    real_one = planner.GroupRenderer._one
-    monkeypatch.setattr(
-        planner.GroupRenderer, "_one", lambda *a: fallbacks.append(1) or real_one(*a)
-    )
     now = utcnow()
     with app.test_request_context():
         plan_due_reminders(now)
         db.session.commit()
-        assert fallbacks == [], "every group was rendered once and filled"
-        rows = {r.registration_id: r for r in reminders()}
+        rows = {r.registration_id: f.written(r) for r in reminders()}
         for registration in registrations:
-            key = planner.reminder_key(session, f"r{registration.id}", 60)
-            expected = render_reminder(
-                session,
-                programme,
-                registration,
-                60,
-                now,
-                key=key,
-                reply_to="organiser@example.org",
-            )
+            user = registration.user
+            written = reminder_email(session, user, now)
+            expected = {
+                "kind": "reminder",
+                "dedupe_key": planner.reminder_key(session, f"r{registration.id}", 60),
+                "to_address": user.email,
+                "subject": written.subject,
+                "text_body": written.text_body,
+                "html_body": written.html_body,
+                "registration_id": registration.id,
+                "user_id": user.id,
+                "session_id": session.id,
+                "category": "reminders",
+                "unsubscribe_url": unsubscribe_url(user.id, "reminders"),
+                "reply_to": "organiser@example.org",
+                "expires_at": session.starts_at,
+            }
             row = rows[registration.id]
             assert {name: getattr(row, name) for name in expected} == expected
     assert "Ana &lt;O&#39;Brien&gt; &amp; &#34;Co&#34;" in rows[registrations[0].id].html_body
@@ -192,27 +194,27 @@ def _escaped(name: str) -> str:
 def test_a_template_that_transforms_a_personal_value_is_rendered_per_recipient(
     app, monkeypatch, transform, names
 ):
-    """A text body showing a name transformed (upper case, HTML-escaped) cannot be filled in
-    from a group's rendering: the group's check sends it through render_reminder per person."""
-    from learnhub.notifications import reminders as planner
-    from learnhub.notifications import services
+    """A text body showing a name transformed (upper case, HTML-escaped): each recipient's
+    reminder is written for them alone, so each shows their own name so transformed."""
+    import dataclasses
+
+    from learnhub.notifications import reminder_emails
 
     programme, _ = programme_with_session_in(timedelta(minutes=59))
     early = utcnow() - timedelta(days=2)
     for name in names:
         f.make_registration(programme, f.make_user(full_name=name), confirmed_at=early)
-    real = services.render_reminder
+    real = reminder_emails.reminder_email
 
-    def transforming(session, programme, registration, *args, **kwargs):
-        row = real(session, programme, registration, *args, **kwargs)
-        row["text_body"] += transform(registration.user.full_name)
-        return row
+    def transforming(session, user, now):
+        written = real(session, user, now)
+        return dataclasses.replace(written, text_body=written.text_body + transform(user.full_name))
 
-    monkeypatch.setattr(planner, "render_reminder", transforming)
+    monkeypatch.setattr(reminder_emails, "reminder_email", transforming)
     with app.test_request_context():
         plan_due_reminders(utcnow())
         db.session.commit()
-    rows = reminders()
+        rows = [f.written(row) for row in reminders()]
     assert len(rows) == 2
     for row in rows:
         assert row.text_body.endswith(transform(db.session.get(User, row.user_id).full_name))

@@ -446,8 +446,8 @@ def test_an_administrator_invites_an_organiser_who_sets_a_password(client):
     assert response.status_code == 302
     user = db.session.scalar(select(User).where(User.email == "li.wei@chengdu.gov.cn"))
     assert user.role == "organiser" and user.password_hash is None
-    message = db.session.scalar(
-        select(OutboxMessage).where(OutboxMessage.kind == "organiser_invitation")
+    message = f.written(
+        db.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "organiser_invitation"))
     )
     assert message.to_address == "li.wei@chengdu.gov.cn"
     link = next(w for w in message.text_body.split() if "/login/link/" in w)

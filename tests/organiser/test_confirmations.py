@@ -20,7 +20,8 @@ from tests import factories as f
 
 def _emails(kind: str) -> list[OutboxMessage]:
     db.session.rollback()
-    return list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == kind)))
+    rows = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == kind))
+    return [f.written(row) for row in rows]  # as the worker writes them when it sends them
 
 
 def _count(model) -> int:

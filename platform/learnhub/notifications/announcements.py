@@ -18,14 +18,14 @@ from ..catalogue.models import Programme, Session
 from ..database import begin_write_transaction
 from ..errors import DomainError
 from ..extensions import db
-from ..i18n import recipient_locale
-from ..links import external_url
 from ..registration.models import Registration
 from ..templating import render_markdown
 from ..types import utcnow
+from .compose import Unwritable, Written, programme_url, render_email, reply_to_addresses
+from .handover import hand_over_announcement
 from .models import AUDIENCES, Announcement, OutboxMessage
-from .services import _preference_links, render_parts, reply_to_addresses
-from .sql import insert_ignoring_duplicates
+from .preferences import unsubscribe_url
+from .queueing import add_rows
 
 AUDIENCE_LABELS = {
     "confirmed": "Confirmed participants",
@@ -105,14 +105,18 @@ def audience_size(announcement: Announcement) -> int:
 def preview(announcement: Announcement, programme: Programme, viewer: User) -> dict:
     """The email as a recipient would read it (shown with the organiser's own name and
     language; each recipient's copy has its frame in their own language)."""
-    text, html = _render(_context(announcement, programme, viewer), viewer)
-    return {"text": text, "html": html, "recipients": audience_size(announcement)}
+    email = _email(announcement, programme, viewer, render_markdown(announcement.body))
+    return {
+        "text": email.text_body,
+        "html": email.html_body,
+        "recipients": audience_size(announcement),
+    }
 
 
 def queue_for_sending(
     announcement_id: int, programme_id: int, user_id: int | None = None
 ) -> Announcement:
-    """The organiser's "Send": the worker writes the emails after this commit."""
+    """The organiser's "Send": the worker writes the emails, asked after this commit."""
     begin_write_transaction()
     announcement = db.session.get(Announcement, announcement_id)
     if announcement is None or announcement.programme_id != programme_id:
@@ -129,6 +133,7 @@ def queue_for_sending(
         f" ({announcement.audience})",
     )
     db.session.commit()
+    hand_over_announcement(announcement_id)
     return announcement
 
 
@@ -141,17 +146,17 @@ def write_emails(announcement_id: int) -> int:
     announcement = db.session.get(Announcement, announcement_id)
     if announcement is None or announcement.status != "queued":
         return 0
-    programme = db.session.get(Programme, announcement.programme_id)
-    reply_to = reply_to_addresses({programme.id}).get(programme.id)
+    programme_id = announcement.programme_id
+    reply_to = reply_to_addresses({programme_id}).get(programme_id)
     registrations = db.session.scalars(audience_query(announcement)).all()
     written = 0
     for start in range(0, len(registrations), BATCH):
         rows = [
-            _row(announcement, programme, registration, reply_to)
+            _row(announcement, registration, reply_to)
             for registration in registrations[start : start + BATCH]
         ]
         begin_write_transaction()
-        written += len(insert_ignoring_duplicates(rows))
+        written += len(add_rows(rows))
         db.session.commit()
     begin_write_transaction()
     announcement = db.session.get(Announcement, announcement_id)
@@ -188,39 +193,66 @@ def delivery_progress(announcement_id: int) -> dict[str, int]:
     }
 
 
-def _context(announcement: Announcement, programme: Programme, user: User) -> dict:
-    return {
-        "recipient": user,
-        "recipient_tz": user.timezone,
-        "subject": announcement.subject,
-        "programme": programme,
-        "body_html": render_markdown(announcement.body),
-        "body_text": announcement.body,
-        "programme_url": external_url("catalogue.programme", slug=programme.slug),
-        **_preference_links(user.id, "announcements"),
-    }
-
-
-def _render(context: dict, user: User) -> tuple[str, str]:
+def _email(announcement: Announcement, programme: Programme, user: User, body_html) -> Written:
     """The organiser's body as written, in a frame in the recipient's language."""
-    with recipient_locale(user.preferred_language):
-        return render_parts("announcement", context)
+    return render_email(
+        user,
+        announcement.subject,
+        "announcement",
+        {
+            "programme": programme,
+            "body_html": body_html,
+            "body_text": announcement.body,
+            "programme_url": programme_url(programme),
+        },
+        "announcements",
+    )
 
 
-def _row(announcement, programme, registration, reply_to) -> dict:
+def _row(announcement: Announcement, registration: Registration, reply_to: str | None) -> dict:
     user = registration.user
-    context = _context(announcement, programme, user)
-    text_body, html_body = _render(context, user)
     return {
         "kind": "announcement",
         "dedupe_key": f"announcement:{announcement.id}:{user.id}",
         "to_address": user.email,
         "subject": announcement.subject,
-        "text_body": text_body,
-        "html_body": html_body,
         "registration_id": registration.id,
         "user_id": user.id,
         "category": "announcements",
-        "unsubscribe_url": context["unsubscribe_url"],
+        "unsubscribe_url": unsubscribe_url(user.id, "announcements"),
         "reply_to": reply_to,
+        "render_args": {"email": "announcement", "announcement_id": announcement.id},
     }
+
+
+@dataclass
+class Loaded:
+    #: Each announcement with its programme and its body as HTML (rendered once a batch).
+    announcements: dict[int, tuple[Announcement, Programme, str]]
+    users: dict[int, User]
+
+
+def load(rows: list) -> Loaded:
+    """The announcements and recipients of a batch of rows."""
+    ids = {row.render_args["announcement_id"] for row in rows}
+    found = db.session.scalars(select(Announcement).where(Announcement.id.in_(ids)))
+    announcements = {}
+    for announcement in found:
+        programme = db.session.get(Programme, announcement.programme_id)
+        announcements[announcement.id] = (
+            announcement,
+            programme,
+            render_markdown(announcement.body),
+        )
+    user_ids = {row.user_id for row in rows if row.user_id is not None}
+    users = db.session.scalars(select(User).where(User.id.in_(user_ids)))
+    return Loaded(announcements, {user.id: user for user in users})
+
+
+def write(row, loaded: Loaded) -> Written:
+    found = loaded.announcements.get(row.render_args["announcement_id"])
+    user = loaded.users.get(row.user_id)
+    if found is None or user is None:
+        raise Unwritable("the announcement or its recipient is gone; it cannot be written")
+    announcement, programme, body_html = found
+    return _email(announcement, programme, user, body_html)

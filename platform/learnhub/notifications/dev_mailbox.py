@@ -1,17 +1,45 @@
-"""/dev/mailbox: what the worker delivered in development. Never registered in production."""
+"""The development mailbox: where the worker delivers when MAIL_BACKEND is "devmailbox" (kept in
+the database), and /dev/mailbox, which shows it. Never registered in production."""
 
 from __future__ import annotations
 
 import email
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email import policy
 
-from flask import Blueprint, Response, abort, render_template
+from flask import Blueprint, Response, abort, render_template, request
 from sqlalchemy import select
 
+from ..database import begin_write_transaction
 from ..extensions import db
 from .models import DevMailboxMessage
+from .outbox import ClaimedMessage
+
+
+class DevMailboxBackend:
+    """Keeps the message in the database; /dev/mailbox shows it (development only)."""
+
+    @contextmanager
+    def connection(self) -> Iterator:
+        yield self.send
+
+    def send(self, message: ClaimedMessage) -> None:
+        begin_write_transaction()
+        db.session.add(
+            DevMailboxMessage(
+                outbox_id=message.id,
+                to_address=message.to_address,
+                subject=message.subject,
+                raw=message.raw.decode(),
+            )
+        )
+        db.session.commit()
+
 
 bp = Blueprint("dev_mailbox", __name__, url_prefix="/dev/mailbox")
+#: Messages a page of the mailbox lists.
+PAGE_SIZE = 100
 
 
 def _parsed(message_id: int):
@@ -23,9 +51,12 @@ def _parsed(message_id: int):
 
 @bp.get("/")
 def index():
-    messages = db.session.scalars(
-        select(DevMailboxMessage).order_by(DevMailboxMessage.id.desc()).limit(200)
-    ).all()
+    messages = db.paginate(
+        select(DevMailboxMessage).order_by(DevMailboxMessage.id.desc()),
+        page=request.args.get("page", 1, type=int),
+        per_page=PAGE_SIZE,
+        error_out=False,
+    )
     return render_template("notifications/mailbox.html", messages=messages)
 
 

@@ -23,6 +23,7 @@ from ..catalogue.authoring import AuthoringError, session_instants
 from ..extensions import db
 from ..forms import ActionForm, ConfirmForm, confirmation_page, parse_id
 from ..timefmt import format_moment, zone
+from ..use_cases import attempt, run_use_case
 from . import announcements, policy
 from .forms import (
     AnnouncementForm,
@@ -34,6 +35,8 @@ from .models import Announcement
 
 organiser_bp = Blueprint("notifications_organiser", __name__, url_prefix="/organiser")
 admin_bp = Blueprint("outbox_admin", __name__, url_prefix="/admin")
+#: Rows a page of a list shows (announcements, failed emails).
+PAGE_SIZE = 100
 
 
 # --- organisers: reminders, announcements, deliveries, session changes ----------------------
@@ -51,14 +54,15 @@ def reminders(slug: str):
         form.offsets.data = list(policy.offsets_for(g.programme.id, default))
     if form.validate_on_submit():
         enabled = {s.id: request.form.get(f"session-{s.id}") == "on" for s in sessions}
-        try:
-            policy.set_reminder_policy(
-                g.programme.id, form.offsets.data or [], enabled, current_user.id
-            )
-        except policy.PolicyError as error:
-            db.session.rollback()
-            form.offsets.errors.append(str(error))
-        else:
+        saved, _ = run_use_case(
+            form,
+            policy.set_reminder_policy,
+            g.programme.id,
+            form.offsets.data or [],
+            enabled,
+            current_user.id,
+        )
+        if saved:
             flash("Reminder settings saved.", "success")
             return redirect(request.path)
     return render_template(
@@ -86,12 +90,8 @@ def announcements_page(slug: str):
             audience=form.audience.data,
             session_id=form.session_id.data or None,
         )
-        try:
-            draft = announcements.create_draft(data)
-        except announcements.AnnouncementError as error:
-            db.session.rollback()
-            form.form_errors.append(str(error))
-        else:
+        created, draft = run_use_case(form, announcements.create_draft, data)
+        if created:
             return redirect(
                 url_for(
                     "notifications_organiser.announcement",
@@ -99,11 +99,14 @@ def announcements_page(slug: str):
                     announcement_id=draft.id,
                 )
             )
-    history = db.session.scalars(
+    history = db.paginate(
         db.select(Announcement)
         .where(Announcement.programme_id == g.programme.id)
-        .order_by(Announcement.id.desc())
-    ).all()
+        .order_by(Announcement.id.desc()),
+        page=request.args.get("page", 1, type=int),
+        per_page=PAGE_SIZE,
+        error_out=False,
+    )
     status = 422 if request.method == "POST" else 200
     return (
         render_template(
@@ -145,13 +148,10 @@ def send_announcement(slug: str, announcement_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     _announcement_or_404(announcement_id)
-    try:
-        announcements.queue_for_sending(announcement_id, g.programme.id, current_user.id)
-    except announcements.AnnouncementError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
-        _dispatch_announcement(announcement_id)
+    sent, _ = attempt(
+        announcements.queue_for_sending, announcement_id, g.programme.id, current_user.id
+    )
+    if sent:
         flash("Sending: the emails are being written. This page shows the progress.", "success")
     return redirect(
         url_for(
@@ -162,24 +162,12 @@ def send_announcement(slug: str, announcement_id: int):
     )
 
 
-def _dispatch_announcement(announcement_id: int) -> None:
-    if current_app.config["OUTBOX_DISPATCH"] != "celery":
-        return
-    try:
-        current_app.extensions["celery"].send_task(
-            "notifications.write_announcement", args=[announcement_id], retry=False
-        )
-    except Exception as error:  # the sweep writes queued announcements too
-        current_app.logger.warning("announcement %s not handed over: %s", announcement_id, error)
-
-
 @organiser_bp.get("/programmes/<slug>/deliveries")
 @requires("manage_registrations")
 def deliveries(slug: str):
+    page, rows = policy.delivery_report(g.programme.id, request.args.get("page", 1, type=int))
     return render_template(
-        "notifications/organiser_deliveries.html",
-        programme=g.programme,
-        rows=policy.delivery_report(g.programme.id),
+        "notifications/organiser_deliveries.html", programme=g.programme, page=page, rows=rows
     )
 
 
@@ -189,54 +177,31 @@ def deliveries(slug: str):
 @requires("manage_programme")
 def schedule(slug: str, session_id: int):
     session = g.session  # loaded, and checked to belong here, by require_programme_right
-    # The session's own zone, the one its authoring form shows and the session was entered in
-    # (a webinar's session may be in another zone than its programme).
-    tz = zone(session.timezone)
     form = ScheduleForm()
     if request.method == "GET":
-        local_start = session.starts_at.astimezone(tz)
-        form.day.data = local_start.date()
-        form.starts.data = local_start.time()
-        local_end = session.ends_at.astimezone(tz)
-        form.ends.data = local_end.time()
-        form.end_day.data = local_end.date() if local_end.date() != local_start.date() else None
+        _fill_schedule(form, session)
     if form.validate_on_submit():
-        try:
-            starts_at, ends_at = session_instants(
-                form.day.data,
-                form.starts.data,
-                form.ends.data,
-                session.timezone,
-                end_day=form.end_day.data,
-            )
-            confirm = ConfirmForm()
-            confirm.validate()  # the note's length
-            catalogue.reschedule_session(
-                g.programme.id,
-                session.id,
-                starts_at,
-                ends_at,
-                confirm_past=bool(form.confirm_past.data),
-                user_id=current_user.id,
-                note=confirm.note.data or "",
-                confirmed=confirm.is_confirmed,
-            )
-        except catalogue.MoveNeedsConfirmation:
-            return _confirm_move(confirm, form, session, starts_at, ends_at)
-        except AuthoringError as error:  # a time the clocks skip, or an end before the start
-            beside = {"start": form.starts, "end": form.ends, "end_day": form.end_day}.get(
-                error.field
-            )
-            if beside is None:
-                form.form_errors.append(str(error))
-            else:
-                beside.errors = [*beside.errors, str(error)]
-        except catalogue.ScheduleError as error:
-            db.session.rollback()
-            form.form_errors.append(str(error))
-        else:
-            flash("Session moved; registrants get a calendar update.", "success")
-            return redirect(request.path)
+        confirm = ConfirmForm()
+        confirm.validate()  # the note's length
+        valid, instants = run_use_case(form, _instants, form, session.timezone)
+        if valid:
+            try:
+                moved, _ = run_use_case(
+                    form,
+                    catalogue.reschedule_session,
+                    g.programme.id,
+                    session.id,
+                    *instants,
+                    confirm_past=bool(form.confirm_past.data),
+                    user_id=current_user.id,
+                    note=confirm.note.data or "",
+                    confirmed=confirm.is_confirmed,
+                )
+            except catalogue.MoveNeedsConfirmation:
+                return _confirm_move(confirm, form, session, *instants)
+            if moved:
+                flash("Session moved; registrants get a calendar update.", "success")
+                return redirect(request.path)
     return render_template(
         "notifications/organiser_schedule.html",
         programme=g.programme,
@@ -244,6 +209,33 @@ def schedule(slug: str, session_id: int):
         form=form,
         cancel_form=ActionForm(),
     )
+
+
+def _fill_schedule(form: ScheduleForm, session) -> None:
+    """The session's times in its own zone, the one its authoring form shows and the session
+    was entered in (a webinar's session may be in another zone than its programme)."""
+    tz = zone(session.timezone)
+    local_start = session.starts_at.astimezone(tz)
+    local_end = session.ends_at.astimezone(tz)
+    form.day.data = local_start.date()
+    form.starts.data = local_start.time()
+    form.ends.data = local_end.time()
+    form.end_day.data = local_end.date() if local_end.date() != local_start.date() else None
+
+
+#: The schedule form's field for each field `session_instants` names.
+_SCHEDULE_FIELDS = {"start": "starts", "end": "ends", "end_day": "end_day"}
+
+
+def _instants(form: ScheduleForm, timezone: str):
+    """The form's start and end as instants; a time the clocks skip, or an end before the
+    start, is refused beside its field."""
+    try:
+        return session_instants(
+            form.day.data, form.starts.data, form.ends.data, timezone, end_day=form.end_day.data
+        )
+    except AuthoringError as error:
+        raise AuthoringError(error.message, _SCHEDULE_FIELDS.get(error.field or "")) from error
 
 
 def _confirm_move(confirm: ConfirmForm, form: ScheduleForm, session, starts_at, ends_at):
@@ -302,14 +294,14 @@ def cancel_session(slug: str, session_id: int):
         abort(400)  # the form had expired
     if not valid or not form.is_confirmed:  # the first press, or a note too long
         return _confirm_cancel(form, g.session)
-    try:
-        catalogue.cancel_session(
-            g.programme.id, session_id, note=form.note.data or "", user_id=current_user.id
-        )
-    except catalogue.ScheduleError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
+    cancelled, _ = attempt(
+        catalogue.cancel_session,
+        g.programme.id,
+        session_id,
+        note=form.note.data or "",
+        user_id=current_user.id,
+    )
+    if cancelled:
         flash("Session cancelled; registrants are told and their calendars updated.", "success")
     return redirect(
         url_for("notifications_organiser.schedule", slug=g.programme.slug, session_id=session_id)
@@ -344,19 +336,17 @@ def recording(slug: str, session_id: int):
         confirm.validate()  # the note's length
         if not confirm.is_confirmed:
             return _confirm_recording(confirm, session, form)
-        try:
-            catalogue.add_recording(
-                g.programme.id,
-                session.id,
-                form.title.data or "",
-                form.url.data,
-                current_user.id,
-                note=confirm.note.data or "",
-            )
-        except catalogue.ScheduleError as error:
-            db.session.rollback()
-            form.form_errors.append(str(error))
-        else:
+        added, _ = run_use_case(
+            form,
+            catalogue.add_recording,
+            g.programme.id,
+            session.id,
+            form.title.data or "",
+            form.url.data,
+            current_user.id,
+            note=confirm.note.data or "",
+        )
+        if added:
             flash("Recording added; registrants get the follow-up email.", "success")
             back = "organiser.programme" if may("organiser.programme", g.programme) else None
             return redirect(url_for(back or "organiser.edit_programme", slug=g.programme.slug))
@@ -373,9 +363,8 @@ guard_admin(admin_bp)
 
 @admin_bp.get("/outbox")
 def outbox():
-    return render_template(
-        "notifications/admin_outbox.html", messages=policy.failed_messages(), form=ActionForm()
-    )
+    messages = policy.failed_messages(request.args.get("page", 1, type=int))
+    return render_template("notifications/admin_outbox.html", messages=messages, form=ActionForm())
 
 
 @admin_bp.post("/outbox/retry")
@@ -383,11 +372,7 @@ def retry():
     if not ActionForm().validate_on_submit():
         abort(400)
     ids = [i for i in map(parse_id, request.form.getlist("outbox_id")) if i is not None]
-    try:
-        count = policy.retry_failed(ids)
-    except policy.PolicyError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
+    retried, count = attempt(policy.retry_failed, ids)
+    if retried:
         flash(f"{count} message(s) queued again.", "success")
     return redirect(url_for("outbox_admin.outbox"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
@@ -15,6 +16,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..registration.models import Registration
 from ..types import utcnow
+from .handover import dispatch
 from .models import OutboxMessage, ReminderPolicy
 
 #: Offsets organisers can pick from, in minutes, with their labels.
@@ -72,7 +74,7 @@ def set_reminder_policy(
 ) -> None:
     """Save the programme's offsets and which sessions get reminders (one transaction)."""
     if any(o not in OFFSET_CHOICES for o in offsets):
-        raise PolicyError("Choose reminder times from the list.")
+        raise PolicyError("Choose reminder times from the list.", field="offsets")
     begin_write_transaction()
     policy = db.session.get(ReminderPolicy, programme_id)
     if policy is None:
@@ -103,14 +105,25 @@ class DeliveryRow:
     messages: list[OutboxMessage]
 
 
-def delivery_report(programme_id: int) -> list[DeliveryRow]:
-    """Each registrant with every email written for them, newest first (2 queries)."""
-    registrations = db.session.scalars(
+#: Registrants a page of the deliveries report shows.
+REPORT_PAGE_SIZE = 50
+#: Failed emails a page of the administrators' list shows.
+FAILED_PAGE_SIZE = 100
+
+
+def delivery_report(programme_id: int, page: int = 1) -> tuple[Pagination, list[DeliveryRow]]:
+    """A page of registrants, each with every email written for them, newest first (three
+    queries: the page, its count, the emails)."""
+    found = db.paginate(
         select(Registration)
         .where(Registration.programme_id == programme_id)
         .options(joinedload(Registration.user))
-        .order_by(Registration.id)
-    ).all()
+        .order_by(Registration.id),
+        page=page,
+        per_page=REPORT_PAGE_SIZE,
+        error_out=False,
+    )
+    registrations = found.items
     by_registration: dict[int, list[OutboxMessage]] = {r.id: [] for r in registrations}
     if registrations:
         messages = db.session.scalars(
@@ -120,17 +133,18 @@ def delivery_report(programme_id: int) -> list[DeliveryRow]:
         )
         for message in messages:
             by_registration[message.registration_id].append(message)
-    return [DeliveryRow(r, by_registration[r.id]) for r in registrations]
+    return found, [DeliveryRow(r, by_registration[r.id]) for r in registrations]
 
 
-def failed_messages(limit: int = 200) -> list[OutboxMessage]:
-    return list(
-        db.session.scalars(
-            select(OutboxMessage)
-            .where(OutboxMessage.status == "failed")
-            .order_by(OutboxMessage.id.desc())
-            .limit(limit)
-        )
+def failed_messages(page: int = 1) -> Pagination:
+    """A page of the emails that failed, the newest first."""
+    return db.paginate(
+        select(OutboxMessage)
+        .where(OutboxMessage.status == "failed")
+        .order_by(OutboxMessage.id.desc()),
+        page=page,
+        per_page=FAILED_PAGE_SIZE,
+        error_out=False,
     )
 
 
@@ -146,7 +160,5 @@ def retry_failed(outbox_ids: list[int]) -> int:
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
-    from ..outbox_dispatch import dispatch
-
     dispatch(list(outbox_ids))
     return result.rowcount

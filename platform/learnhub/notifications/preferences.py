@@ -48,9 +48,10 @@ def user_id_from_token(token: str) -> int:
     return value
 
 
-def unsubscribe_url(user_id: int, category: str) -> str:
+def unsubscribe_url(user_id: int, category: str, token: str | None = None) -> str:
+    """The one-click unsubscribe address of a category (`token`: the person's, if signed)."""
     return external_url(
-        "notifications.unsubscribe", token=preference_token(user_id), category=category
+        "notifications.unsubscribe", token=token or preference_token(user_id), category=category
     )
 
 

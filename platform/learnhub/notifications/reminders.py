@@ -14,14 +14,12 @@ never scanned again, so the scan's cost follows what is due, not the number of r
 
 from __future__ import annotations
 
-import re
-import secrets
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from flask import current_app
-from markupsafe import escape
-from sqlalchemy import Row, and_, inspect, select
+from sqlalchemy import and_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..accounts.models import User
@@ -29,10 +27,10 @@ from ..catalogue.models import Programme, Session, SessionSpeaker
 from ..database import begin_write_transaction
 from ..extensions import db
 from ..registration.models import Registration
-from .models import OutboxMessage, ReminderPolicy, ReminderRun
-from .preferences import preference_token
-from .services import render_reminder, render_speaker_reminder, reply_to_addresses
-from .sql import insert_ignoring_duplicates
+from .compose import reply_to_addresses
+from .models import OutboxMessage, ReminderPolicy, ReminderRun, parse_offsets
+from .queueing import add_rows
+from .reminder_emails import reminder_row, shared_values, speaker_reminder_row
 
 #: A run is closed this long after its instant, so registrations committing at the instant count.
 CLOSE_AFTER = timedelta(minutes=1)
@@ -99,12 +97,12 @@ def plan_due_reminders(now: datetime) -> list[int]:
 
 
 def _write(rows: list[dict]) -> list[int]:
-    """Insert one chunk and commit it: memory stays flat and delivery starts at once.
-    Rendering is done before; the write lock (SQLite) is held only for the insert."""
+    """Insert one chunk and commit it: memory stays flat and delivery starts at once; the
+    write lock (SQLite) is held only for the insert."""
     if not rows:
         return []
     begin_write_transaction()
-    ids = insert_ignoring_duplicates(rows)
+    ids = add_rows(rows)
     db.session.commit()
     return ids
 
@@ -127,14 +125,10 @@ def _write_closed_run(key: tuple[int, int, int], planned: int, now: datetime) ->
 
 
 def _all_policy_offsets(values) -> list[int]:
-    from .models import parse_offsets
-
     return [offset for value in values for offset in parse_offsets(value)]
 
 
 def _offsets_for(programme_id: int, policies: dict[int, str]) -> tuple[int, ...]:
-    from .models import parse_offsets
-
     if programme_id in policies:
         return parse_offsets(policies[programme_id])
     return default_offsets()
@@ -156,8 +150,6 @@ def _closed_runs(due: list[tuple[Session, int]]) -> set[tuple[int, int, int]]:
 def _close_runs(rows: list[dict]) -> None:
     if not rows:
         return
-    from sqlalchemy.dialects import postgresql, sqlite
-
     insert = (
         postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
     )
@@ -178,24 +170,22 @@ def _existing_keys(session: Session, kind: str) -> set[str]:
     )
 
 
-#: Registrations rendered and written per transaction.
+#: Registrations written per transaction.
 CHUNK = 500
 
 
 def _registrant_chunks(
     session: Session, offset: int, now: datetime, reply_to: dict[int, str]
 ) -> Iterator[list[dict]]:
-    """Rendered reminder rows, a chunk at a time (keyset pages by registration id).
-
-    Rows are read as plain columns and rendered by recipient group (`GroupRenderer`): the
-    templates run twice per group, not once per registrant."""
+    """The registrants' reminder rows, a chunk at a time (keyset pages by registration id),
+    read as plain columns; the worker writes each one's email when it claims the row."""
     instant = session.starts_at - timedelta(minutes=offset)
     session_id, programme_id = session.id, session.programme_id
-    renderer = GroupRenderer(offset, now, reply_to.get(programme_id))
+    shared = shared_values(session, now, reply_to.get(programme_id))
     after = 0
     while True:
         rows = db.session.execute(
-            select(Registration.id.label("registration_id"), *_USER_COLUMNS)
+            select(Registration.id.label("registration_id"), User.id, User.email)
             .join(User, User.id == Registration.user_id)
             .where(
                 Registration.programme_id == programme_id,
@@ -219,161 +209,13 @@ def _registrant_chunks(
                 )
             )
         )
-        yield renderer.render(
-            session, [(key, row) for key, row in keys.items() if key not in already]
-        )
+        yield [
+            reminder_row(row.registration_id, row, key=key, now=now, **shared)
+            for key, row in keys.items()
+            if key not in already
+        ]
         if len(rows) < CHUNK:
             return  # that was the last page: no query for an empty one
-
-
-#: A recipient's columns, as a reminder's templates may see them.
-_USER_COLUMNS = tuple(attribute.class_attribute for attribute in inspect(User).column_attrs)
-#: Per-person text a template may show; each is filled in per recipient after rendering.
-_PERSONAL_TEXT = ("full_name", "email", "organisation_name", "city", "country", "job_title")
-
-
-class GroupRenderer:
-    """Renders participant reminders once per group of recipients who read the same email
-    (same session, time zone, language, and the same personal fields present), then fills
-    each recipient's own name, address, links and ids into the group's rendering.
-
-    `render_reminder` itself renders each group twice, for two stand-in recipients whose
-    personal values are distinct markers. The group's rendering is used only if filling the
-    second stand-in's values into the first one's rendering gives exactly the second
-    rendering: a template that transforms a personal value (rather than showing it) or
-    derives something else from it fails that check, and its group is rendered per recipient
-    as before. Per recipient, what remains is signing the preference token and a few string
-    substitutions, a small fraction of a template render."""
-
-    def __init__(self, offset: int, now: datetime, reply_to: str | None) -> None:
-        self.offset, self.now, self.reply_to = offset, now, reply_to
-        self.groups: dict[tuple, _GroupTemplate | None] = {}
-
-    def render(self, session: Session, rows: list[tuple[str, Row]]) -> list[dict]:
-        out = []
-        for key, row in rows:
-            group = (
-                row.timezone,
-                row.preferred_language,
-                *(bool(getattr(row, name)) or getattr(row, name) for name in _PERSONAL_TEXT),
-            )
-            if group not in self.groups:
-                self.groups[group] = self._group(session, row)
-            template = self.groups[group]
-            if template is None:
-                out.append(self._one(session, key, row))
-            else:
-                out.append(template.fill(_values(key, row)))
-        return out
-
-    def _render(self, session: Session, key: str, row: Row, values: dict) -> dict:
-        columns = {column.key: getattr(row, column.key) for column in _USER_COLUMNS}
-        user = User(**{**columns, **values["user"]})
-        registration = Registration(id=values["registration_id"], user=user)
-        return render_reminder(
-            session,
-            session.programme,
-            registration,
-            self.offset,
-            self.now,
-            key=key,
-            reply_to=self.reply_to,
-        )
-
-    def _group(self, session: Session, row: Row) -> _GroupTemplate | None:
-        first, second = _stand_in(row, 1), _stand_in(row, 2)
-        template = _GroupTemplate(self._render(session, first["key"], row, first), first)
-        if template.fill(second) != self._render(session, second["key"], row, second):
-            return None
-        return template
-
-    def _one(self, session: Session, key: str, row: Row) -> dict:
-        """The plain path: the real recipient through render_reminder."""
-        registration = db.session.get(Registration, row.registration_id)
-        return render_reminder(
-            session,
-            session.programme,
-            registration,
-            self.offset,
-            self.now,
-            key=key,
-            reply_to=self.reply_to,
-        )
-
-
-def _stand_in(row: Row, n: int) -> dict:
-    """Marker values for a stand-in recipient. The second set is longer than the first and
-    its personal values carry characters HTML escapes, so that a template escaping where the
-    filling does not (or the other way round) fails the group's check."""
-    tag = secrets.token_hex(6) * n
-    user_id = 2_100_000_000 + n
-    special = "" if n == 1 else "<&'\">"
-    user = {
-        name: f"LHSTANDIN{n}{name.replace('_', '')}{tag}{special}Z"
-        for name in _PERSONAL_TEXT
-        if getattr(row, name)
-    }
-    user["id"] = user_id
-    return {
-        "key": f"LHSTANDIN{n}key{tag}Z",
-        "registration_id": 2_000_000_000 + n,
-        "user": user,
-        "token": preference_token(user_id),
-    }
-
-
-def _values(key: str, row: Row) -> dict:
-    return {
-        "key": key,
-        "registration_id": row.registration_id,
-        "user": {name: getattr(row, name) for name in _PERSONAL_TEXT if getattr(row, name)}
-        | {"id": row.id},
-        "token": preference_token(row.id),
-    }
-
-
-class _GroupTemplate:
-    """A group's rendering cut at its stand-in's markers, ready to take a recipient's values."""
-
-    def __init__(self, rendered: dict, markers: dict) -> None:
-        self.markers = markers
-        texts = [markers["key"], markers["token"]]
-        texts += [marker for name, marker in markers["user"].items() if name != "id"]
-        pattern = re.compile("(" + "|".join(re.escape(marker) for marker in texts) + ")")
-        numbers = {markers["registration_id"]: "registration_id", markers["user"]["id"]: "id"}
-        self.constant: dict = {}
-        self.numbers: list[tuple[str, str]] = []
-        #: (field, pieces: literal text at even places, markers at odd ones, HTML or not)
-        self.texts: list[tuple[str, list[str], bool]] = []
-        for name, value in rendered.items():
-            if isinstance(value, str) and pattern.search(value):
-                html = name.startswith("html") or name.endswith("html")
-                self.texts.append((name, pattern.split(value), html))
-            elif type(value) is int and value in numbers:
-                self.numbers.append((name, numbers[value]))
-            else:
-                self.constant[name] = value
-
-    def fill(self, values: dict) -> dict:
-        """The group's rendering with one recipient's values in place of the stand-in's."""
-        markers = self.markers
-        text = {markers["key"]: values["key"], markers["token"]: values["token"]}
-        for name, marker in markers["user"].items():
-            if name != "id":
-                text[marker] = values["user"][name]
-        html = {marker: str(escape(value)) for marker, value in text.items()}
-        filled = dict(self.constant)
-        for name, pieces, is_html in self.texts:
-            found = html if is_html else text
-            pieces = pieces.copy()
-            for index in range(1, len(pieces), 2):
-                pieces[index] = found[pieces[index]]
-            filled[name] = "".join(pieces)
-        for name, which in self.numbers:
-            filled[name] = (
-                values["registration_id"] if which == "registration_id" else (values["user"]["id"])
-            )
-        return filled
 
 
 def _speaker_rows(
@@ -383,15 +225,9 @@ def _speaker_rows(
     if not speakers:
         return []
     already = _existing_keys(session, "speaker_reminder")
+    shared = shared_values(session, now, reply_to.get(session.programme_id))
     return [
-        render_speaker_reminder(
-            session,
-            link,
-            offset,
-            now,
-            key=key,
-            reply_to=reply_to.get(session.programme_id),
-        )
+        speaker_reminder_row(session, link, key=key, now=now, **shared)
         for link in speakers
         if (key := reminder_key(session, f"p{link.person_id}", offset)) not in already
     ]

@@ -92,12 +92,7 @@ def _preferences(user_id: int):
 @bp.get("/me/calendar")
 @login_required
 def my_calendar():
-    return render_template(
-        "notifications/calendar.html",
-        active=calendar.has_active_feed(current_user),
-        feed_url=None,
-        form=ActionForm(),
-    )
+    return _calendar_page(active=calendar.has_active_feed(current_user))
 
 
 @bp.post("/me/calendar")
@@ -106,11 +101,14 @@ def create_calendar_feed():
     if not ActionForm().validate_on_submit():
         abort(400)
     token = calendar.create_feed(current_user)
+    feed_url = external_url("notifications.calendar_feed", token=token)
+    return _calendar_page(active=True, feed_url=feed_url)
+
+
+def _calendar_page(*, active: bool, feed_url: str | None = None) -> str:
+    """The feed's page; its address is shown once, when it is made."""
     return render_template(
-        "notifications/calendar.html",
-        active=True,
-        feed_url=external_url("notifications.calendar_feed", token=token),
-        form=ActionForm(),
+        "notifications/calendar.html", active=active, feed_url=feed_url, form=ActionForm()
     )
 
 

@@ -1,84 +1,26 @@
-"""Where delivered messages go: the development mailbox (kept in the database) or an SMTP
-server; and the errors by which a backend says a message may be retried or not."""
+"""Sending over SMTP: one connection per batch (or per thread of a batch), opened on first use
+and reopened after a failure, and the errors by which the server says a message may be
+retried (transient: connection errors, 4xx replies) or not (permanent: 5xx)."""
 
 from __future__ import annotations
 
-import random
 import re
 import smtplib
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
 from email.utils import parseaddr
 from urllib.parse import unquote, urlsplit
 
-from flask import current_app
-
-from ..database import begin_write_transaction
-from ..extensions import db
-from .models import DevMailboxMessage
+from .outbox import ClaimedMessage
 
 
 class TransientDeliveryError(Exception):
-    """The message went back to the queue; try again after `retry_in` seconds."""
-
-    def __init__(self, reason: str, retry_in: float) -> None:
-        super().__init__(reason)
-        self.retry_in = retry_in
+    """The message goes back to the queue, to be tried again after its backoff."""
 
 
 class PermanentDeliveryError(Exception):
     """The server refused the message for good (5xx)."""
-
-
-def backoff_seconds(attempts: int) -> float:
-    """30 s, 1 min, 2 min ... capped at 1 h, each with up to 20 % jitter; with 12 attempts
-    the last one comes about six hours after the first."""
-    first = current_app.config.get("OUTBOX_BACKOFF_BASE_SECONDS", 30.0)
-    base = min(first * 2 ** max(attempts - 1, 0), 3600)
-    return base * (1 + random.uniform(0, 0.2))
-
-
-@dataclass(frozen=True)
-class ClaimedMessage:
-    """What a delivery needs, read while the claim's transaction was open.
-
-    No transaction stays open while the mail server is talked to: on SQLite a read held across
-    the send would make the write that records the outcome fail (SQLITE_BUSY_SNAPSHOT) as soon
-    as anyone else had written in between, and the sent message would be sent again later.
-    """
-
-    id: int
-    to_address: str
-    subject: str
-    attempts: int
-    message_id: str | None
-    raw: bytes | None
-    skip_reason: str | None
-    #: Why the message could not be written (a header with a line break, a template error):
-    #: it fails on its own, with this reason, and the rest of its batch goes out.
-    build_error: str | None = None
-
-
-class DevMailboxBackend:
-    """Keeps the message in the database; /dev/mailbox shows it (development only)."""
-
-    @contextmanager
-    def connection(self) -> Iterator:
-        yield self.send
-
-    def send(self, message: ClaimedMessage) -> None:
-        begin_write_transaction()
-        db.session.add(
-            DevMailboxMessage(
-                outbox_id=message.id,
-                to_address=message.to_address,
-                subject=message.subject,
-                raw=message.raw.decode(),
-            )
-        )
-        db.session.commit()
 
 
 class SMTPBackend:
@@ -125,15 +67,13 @@ class SMTPBackend:
                 code, reply = next(iter(error.recipients.values()))
                 if code == 421:  # the server is closing the connection
                     _close(state)
-                _raise_for_reply(code, reply, message.attempts)
+                _raise_for_reply(code, reply)
             except smtplib.SMTPResponseException as error:
                 _close(state)
-                _raise_for_reply(error.smtp_code, error.smtp_error, message.attempts)
+                _raise_for_reply(error.smtp_code, error.smtp_error)
             except (smtplib.SMTPException, OSError) as error:
                 _close(state)
-                raise TransientDeliveryError(
-                    f"could not reach the mail server: {error}", backoff_seconds(message.attempts)
-                ) from error
+                raise TransientDeliveryError(f"could not reach the mail server: {error}") from error
 
         try:
             yield (
@@ -204,11 +144,11 @@ def _close(state: dict) -> None:
             smtp.close()
 
 
-def _raise_for_reply(code: int, reply: bytes | str, attempts: int) -> None:
+def _raise_for_reply(code: int, reply: bytes | str) -> None:
     text = reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
     if 500 <= code < 600:
         raise PermanentDeliveryError(f"{code} {text}")
-    raise TransientDeliveryError(f"{code} {text}", backoff_seconds(attempts))
+    raise TransientDeliveryError(f"{code} {text}")
 
 
 def _smtp_settings(config) -> tuple[str, int, str | None, str | None, bool]:
@@ -229,9 +169,3 @@ def _smtp_settings(config) -> tuple[str, int, str | None, str | None, bool]:
         config.get("SMTP_PASSWORD"),
         False,
     )
-
-
-def mail_backend() -> DevMailboxBackend | SMTPBackend:
-    if current_app.config["MAIL_BACKEND"] == "smtp":
-        return SMTPBackend(current_app.config)
-    return DevMailboxBackend()
