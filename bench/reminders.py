@@ -33,6 +33,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 REGISTRANTS = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+#: The planner is timed among 10 and then PLANNER_PROGRAMMES programmes of 1,000 registrations
+#: each (`--planner-programmes N`; 1,000 by default: a million registrations).
+PLANNER_PROGRAMMES = (
+    int(sys.argv[sys.argv.index("--planner-programmes") + 1])
+    if "--planner-programmes" in sys.argv
+    else 1_000
+)
 PG = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
 os.environ["LEARNHUB_INSTANCE_PATH"] = tempfile.mkdtemp(prefix="learnhub-bench-")
@@ -227,7 +234,7 @@ def bench_planner(app) -> tuple[float, float]:
         db.session.commit()
 
     timings = []
-    for programmes, per in ((10, 1_000), (1_000, 1_000)):
+    for programmes, per in ((10, 1_000), (PLANNER_PROGRAMMES, 1_000)):
         seed(programmes, per)
         started = time.perf_counter()
         with app.test_request_context():
@@ -272,6 +279,7 @@ def main() -> None:
                 "worker_peak_rss_mb": round(peak_mb, 1),
                 "plan_ms_10k": round(plan_10k, 1),
                 "plan_ms_1m": round(plan_1m, 1),
+                "planner_registrations": PLANNER_PROGRAMMES * 1_000,
             }
         )
     )
