@@ -197,4 +197,4 @@ def locked_and_followed(programme: Programme, module: Module, viewer: Viewer) ->
         DigestSubscription.user_id == viewer.user.id,
         DigestSubscription.programme_id == programme.id,
     )
-    return db.session.execute(select(locked, followed)).one().tuple()
+    return db.session.execute(select(locked, followed)).one()._tuple()
