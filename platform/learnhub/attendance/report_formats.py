@@ -166,7 +166,9 @@ def _keep_one_meeting(report: ParsedReport, ids: dict[int, str], session_start: 
             kept.append(connection)
         else:
             why = f"another meeting (ID {ids[connection.line]}) in the same export"
-            report.ignored.append((connection.line, connection.name or connection.email, why))
+            # A connection has a name or an email (read_rows refuses a row with neither).
+            who = connection.name or connection.email or ""
+            report.ignored.append((connection.line, who, why))
     report.connections = kept
     report.label += f", meeting {chosen} of {len(first)}"
 
@@ -294,10 +296,13 @@ def _webinar_attendees(ctx: Context, header: list, rows: list, ignored: list) ->
     cols = Columns(header)
     attended = cols.find("attended", ("attended",))
     layout = _zoom_layout(cols)
+    join = layout.join
+    if join is None:
+        raise ReportError("The Zoom webinar report has no join time column.")
     kept = []
     for line, row in rows:
         no = attended is not None and len(row) > attended and norm_header(row[attended]) == "no"
-        if no or (len(row) > layout.join and row[layout.join].strip() in ("--", "")):
+        if no or (len(row) > join and row[join].strip() in ("--", "")):
             who = (
                 row[layout.name].strip()
                 if layout.name is not None and len(row) > layout.name
@@ -318,9 +323,8 @@ def _teams(ctx: Context) -> ParsedReport:
     lines = ctx.lines
     sections: dict[int, tuple[int, str]] = {}
     for number, line in enumerate(lines):
-        if line[:3].lstrip('"').strip()[:1].isdigit() and (found := _section(line)) is not None:
-            match = SECTION.match(line.lower())
-            sections.setdefault(found, (number, norm_header(match.group(2))))
+        if line[:3].lstrip('"').strip()[:1].isdigit() and (match := SECTION.match(line.lower())):
+            sections.setdefault(int(match.group(1)), (number, norm_header(match.group(2))))
     if 2 not in sections:
         raise ReportError(
             'This Teams report has no "2. Participants" section. Download the attendance '
