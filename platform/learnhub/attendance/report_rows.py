@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import re
 from dataclasses import dataclass, field
-from typing import Literal, overload
 
 from .report_base import MAX_ROWS, Connection, ReportError, delimiter_of, norm_header
 from .report_times import TimeReader, UnreadableTime, decide_day_first, duration_minutes
@@ -53,26 +52,13 @@ class Columns:
         self.start = start
         self.used: list[tuple[str, str, int]] = []
 
-    @overload
-    def find(
-        self,
-        what: str,
-        names: tuple[str, ...] = (),
-        tokens: tuple[str, ...] = (),
-        *,
-        exclude: tuple[str, ...] = (),
-        required: Literal[True],
-    ) -> int: ...
-    @overload
-    def find(
-        self,
-        what: str,
-        names: tuple[str, ...] = (),
-        tokens: tuple[str, ...] = (),
-        *,
-        exclude: tuple[str, ...] = (),
-        required: bool = False,
-    ) -> int | None: ...
+    def require(self, what: str, *args: tuple[str, ...], exclude: tuple[str, ...] = ()) -> int:
+        """`find`, for a column the report must have."""
+        found = self.find(what, *args, exclude=exclude, required=True)
+        if found is None:  # find refuses first
+            raise ReportError(f"The report has no {what} column.")
+        return found
+
     def find(
         self,
         what: str,
