@@ -78,7 +78,10 @@ def _new_app(config: BaseConfig | dict | None) -> Flask:
     instance_path.mkdir(parents=True, exist_ok=True)
     if hops := app.config.get("TRUSTED_PROXIES", 0):
         # The client's address (rate limits), scheme and host as the trusted proxies saw them.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        # Flask's documented way to wrap the WSGI app; mypy sees it as replacing a method.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        )
     app.url_map.converters["int"] = RowIdConverter
     app.url_map.converters["default"] = app.url_map.converters["string"] = SegmentConverter
     return app

@@ -6,11 +6,13 @@ from __future__ import annotations
 import mimetypes
 from datetime import timedelta
 from pathlib import Path
+from typing import Any, cast
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
-from sqlalchemy import delete, func, select
+from sqlalchemy import CursorResult, String, delete, func, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from .accounts.models import User
 from .accounts.services import MIN_PASSWORD_LENGTH, find_user_by_email, normalise_email
@@ -59,6 +61,14 @@ def load_demo_command(if_empty: bool) -> None:
         click.echo(f"  {role:12} {login}")
 
 
+def _max_length(attribute: InstrumentedAttribute[Any]) -> int:
+    """The length of a String column."""
+    column_type = attribute.property.columns[0].type
+    if not isinstance(column_type, String) or column_type.length is None:
+        raise TypeError(f"{attribute} is not a String column of limited length")
+    return column_type.length
+
+
 @accounts_cli.command("create-admin")
 @click.option("--email", required=True)
 @click.option("--name", "full_name", required=True)
@@ -67,15 +77,11 @@ def create_admin_command(email: str, full_name: str, password: str) -> None:
     """Make the site's first administrator (who then invites organisers at /admin/organisers/)."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise click.ClickException(f"Use a password of at least {MIN_PASSWORD_LENGTH} characters.")
-    columns = User.__table__.c
-    if len(normalise_email(email)) > columns.email.type.length:
-        raise click.ClickException(
-            f"Use an email address of at most {columns.email.type.length} characters."
-        )
-    if len(full_name.strip()) > columns.full_name.type.length:
-        raise click.ClickException(
-            f"Use a name of at most {columns.full_name.type.length} characters."
-        )
+    email_length, name_length = _max_length(User.email), _max_length(User.full_name)
+    if len(normalise_email(email)) > email_length:
+        raise click.ClickException(f"Use an email address of at most {email_length} characters.")
+    if len(full_name.strip()) > name_length:
+        raise click.ClickException(f"Use a name of at most {name_length} characters.")
     begin_write_transaction()
     user = find_user_by_email(email) or User(
         email=normalise_email(email), full_name=full_name.strip()
@@ -153,7 +159,8 @@ def purge_failed_command(older_than_days: int, dry_run: bool) -> None:
         click.echo(f"{count} failed message(s) would be deleted.")
         return
     begin_write_transaction()
-    result = db.session.execute(delete(OutboxMessage).where(*where))
+    # A DELETE gives a CursorResult (its row count); execute() says Result.
+    result = cast(CursorResult[Any], db.session.execute(delete(OutboxMessage).where(*where)))
     db.session.commit()
     click.echo(f"{result.rowcount} failed message(s) deleted.")
 

@@ -11,6 +11,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from typing import overload
 from urllib.parse import urlsplit
 
 from .i18n import uncompiled_catalogs
@@ -18,6 +19,14 @@ from .i18n import uncompiled_catalogs
 
 class ConfigError(RuntimeError):
     """Raised when production starts with missing or unsafe settings."""
+
+
+@overload
+def _env(name: str) -> str | None: ...
+@overload
+def _env(name: str, default: str) -> str: ...
+@overload
+def _env(name: str, default: None) -> str | None: ...
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -91,6 +100,8 @@ class BaseConfig:
     CACHE_DEFAULT_TIMEOUT = 24 * 3600
     CACHE_THRESHOLD = 500
     CACHE_KEY_PREFIX = "learnhub:"
+    #: Options of the cache's Redis client (socket timeouts), when it is Redis.
+    CACHE_OPTIONS: dict[str, float] | None = None
     #: Seconds a signed-out programme page is kept whole (per zone) before it is made again from
     #: the programme's row and cached parts: what it shows is at most that old. 0 keeps none.
     PUBLIC_PAGE_MAX_AGE_SECONDS = 1

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC
 from itertools import chain
+from typing import Any, cast
 
 from flask import Flask
 from sqlalchemy import event, func, select
@@ -215,7 +216,7 @@ def insert_many(table, columns: list[str], rows: list[tuple]) -> None:
         )
 
 
-def fetch_tuples(statement) -> list[tuple]:
+def fetch_tuples(statement) -> list[tuple[Any, ...]]:
     """All rows of a Core query as plain tuples, straight from the driver's cursor.
 
     For columns that need no conversion (ids, plain text, numbers): SQLAlchemy's result
@@ -225,7 +226,8 @@ def fetch_tuples(statement) -> list[tuple]:
     """
     result = db.session.connection().execute(statement)
     try:
-        return result.cursor.fetchall()
+        # DB-API says "a sequence of sequences"; sqlite3 and psycopg give a list of tuples.
+        return cast("list[tuple[Any, ...]]", result.cursor.fetchall())
     finally:
         result.close()
 
@@ -240,6 +242,8 @@ def swap_positions(model, scope, item, offset: int) -> bool:
         return False
     first, second = item.position, neighbour.position
     parked = db.session.scalar(select(func.max(model.position)).where(scope))
+    if parked is None:
+        raise ValueError(f"{item!r} is not among the rows of {scope}")
     item.position = parked + 1
     db.session.flush()
     neighbour.position = first

@@ -1,5 +1,7 @@
 """Unbound extension objects; `create_app` binds them with `init_app`."""
 
+from typing import TYPE_CHECKING
+
 from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -24,6 +26,12 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+#: The models' base class. At run time it is Flask-SQLAlchemy's `db.Model` (Base plus the
+#: session binding); mypy cannot see through `db.Model`, so it checks the models against Base.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate(render_as_batch=True, compare_type=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()

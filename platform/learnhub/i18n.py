@@ -115,8 +115,9 @@ def init_app(app: Flask) -> None:
     # An instance per application: Flask-Babel keeps the catalogs it read per instance, by
     # locale alone, and an application may read another translations folder (tests do).
     Babel(app, default_locale=DEFAULT_LOCALE)
-    # Flask-Babel's own callables, with the fast path of an email being rendered.
-    app.jinja_env.install_gettext_callables(
+    # Flask-Babel's own callables, with the fast path of an email being rendered. Jinja's i18n
+    # extension (added by Flask-Babel) puts install_gettext_callables on the environment.
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=lambda s: _translations().ugettext(s),
         ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
         pgettext=lambda c, s: _translations().upgettext(c, s),

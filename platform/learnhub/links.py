@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import current_app, has_request_context, url_for
 
 
-def external_url(endpoint: str, **values: object) -> str:
+def external_url(endpoint: str, **values: Any) -> str:
     base = current_app.config["BASE_URL"]
     if has_request_context():
         path = url_for(endpoint, **values)

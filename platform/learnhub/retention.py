@@ -20,8 +20,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy import CursorResult, delete, exists, func, select, update
 
 from .accounts.models import LoginToken, ProgrammeTeamMember, User
 from .accounts.services import DELETED_EMAIL_DOMAIN
@@ -121,7 +122,11 @@ def apply_policy(days: int, *, dry_run: bool, now: datetime | None = None) -> Re
         ).values(body=REMOVED_POST)),
     ]  # fmt: skip
     for what, statement in steps:
-        result = db.session.execute(statement.execution_options(synchronize_session=False))
+        # An UPDATE or DELETE gives a CursorResult (its row count); execute() says Result.
+        result = cast(
+            CursorResult[Any],
+            db.session.execute(statement.execution_options(synchronize_session=False)),
+        )
         report.counts[what] = result.rowcount
     report.counts["participant accounts (anonymised)"] = len(people)
     _anonymise(people)

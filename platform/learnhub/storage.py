@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Protocol
 
 from flask import Response, current_app, redirect, send_from_directory
+from werkzeug.wrappers import Response as BaseResponse
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
 CHUNK_BYTES = 256 * 1024
@@ -56,7 +57,7 @@ class Storage(Protocol):
         mimetype: str | None = None,
         as_attachment: bool = False,
         allow_redirect: bool = True,
-    ) -> Response: ...
+    ) -> BaseResponse: ...
 
 
 class LocalStorage:
@@ -98,7 +99,7 @@ class LocalStorage:
 
     def send(
         self, name, *, download_name=None, mimetype=None, as_attachment=False, allow_redirect=True
-    ) -> Response:
+    ) -> BaseResponse:
         return send_from_directory(
             self.folder,
             check_name(name),
@@ -186,7 +187,7 @@ class S3Storage:
 
     def send(
         self, name, *, download_name=None, mimetype=None, as_attachment=False, allow_redirect=True
-    ) -> Response:
+    ) -> BaseResponse:
         """The file streamed through the app, or (S3_DOWNLOADS=presigned, and the caller
         allows it) a redirect to a URL valid for S3_PRESIGN_SECONDS."""
         from werkzeug.exceptions import NotFound
@@ -211,7 +212,7 @@ class S3Storage:
         response.call_on_close(body.close)
         return response
 
-    def _presigned(self, name: str, disposition: str, mimetype: str | None) -> Response:
+    def _presigned(self, name: str, disposition: str, mimetype: str | None) -> BaseResponse:
         params = {
             "Bucket": self.bucket,
             "Key": self._key(name),

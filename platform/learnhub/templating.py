@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from functools import lru_cache
+from typing import Literal
 from urllib.parse import unquote
 
 import markdown
@@ -32,7 +33,8 @@ def _markdown_html(text: str) -> Markup:
     return Markup(nh3.clean(html, link_rel="noopener noreferrer nofollow"))
 
 
-_HTML_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
+#: A tag; group 1 is its name.
+_HTML_TAG = re.compile(r"</?([A-Za-z][A-Za-z0-9]*)[^<>]*>")
 
 
 def sanitise_markdown(text: str | None) -> str:
@@ -40,9 +42,9 @@ def sanitise_markdown(text: str | None) -> str:
     javascript: links never reach the database. Markdown syntax itself is left alone
     (cleaning the whole text as HTML would escape its `>` quotes and `&`)."""
 
-    def clean_tag(match: re.Match) -> str:
+    def clean_tag(match: re.Match[str]) -> str:
         tag = match.group(0)
-        name = re.match(r"</?([A-Za-z][A-Za-z0-9]*)", tag).group(1).lower()
+        name = match.group(1).lower()
         if name not in nh3.ALLOWED_TAGS:
             return ""
         if tag.startswith("</"):
@@ -83,6 +85,7 @@ def moment(value, tz: str) -> str:
 def duration(minutes: int, *, in_days: bool = False) -> str:
     """A length of time in the locale being rendered: "15 minutes", "24 hours", "24 horas";
     with `in_days`, whole days from two up too ("7 days", as reminder choices name them)."""
+    unit: Literal["day", "hour", "minute"]
     if in_days and minutes >= 2 * 1440 and minutes % 1440 == 0:
         unit = "day"
     elif minutes >= 60 and minutes % 60 == 0:

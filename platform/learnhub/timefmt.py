@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import lru_cache
+from typing import TypeGuard
 from zoneinfo import ZoneInfo, available_timezones
 
 from babel import Locale
@@ -27,7 +28,7 @@ def _offered_zones() -> frozenset[str]:
     return frozenset(all_timezones())
 
 
-def is_valid_timezone(name: str | None) -> bool:
+def is_valid_timezone(name: str | None) -> TypeGuard[str]:
     """A zone of the list people choose from (not "posix/…", "right/…" or "localtime", which
     ZoneInfo also loads)."""
     return bool(name) and name in _offered_zones()

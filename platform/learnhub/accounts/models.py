@@ -8,14 +8,14 @@ from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from ..types import UTCDateTime, one_of, utcnow
 
 ROLES = ("participant", "organiser", "admin")
 TEAM_RIGHTS = ("manage_programme", "manage_registrations", "manage_attendance")
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "user_account"
     __table_args__ = (one_of("role", ROLES, "role"),)
     #: Surrogate key.
@@ -60,7 +60,7 @@ class User(UserMixin, db.Model):
         return f"{self.id}.{self.session_generation or 0}"
 
 
-class LoginToken(db.Model):
+class LoginToken(Model):
     """A single-use sign-in link; only the token's hash is stored."""
 
     __tablename__ = "login_token"
@@ -84,7 +84,7 @@ class LoginToken(db.Model):
     user: Mapped[User] = relationship()
 
 
-class ProgrammeTeamMember(db.Model):
+class ProgrammeTeamMember(Model):
     """An organiser's rights on one programme."""
 
     __tablename__ = "programme_team_member"

@@ -21,6 +21,7 @@ from ..accounts.models import User
 from ..catalogue.audit import record as log_change
 from ..catalogue.models import Session
 from ..database import begin_write_transaction
+from ..errors import NotFound
 from ..extensions import db
 from ..registration.models import Registration
 from ..timefmt import format_moment
@@ -96,11 +97,11 @@ def check_in_page(session: Session, page: int = 1) -> CheckInPage:
         per_page=ARRIVALS_PER_PAGE,
         max_per_page=ARRIVALS_PER_PAGE,
     )
-    registrants = db.session.scalar(
+    registrants = db.session.execute(
         select(func.count()).where(
             Registration.programme_id == session.programme_id, Registration.status == "confirmed"
         )
-    )
+    ).scalar_one()
     opens_at, closes_at = window(session)
     return CheckInPage(check_in, arrivals, registrants, opens_at, closes_at)
 
@@ -147,6 +148,8 @@ def close_check_in(session_id: int, user_id: int | None = None) -> None:
     if check_in is not None and check_in.opened_at is not None:
         check_in.opened_at = None
         session = db.session.get(Session, session_id)
+        if session is None:  # the check-in's own session
+            raise NotFound()
         log_change(
             session.programme_id, user_id, "closed check-in", f"{session.title}: open → closed"
         )
@@ -186,14 +189,14 @@ def check_in(user: User, code: str, now: datetime | None = None) -> CheckInResul
 def _check_in_of_code(user: User, code: str, now: datetime) -> CheckIn:
     """The check-in the code opens; a wrong code is counted (committed: the refusal that
     follows rolls nothing back) and, after too many, refused for a while."""
-    wrong = db.session.scalar(
+    wrong = db.session.execute(
         select(func.count())
         .select_from(CheckInAttempt)
         .where(
             CheckInAttempt.user_id == user.id,
             CheckInAttempt.attempted_at > now - WRONG_CODE_WINDOW,
         )
-    )
+    ).scalar_one()
     if wrong >= MAX_WRONG_CODES:
         db.session.rollback()
         minutes = int(WRONG_CODE_WINDOW.total_seconds() // 60)

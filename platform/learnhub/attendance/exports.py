@@ -58,6 +58,8 @@ def _rows(report: Report) -> Iterator[list]:
     minutes = minutes_by_cell(session_ids).get
     for line in report.participants:
         who = line.participant
+        if who is None:
+            raise ValueError("The programme's report names every participant.")
         rid = line.registration_id
         cells = []
         for session_id, status in zip(session_ids, line.cells, strict=True):

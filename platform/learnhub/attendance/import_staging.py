@@ -77,9 +77,10 @@ class Outcome(NamedTuple):
     def registrant(self) -> Registrant | None:
         if self.registration_id is None:
             return None
-        return Registrant(
-            self.registration_id, self.registrant_name, self.registrant_email, self.expected
-        )
+        name, email, expected = self.registrant_name, self.registrant_email, self.expected
+        if name is None or email is None or expected is None:
+            raise ValueError("A matched row carries its registrant's name, email and standing.")
+        return Registrant(self.registration_id, name, email, expected)
 
     @property
     def change(self) -> str:
@@ -195,7 +196,8 @@ def _stage(
     length = (ends_at - starts_at).total_seconds()
     late_after = starts_at.timestamp() + settings.late_minutes * 60
     percent = settings.present_percent
-    marks, shown = [], []
+    marks: list[object] = []
+    shown: list[str | None] = []
     for p, (r, how) in zip(people, matches, strict=True):
         name, email, seconds, joined = p.name, p.email, p.seconds, p.joined
         status = rule_status(seconds, joined, length, late_after, percent)
@@ -243,12 +245,20 @@ def _staged_marks(record: AttendanceImport) -> tuple[list[tuple], int]:
 
 def _staged_shown(record: AttendanceImport, marks_end: int) -> list[tuple]:
     """The preview's document, after the marks' and the newline, a tuple per person."""
-    return _rows(_DECODER.raw_decode(record.people, marks_end + 1)[0], SHOWN_VALUES)
+    return _rows(_DECODER.raw_decode(_staged_text(record), marks_end + 1)[0], SHOWN_VALUES)
 
 
 def _staged_about(record: AttendanceImport) -> dict:
     """What the file was (the last document): format, columns, ignored rows, date order."""
-    return json.loads(record.people[record.people.rindex("\n") + 1 :])
+    people = _staged_text(record)
+    return json.loads(people[people.rindex("\n") + 1 :])
+
+
+def _staged_text(record: AttendanceImport) -> str:
+    """The staged preview (after `_staged_marks` found it there)."""
+    if record.people is None:
+        raise ReportImportError("This preview was discarded; upload the report again.")
+    return record.people
 
 
 _UNMATCHED = (None,) * 6
@@ -257,7 +267,8 @@ _UNMATCHED = (None,) * 6
 def _outcomes(record: AttendanceImport, current: dict[int, str]) -> list[Outcome]:
     """The staged rows as the preview shows them, with each matched registrant's mark now."""
     marks, end = _staged_marks(record)
-    outcomes = []
+    outcomes: list[Outcome] = []
+    row: tuple[object, ...]
     append, moment, utc, new = outcomes.append, datetime.fromtimestamp, UTC, _new_tuple
     for (rid, status, minutes, joined, expected), (key, name, email, r_name, r_email, how) in zip(
         marks, _staged_shown(record, end), strict=True

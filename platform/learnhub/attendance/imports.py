@@ -21,6 +21,7 @@ from ..accounts.models import User
 from ..catalogue.audit import record as log_change
 from ..catalogue.models import Session
 from ..database import begin_write_transaction, fetch_tuples, release_read_transaction
+from ..errors import NotFound
 from ..extensions import db
 from ..registration.models import Registration
 from ..timefmt import format_moment, is_valid_timezone
@@ -74,6 +75,7 @@ class Preview:
             o.registrant_name
             for o in self.outcomes
             if o.registration_id is not None
+            and o.registrant_name is not None
             and o.status == "absent"
             and o.change != "kept"
             and o.expected
@@ -103,7 +105,7 @@ def stage_import(
         raise ReportImportError("Choose the time zone the report's times are written in.")
     if not 1 <= settings.present_percent <= 100 or not 0 <= settings.late_minutes <= 240:
         raise ReportImportError("The rule needs a percentage of 1-100 and 0-240 minutes.")
-    session = db.session.get(Session, session_id)
+    session = _session(session_id)
     starts_at, ends_at = session.starts_at, session.ends_at
     if starts_at > utcnow():
         raise ReportImportError(
@@ -160,10 +162,19 @@ def _refuse_if_applied(session_id: int, sha256: str) -> None:
         )
     )
     if applied is not None:
+        if applied.applied_at is None:
+            raise ValueError("An applied import keeps the time it was applied.")
         when = format_moment(applied.applied_at, applied.session.timezone)
         raise ReportImportError(
             f"This report was already imported for this session on {when}; nothing changed."
         )
+
+
+def _session(session_id: int) -> Session:
+    session = db.session.get(Session, session_id)
+    if session is None:
+        raise NotFound()
+    return session
 
 
 def _staged(session: Session, import_id: int) -> AttendanceImport:
@@ -236,7 +247,7 @@ def _by_hand(
 def apply_import(session_id: int, import_id: int, chosen: dict[str, str], applied_by: User) -> int:
     """Save the staged marks, with the organiser's matches (report key -> registrant email)."""
     begin_write_transaction()
-    session = db.session.get(Session, session_id)
+    session = _session(session_id)
     record = _staged(session, import_id)
     _refuse_if_applied(session_id, record.sha256)
     changed = _write_staged(session, record, chosen, applied_by)
@@ -302,7 +313,7 @@ def _write_staged(
 
 def discard_import(session_id: int, import_id: int) -> None:
     begin_write_transaction()
-    record = _staged(db.session.get(Session, session_id), import_id)
+    record = _staged(_session(session_id), import_id)
     record.state = "discarded"
     record.people = None
     db.session.commit()

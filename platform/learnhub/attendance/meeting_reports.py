@@ -90,7 +90,8 @@ def merge_people(report: ParsedReport, starts_at: datetime, ends_at: datetime) -
     keys = [c.email or "name:" + normalise_name(c.name) for c in every]
     by_key = keys.__getitem__
     start, end = starts_at.timestamp(), ends_at.timestamp()
-    people = []
+    people: list[Person] = []
+    names: tuple[str | None, ...]
     append, new = people.append, tuple.__new__
     # Grouped by sorting their positions: no list per person kept while the others are read.
     for key, group in groupby(sorted(range(len(every)), key=by_key), by_key):
@@ -119,9 +120,9 @@ def merge_people(report: ParsedReport, starts_at: datetime, ends_at: datetime) -
         )
         append(new(Person, person))  # built in C, without the NamedTuple's Python __new__
     # By name (then key, unique: two people never compare), names normalised in one pass.
-    names = normalise_names([p.name for p in people])
+    sort_names = normalise_names([p.name for p in people])
     keys = [p.key for p in people]
-    people = [p for _, _, p in sorted(zip(names, keys, people, strict=True))]
+    people = [p for _, _, p in sorted(zip(sort_names, keys, people, strict=True))]
     return people
 
 

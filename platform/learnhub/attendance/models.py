@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
 from ..catalogue.models import Session
-from ..extensions import db
+from ..extensions import Model
 from ..registration.models import Registration
 from ..types import RegistrationKey, SurrogateKey, UTCDateTime, one_of, utcnow
 
@@ -22,7 +22,7 @@ REPORT_SOURCES = ("zoom", "teams", "generic")
 IMPORT_STATES = ("preview", "applied", "discarded")
 
 
-class Attendance(db.Model):
+class Attendance(Model):
     __tablename__ = "attendance"
     __table_args__ = (
         UniqueConstraint("session_id", "registration_id"),
@@ -61,7 +61,7 @@ class Attendance(db.Model):
     recorded_by: Mapped[User | None] = relationship()
 
 
-class CheckIn(db.Model):
+class CheckIn(Model):
     """Self check-in opened by an organiser for one session: a short code shown on screen."""
 
     __tablename__ = "check_in"
@@ -87,7 +87,7 @@ class CheckIn(db.Model):
     session: Mapped[Session] = relationship()
 
 
-class CheckInAttempt(db.Model):
+class CheckInAttempt(Model):
     """A wrong code typed by a participant; recent ones rate-limit further attempts."""
 
     __tablename__ = "check_in_attempt"
@@ -99,7 +99,7 @@ class CheckInAttempt(db.Model):
     attempted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class AttendanceImport(db.Model):
+class AttendanceImport(Model):
     """An uploaded Zoom, Teams or generic meeting report: previewed, then applied or discarded."""
 
     __tablename__ = "attendance_import"

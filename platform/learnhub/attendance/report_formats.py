@@ -166,7 +166,9 @@ def _keep_one_meeting(report: ParsedReport, ids: dict[int, str], session_start: 
             kept.append(connection)
         else:
             why = f"another meeting (ID {ids[connection.line]}) in the same export"
-            report.ignored.append((connection.line, connection.name or connection.email, why))
+            # A connection has a name or an email (read_rows refuses a row with neither).
+            who = connection.name or connection.email or ""
+            report.ignored.append((connection.line, who, why))
     report.connections = kept
     report.label += f", meeting {chosen} of {len(first)}"
 
@@ -177,8 +179,8 @@ def _zoom_layout(cols: Columns, **more) -> Layout:
         "zoom",
         name=cols.find("name", ZOOM_NAME),
         email=cols.find("email", ZOOM_EMAIL),
-        join=cols.find("join time", ("join time",), required=True),
-        leave=cols.find("leave time", ("leave time",), required=True),
+        join=cols.require("join time", ("join time",)),
+        leave=cols.require("leave time", ("leave time",)),
         zoom_names=True,
         **more,
     )
@@ -229,7 +231,7 @@ def _zoom_unique(ctx: Context, header_at: int) -> ParsedReport:
         email=cols.find("email", ZOOM_EMAIL),
         join=None,
         leave=None,
-        minutes=cols.find("total minutes", ("total duration (minutes)",), required=True),
+        minutes=cols.require("total minutes", ("total duration (minutes)",)),
         minutes_in_words=False,
         waiting=cols.find("waiting room", ("in waiting room",)),
         host_emails=hosts - {""},
@@ -294,10 +296,13 @@ def _webinar_attendees(ctx: Context, header: list, rows: list, ignored: list) ->
     cols = Columns(header)
     attended = cols.find("attended", ("attended",))
     layout = _zoom_layout(cols)
+    join = layout.join
+    if join is None:
+        raise ReportError("The Zoom webinar report has no join time column.")
     kept = []
     for line, row in rows:
         no = attended is not None and len(row) > attended and norm_header(row[attended]) == "no"
-        if no or (len(row) > layout.join and row[layout.join].strip() in ("--", "")):
+        if no or (len(row) > join and row[join].strip() in ("--", "")):
             who = (
                 row[layout.name].strip()
                 if layout.name is not None and len(row) > layout.name
@@ -318,9 +323,8 @@ def _teams(ctx: Context) -> ParsedReport:
     lines = ctx.lines
     sections: dict[int, tuple[int, str]] = {}
     for number, line in enumerate(lines):
-        if line[:3].lstrip('"').strip()[:1].isdigit() and (found := _section(line)) is not None:
-            match = SECTION.match(line.lower())
-            sections.setdefault(found, (number, norm_header(match.group(2))))
+        if line[:3].lstrip('"').strip()[:1].isdigit() and (match := SECTION.match(line.lower())):
+            sections.setdefault(int(match.group(1)), (number, norm_header(match.group(2))))
     if 2 not in sections:
         raise ReportError(
             'This Teams report has no "2. Participants" section. Download the attendance '
@@ -345,15 +349,15 @@ def _teams(ctx: Context) -> ParsedReport:
         name=cols.find("name", _TEAMS_NAME),
         minutes=cols.find("duration", (), _TEAMS_DURATION) if summary else None,
         email=cols.find("email", (), _TEAMS_EMAIL, exclude=("upn",)),
-        join=cols.find("join time", (), _TEAMS_JOIN, exclude=_TEAMS_DURATION, required=True),
-        leave=cols.find("leave time", (), _TEAMS_LEAVE, exclude=_TEAMS_DURATION, required=True),
+        join=cols.require("join time", (), _TEAMS_JOIN, exclude=_TEAMS_DURATION),
+        leave=cols.require("leave time", (), _TEAMS_LEAVE, exclude=_TEAMS_DURATION),
         role=cols.find("role", _TEAMS_ROLE),
         host_roles=TEAMS_HOST_ROLES,
         upn=upn,
         empty_join_is_no_show=True,
     )
     if summary and layout.minutes is None:
-        cols.find("duration", ("in-meeting duration",), required=True)
+        cols.require("duration", ("in-meeting duration",))
     _need_someone(layout)
     participants_header = norm_header(lines[_next_text(lines, sections[2][0] + 1) or 0])
     webinar = any(word in participants_header for word in ("regist", "inscri", "anmeld"))
@@ -388,9 +392,9 @@ def _teams_list(ctx: Context, header_at: int) -> ParsedReport:
     """The older list: a Joined and a Left row per connection, paired per person in time."""
     header, rows = table(ctx.lines, header_at)
     cols = Columns(header)
-    name = cols.find("name", ("full name", "name"), required=True)
-    action = cols.find("action", ("user action",), required=True)
-    stamp = cols.find("timestamp", ("timestamp",), required=True)
+    name = cols.require("name", ("full name", "name"))
+    action = cols.require("action", ("user action",))
+    stamp = cols.require("timestamp", ("timestamp",))
     if not rows:
         raise ReportError("The report lists no participants.")
     reader = TimeReader(
@@ -466,8 +470,8 @@ def _generic(ctx: Context, header_at: int) -> ParsedReport:
         "generic",
         name=cols.find("name", ("name", "full name"), ("name",)),
         email=cols.find("email", ("email", "e-mail", "user email"), ("email",)),
-        join=cols.find("join time", ("join", "joined", "join time"), ("join",), required=True),
-        leave=cols.find("leave time", ("leave", "left", "leave time"), ("leave",), required=True),
+        join=cols.require("join time", ("join", "joined", "join time"), ("join",)),
+        leave=cols.require("leave time", ("leave", "left", "leave time"), ("leave",)),
     )
     _need_someone(layout)
     return _finish(ctx, header, rows, layout, cols, "CSV with email, name, join and leave")

@@ -52,6 +52,13 @@ class Columns:
         self.start = start
         self.used: list[tuple[str, str, int]] = []
 
+    def require(self, what: str, *args: tuple[str, ...], exclude: tuple[str, ...] = ()) -> int:
+        """`find`, for a column the report must have."""
+        found = self.find(what, *args, exclude=exclude, required=True)
+        if found is None:  # find refuses first
+            raise ReportError(f"The report has no {what} column.")
+        return found
+
     def find(
         self,
         what: str,
@@ -214,7 +221,7 @@ def read_rows(
             role is not None and norm_header(row[role]) in lay.host_roles
         ):
             why = "the meeting's host or organiser"
-        elif no_show and not row[join].strip():
+        elif no_show and join is not None and not row[join].strip():
             why = "no join time: registered, did not join"
         else:
             why = None
@@ -224,7 +231,9 @@ def read_rows(
         if not email and not name:
             raise ReportError(f"Line {line} has neither a name nor an email.")
         minutes = _minutes(row[minutes_col], line, lay) if minutes_col is not None else None
-        if join is None:  # minutes only: placed from the session's start by the format
+        if join is None or leave is None:  # minutes only: placed from the session's start
+            if minutes is None:
+                raise ReportError(f"Line {line} has neither join and leave times nor minutes.")
             append(new(Connection, (line, name, email, 0.0, minutes * 60, minutes, alternative)))
             continue
         text = row[join].strip()

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from .report_base import ReportError
@@ -125,7 +126,9 @@ class TimeReader:
             if base is None and 0 <= minute < 60 and 0 <= second < 60:
                 try:
                     local = datetime(year, month, day, hour)
-                    utc = (local - self.zone.utcoffset(local)).replace(tzinfo=UTC)
+                    # A ZoneInfo has an offset for every moment (tzinfo's signature allows None).
+                    offset = cast(timedelta, self.zone.utcoffset(local))
+                    utc = (local - offset).replace(tzinfo=UTC)
                 except (ValueError, OverflowError):  # no such day, or past year 1 or 9999
                     pass
                 else:
@@ -187,11 +190,11 @@ class TimeReader:
             return _with_half(year_value, month, day, hour, minute, second, half)
         match = _NAMED_MONTH.match(cleaned)
         if match:
-            month_name, day, year, hour, minute, second, half = match.groups()
-            month = _MONTHS.get(month_name.lower())
-            if month is None:
+            month_name, day_text, year, hour, minute, second, half = match.groups()
+            named_month = _MONTHS.get(month_name.lower())
+            if named_month is None:
                 return None
-            return _with_half(int(year), month, int(day), hour, minute, second, half)
+            return _with_half(int(year), named_month, int(day_text), hour, minute, second, half)
         match = _ISO.match(cleaned)
         if match:
             return tuple(int(p or 0) for p in match.groups())

@@ -63,8 +63,8 @@ def attendance_sheet(slug: str, session_id: int):
         if not form.validate():
             flash("The form had expired. Please mark attendance again.", "error")
         else:
-            ok, changed = attempt(*_sheet_action(form, sheet.rows))
-            if ok:
+            _, changed = attempt(*_sheet_action(form, sheet.rows))
+            if changed is not None:  # else refused
                 flash(f"Attendance saved ({_plural(changed, 'change')}).", "success")
                 return _this_page()
     return _session_page("sheet", sheet=sheet, form=form, statuses=ATTENDANCE_STATUSES)
@@ -173,7 +173,7 @@ def _apply_or_discard(import_id: int) -> bool:
         return ok
     chosen = _chosen_matches()
     ok, changed = attempt(imports.apply_import, g.session.id, import_id, chosen, current_user)
-    if ok:
+    if changed is not None:  # else refused
         flash(f"Report imported ({_plural(changed, 'change')}).", "success")
     return ok
 

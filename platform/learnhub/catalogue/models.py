@@ -17,7 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
-from ..extensions import db
+from ..extensions import Model
 from ..types import UTCDateTime, one_of, utcnow
 
 PROGRAMME_KINDS = ("programme", "webinar")
@@ -32,7 +32,7 @@ MATERIAL_VISIBILITIES = ("public", "registered")
 MODULE_COMPLETION_MODES = ("items", "manual")
 
 
-class Topic(db.Model):
+class Topic(Model):
     __tablename__ = "topic"
     #: Surrogate key.
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -42,7 +42,7 @@ class Topic(db.Model):
     name: Mapped[str] = mapped_column(String(200))
 
 
-class Organisation(db.Model):
+class Organisation(Model):
     __tablename__ = "organisation"
     #: Surrogate key.
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -54,7 +54,7 @@ class Organisation(db.Model):
     website: Mapped[str | None] = mapped_column(String(500))
 
 
-class Person(db.Model):
+class Person(Model):
     """A speaker or moderator, reused across programmes."""
 
     __tablename__ = "person"
@@ -92,7 +92,7 @@ class Person(db.Model):
         return self.organisation.name if self.organisation else self.organisation_text
 
 
-class Programme(db.Model):
+class Programme(Model):
     """A multi-session training programme or a single webinar."""
 
     __tablename__ = "programme"
@@ -202,7 +202,7 @@ class Programme(db.Model):
         return sum(s.duration_minutes for s in self.live_sessions)
 
 
-class ProgrammeOrganisation(db.Model):
+class ProgrammeOrganisation(Model):
     """An organisation's part in a programme: host, supporter, partner or related alliance."""
 
     __tablename__ = "programme_organisation"
@@ -224,7 +224,7 @@ class ProgrammeOrganisation(db.Model):
     organisation: Mapped[Organisation] = relationship()
 
 
-class Session(db.Model):
+class Session(Model):
     """A live session of a programme (a webinar has exactly one)."""
 
     __tablename__ = "session"
@@ -273,7 +273,7 @@ class Session(db.Model):
         return int((self.ends_at - self.starts_at).total_seconds() // 60)
 
 
-class SessionSpeaker(db.Model):
+class SessionSpeaker(Model):
     """A person speaking at or moderating a session."""
 
     __tablename__ = "session_speaker"
@@ -297,7 +297,7 @@ class SessionSpeaker(db.Model):
     person: Mapped[Person] = relationship()
 
 
-class Module(db.Model):
+class Module(Model):
     """A unit of a programme's learning path, e.g. "Climate resilience"."""
 
     __tablename__ = "module"
@@ -335,7 +335,7 @@ class Module(db.Model):
     )
 
 
-class Material(db.Model):
+class Material(Model):
     """A guidebook, recording, policy case or reading: an uploaded file or a link."""
 
     __tablename__ = "material"
@@ -385,7 +385,7 @@ class Material(db.Model):
     session: Mapped[Session | None] = relationship()
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     """One change to a programme: who did what, when (shown to its organisers)."""
 
     __tablename__ = "audit_entry"

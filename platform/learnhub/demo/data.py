@@ -306,7 +306,7 @@ def load_demo(today: date | None = None) -> dict[str, str]:
         ("Live session 3: economic resilience and policy cases", modules[1]),
         ("Live session 4: social resilience and closing", modules[2]),
     ]
-    for week, (title, module) in enumerate(session_plan):
+    for week, (title, session_module) in enumerate(session_plan):
         day = first_day + timedelta(weeks=week)
         session = catalogue.Session(
             title=title,
@@ -314,7 +314,7 @@ def load_demo(today: date | None = None) -> dict[str, str]:
             ends_at=_at(day, time(16, 30), "Asia/Seoul"),
             timezone="Asia/Seoul",
             join_url=f"https://meet.example.org/learnhub-demo/resilient-city-{week + 1}",
-            module=module,
+            module=session_module,
         )
         if week == 0:
             session.speaker_links.append(
@@ -336,8 +336,8 @@ def load_demo(today: date | None = None) -> dict[str, str]:
             position=0,
         )
     )
-    for index, module in enumerate(modules):
-        slug = module.theme.lower()
+    for index, (module, (_, theme, _, _)) in enumerate(zip(modules, MODULES, strict=True)):
+        slug = theme.lower()
         resilient.materials += [
             catalogue.Material(
                 module=module,

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
 from ..catalogue.models import Module, Programme
-from ..extensions import db
+from ..extensions import Model
 from ..registration.models import Registration
 from ..types import RegistrationKey, SurrogateKey, UTCDateTime, one_of, utcnow
 
@@ -27,7 +27,7 @@ COMPLETION_SOURCES = ("manual", "items")
 CERTIFICATE_SOURCES = ("rule", "organiser")
 
 
-class MaterialView(db.Model):
+class MaterialView(Model):
     """A registrant opened a material (once is enough: the first time is kept)."""
 
     __tablename__ = "material_view"
@@ -41,7 +41,7 @@ class MaterialView(db.Model):
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class ModuleCompletion(db.Model):
+class ModuleCompletion(Model):
     """A registrant completed a module, by saying so or by opening its required items."""
 
     __tablename__ = "module_completion"
@@ -60,7 +60,7 @@ class ModuleCompletion(db.Model):
     completed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class DiscussionPost(db.Model):
+class DiscussionPost(Model):
     """A post (or, with a parent, a reply) in a module's discussion: plain text."""
 
     __tablename__ = "discussion_post"
@@ -91,7 +91,7 @@ class DiscussionPost(db.Model):
     module: Mapped[Module] = relationship()
 
 
-class DiscussionLock(db.Model):
+class DiscussionLock(Model):
     """A module's discussion is locked (no new posts) while this row exists."""
 
     __tablename__ = "discussion_lock"
@@ -107,7 +107,7 @@ class DiscussionLock(db.Model):
     locked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class DigestSubscription(db.Model):
+class DigestSubscription(Model):
     """A participant asked for email digests of new posts in a programme's discussions."""
 
     __tablename__ = "digest_subscription"
@@ -125,7 +125,7 @@ class DigestSubscription(db.Model):
     user: Mapped[User] = relationship()
 
 
-class Certificate(db.Model):
+class Certificate(Model):
     """A certificate of completion; what it says is kept as issued, so the PDF and the
     verification page never change when the programme is edited later."""
 

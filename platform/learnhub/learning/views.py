@@ -8,6 +8,9 @@ The module and programme pages themselves are the catalogue's; they show this fe
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import (
     Blueprint,
     abort,
@@ -29,6 +32,7 @@ from ..links import external_url
 from ..pagination import requested_page
 from ..use_cases import attempt, run_use_case
 from .forms import IssueForm, ModerateForm, PostForm, RevokeForm, ToggleForm, settings_form
+from .models import Certificate
 from .pdf import certificate_pdf
 from .services import certificates, completion, digests, discussions, organiser_settings
 from .services.module_page import required_items
@@ -50,7 +54,7 @@ def _programme(slug: str):
 
 def _module_url(programme, position: int, anchor: str = "", page: int = 1) -> str:
     """The module page (at a page of its discussion), with an anchor."""
-    pages = {"page": page} if page > 1 else {}
+    pages: dict[str, Any] = {"page": page} if page > 1 else {}
     return url_for("catalogue.module", slug=programme.slug, position=position, **pages) + anchor
 
 
@@ -68,6 +72,8 @@ def open_material(slug: str, material_id: int):
     attempt(completion.open_material, programme, material, viewer)
     if material.file_name:
         return redirect(url_for("catalogue.download_material", material_id=material.id))
+    if material.url is None:  # a material is a file or a link
+        abort(404)
     player = embed_url(material.url) if material.kind == "recording" else None
     if player is None:
         return redirect(material.url)
@@ -82,8 +88,8 @@ def complete_module(slug: str, position: int):
     programme = _programme(slug)
     if not ActionForm().validate_on_submit():
         abort(400)
-    ok, module = attempt(completion.mark_module_complete, programme, position, current_user)
-    if ok:
+    _, module = attempt(completion.mark_module_complete, programme, position, current_user)
+    if module is not None:  # else refused
         flash(f"Module {module.position} is complete.", "success")
     return redirect(_module_url(programme, position, "#progress"))
 
@@ -102,8 +108,8 @@ def write_post(slug: str, position: int):
                 flash(str(error), "error")
         return redirect(_module_url(programme, position, "#discussion"))
     data = discussions.PostInput(form.body.data, form.parent())
-    ok, post = attempt(discussions.write_post, programme, position, viewer, data)
-    if not ok:
+    _, post = attempt(discussions.write_post, programme, position, viewer, data)
+    if post is None:  # refused
         return redirect(_module_url(programme, position, "#discussion"))
     flash("Your post is published.", "success")
     page = discussions.page_of(post, team=viewer.is_team)
@@ -203,8 +209,8 @@ def moderate(slug: str, post_id: int):
     back = parse_id(request.form.get("back"))
     page = 1
     if form.validate_on_submit():
-        ok, post = attempt(discussions.moderate_post, g.programme.id, post_id, form.action.data)
-        if ok:
+        _, post = attempt(discussions.moderate_post, g.programme.id, post_id, form.action.data)
+        if post is not None:  # else refused
             flash("Post updated.", "success")
             page = discussions.page_of(post, team=True)
     else:
@@ -240,18 +246,16 @@ def _certificates_page(issue_form=None, revoke_form=None, status: int = 200):
     )
 
 
-def _certificate_changed(form, use_case, about_id: int, done: str):
+def _certificate_changed(form, use_case: Callable[..., Certificate], about_id: int, done: str):
     """Issue or revoke (`about_id`: the registration or the certificate) with the form's
     reason; back to the overview's page when done, else None (the refusal is on the form)."""
     reason = form.reason.data
-    ok, certificate = run_use_case(
-        form, use_case, g.programme.id, about_id, reason, current_user.id
-    )
-    if not ok:
+    _, certificate = run_use_case(form, use_case, g.programme.id, about_id, reason, current_user.id)
+    if certificate is None:  # refused
         return None
     flash(done.format(code=certificate.code), "success")
     page = requested_page()
-    pages = {"page": page} if page > 1 else {}
+    pages: dict[str, Any] = {"page": page} if page > 1 else {}
     return redirect(url_for("learning_organiser.certificates", slug=g.programme.slug, **pages))
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from ..types import UTCDateTime, one_of, utcnow
 
 OUTBOX_STATUSES = ("queued", "sending", "sent", "failed", "skipped")
@@ -26,7 +26,7 @@ AUDIENCES = ("confirmed", "waitlisted", "attended", "missed", "everyone")
 ANNOUNCEMENT_STATUSES = ("draft", "queued", "sent")
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     """One email, written in the transaction of the change that causes it."""
 
     __tablename__ = "outbox_message"
@@ -96,7 +96,7 @@ class OutboxMessage(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class DevMailboxMessage(db.Model):
+class DevMailboxMessage(Model):
     """An email "delivered" in development: kept here and shown at /dev/mailbox."""
 
     __tablename__ = "dev_mailbox_message"
@@ -116,7 +116,7 @@ class DevMailboxMessage(db.Model):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class WorkerHeartbeat(db.Model):
+class WorkerHeartbeat(Model):
     """The last time beat's periodic work ran; /healthz reports its age."""
 
     __tablename__ = "worker_heartbeat"
@@ -126,7 +126,7 @@ class WorkerHeartbeat(db.Model):
     beat_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class ReminderPolicy(db.Model):
+class ReminderPolicy(Model):
     """A programme's own reminder offsets; programmes without one use the default."""
 
     __tablename__ = "reminder_policy"
@@ -148,7 +148,7 @@ def parse_offsets(text_value: str) -> tuple[int, ...]:
     return tuple(sorted({int(part) for part in text_value.split(",") if part.strip()}))
 
 
-class ReminderRun(db.Model):
+class ReminderRun(Model):
     """A (session, offset, schedule version) whose reminders are all written: never scanned again.
 
     This keeps the minute-by-minute scan proportional to what is due, not to registrations."""
@@ -168,7 +168,7 @@ class ReminderRun(db.Model):
     completed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class NotificationPreference(db.Model):
+class NotificationPreference(Model):
     """A person's choice for one optional category of email (absent means "yes")."""
 
     __tablename__ = "notification_preference"
@@ -188,7 +188,7 @@ class NotificationPreference(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class CalendarFeed(db.Model):
+class CalendarFeed(Model):
     """A participant's private calendar feed; only the token's hash is kept."""
 
     __tablename__ = "calendar_feed"
@@ -206,7 +206,7 @@ class CalendarFeed(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class Announcement(db.Model):
+class Announcement(Model):
     """A message an organiser writes to an audience of a programme."""
 
     __tablename__ = "announcement"

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
 from ..catalogue.models import Programme
-from ..extensions import db
+from ..extensions import Model
 from ..types import UTCDateTime, one_of, utcnow
 
 REGISTRATION_STATUSES = ("pending", "confirmed", "waitlisted", "cancelled", "rejected")
@@ -34,7 +34,7 @@ QUESTION_KINDS = (
 )
 
 
-class Registration(db.Model):
+class Registration(Model):
     __tablename__ = "registration"
     __table_args__ = (
         # One registration row per person and programme: registering again reuses it, so there
@@ -91,7 +91,7 @@ class Registration(db.Model):
     )
 
 
-class RegistrationQuestion(db.Model):
+class RegistrationQuestion(Model):
     """A question a programme asks on its registration form."""
 
     __tablename__ = "registration_question"
@@ -122,7 +122,7 @@ class RegistrationQuestion(db.Model):
         return [line.strip() for line in self.choices_text.splitlines() if line.strip()]
 
 
-class RegistrationAnswer(db.Model):
+class RegistrationAnswer(Model):
     """A registrant's answer to one question."""
 
     __tablename__ = "registration_answer"

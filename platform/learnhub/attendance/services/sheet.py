@@ -13,6 +13,7 @@ from ...accounts.models import User
 from ...catalogue.audit import record as log_change
 from ...catalogue.models import Programme, Session
 from ...database import begin_write_transaction
+from ...errors import NotFound
 from ...extensions import db
 from ...registration.models import Registration
 from ..errors import AttendanceError
@@ -163,6 +164,8 @@ def set_completion_rule(programme_id: int, percent: int, user_id: int | None = N
         raise AttendanceError("The completion rule is a percentage between 1 and 100.")
     begin_write_transaction()
     programme = db.session.get(Programme, programme_id)
+    if programme is None:
+        raise NotFound()
     if programme.completion_percent != percent:
         log_change(
             programme_id,

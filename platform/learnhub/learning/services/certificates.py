@@ -51,7 +51,7 @@ def normalise_code(code: str) -> str:
 
 
 def _programme_for_certificates(programme_id: int) -> Programme:
-    return db.session.scalar(
+    programme = db.session.scalar(
         select(Programme)
         .where(Programme.id == programme_id)
         .options(
@@ -62,6 +62,9 @@ def _programme_for_certificates(programme_id: int) -> Programme:
             ),
         )
     )
+    if programme is None:
+        raise NotFound()
+    return programme
 
 
 def meets_rule(progress: Progress) -> bool:

@@ -57,6 +57,8 @@ def _complete_by_items(programme_id: int, module_id: int, registration_id: int) 
     module = db.session.scalar(
         select(Module).where(Module.id == module_id).options(selectinload(Module.materials))
     )
+    if module is None:
+        raise NotFound()
     if module.completion_mode != "items" or completion_of(registration_id, module_id):
         return
     needed = {m.id for m in required_items(module)}

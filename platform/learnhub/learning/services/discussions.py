@@ -4,6 +4,7 @@ posting, the organisers' moderation and lock."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import cast
 
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, and_, exists, func, or_, select
@@ -80,7 +81,8 @@ def discussion(module: Module, viewer: Viewer, page: int | None = None) -> Discu
     if not viewer.is_team:
         query = query.where(DiscussionPost.hidden_at.is_(None))
     for reply in db.session.scalars(query):
-        found.replies.setdefault(reply.parent_id, []).append(reply)
+        # A reply: the query asked for rows whose parent_id is one of the threads.
+        found.replies.setdefault(cast(int, reply.parent_id), []).append(reply)
     return found
 
 
@@ -88,6 +90,8 @@ def page_of(post: DiscussionPost, *, team: bool) -> int:
     """The page of the discussion that shows the post (its thread), to the programme's team
     (who see hidden posts) or to participants."""
     thread = db.session.get(DiscussionPost, post.parent_id) if post.parent_id else post
+    if thread is None:
+        raise NotFound()
     earlier = or_(
         DiscussionPost.created_at < thread.created_at,
         and_(DiscussionPost.created_at == thread.created_at, DiscussionPost.id < thread.id),
@@ -100,7 +104,7 @@ def page_of(post: DiscussionPost, *, team: bool) -> int:
         else or_(DiscussionPost.pinned, earlier)
     )
     before = _threads(thread.module_id, team).where(ahead).with_only_columns(func.count())
-    return db.session.scalar(before) // THREADS_PER_PAGE + 1
+    return db.session.execute(before).scalar_one() // THREADS_PER_PAGE + 1
 
 
 # --- writing -------------------------------------------------------------------------------
@@ -125,7 +129,7 @@ def write_post(
     programme: Programme, position: int, viewer: Viewer, data: PostInput
 ) -> DiscussionPost:
     """A registered participant (or the team) posts or replies in a module's discussion."""
-    if not viewer.can_see_registered:
+    if viewer.user is None or not viewer.can_see_registered:
         raise NotAllowed("Only registered participants can take part in the discussion.")
     body = data.body.replace("\x00", "").strip()
     if not body:
@@ -186,9 +190,11 @@ def set_lock(programme_id: int, position: int, locked: bool, user: User) -> Modu
 def locked_and_followed(programme: Programme, module: Module, viewer: Viewer) -> tuple[bool, bool]:
     """(Is the module's discussion locked, does the viewer get digests of the programme's
     discussions): 1 query."""
+    if viewer.user is None:
+        raise ValueError("A signed-out viewer has no digest choice.")
     locked = exists().where(DiscussionLock.module_id == module.id)
     followed = exists().where(
         DigestSubscription.user_id == viewer.user.id,
         DigestSubscription.programme_id == programme.id,
     )
-    return tuple(db.session.execute(select(locked, followed)).one())
+    return db.session.execute(select(locked, followed)).one()._tuple()

@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from ...catalogue.audit import apply_changes, record
 from ...catalogue.models import Material, Module, Programme
 from ...database import begin_write_transaction
+from ...errors import NotFound
 from ...extensions import db
 from ..errors import LearningError
 
@@ -67,8 +68,11 @@ def save_learning_settings(
 
 
 def programme_for_settings(programme_id: int) -> Programme:
-    return db.session.scalar(
+    programme = db.session.scalar(
         select(Programme)
         .where(Programme.id == programme_id)
         .options(selectinload(Programme.modules).selectinload(Module.materials))
     )
+    if programme is None:
+        raise NotFound()
+    return programme
