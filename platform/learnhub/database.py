@@ -14,7 +14,7 @@ from itertools import chain
 from typing import Any, cast
 
 from flask import Flask
-from sqlalchemy import event, func, select
+from sqlalchemy import CursorResult, Table, event, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -251,3 +251,20 @@ def swap_positions(model, scope, item, offset: int) -> bool:
     item.position = second
     db.session.flush()
     return True
+
+
+def table_of(model: type) -> Table:
+    """A model's table, typed as a Table (mypy sees `__table__` as any FromClause)."""
+    return cast(Table, model.__table__)  # type: ignore[attr-defined]
+
+
+def row_count(result: object) -> int:
+    """The rows an UPDATE or DELETE changed: `execute()` is typed as returning a Result, while
+    those statements give a CursorResult."""
+    return cast(CursorResult[Any], result).rowcount
+
+
+def driver_connection() -> Any:
+    """The database driver's own connection under the session's (psycopg, for its pipelined
+    executemany and prepared statements)."""
+    return db.session.connection().connection.driver_connection

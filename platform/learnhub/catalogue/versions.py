@@ -16,10 +16,11 @@ from collections.abc import Iterable
 
 from sqlalchemy import SelectBase, select, update
 
+from ..database import table_of
 from ..extensions import db
 from .models import Person, Programme, ProgrammeOrganisation, Session, SessionSpeaker
 
-_PROGRAMME = Programme.__table__
+_PROGRAMME = table_of(Programme)
 
 
 def content_changed(programmes: int | Iterable[int] | SelectBase) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext
 
 from ..catalogue.models import Programme
+from ..errors import NotFound
 from ..extensions import db
 from ..links import external_url
 from ..notifications.models import OutboxMessage
@@ -16,6 +17,8 @@ from .models import Certificate, DigestSubscription, DiscussionPost
 def queue_certificate_email(certificate: Certificate, registration: Registration) -> OutboxMessage:
     """The certificate is ready: links to the PDF and to its public verification page."""
     programme = db.session.get(Programme, certificate.programme_id)
+    if programme is None:
+        raise NotFound("We could not find that programme.")
     return queue_email(
         kind="certificate_issued",
         dedupe_key=f"certificate:{certificate.id}",

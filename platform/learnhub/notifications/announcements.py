@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from markupsafe import Markup
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import joinedload
 
@@ -160,6 +161,9 @@ def write_emails(announcement_id: int) -> int:
         db.session.commit()
     begin_write_transaction()
     announcement = db.session.get(Announcement, announcement_id)
+    if announcement is None:  # deleted meanwhile: nothing to count
+        db.session.rollback()
+        return written
     announcement.recipients = (
         db.session.scalar(select(func.count(OutboxMessage.id)).where(_rows_of(announcement_id)))
         or 0
@@ -228,7 +232,7 @@ def _row(announcement: Announcement, registration: Registration, reply_to: str |
 @dataclass
 class Loaded:
     #: Each announcement with its programme and its body as HTML (rendered once a batch).
-    announcements: dict[int, tuple[Announcement, Programme, str]]
+    announcements: dict[int, tuple[Announcement, Programme | None, Markup]]
     users: dict[int, User]
 
 
@@ -252,7 +256,8 @@ def load(rows: list) -> Loaded:
 def write(row, loaded: Loaded) -> Written:
     found = loaded.announcements.get(row.render_args["announcement_id"])
     user = loaded.users.get(row.user_id)
-    if found is None or user is None:
+    if found is None or found[1] is None or user is None:
         raise Unwritable("the announcement or its recipient is gone; it cannot be written")
     announcement, programme, body_html = found
+    assert programme is not None
     return _email(announcement, programme, user, body_html)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload
 
 from ..accounts.models import User
 from ..catalogue.models import Programme, Session
-from ..database import begin_write_transaction
+from ..database import begin_write_transaction, row_count
 from ..extensions import db
 from ..registration.models import Registration
 from ..types import utcnow
@@ -49,7 +49,7 @@ def _revoke(user_id: int) -> int:
         .values(revoked_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount
+    return row_count(result)
 
 
 def has_active_feed(user: User) -> bool:

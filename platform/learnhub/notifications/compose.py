@@ -10,7 +10,7 @@ from flask import render_template
 from sqlalchemy import select
 
 from ..accounts.models import ProgrammeTeamMember, User
-from ..database import fit_column
+from ..database import fit_column, table_of
 from ..extensions import db
 from ..i18n import recipient_locale
 from ..links import external_url
@@ -72,7 +72,7 @@ def fit_subject(subject: str) -> str:
     """A subject as the outbox keeps it (300 characters): one built from a title (a
     programme's or a session's may be 300 characters) is cut with "…"; the email's body
     names it in full."""
-    return fit_column(subject, OutboxMessage.__table__.c.subject)
+    return fit_column(subject, table_of(OutboxMessage).c.subject) or subject
 
 
 def preference_links(user_id: int | None, category: str | None) -> dict[str, str]:

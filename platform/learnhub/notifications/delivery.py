@@ -130,7 +130,7 @@ def _deliver_side_by_side(
     ever accepted by the server without its outcome recorded (a worker killed at that moment
     sends it again after the lease), while the other connections' round trips overlap it.
     Rows not started while the claim was still held (`kept`) are given back."""
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy
     pending = deque(claimed)
     taking = threading.Lock()
     #: Held from a message's final dot until its outcome is recorded.

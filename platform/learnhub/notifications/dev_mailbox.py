@@ -25,6 +25,7 @@ class DevMailboxBackend:
         yield self.send
 
     def send(self, message: ClaimedMessage) -> None:
+        assert message.raw is not None  # only a built message is sent
         begin_write_transaction()
         db.session.add(
             DevMailboxMessage(

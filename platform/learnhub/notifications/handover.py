@@ -77,7 +77,7 @@ def _forget(session: Session) -> None:
 
 def hand_over(ids: list[int]) -> None:
     """Give committed ids to the process's hand-over thread."""
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy
     if app.config["OUTBOX_DISPATCH"] != "celery":
         return
     handover = app.extensions.get("outbox_hand_over")

@@ -91,7 +91,7 @@ def announcements_page(slug: str):
             session_id=form.session_id.data or None,
         )
         created, draft = run_use_case(form, announcements.create_draft, data)
-        if created:
+        if created and draft is not None:
             return redirect(
                 url_for(
                     "notifications_organiser.announcement",
@@ -184,7 +184,7 @@ def schedule(slug: str, session_id: int):
         confirm = ConfirmForm()
         confirm.validate()  # the note's length
         valid, instants = run_use_case(form, _instants, form, session.timezone)
-        if valid:
+        if valid and instants is not None:
             try:
                 moved, _ = run_use_case(
                     form,

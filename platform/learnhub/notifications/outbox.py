@@ -23,11 +23,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
+from typing import Any, cast
 
 from flask import current_app
 from sqlalchemy import Boolean, Connection, String, Text, bindparam, case, func, select, update
 
-from ..database import begin_write_transaction, is_postgres
+from ..database import begin_write_transaction, is_postgres, row_count, table_of
 from ..extensions import db
 from ..registration.models import Registration
 from ..types import UTCDateTime, utcnow
@@ -227,7 +228,7 @@ class ClaimKept:
         self.outbox_ids = outbox_ids
         self.lease = current_app.config["OUTBOX_CLAIM_LEASE_SECONDS"]
         self.renewed = time.monotonic()
-        self._app = current_app._get_current_object()
+        self._app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="outbox-lease", daemon=True)
 
@@ -248,10 +249,10 @@ class ClaimKept:
             try:
                 with self._app.app_context(), db.engine.connect() as connection:
                     connection.execute(
-                        update(OutboxMessage.__table__)
+                        update(table_of(OutboxMessage))
                         .where(
-                            OutboxMessage.__table__.c.id.in_(self.outbox_ids),
-                            OutboxMessage.__table__.c.status == "sending",
+                            table_of(OutboxMessage).c.id.in_(self.outbox_ids),
+                            table_of(OutboxMessage).c.status == "sending",
                         )
                         .values(claimed_at=utcnow())
                     )
@@ -284,7 +285,7 @@ def release_lost_claims(now: datetime) -> int:
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
-    return result.rowcount
+    return row_count(result)
 
 
 @contextmanager
@@ -340,7 +341,9 @@ def record(
     if connection.dialect.name == "postgresql":
         # Straight to psycopg, as a prepared statement: SQLAlchemy's own work per execution
         # was most of a recorded outcome's cost in the worker.
-        connection.connection.driver_connection.execute(_RECORD_SQL, params, prepare=True)
+        cast(Any, connection.connection.driver_connection).execute(
+            _RECORD_SQL, params, prepare=True
+        )
     else:
         connection.execute(_record_statement(), params)
     return DeliveryOutcome(claimed.id, status, reason)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload
 
 from ..catalogue.audit import record
 from ..catalogue.models import Programme, Session
-from ..database import begin_write_transaction
+from ..database import begin_write_transaction, row_count
 from ..errors import DomainError
 from ..extensions import db
 from ..registration.models import Registration
@@ -132,7 +132,8 @@ def delivery_report(programme_id: int, page: int = 1) -> tuple[Pagination, list[
             .order_by(OutboxMessage.id.desc())
         )
         for message in messages:
-            by_registration[message.registration_id].append(message)
+            if message.registration_id is not None:  # the query asks for these only
+                by_registration[message.registration_id].append(message)
     return found, [DeliveryRow(r, by_registration[r.id]) for r in registrations]
 
 
@@ -161,4 +162,4 @@ def retry_failed(outbox_ids: list[int]) -> int:
     )
     db.session.commit()
     dispatch(list(outbox_ids))
-    return result.rowcount
+    return row_count(result)

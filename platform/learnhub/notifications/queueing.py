@@ -11,6 +11,7 @@ from psycopg.types.json import Jsonb
 from sqlalchemy import insert
 from sqlalchemy.dialects import postgresql, sqlite
 
+from ..database import driver_connection, table_of
 from ..extensions import db
 from ..types import UTCDateTime, utcnow
 from . import handover
@@ -19,7 +20,7 @@ from .models import OutboxMessage
 #: Rows per INSERT, well inside SQLite's limit on bound parameters.
 CHUNK = 500
 #: Plain Core: the row needs nothing of the ORM.
-_INSERT = insert(OutboxMessage.__table__).returning(OutboxMessage.__table__.c.id)
+_INSERT = insert(table_of(OutboxMessage)).returning(table_of(OutboxMessage).c.id)
 
 
 def add_row(values: dict) -> int:
@@ -72,7 +73,7 @@ def _insert_with_psycopg(values: list[dict]) -> list[int]:
     """The same INSERT through psycopg's own executemany: one short prepared statement sent in
     pipeline mode, instead of a multi-row VALUES list of thousands of parameters that psycopg
     has to parse again for every chunk (a third of reminder planning's time)."""
-    table = OutboxMessage.__table__
+    table = table_of(OutboxMessage)
     names = list(values[0])
     for name in names:
         if isinstance(table.c[name].type, UTCDateTime):
@@ -86,7 +87,7 @@ def _insert_with_psycopg(values: list[dict]) -> list[int]:
         f"VALUES ({', '.join(f'%({name})s' for name in names)}) "
         "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id"
     )
-    connection = db.session.connection().connection.driver_connection
+    connection = driver_connection()
     ids: list[int] = []
     with connection.cursor() as cursor:
         cursor.executemany(statement, values, returning=True)

@@ -3,9 +3,11 @@ by the worker for each recipient from the row the planner (`reminders`) wrote.""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import Literal
 
 from babel.dates import format_timedelta
 from flask_babel import LazyString, get_locale, lazy_gettext
@@ -161,7 +163,7 @@ def describe_time_until(remaining: timedelta) -> str:
 
 
 @lru_cache(maxsize=1024)
-def _time_until(locale: str, unit: str, amount: int) -> str:
+def _time_until(locale: str, unit: Literal["minute", "hour", "day"], amount: int) -> str:
     # A threshold no amount reaches makes Babel word it in exactly `unit`.
     return format_timedelta(
         timedelta(**{f"{unit}s": amount}),
@@ -190,7 +192,9 @@ def load(rows: list) -> Loaded:
             selectinload(Session.speaker_links).joinedload(SessionSpeaker.person),
         )
     )
-    users = db.session.scalars(select(User).where(User.id.in_(user_ids))) if user_ids else []
+    users: Iterable[User] = (
+        db.session.scalars(select(User).where(User.id.in_(user_ids))) if user_ids else []
+    )
     return Loaded({s.id: s for s in sessions}, {u.id: u for u in users})
 
 

@@ -199,7 +199,10 @@ def _registrant_chunks(
         if not rows:
             return
         after = rows[-1].registration_id
-        session = db.session.get(Session, session_id)
+        found = db.session.get(Session, session_id)
+        if found is None:  # removed meanwhile: no reminders to write
+            return
+        session = found
         keys = {reminder_key(session, f"r{row.registration_id}", offset): row for row in rows}
         already = set(
             db.session.scalars(

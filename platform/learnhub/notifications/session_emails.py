@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
 from ..catalogue.models import Material, Session
+from ..database import row_count
 from ..extensions import db
 from ..links import external_url
 from ..registration.models import Registration
@@ -41,7 +42,7 @@ def skip_pending_reminders(session: Session, reason: str) -> int:
         .values(status="skipped", last_error=reason)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount
+    return row_count(result)
 
 
 def _change_subject(session: Session):

@@ -88,6 +88,7 @@ class SMTPBackend:
 
     def _envelope(self, smtp: smtplib.SMTP, message: ClaimedMessage) -> None:
         """MAIL, RCPT and DATA as smtplib.sendmail sends them, up to the server's 354."""
+        assert message.raw is not None  # only a built message is sent
         smtp.ehlo_or_helo_if_needed()
         size = f" size={len(message.raw)}" if smtp.does_esmtp and smtp.has_extn("size") else ""
         code, reply = smtp.docmd("mail", f"FROM:{_quoted(self.sender)}{size}")
@@ -116,6 +117,7 @@ def _quoted(address: str) -> str:
 
 def _content(smtp: smtplib.SMTP, message: ClaimedMessage) -> None:
     """The message and its final dot (smtplib's own quoting); the server's reply accepts it."""
+    assert message.raw is not None  # only a built message is sent
     data = _LEADING_DOT.sub(b"..", message.raw)
     if not data.endswith(b"\r\n"):
         data += b"\r\n"
@@ -133,7 +135,7 @@ def _reset_or_close(smtp: smtplib.SMTP, code: int) -> None:
     if code == 421:
         smtp.close()
     else:
-        smtp._rset()
+        smtp._rset()  # type: ignore[attr-defined]  # smtplib: RSET, errors ignored
 
 
 def _close(state: dict) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy import inspect
 
 from ..accounts.models import User
 from ..catalogue.models import Session
-from ..extensions import db
+from ..extensions import Model, db
 from ..registration.models import Registration
 from . import handover
 from .compose import Unwritable, Written, fit_subject, preference_links, render_email
@@ -109,9 +109,8 @@ def load(rows: list) -> None:
 def write(row, _loaded: None) -> Written:
     """The email of a row queued by `queue_email`, for its recipient."""
     args = row.render_args
-    if "recipient" in args:
-        to = User(**args["recipient"])
-    elif (to := db.session.get(User, row.user_id)) is None:
+    to = User(**args["recipient"]) if "recipient" in args else db.session.get(User, row.user_id)
+    if to is None:
         raise Unwritable("the recipient's account is gone; the email cannot be written")
     written = render_email(
         to, _subject(args["subject"]), args["template"], _decoded(args["context"]), row.category
@@ -173,4 +172,4 @@ def _decoded(value):
 
 @cache
 def _models() -> dict[str, type]:
-    return {mapper.class_.__name__: mapper.class_ for mapper in db.Model.registry.mappers}
+    return {mapper.class_.__name__: mapper.class_ for mapper in Model.registry.mappers}

@@ -48,7 +48,9 @@ class _Onset:
 
 def _state(zone: ZoneInfo, instant: datetime) -> _State:
     local = instant.astimezone(zone)
-    return _State(local.utcoffset(), local.tzname() or "")
+    offset = local.utcoffset()
+    assert offset is not None  # an aware datetime in a ZoneInfo always has one
+    return _State(offset, local.tzname() or "")
 
 
 def _onsets(zone: ZoneInfo, start: datetime, end: datetime) -> Iterator[_Onset]:
