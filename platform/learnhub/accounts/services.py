@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
+from typing import TYPE_CHECKING, Any, cast
 
 from flask import current_app
 from flask_babel import lazy_gettext
@@ -25,6 +26,9 @@ from ..notifications.services import queue_email, queue_sign_in_link, render_sig
 from ..timefmt import is_valid_timezone
 from ..types import utcnow
 from .models import LoginToken, User
+
+if TYPE_CHECKING:
+    from sqlalchemy import CursorResult
 
 #: Checked against when an address has no password, so both answers take similar time.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
@@ -219,19 +223,22 @@ def peek_sign_in_link(token: str) -> LoginToken:
     login_token = db.session.scalar(
         select(LoginToken).where(LoginToken.token_hash == _hash_token(token))
     )
-    _check_usable(login_token)
-    return login_token
+    return _check_usable(login_token)
 
 
 def redeem_sign_in_link(token: str) -> tuple[User, str | None]:
     """Use the link once: the conditional UPDATE makes a second use fail even in a race."""
     login_token = peek_sign_in_link(token)
     now = utcnow()
-    result = db.session.execute(
-        update(LoginToken)
-        .where(LoginToken.id == login_token.id, LoginToken.used_at.is_(None))
-        .where(LoginToken.expires_at > now)
-        .values(used_at=now)
+    # An UPDATE answers a CursorResult (it has the row count); execute() is typed as Result.
+    result = cast(
+        "CursorResult[Any]",
+        db.session.execute(
+            update(LoginToken)
+            .where(LoginToken.id == login_token.id, LoginToken.used_at.is_(None))
+            .where(LoginToken.expires_at > now)
+            .values(used_at=now)
+        ),
     )
     if result.rowcount != 1:
         raise SignInLinkError("This sign-in link has already been used.")
@@ -242,13 +249,15 @@ def redeem_sign_in_link(token: str) -> tuple[User, str | None]:
     return user, next_path
 
 
-def _check_usable(login_token: LoginToken | None) -> None:
+def _check_usable(login_token: LoginToken | None) -> LoginToken:
+    """The link's token, when it can still sign in; else the refusal that says why not."""
     if login_token is None:
         raise SignInLinkError("This sign-in link is not valid. Please ask for a new one.")
     if login_token.used_at is not None:
         raise SignInLinkError("This sign-in link has already been used. Please ask for a new one.")
     if login_token.expires_at <= utcnow():
         raise SignInLinkError("This sign-in link has expired. Please ask for a new one.")
+    return login_token
 
 
 def authenticate_with_password(email: str, password: str) -> User:
