@@ -13,13 +13,15 @@ registration settings) needs no version.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import cast
 
-from sqlalchemy import SelectBase, select, update
+from sqlalchemy import SelectBase, Table, select, update
 
 from ..extensions import db
 from .models import Person, Programme, ProgrammeOrganisation, Session, SessionSpeaker
 
-_PROGRAMME = Programme.__table__
+#: A mapped class's table is a Table; SQLAlchemy types __table__ as any FromClause.
+_PROGRAMME = cast(Table, Programme.__table__)
 
 
 def content_changed(programmes: int | Iterable[int] | SelectBase) -> None:

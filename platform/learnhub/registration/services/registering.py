@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
 from flask import url_for
-from sqlalchemy import and_, bindparam, exists, insert, select
+from sqlalchemy import Table, and_, bindparam, exists, insert, select
 
 from ...accounts.services import (
     DELETED_EMAIL_DOMAIN,
@@ -207,4 +208,6 @@ _TARGET_BY_ITS_SLUG = _TARGET_COLUMNS.where(Programme.slug == bindparam("slug"))
 _TARGET_LOCKED = _TARGET.with_for_update(of=Programme)
 _TARGET_BY_ITS_SLUG_LOCKED = _TARGET_BY_ITS_SLUG.with_for_update(of=Programme)
 
-_INSERT_REGISTRATION = insert(Registration.__table__).returning(Registration.__table__.c.id)
+#: A mapped class's table is a Table; SQLAlchemy types __table__ as any FromClause.
+_REGISTRATIONS = cast(Table, Registration.__table__)
+_INSERT_REGISTRATION = insert(_REGISTRATIONS).returning(_REGISTRATIONS.c.id)
