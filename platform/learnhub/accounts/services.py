@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, cast
 from flask import current_app
 from flask_babel import lazy_gettext
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import String, Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -29,6 +29,10 @@ from .models import LoginToken, User
 
 if TYPE_CHECKING:
     from sqlalchemy import CursorResult
+
+#: A mapped class's table is a Table; SQLAlchemy types __table__ as any FromClause.
+_USERS = cast(Table, User.__table__)
+_LOGIN_TOKENS = cast(Table, LoginToken.__table__)
 
 #: Checked against when an address has no password, so both answers take similar time.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
@@ -103,16 +107,12 @@ def participant_account(details: ParticipantDetails) -> Participant:
 def _create_participant(dialect: str):
     """INSERT ... ON CONFLICT (email) DO NOTHING RETURNING id, built once per database."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return (
-        insert(User.__table__)
-        .on_conflict_do_nothing(index_elements=["email"])
-        .returning(User.__table__.c.id)
-    )
+    return insert(_USERS).on_conflict_do_nothing(index_elements=["email"]).returning(_USERS.c.id)
 
 
-_users = User.__table__.c
+_users = _USERS.c
 _FILL_IN_DETAILS = (
-    update(User.__table__)
+    update(_USERS)
     .where(_users.email == bindparam("address"))
     .values(
         organisation_name=func.coalesce(
@@ -181,9 +181,12 @@ def issue_sign_in_link(
     return token_id, link.url
 
 
-_INSERT_LOGIN_TOKEN = insert(LoginToken.__table__).returning(LoginToken.__table__.c.id)
+_INSERT_LOGIN_TOKEN = insert(_LOGIN_TOKENS).returning(_LOGIN_TOKENS.c.id)
+_next_path_type = _LOGIN_TOKENS.c.next_path.type
+if not isinstance(_next_path_type, String) or _next_path_type.length is None:
+    raise TypeError("login_token.next_path must be a String of limited length")
 #: The longest page address a sign-in link goes to afterwards (login_token.next_path).
-NEXT_PATH_LENGTH = LoginToken.__table__.c.next_path.type.length
+NEXT_PATH_LENGTH = _next_path_type.length
 
 
 def request_sign_in_link(email: str, next_path: str | None) -> None:
