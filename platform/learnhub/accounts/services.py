@@ -8,15 +8,16 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
+from typing import TYPE_CHECKING, Any, cast
 
 from flask import current_app
 from flask_babel import lazy_gettext
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import String, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..database import begin_write_transaction
+from ..database import begin_write_transaction, table_of
 from ..errors import DomainError
 from ..extensions import db
 from ..i18n import LANGUAGE_LOCALES
@@ -25,6 +26,13 @@ from ..notifications.services import queue_email, queue_sign_in_link, render_sig
 from ..timefmt import is_valid_timezone
 from ..types import utcnow
 from .models import LoginToken, User
+
+if TYPE_CHECKING:
+    from sqlalchemy import CursorResult
+
+#: A mapped class's table is a Table; SQLAlchemy types __table__ as any FromClause.
+_USERS = table_of(User)
+_LOGIN_TOKENS = table_of(LoginToken)
 
 #: Checked against when an address has no password, so both answers take similar time.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
@@ -99,16 +107,12 @@ def participant_account(details: ParticipantDetails) -> Participant:
 def _create_participant(dialect: str):
     """INSERT ... ON CONFLICT (email) DO NOTHING RETURNING id, built once per database."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return (
-        insert(User.__table__)
-        .on_conflict_do_nothing(index_elements=["email"])
-        .returning(User.__table__.c.id)
-    )
+    return insert(_USERS).on_conflict_do_nothing(index_elements=["email"]).returning(_USERS.c.id)
 
 
-_users = User.__table__.c
+_users = _USERS.c
 _FILL_IN_DETAILS = (
-    update(User.__table__)
+    update(_USERS)
     .where(_users.email == bindparam("address"))
     .values(
         organisation_name=func.coalesce(
@@ -177,9 +181,12 @@ def issue_sign_in_link(
     return token_id, link.url
 
 
-_INSERT_LOGIN_TOKEN = insert(LoginToken.__table__).returning(LoginToken.__table__.c.id)
+_INSERT_LOGIN_TOKEN = insert(_LOGIN_TOKENS).returning(_LOGIN_TOKENS.c.id)
+_next_path_type = _LOGIN_TOKENS.c.next_path.type
+if not isinstance(_next_path_type, String) or _next_path_type.length is None:
+    raise TypeError("login_token.next_path must be a String of limited length")
 #: The longest page address a sign-in link goes to afterwards (login_token.next_path).
-NEXT_PATH_LENGTH = LoginToken.__table__.c.next_path.type.length
+NEXT_PATH_LENGTH = _next_path_type.length
 
 
 def request_sign_in_link(email: str, next_path: str | None) -> None:
@@ -219,19 +226,22 @@ def peek_sign_in_link(token: str) -> LoginToken:
     login_token = db.session.scalar(
         select(LoginToken).where(LoginToken.token_hash == _hash_token(token))
     )
-    _check_usable(login_token)
-    return login_token
+    return _check_usable(login_token)
 
 
 def redeem_sign_in_link(token: str) -> tuple[User, str | None]:
     """Use the link once: the conditional UPDATE makes a second use fail even in a race."""
     login_token = peek_sign_in_link(token)
     now = utcnow()
-    result = db.session.execute(
-        update(LoginToken)
-        .where(LoginToken.id == login_token.id, LoginToken.used_at.is_(None))
-        .where(LoginToken.expires_at > now)
-        .values(used_at=now)
+    # An UPDATE answers a CursorResult (it has the row count); execute() is typed as Result.
+    result = cast(
+        "CursorResult[Any]",
+        db.session.execute(
+            update(LoginToken)
+            .where(LoginToken.id == login_token.id, LoginToken.used_at.is_(None))
+            .where(LoginToken.expires_at > now)
+            .values(used_at=now)
+        ),
     )
     if result.rowcount != 1:
         raise SignInLinkError("This sign-in link has already been used.")
@@ -242,13 +252,15 @@ def redeem_sign_in_link(token: str) -> tuple[User, str | None]:
     return user, next_path
 
 
-def _check_usable(login_token: LoginToken | None) -> None:
+def _check_usable(login_token: LoginToken | None) -> LoginToken:
+    """The link's token, when it can still sign in; else the refusal that says why not."""
     if login_token is None:
         raise SignInLinkError("This sign-in link is not valid. Please ask for a new one.")
     if login_token.used_at is not None:
         raise SignInLinkError("This sign-in link has already been used. Please ask for a new one.")
     if login_token.expires_at <= utcnow():
         raise SignInLinkError("This sign-in link has expired. Please ask for a new one.")
+    return login_token
 
 
 def authenticate_with_password(email: str, password: str) -> User:

@@ -5,14 +5,18 @@ through `use_cases.run_use_case` (a form) or `use_cases.attempt` (a button)."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from flask import Response, abort, flash, g, redirect, request, stream_with_context, url_for
 from flask_login import current_user
 
 from ..access import requires
+from ..accounts.models import ProgrammeTeamMember
 from ..catalogue.services import seats_left
 from ..forms import ActionForm, ConfirmForm, confirmation_page, parse_id
 from ..pagination import requested_page
 from ..registration import services as registration
+from ..registration.models import Registration
 from ..timefmt import local_to_utc, utc_to_local
 from ..use_cases import attempt, run_use_case, show
 from . import services
@@ -116,7 +120,7 @@ def decide(slug: str):
     if form.action.data == "approve":
         done, outcome = attempt(registration.approve, g.programme.id, ids, user_id=current_user.id)
         if done:
-            flash(_approved_in_words(outcome), "success")
+            flash(_approved_in_words(cast("dict[str, int]", outcome)), "success")
     else:
         done, rejected = attempt(registration.reject, g.programme.id, ids, user_id=current_user.id)
         if done:
@@ -146,6 +150,7 @@ def move_registration(slug: str, registration_id: int):
         user_id=current_user.id,
     )
     if done:
+        moved = cast(Registration, moved)
         flash(f"{moved.user.full_name} is now {moved.status}; they have been emailed.", "success")
     return _back_to_registrants()
 
@@ -285,6 +290,7 @@ def team(slug: str):
             form, services.set_team_member, g.programme.id, form.email.data, rights, current_user.id
         )
         if done:
+            member = cast(ProgrammeTeamMember, member)
             flash(f"{member.user.full_name}'s rights are saved.", "success")
             return redirect(url_for("organiser.team", slug=slug))
     return show(

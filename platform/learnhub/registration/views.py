@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import cast
 
 from flask import (
     Blueprint,
@@ -15,9 +17,11 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from ..accounts.link_pages import link_page
+from ..accounts.models import User
 from ..accounts.services import ParticipantDetails
 from ..catalogue import services as catalogue
 from ..extensions import db, limiter
@@ -58,6 +62,7 @@ def register(slug: str):
     if form.validate_on_submit():
         done, result = run_use_case(form, services.register, _registration_input(form, slug))
         if done:
+            result = cast(services.RegistrationResult, result)
             session["last_registration"] = {
                 "id": result.registration_id,
                 "already": result.already_registered,
@@ -182,12 +187,15 @@ def my_programmes():
     )
 
 
-def _own_action(use_case, registration_id: int, done: str):
+def _own_action(
+    use_case: Callable[[int, User], Registration], registration_id: int, done: str
+) -> ResponseReturnValue:
     """A participant's button on "My programmes": CSRF-checked, one use case, a flash."""
     if not ActionForm().validate_on_submit():
         abort(400)
     ok, registration = attempt(use_case, registration_id, current_user)
     if ok:
+        registration = cast(Registration, registration)
         flash(done.format(title=registration.programme.title), "success")
     return redirect(url_for("registration.my_programmes"))
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -65,8 +66,9 @@ def session_instants(
     midnight); refuses spans that do not exist."""
     if not is_valid_timezone(tz):
         raise AuthoringError("Choose a time zone from the list.", field="timezone")
-    starts_at = local_to_utc(datetime.combine(day, start), tz)
-    ends_at = local_to_utc(datetime.combine(end_day or day, end), tz)
+    # local_to_utc answers None only for None; these are datetimes.
+    starts_at = cast(datetime, local_to_utc(datetime.combine(day, start), tz))
+    ends_at = cast(datetime, local_to_utc(datetime.combine(end_day or day, end), tz))
     for wall, instant in ((start, starts_at), (end, ends_at)):
         if instant.astimezone(zone(tz)).time().replace(second=0) != wall.replace(second=0):
             raise AuthoringError(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -18,7 +18,11 @@ from ...forms import ActionForm, ConfirmForm, confirmation_page, strip
 from ...pagination import page_of, requested_page
 from ...use_cases import attempt, run_use_case
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+#: A use case's input: a dataclass.
+D = TypeVar("D", bound="DataclassInstance")
 
 #: Rows per page of a list that can grow without bound (people, organisations, a change log).
 PER_PAGE = 50
@@ -55,12 +59,12 @@ class FormPage:
             if done:
                 flash(self.saved.format(result), "success")
                 return redirect(self._after(result))
-        shown = shown() if shown else {}
+        extra: dict[str, Any] = shown() if shown else {}
         if self.search is not None:
-            query = strip(request.args.get("q") or "")[:200]
+            query = (strip(request.args.get("q") or "") or "")[:200]
             found = page_of(self.search(query), requested_page(), PER_PAGE)
-            shown.update(query=query, found=found)
-        html = render_template(f"organiser/{self.template}", form=form, **context, **shown)
+            extra.update(query=query, found=found)
+        html = render_template(f"organiser/{self.template}", form=form, **context, **extra)
         return html, 422 if request.method == "POST" else 200
 
     def _after(self, result) -> str:
@@ -81,7 +85,7 @@ def form_for(form_class: type[FlaskForm], row=None, **data) -> FlaskForm:
     return form
 
 
-def typed(input_class: type[T], form: FlaskForm, **given) -> T:
+def typed(input_class: type[D], form: FlaskForm, **given) -> D:
     """A use case's input (a dataclass) from a validated form: each of its fields from
     `given`, else from the form field of the same name (for a name ending in `_id`, the select
     without it: `topic` for `topic_id`; for a file field, the file it checked). A field the

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import g, render_template, url_for
+from flask import abort, g, render_template, url_for
 from flask_login import current_user
 
 from ...access import requires
@@ -92,6 +92,8 @@ def edit_programme(slug: str):
 def preview_programme(slug: str):
     """The public page as participants will see it, drafts included."""
     found = catalogue.programme_page(slug, drafts=True)
+    if found is None:
+        abort(404)
     page = build_parts(found, catalogue.programme_speakers(found))  # a draft: rendered afresh
     return render_template(
         "catalogue/programme.html",

@@ -57,8 +57,11 @@ def cancel_with_link(token: str) -> Registration:
 
 def registration_for_link(token: str) -> Registration:
     found = read_cancel_token(token)
-    registration = db.session.get(Registration, found[0]) if found else None
-    if registration is None or registration.user_id != found[1]:
+    if found is None:
+        raise RegistrationError("This cancel link is not valid.")
+    registration_id, user_id = found
+    registration = db.session.get(Registration, registration_id)
+    if registration is None or registration.user_id != user_id:
         raise RegistrationError("This cancel link is not valid.")
     return registration
 

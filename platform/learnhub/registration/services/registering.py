@@ -19,7 +19,7 @@ from ...accounts.services import (
     participant_account,
 )
 from ...catalogue.models import Programme, Session
-from ...database import begin_write_transaction, is_postgres
+from ...database import begin_write_transaction, is_postgres, table_of
 from ...extensions import db
 from ...notifications.services import queue_registration_email_row
 from ...types import utcnow
@@ -207,4 +207,6 @@ _TARGET_BY_ITS_SLUG = _TARGET_COLUMNS.where(Programme.slug == bindparam("slug"))
 _TARGET_LOCKED = _TARGET.with_for_update(of=Programme)
 _TARGET_BY_ITS_SLUG_LOCKED = _TARGET_BY_ITS_SLUG.with_for_update(of=Programme)
 
-_INSERT_REGISTRATION = insert(Registration.__table__).returning(Registration.__table__.c.id)
+#: A mapped class's table is a Table; SQLAlchemy types __table__ as any FromClause.
+_REGISTRATIONS = table_of(Registration)
+_INSERT_REGISTRATION = insert(_REGISTRATIONS).returning(_REGISTRATIONS.c.id)

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, delete, insert, select
 
+from ...database import table_of
 from ...extensions import db
 from ...notifications.services import queue_registration_email
 from ..errors import RegistrationError
@@ -74,7 +75,7 @@ def store_answers(registration_id: int, cleaned: dict[int, str], *, replace: boo
         connection.execute(_DELETE_ANSWERS, {"registration_id": registration_id})
     if cleaned:
         connection.execute(
-            insert(RegistrationAnswer.__table__),
+            insert(_ANSWERS),
             [
                 {"registration_id": registration_id, "question_id": q, "value": value}
                 for q, value in cleaned.items()
@@ -82,6 +83,6 @@ def store_answers(registration_id: int, cleaned: dict[int, str], *, replace: boo
         )
 
 
-_DELETE_ANSWERS = delete(RegistrationAnswer.__table__).where(
-    RegistrationAnswer.__table__.c.registration_id == bindparam("registration_id")
-)
+#: A mapped class's table is a Table; SQLAlchemy types __table__ as any FromClause.
+_ANSWERS = table_of(RegistrationAnswer)
+_DELETE_ANSWERS = delete(_ANSWERS).where(_ANSWERS.c.registration_id == bindparam("registration_id"))
