@@ -184,6 +184,19 @@ def read_table(
     return read_rows(rows, layout, turned, header_width, ignored), turned
 
 
+def _left_out(row: list[str], email: str | None, lay: Layout, no_show: bool) -> str | None:
+    """Why a row is not a participant's connection, or None when it is one."""
+    if lay.waiting is not None and row[lay.waiting].strip().lower() in ("yes", "true"):
+        return "time in the waiting room"
+    if (email is not None and email in lay.host_emails) or (
+        lay.role is not None and norm_header(row[lay.role]) in lay.host_roles
+    ):
+        return "the meeting's host or organiser"
+    if no_show and lay.join is not None and not row[lay.join].strip():
+        return "no join time: registered, did not join"
+    return None
+
+
 def read_rows(
     rows: list[tuple[int, list[str]]],
     layout: Layout,
@@ -195,7 +208,7 @@ def read_rows(
     (Columns in locals: this loop runs once per row of a 5,000-row report.)"""
     lay = layout
     join, leave, email_col, upn, minutes_col = lay.join, lay.leave, lay.email, lay.upn, lay.minutes
-    waiting, role, hosts, name_col = lay.waiting, lay.role, lay.host_emails, lay.name
+    name_col = lay.name
     no_show = join is not None and lay.empty_join_is_no_show
     width = max(c for c in (join, leave, email_col, name_col, minutes_col, 0) if c is not None)
     connections: list[Connection] = []
@@ -215,17 +228,7 @@ def read_rows(
             email = row[upn].strip().lower() or None
         if email is not None and "@" not in email:
             email = None
-        if waiting is not None and row[waiting].strip().lower() in ("yes", "true"):
-            why = "time in the waiting room"
-        elif (email is not None and email in hosts) or (
-            role is not None and norm_header(row[role]) in lay.host_roles
-        ):
-            why = "the meeting's host or organiser"
-        elif no_show and join is not None and not row[join].strip():
-            why = "no join time: registered, did not join"
-        else:
-            why = None
-        if why is not None:
+        if (why := _left_out(row, email, lay, no_show)) is not None:
             ignored.append((line, name or email or "", why))
             continue
         if not email and not name:
