@@ -8,9 +8,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from ..attendance.models import Attendance
 from ..database import begin_write_transaction, fit_column
 from ..errors import DomainError
 from ..extensions import db
+from ..notifications.services import (
+    queue_recording_follow_up,
+    queue_session_change,
+    skip_pending_reminders,
+)
 from ..registration.models import Registration
 from ..types import utcnow
 from .audit import moment_in, record
@@ -325,8 +331,6 @@ def announce_schedule_change(
     """A new schedule version: old reminders are skipped, registrants get the update, with
     the `previous` time of a move and the organiser's `note` (in the caller's transaction;
     it commits)."""
-    from ..notifications.services import queue_session_change, skip_pending_reminders
-
     session.ics_sequence += 1
     db.session.flush()
     skip_pending_reminders(session, reason)
@@ -345,9 +349,6 @@ def add_recording(
     note: str = "",
 ) -> Material:
     """Attach a recording link to a past session and send the follow-up to its registrants."""
-    from ..attendance.models import Attendance
-    from ..notifications.services import queue_recording_follow_up
-
     session = _session_for_change(programme_id, session_id)
     if session.starts_at > utcnow():
         raise ScheduleError("A recording can be added once the session has started.")
