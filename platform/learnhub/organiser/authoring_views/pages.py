@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -16,7 +16,7 @@ from sqlalchemy import Select
 
 from ...forms import ActionForm, ConfirmForm, confirmation_page, strip
 from ...pagination import page_of, requested_page
-from ...use_cases import attempt, run_use_case
+from ...use_cases import attempt, run_use_case, show
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -64,8 +64,7 @@ class FormPage:
             query = (strip(request.args.get("q") or "") or "")[:200]
             found = page_of(self.search(query), requested_page(), PER_PAGE)
             extra.update(query=query, found=found)
-        html = render_template(f"organiser/{self.template}", form=form, **context, **extra)
-        return html, 422 if request.method == "POST" else 200
+        return show(f"organiser/{self.template}", form=form, **context, **extra)
 
     def _after(self, result) -> str:
         if callable(self.next_page):

@@ -45,21 +45,23 @@ def cancel(registration_id: int, user: User) -> Registration:
 
 def cancel_with_link(token: str) -> Registration:
     """The same as `cancel`, authorised by the signed link from an email instead of a login."""
-    found = read_cancel_token(token)
-    if found is None:
-        raise RegistrationError("This cancel link is not valid.")
-    registration_id, user_id = found
+    registration_id, user_id = _cancel_link_ids(token)
     user = db.session.get(User, user_id)
     if user is None:
         raise RegistrationError("This cancel link is not valid.")
     return cancel(registration_id, user)
 
 
-def registration_for_link(token: str) -> Registration:
+def _cancel_link_ids(token: str) -> tuple[int, int]:
+    """The registration and person a cancel link names; a link that does not read is refused."""
     found = read_cancel_token(token)
     if found is None:
         raise RegistrationError("This cancel link is not valid.")
-    registration_id, user_id = found
+    return found
+
+
+def registration_for_link(token: str) -> Registration:
+    registration_id, user_id = _cancel_link_ids(token)
     registration = db.session.get(Registration, registration_id)
     if registration is None or registration.user_id != user_id:
         raise RegistrationError("This cancel link is not valid.")
