@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from learnhub.extensions import db
 from learnhub.notifications.models import OutboxMessage
+from learnhub.notifications.outbox import BATCH_SIZE
 from learnhub.types import utcnow
 from tests import factories as f
 from tests.reliability.conftest import describe_outbox, outbox_rows, wait_until
@@ -89,7 +90,8 @@ def test_worker_killed_mid_drain_loses_nothing(app, smtp_server, worker_process)
     queue_rows(total)
     settings = {k: v for k, v in FAST.items() if k != "OUTBOX_CLAIM_LEASE_SECONDS"}
     worker = worker_process(**settings)
-    smtp_server.wait_for(300, timeout=120)
+    # Killed halfway through a batch: at a batch's end the worker holds no claim for a moment.
+    smtp_server.wait_for(3 * BATCH_SIZE + BATCH_SIZE // 2, timeout=120)
     worker.kill()
     killed_at = time.monotonic()
     at_kill = len(smtp_server.messages)
