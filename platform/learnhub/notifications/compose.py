@@ -32,6 +32,8 @@ class Written:
     ics: str | None = None
     #: Set when the row's kind finds it while writing (a registration's organiser).
     reply_to: str | None = None
+    #: The one-click unsubscribe address of the email's category (List-Unsubscribe), if any.
+    unsubscribe_url: str | None = None
 
 
 class Unwritable(Exception):  # noqa: N818  (a reason, not a fault: the row is skipped)
@@ -65,7 +67,12 @@ def render_email(
             **context,
         }
         text_body, html_body = render_parts(template, context)
-    return Written(fit_subject(subject), text_body, html_body)
+    return Written(
+        fit_subject(subject),
+        text_body,
+        html_body,
+        unsubscribe_url=links.get("unsubscribe_url"),
+    )
 
 
 def fit_subject(subject: str) -> str:

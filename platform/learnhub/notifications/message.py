@@ -89,9 +89,9 @@ def build_message(message, written: Written | None = None) -> tuple[str, bytes]:
     ]
     if reply_to := content.reply_to or message.reply_to:
         headers.append(("Reply-To", reply_to))
-    if message.unsubscribe_url:
+    if unsubscribe := (written and written.unsubscribe_url) or message.unsubscribe_url:
         # RFC 8058 one-click: mail clients POST "List-Unsubscribe=One-Click" to this address.
-        headers.append(("List-Unsubscribe", f"<{message.unsubscribe_url}>"))
+        headers.append(("List-Unsubscribe", f"<{unsubscribe}>"))
         headers.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
     email = EmailMessage(policy=SMTP_POLICY)
     for name, value in headers:

@@ -337,6 +337,7 @@ def record(
         "html_body": written.html_body if written else None,
         "ics": written.ics if written else None,
         "reply_to": written.reply_to if written else None,
+        "unsubscribe_url": written.unsubscribe_url if written else None,
     }
     if connection.dialect.name == "postgresql":
         # Straight to psycopg, as a prepared statement: SQLAlchemy's own work per execution
@@ -358,6 +359,7 @@ _RECORD_SQL = (
     "subject = COALESCE(%(subject)s, subject), text_body = COALESCE(%(text_body)s, text_body), "
     "html_body = COALESCE(%(html_body)s, html_body), ics = COALESCE(%(ics)s, ics), "
     "reply_to = COALESCE(%(reply_to)s, reply_to), "
+    "unsubscribe_url = COALESCE(%(unsubscribe_url)s, unsubscribe_url), "
     "render_args = CASE WHEN %(written)s THEN NULL ELSE render_args END "
     "WHERE id = %(outbox_id)s AND status = 'sending'"
 )
@@ -385,6 +387,7 @@ def _record_statement():
             html_body=kept("html_body", table.c.html_body, Text),
             ics=kept("ics", table.c.ics, Text),
             reply_to=kept("reply_to", table.c.reply_to, String),
+            unsubscribe_url=kept("unsubscribe_url", table.c.unsubscribe_url, String),
             render_args=case(
                 (bindparam("written", type_=Boolean), None), else_=table.c.render_args
             ),

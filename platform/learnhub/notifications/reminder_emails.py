@@ -19,7 +19,6 @@ from ..catalogue.models import Session, SessionSpeaker
 from ..extensions import db
 from ..i18n import N_, recipient_locale
 from .compose import Unwritable, Written, fit_subject, programme_url, render_email
-from .preferences import unsubscribe_url
 
 #: A participant's reminder's subject (a msgid, translated when the row is written).
 REMINDER_SUBJECT = N_("Reminder: %(title)s starts %(when)s")
@@ -28,7 +27,7 @@ REMINDER_SUBJECT = N_("Reminder: %(title)s starts %(when)s")
 def reminder_row(registration_id: int, user, *, key: str, now: datetime, **values) -> dict:
     """The outbox row of one participant's reminder, as the planner writes it: `user` has
     the recipient's id and email; `values` are the columns the session's rows share
-    (`shared_values`)."""
+    (`shared_values`). Its unsubscribe address is signed when the worker writes it."""
     return {
         "kind": "reminder",
         "dedupe_key": key,
@@ -36,7 +35,6 @@ def reminder_row(registration_id: int, user, *, key: str, now: datetime, **value
         "registration_id": registration_id,
         "user_id": user.id,
         "category": "reminders",
-        "unsubscribe_url": unsubscribe_url(user.id, "reminders"),
         "render_args": {"email": "reminder", "now": now.isoformat()},
         **values,
     }

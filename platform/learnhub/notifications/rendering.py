@@ -83,6 +83,7 @@ def render_deferred(messages: list) -> tuple[dict[int, str], dict[int, Exception
             message.html_body = result.html_body
             message.ics = result.ics
             message.reply_to = result.reply_to or message.reply_to
+            message.unsubscribe_url = result.unsubscribe_url or message.unsubscribe_url
             message.render_args = None
         elif isinstance(result, Unwritable):
             unwritable[message.id] = str(result)
