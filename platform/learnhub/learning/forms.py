@@ -3,13 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import (
-    BooleanField,
-    HiddenField,
-    RadioField,
-    SelectChoice,
-    TextAreaField,
-)
+from wtforms import BooleanField, HiddenField, RadioField, SelectChoice, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..forms import parse_id, strip
