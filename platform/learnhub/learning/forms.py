@@ -13,11 +13,11 @@ from .services.discussions import MAX_POST_LENGTH, MODERATION_ACTIONS
 class PostForm(FlaskForm):
     body = TextAreaField(
         "Your post",
-        filters=[strip],
         validators=[
             DataRequired("Write something before posting."),
             Length(max=MAX_POST_LENGTH, message=f"Posts are at most {MAX_POST_LENGTH} characters."),
         ],
+        filters=[strip],
     )
     parent_id = HiddenField(validators=[Optional()])
 
