@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 
 from ..attendance.services.report import SessionLine, programme_report
 from ..catalogue.models import Programme, Session
@@ -88,7 +88,11 @@ def programme_dashboard(programme: Programme, now: datetime | None = None) -> Da
 
 def registrations_by_day(programme_id: int) -> list[DayCount]:
     """Registrations of every state received each day (UTC), with the running total."""
-    day = func.date(Registration.created_at)
+    created: ColumnElement = Registration.__table__.c.created_at
+    if db.session.get_bind().dialect.name == "postgresql":
+        # date() of a timestamptz follows the connection's zone; the day is UTC's.
+        created = func.timezone("UTC", created)
+    day = func.date(created)
     rows = db.session.execute(
         select(day, func.count())
         .where(Registration.programme_id == programme_id)
