@@ -105,3 +105,11 @@ def test_a_visitor_whose_zone_is_unknown_is_told_times_are_in_utc(client):
     client.set_cookie("tz", "America/Sao_Paulo")
     html = client.get(f"/programmes/{programme.slug}").get_data(as_text=True)
     assert "Times in UTC" not in html and "(America/Sao_Paulo)" in html
+
+
+def test_the_catalogue_filters_apply_on_change_and_keep_their_button_without_js(client):
+    html = client.get("/").get_data(as_text=True)
+    assert "data-submit-on-change" in html and 'src="/static/filters.js"' in html
+    assert '<button type="submit">Filter</button>' in html
+    script = client.get("/static/filters.js")
+    assert script.status_code == 200 and b"form.submit()" in script.data
