@@ -51,6 +51,8 @@ EXPECTED: dict[str, dict[str, int | tuple[int, ...]]] = {
     "catalogue.programme_cover": {"GET": ALL_200},
     "catalogue.person_photo": {"GET": ALL_200},
     "catalogue.set_viewer_timezone": {"GET": 302},
+    "catalogue.privacy": {"GET": ALL_200},
+    "catalogue.timezones": {"GET": ALL_200},
     "static": {"GET": ALL_200},
     "health.healthz": {"GET": ALL_200},
     "metrics.metrics": {"GET": ALL_200},  # no METRICS_TOKEN here; with one, 404 without it
