@@ -162,6 +162,7 @@ EXPECTED: dict[str, dict[str, int | tuple[int, ...]]] = {
     "learning.digest": {"POST": (302, 302, 302, 302, 302, 302)},  # empty: flash, back
     "learning.my_certificate": {"GET": (302, 404, 404, 404, 404, 404)},
     "learning.verify": {"GET": 404},
+    "learning.check_certificate": {"GET": ALL_200},
     # learning path: organisers (manage_programme; certificates need manage_attendance)
     "learning_organiser.settings": {"GET": TEAM_READ, "POST": TEAM_WRITE},
     "learning_organiser.moderate": {"POST": TEAM_WRITE},
