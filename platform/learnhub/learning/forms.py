@@ -33,11 +33,11 @@ class CertificateCodeForm(FlaskForm):
 
     code = StringField(
         "Certificate code",
-        filters=[strip],
         validators=[
             DataRequired("Type the code printed on the certificate, for example ABCD-EFGH-JKMN."),
             Length(max=40, message="A certificate code is 14 characters, like ABCD-EFGH-JKMN."),
         ],
+        filters=[strip],
     )
 
 
