@@ -105,6 +105,21 @@ class BaseConfig:
     #: Seconds a signed-out programme page is kept whole (per zone) before it is made again from
     #: the programme's row and cached parts: what it shows is at most that old. 0 keeps none.
     PUBLIC_PAGE_MAX_AGE_SECONDS = 1
+    #: Flask-Compress: brotli, else gzip, for text (pages, the stylesheet, scripts, the icon),
+    #: whole responses and streamed ones (static files) alike.
+    COMPRESS_ALGORITHM = ["br", "gzip"]
+    COMPRESS_ALGORITHM_STREAMING = ["br", "gzip"]
+    COMPRESS_MIMETYPES = [
+        "text/html",
+        "text/css",
+        "text/plain",
+        "text/javascript",
+        "application/javascript",
+        "application/json",
+        "image/svg+xml",
+    ]
+    #: Static files asked for under their content-hashed URL are kept a year (static_assets.py).
+    STATIC_MAX_AGE_SECONDS = 365 * 24 * 3600
     SESSION_COOKIE_HTTPONLY = True
     #: A signed-in session ends after two weeks without a visit (each request renews it).
     PERMANENT_SESSION_LIFETIME = timedelta(days=14)
