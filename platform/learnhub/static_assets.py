@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from functools import lru_cache
 from typing import Any
 
@@ -28,6 +29,8 @@ def content_hash(folder: str, filename: str) -> str | None:
         found = os.stat(path)
     except OSError:
         return None
+    if not stat.S_ISREG(found.st_mode):
+        return None
     return _digest(path, found.st_mtime_ns, found.st_size)
 
 
@@ -39,15 +42,12 @@ def _digest(path: str, mtime_ns: int, size: int) -> str:
 
 
 def init_app(app: Flask) -> None:
-    folder = app.static_folder
-    if folder is None:
-        return
     lifetime = int(app.config.get("STATIC_MAX_AGE_SECONDS", 365 * 24 * 3600))
 
     @app.url_defaults
     def hashed_static_url(endpoint: str, values: dict[str, Any]) -> None:
-        if endpoint == "static" and "filename" in values and "v" not in values:
-            digest = content_hash(folder, values["filename"])
+        if endpoint == "static" and app.static_folder and "v" not in values:
+            digest = content_hash(app.static_folder, values.get("filename", ""))
             if digest:
                 values["v"] = digest
 
@@ -57,6 +57,6 @@ def init_app(app: Flask) -> None:
             return response
         asked = request.args.get("v")
         filename = (request.view_args or {}).get("filename", "")
-        if asked and asked == content_hash(folder, filename):
+        if asked and app.static_folder and asked == content_hash(app.static_folder, filename):
             response.headers["Cache-Control"] = f"public, max-age={lifetime}, immutable"
         return response
