@@ -13,7 +13,6 @@ import brotli
 import pytest
 from flask import url_for
 
-from learnhub.learning.models import Certificate
 from learnhub.types import utcnow
 from tests import factories as f
 
@@ -35,18 +34,7 @@ def participant_pages(app, client):
     person = f.make_user(full_name="Paula Participante")
     registration = f.make_registration(programme, person)
     f.make_attendance(programme.sessions[0], registration, status="present")
-    certificate = f.save(
-        Certificate(
-            code="ABCD-EFGH-JKMN",
-            registration_id=registration.id,
-            programme_id=programme.id,
-            holder_name=person.full_name,
-            programme_title=programme.title,
-            source="organiser",
-            issue_reason="attended in person",
-            issued_at=utcnow() - timedelta(days=1),
-        )
-    )
+    certificate = f.make_certificate(registration, issued_at=utcnow() - timedelta(days=1))
     slug = programme.slug
     signed_out = {
         "catalogue": "/",
