@@ -109,6 +109,9 @@ class BaseConfig:
     #: whole responses and streamed ones (static files) alike.
     COMPRESS_ALGORITHM = ["br", "gzip"]
     COMPRESS_ALGORITHM_STREAMING = ["br", "gzip"]
+    #: Brotli 5: the stylesheet in 3.7 KB where level 4 (the default) took 4.1 KB and gzip 4.0,
+    #: the programme page in 7.5 KB (7.9); 2.6 ms for that page's 39 KB, no slower than 4.
+    COMPRESS_BR_LEVEL = 5
     COMPRESS_MIMETYPES = [
         "text/html",
         "text/css",
