@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from registration import ROOT, Gunicorn, prepare_database, request, run_clients
+from registration import ROOT, Gunicorn, prepare_database, request, run_clients, server_env
 
 SLUG = "bench-resilient-city"
 TEMPLATE_NAME = "programme_page.html"
@@ -121,18 +120,7 @@ def measure(database: str, total: int, clients: int) -> dict:
     url, drop = prepare_database(database, instance)
     templates = instance / "templates"
     templates.mkdir()
-    env = {
-        **os.environ,
-        "LEARNHUB_ENV": "development",
-        "LEARNHUB_INSTANCE_PATH": str(instance),
-        "DATABASE_URL": url,
-        "RATELIMIT_ENABLED": "0",
-        "BENCH_DATABASE_URL": url,
-        "BENCH_TEMPLATE_FOLDER": str(templates),
-        "PYTHONPATH": str(ROOT / "bench"),
-    }
-    for name in ("REDIS_URL", "SMTP_URL", "SMTP_HOST"):
-        env.pop(name, None)
+    env = {**server_env(instance, url), "BENCH_TEMPLATE_FOLDER": str(templates)}
     try:
         page_file = instance / "page.html"
         seeded = subprocess.run(

@@ -91,6 +91,23 @@ def prepare_database(kind: str, instance: Path) -> tuple[str, callable]:
     return f"{POSTGRES_URL.rsplit('/', 1)[0]}/{name}", drop
 
 
+def server_env(instance: Path, url: str) -> dict[str, str]:
+    """The environment of the benchmark's servers: the app in development mode on `url`,
+    without rate limits, Redis or SMTP (emails stay in the outbox)."""
+    env = {
+        **os.environ,
+        "LEARNHUB_ENV": "development",
+        "LEARNHUB_INSTANCE_PATH": str(instance),
+        "DATABASE_URL": url,
+        "RATELIMIT_ENABLED": "0",
+        "BENCH_DATABASE_URL": url,
+        "PYTHONPATH": str(ROOT / "bench"),
+    }
+    for name in ("REDIS_URL", "SMTP_URL", "SMTP_HOST"):
+        env.pop(name, None)
+    return env
+
+
 def migrate_and_seed(env: dict) -> None:
     """Migrations, the programme with capacity 1,000, the baseline's table (in a subprocess,
     so this process holds no connection while gunicorn runs)."""
@@ -327,17 +344,7 @@ class Series:
 def measure(kind: str, submissions: int, clients: int, rounds: int, floors: bool) -> dict:
     instance = Path(tempfile.mkdtemp(prefix=f"learnhub-bench-{kind}-"))
     url, drop = prepare_database(kind, instance)
-    env = {
-        **os.environ,
-        "LEARNHUB_ENV": "development",
-        "LEARNHUB_INSTANCE_PATH": str(instance),
-        "DATABASE_URL": url,
-        "RATELIMIT_ENABLED": "0",
-        "BENCH_DATABASE_URL": url,
-        "PYTHONPATH": str(ROOT / "bench"),
-    }
-    for name in ("REDIS_URL", "SMTP_URL", "SMTP_HOST"):
-        env.pop(name, None)
+    env = server_env(instance, url)
     if kind == "postgres":
         env["CELERY_BROKER_URL"] = REDIS_URL
     servers: list[Gunicorn] = []

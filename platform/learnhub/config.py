@@ -154,6 +154,8 @@ class BaseConfig:
         #: Personal data of programmes whose last session ended this many days ago is removed
         #: by `flask retention apply` (statistics stay).
         self.DATA_RETENTION_DAYS = _non_negative_int("DATA_RETENTION_DAYS", "730")
+        #: Who holds participants' data, as the privacy notice (/privacy) names it.
+        self.OPERATOR_NAME = _env("OPERATOR_NAME", "the organisation that runs this LearnHub site")
         self._delivery_from_env()
         self.BEAT_INTERVAL_SECONDS = float(
             _env("BEAT_INTERVAL_SECONDS", str(self.BEAT_INTERVAL_SECONDS))

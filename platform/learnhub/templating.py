@@ -12,7 +12,7 @@ import markdown
 import nh3
 from babel.dates import format_timedelta
 from babel.lists import format_list
-from flask import Flask, has_request_context, request
+from flask import Flask, g, has_request_context, request
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -61,16 +61,40 @@ def sanitise_markdown(text: str | None) -> str:
 
 def viewer_timezone() -> str:
     """The zone the current viewer reads times in: their profile, their choice, or UTC."""
+    return _viewer_zone()[0]
+
+
+def viewer_timezone_known() -> bool:
+    """False when times fall back to UTC: no profile zone, no choice (tz.js has not run)."""
+    return _viewer_zone()[1]
+
+
+def _viewer_zone() -> tuple[str, bool]:
     if (
         has_request_context()
         and current_user.is_authenticated
         and timefmt.is_valid_timezone(current_user.timezone)
     ):
-        return current_user.timezone
+        return current_user.timezone, True
     chosen = request.cookies.get(VIEWER_TZ_COOKIE) if has_request_context() else None
     if chosen and "%" in chosen:  # written percent-encoded by an earlier tz.js
         chosen = unquote(chosen)
-    return chosen if timefmt.is_valid_timezone(chosen) else "UTC"
+    return (chosen, True) if timefmt.is_valid_timezone(chosen) else ("UTC", False)
+
+
+def note_form_error(field_id: str | None, message: str) -> str:
+    """Called by the forms macros for each error they show: base.html then writes the error
+    summary first in <main> and "Error: " in the <title>. Returns "" (it prints nothing)."""
+    if has_request_context():
+        noted = g.setdefault("form_errors_shown", [])
+        if (field_id, message) not in noted:
+            noted.append((field_id, message))
+    return ""
+
+
+def form_errors_shown() -> list[tuple[str | None, str]]:
+    """The (field id or None, message) pairs the page being rendered showed, in order."""
+    return list(g.get("form_errors_shown", [])) if has_request_context() else []
 
 
 def time_range(start, end, tz: str, **options) -> str:
@@ -122,5 +146,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["reminder_times"] = reminder_times
     app.jinja_env.filters["date"] = timefmt.format_date
     app.jinja_env.globals["viewer_timezone"] = viewer_timezone
+    app.jinja_env.globals["viewer_timezone_known"] = viewer_timezone_known
+    app.jinja_env.globals["note_form_error"] = note_form_error
+    app.jinja_env.globals["form_errors_shown"] = form_errors_shown
     app.jinja_env.globals["all_timezones"] = timefmt.all_timezones
     app.jinja_env.globals["dev_mailbox_enabled"] = bool(app.config.get("DEV_MAILBOX"))

@@ -47,6 +47,18 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+#: An instant that defaults to the moment the row is written.
+NowByDefault = Annotated[datetime, mapped_column(UTCDateTime, default=utcnow)]
+#: A row that belongs to a programme: removed with it, indexed for the programme's pages.
+ProgrammeKey = Annotated[
+    int, mapped_column(ForeignKey("programme.id", ondelete="CASCADE"), index=True)
+]
+#: A row that belongs to a person's account: removed with it, indexed for their pages.
+UserKey = Annotated[
+    int, mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+]
+
+
 def one_of(column: str, values: tuple[str, ...], name: str) -> CheckConstraint:
     """A CHECK constraint that keeps a string column inside a fixed set of values."""
     quoted = ", ".join(f"'{value}'" for value in values)

@@ -53,7 +53,6 @@ NET_ZERO_FACTS = [
     "Hosted by",
     "Related alliances",
     "Session date",
-    "Ends",
     "Programme of the event",
     "Recording of the event",
 ]

@@ -185,6 +185,27 @@ def test_verification_confirms_a_code_and_rejects_a_made_up_one(app, client, cou
     assert "No certificate has the code" in made_up.get_data(as_text=True)
 
 
+def test_a_code_typed_into_the_check_page_opens_its_check(app, client, course):
+    with app.test_request_context():
+        certificate = services.issue_by_hand(
+            course.programme.id, course.registration.id, "Attended in person"
+        )
+    form = client.get("/certificates")
+    assert form.status_code == 200
+    assert 'name="code"' in form.get_data(as_text=True)
+    typed = client.get("/certificates", query_string={"code": f"  {certificate.code}  "})
+    assert typed.status_code == 302
+    assert typed.headers["Location"].endswith(f"/certificates/{certificate.code}")
+    empty = client.get("/certificates", query_string={"code": ""})
+    assert empty.status_code == 422
+    html = empty.get_data(as_text=True)
+    assert "Type the code printed on the certificate" in html
+    assert "<title>Error:" in html
+    # The check page offers the field again, filled with the code it checked.
+    checked = client.get("/certificates/ZZZZ-ZZZZ-ZZZZ").get_data(as_text=True)
+    assert 'value="ZZZZ-ZZZZ-ZZZZ"' in checked
+
+
 def test_a_revoked_certificate_shows_as_revoked(app, client, course):
     with app.test_request_context():
         certificate = services.issue_by_hand(

@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import Model
-from ..types import UTCDateTime, one_of, utcnow
+from ..types import NowByDefault, SurrogateKey, UserKey, UTCDateTime, one_of
 
 ROLES = ("participant", "organiser", "admin")
 TEAM_RIGHTS = ("manage_programme", "manage_registrations", "manage_attendance")
@@ -19,7 +19,7 @@ class User(UserMixin, Model):
     __tablename__ = "user_account"
     __table_args__ = (one_of("role", ROLES, "role"),)
     #: Surrogate key.
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[SurrogateKey]
     #: Sign-in address, stored lower-case; unique.
     email: Mapped[str] = mapped_column(String(320), unique=True)
     #: Name as it appears on certificates and attendance sheets.
@@ -43,7 +43,7 @@ class User(UserMixin, Model):
     #: Password hash (organisers and admins; participants use sign-in links).
     password_hash: Mapped[str | None] = mapped_column(String(300))
     #: When the account was created.
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[NowByDefault]
     #: Last successful sign-in.
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: When the person deleted their account; the row stays, anonymised, for the figures.
@@ -65,17 +65,15 @@ class LoginToken(Model):
 
     __tablename__ = "login_token"
     #: Surrogate key.
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[SurrogateKey]
     #: Whose link it is.
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
-    )
+    user_id: Mapped[UserKey]
     #: SHA-256 of the token in the link.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     #: Local path to open after signing in.
     next_path: Mapped[str | None] = mapped_column(String(500))
     #: When it was issued.
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[NowByDefault]
     #: After this instant the link no longer works.
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     #: When it was used; a used link never works again.
@@ -90,13 +88,11 @@ class ProgrammeTeamMember(Model):
     __tablename__ = "programme_team_member"
     __table_args__ = (UniqueConstraint("programme_id", "user_id"),)
     #: Surrogate key.
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[SurrogateKey]
     #: The programme.
     programme_id: Mapped[int] = mapped_column(ForeignKey("programme.id", ondelete="CASCADE"))
     #: The organiser.
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
-    )
+    user_id: Mapped[UserKey]
     #: May edit the programme.
     manage_programme: Mapped[bool] = mapped_column(default=True)
     #: May see and change registrations.

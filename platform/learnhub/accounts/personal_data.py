@@ -14,13 +14,7 @@ from ..registration.models import Registration
 from ..registration.services import release_places_of_deleted_account
 from ..types import utcnow
 from .models import LoginToken, User
-from .services import (
-    DELETED_EMAIL_DOMAIN,
-    AccountError,
-    locked_user,
-    normalise_email,
-    profile_of,
-)
+from .services import DELETED_EMAIL_DOMAIN, AccountError, locked_user, normalise_email, profile_of
 
 
 def export_data(user: User) -> dict:

@@ -399,7 +399,6 @@ def request_email_change(user_id: int, new_email: str) -> None:
             dedupe_key=f"email_change:{user.id}:{hashlib.sha256(token.encode()).hexdigest()[:32]}",
             to=recipient,
             subject=lazy_gettext("Confirm your new LearnHub email address"),
-            template="email_change",
             context={
                 "link": external_url("accounts.confirm_email_change", token=token),
                 "hours": EMAIL_CHANGE_HOURS,

@@ -100,12 +100,8 @@ def request_link():
 def password_login():
     password_form = PasswordSignInForm()
     if password_form.validate_on_submit():
-        done, user = run_use_case(
-            password_form,
-            services.authenticate_with_password,
-            password_form.email.data,
-            password_form.password.data,
-        )
+        credentials = (password_form.email.data, password_form.password.data)
+        done, user = run_use_case(password_form, services.authenticate_with_password, *credentials)
         if done:
             return _after_sign_in(user, password_form.next.data)
     return (

@@ -17,11 +17,7 @@ from ..catalogue.models import Session
 from ..database import fetch_tuples
 from ..registration.models import Registration
 from .errors import AttendanceError
-from .meeting_reports import (
-    Person,
-    normalise_name,
-    normalise_names,
-)
+from .meeting_reports import Person, normalise_name, normalise_names
 from .meeting_reports import status_by_rule as rule_status
 from .models import Attendance, AttendanceImport
 

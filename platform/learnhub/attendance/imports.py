@@ -42,11 +42,7 @@ from .import_staging import (
     _staged_marks,
     _staged_shown,
 )
-from .meeting_reports import (
-    ReportError,
-    merge_people,
-    parse_report,
-)
+from .meeting_reports import ReportError, merge_people, parse_report
 from .models import AttendanceImport
 from .services.marks import write_marks
 

@@ -11,7 +11,7 @@ from ..accounts.models import User
 from ..catalogue.models import Session
 from ..extensions import Model
 from ..registration.models import Registration
-from ..types import RegistrationKey, SurrogateKey, UTCDateTime, one_of, utcnow
+from ..types import NowByDefault, RegistrationKey, SurrogateKey, UTCDateTime, one_of
 
 #: A registrant without a row for a session is "not yet marked".
 ATTENDANCE_STATUSES = ("present", "late", "excused", "absent")
@@ -54,7 +54,7 @@ class Attendance(Model):
         ForeignKey("user_account.id", ondelete="SET NULL")
     )
     #: When it was recorded.
-    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recorded_at: Mapped[NowByDefault]
 
     session: Mapped[Session] = relationship()
     registration: Mapped[Registration] = relationship()
@@ -96,7 +96,7 @@ class CheckInAttempt(Model):
     #: Who typed it.
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
     #: When.
-    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    attempted_at: Mapped[NowByDefault]
 
 
 class AttendanceImport(Model):
@@ -141,7 +141,7 @@ class AttendanceImport(Model):
         ForeignKey("user_account.id", ondelete="SET NULL")
     )
     #: When it was uploaded.
-    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    uploaded_at: Mapped[NowByDefault]
     #: When it was applied.
     applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Marks written or changed when applied.

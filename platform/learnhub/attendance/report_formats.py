@@ -32,7 +32,7 @@ samples in tests/attendance/samples/ follow them):
 from __future__ import annotations
 
 from .report_base import EXPECTED, Connection, ParsedReport, ReportError, norm_header
-from .report_rows import SECTION, Columns, Layout, read_table, table, time_reader
+from .report_rows import SECTION, Columns, Layout, read_rows, read_table, table, time_reader
 from .report_times import TimeReader, decide_day_first
 
 ZOOM_NAME = ("name (original name)", "user name (original name)", "name", "participant")
@@ -106,7 +106,9 @@ def _finish(
     language_day_first = kw.pop("day_first_language", False)
     ignored: list = kw.pop("ignored", [])
     reader = time_reader(rows, layout, ctx.timezone, ctx.session_start, language_day_first)
-    connections, reader = read_table(rows, layout, reader, len(header), ignored)
+    connections, reader = read_table(
+        lambda order: read_rows(rows, layout, order, len(header), ignored), reader, ignored
+    )
     return ParsedReport(
         source=layout.source,
         connections=connections,

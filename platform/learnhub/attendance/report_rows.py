@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .report_base import MAX_ROWS, Connection, ReportError, delimiter_of, norm_header
@@ -159,17 +160,16 @@ def time_reader(
 
 
 def read_table(
-    rows: list[tuple[int, list[str]]],
-    layout: Layout,
+    read: Callable[[TimeReader], list[Connection]],
     reader: TimeReader,
-    header_width: int,
     ignored: list[tuple[int, str, str]],
 ) -> tuple[list[Connection], TimeReader]:
-    """`read_rows` in one order for the whole table: when the order was not settled by a date
-    and a row only reads the other way, every row is read again the other way."""
+    """`read` (the table's rows, as `read_rows` reads them) in one order for the whole table:
+    when the order was not settled by a date and a row only reads the other way, every row is
+    read again the other way (the rows it left out, in `ignored`, are forgotten first)."""
     kept = len(ignored)
     try:
-        return read_rows(rows, layout, reader, header_width, ignored), reader
+        return read(reader), reader
     except UnreadableTime as error:
         other = not reader.day_first
         turned = TimeReader(
@@ -181,7 +181,7 @@ def read_table(
         if reader.decisive or not turned.can_read(error.text):
             raise
     del ignored[kept:]
-    return read_rows(rows, layout, turned, header_width, ignored), turned
+    return read(turned), turned
 
 
 def _left_out(row: list[str], email: str | None, lay: Layout, no_show: bool) -> str | None:

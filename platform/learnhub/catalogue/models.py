@@ -4,21 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (
-    CheckConstraint,
-    ForeignKey,
-    Index,
-    String,
-    Text,
-    UniqueConstraint,
-    false,
-    true,
-)
+from sqlalchemy import false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.schema import CheckConstraint, ForeignKey, Index, UniqueConstraint
+from sqlalchemy.types import String, Text
 
 from ..accounts.models import User
 from ..extensions import Model
-from ..types import UTCDateTime, one_of, utcnow
+from ..types import NowByDefault, ProgrammeKey, SurrogateKey, UTCDateTime, one_of
 
 PROGRAMME_KINDS = ("programme", "webinar")
 PROGRAMME_FORMATS = ("online", "in_person", "hybrid")
@@ -35,7 +28,7 @@ MODULE_COMPLETION_MODES = ("items", "manual")
 class Topic(Model):
     __tablename__ = "topic"
     #: Surrogate key.
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[SurrogateKey]
     #: URL-safe name used by the catalogue filter.
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     #: Display name, e.g. "Sustainability and climate change".
@@ -45,7 +38,7 @@ class Topic(Model):
 class Organisation(Model):
     __tablename__ = "organisation"
     #: Surrogate key.
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[SurrogateKey]
     #: Full name, unique so that organisers reuse rather than duplicate.
     name: Mapped[str] = mapped_column(String(300), unique=True)
     #: Short form or acronym, e.g. "UCLG-ASPAC".
@@ -59,7 +52,7 @@ class Person(Model):
 
     __tablename__ = "person"
     #: Surrogate key.
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[SurrogateKey]
     #: Honorific shown before the name ("Ms.", "Mr."), empty when the source gives none.
     honorific: Mapped[str | None] = mapped_column(String(20))
     #: Full name as the person writes it.
@@ -113,7 +106,7 @@ class Programme(Model):
         ),
     )
     #: Surrogate key.
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[SurrogateKey]
     #: URL name, unique: /programmes/<slug>.
     slug: Mapped[str] = mapped_column(String(120), unique=True)
     #: "programme" (several sessions and modules) or "webinar" (one event).
@@ -151,7 +144,7 @@ class Programme(Model):
     #: True when registrations beyond capacity join a first-in-first-out waiting list.
     waitlist_enabled: Mapped[bool] = mapped_column(default=True, server_default=true())
     #: When the programme was created.
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[NowByDefault]
     #: Raised on every edit of its details; an edit based on an older version is refused.
     version: Mapped[int] = mapped_column(default=1, server_default="1")
     #: Raised by every use case that changes what its public page shows (catalogue/versions.py);
@@ -211,7 +204,7 @@ class ProgrammeOrganisation(Model):
         one_of("role", ORGANISATION_ROLES, "role"),
     )
     #: Surrogate key.
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[SurrogateKey]
     #: The programme.
     programme_id: Mapped[int] = mapped_column(ForeignKey("programme.id", ondelete="CASCADE"))
     #: The organisation.
@@ -234,11 +227,9 @@ class Session(Model):
         Index("ix_session_starts_at", "starts_at"),
     )
     #: Surrogate key.
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[SurrogateKey]
     #: The programme it belongs to.
-    programme_id: Mapped[int] = mapped_column(
-        ForeignKey("programme.id", ondelete="CASCADE"), index=True
-    )
+    programme_id: Mapped[ProgrammeKey]
     #: Session title.
     title: Mapped[str] = mapped_column(String(300))
     #: What happens in the session (Markdown).
@@ -282,7 +273,7 @@ class SessionSpeaker(Model):
         one_of("role", SPEAKER_ROLES, "role"),
     )
     #: Surrogate key.
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[SurrogateKey]
     #: The session.
     session_id: Mapped[int] = mapped_column(ForeignKey("session.id", ondelete="CASCADE"))
     #: The person.
@@ -307,7 +298,7 @@ class Module(Model):
         one_of("completion_mode", MODULE_COMPLETION_MODES, "completion_mode"),
     )
     #: Surrogate key.
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[SurrogateKey]
     #: The programme.
     programme_id: Mapped[int] = mapped_column(ForeignKey("programme.id", ondelete="CASCADE"))
     #: 1-based order in the programme; also the module's URL.
@@ -348,11 +339,9 @@ class Material(Model):
         ),
     )
     #: Surrogate key.
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[SurrogateKey]
     #: The programme.
-    programme_id: Mapped[int] = mapped_column(
-        ForeignKey("programme.id", ondelete="CASCADE"), index=True
-    )
+    programme_id: Mapped[ProgrammeKey]
     #: Module it belongs to, if any.
     module_id: Mapped[int | None] = mapped_column(ForeignKey("module.id", ondelete="SET NULL"))
     #: Session it belongs to (a recording), if any.
@@ -391,7 +380,7 @@ class AuditEntry(Model):
     __tablename__ = "audit_entry"
     __table_args__ = (Index("ix_audit_entry_programme_at", "programme_id", "created_at"),)
     #: Surrogate key.
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[SurrogateKey]
     #: The programme changed.
     programme_id: Mapped[int] = mapped_column(ForeignKey("programme.id", ondelete="CASCADE"))
     #: Who changed it; NULL once their account is gone.
@@ -401,6 +390,6 @@ class AuditEntry(Model):
     #: What it was done to and which fields changed.
     detail: Mapped[str] = mapped_column(Text, default="")
     #: When.
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[NowByDefault]
 
     user: Mapped[User | None] = relationship()

@@ -21,10 +21,17 @@ from .. import i18n
 from ..accounts.forms import ViewerTimezoneForm
 from ..forms import strip
 from ..learning import services as learning
-from ..registration.services import viewer_can_access_registered_material, viewer_is_confirmed
+from ..learning.services.viewer import Viewer
+from ..registration.services import (
+    Standing,
+    standing_in,
+    viewer_can_access_registered_material,
+    viewer_is_confirmed,
+)
 from ..safety import safe_next_path
 from ..storage import StorageError, storage
-from ..templating import VIEWER_TZ_COOKIE, viewer_timezone
+from ..templating import VIEWER_TZ_COOKIE, viewer_timezone, viewer_timezone_known
+from ..timefmt import all_timezones
 from . import page_cache, services
 from .models import PROGRAMME_KINDS
 
@@ -56,7 +63,8 @@ def programme(slug: str):
     # (its time-zone form is a GET form: no CSRF token, no session cookie). It is kept for
     # PUBLIC_PAGE_MAX_AGE_SECONDS, so what it shows (an edit, seats left) is at most that old.
     max_age = current_app.config["PUBLIC_PAGE_MAX_AGE_SECONDS"]
-    key = page_cache.key("signed-out page", slug, i18n.current_locale_code(), viewer_timezone())
+    zone = viewer_timezone() if viewer_timezone_known() else "unknown"  # says "set your zone"
+    key = page_cache.key("signed-out page", slug, i18n.current_locale_code(), zone)
     kept = page_cache.lookup(key) if max_age else None
     if kept is None:
         # Kept encoded: each response then sends the same bytes without encoding ~45 KB again.
@@ -94,8 +102,17 @@ def _programme_page(slug: str) -> str:
         seats_left=services.seats_left(found, confirmed),
         next_session=services.next_scheduled(page.sessions),
         tz_chooser=page_cache.timezone_chooser(zone),
+        # The viewer's own registration: signed-in pages only, never the kept signed-out page.
+        standing=_standing(found.id, viewer),
         joinable=services.joinable_sessions(page.sessions, lambda: viewer_is_confirmed(found)),
     )
+
+
+def _standing(programme_id: int, viewer: Viewer) -> Standing | None:
+    """The signed-in viewer's registration; a confirmed one is already known (`viewer_of`)."""
+    if viewer.registration is not None:
+        return Standing(viewer.registration.id, "confirmed", None)
+    return standing_in(programme_id, current_user) if current_user.is_authenticated else None
 
 
 def _graph(slug: str):
@@ -208,3 +225,33 @@ def set_viewer_timezone():
             secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
         )
     return response
+
+
+@bp.get("/privacy")
+def privacy():
+    """The privacy notice: who holds the data, why, how long (the retention setting), rights."""
+    config = current_app.config
+    return render_template(
+        "privacy.html",
+        operator=config.get("OPERATOR_NAME") or "the organisation that runs this LearnHub site",
+        retention_days=config["DATA_RETENTION_DAYS"],
+        session_days=config["PERMANENT_SESSION_LIFETIME"].days,
+        link_minutes=config["MAGIC_LINK_MINUTES"],
+    )
+
+
+@bp.get("/timezones")
+def timezones():
+    """Every time zone a form accepts, by region: the list the zone fields point to. The same
+    for everyone, so browsers and proxies may keep it a day."""
+    response = make_response(render_template("catalogue/timezones.html", regions=_zone_regions()))
+    if not current_user.is_authenticated:
+        response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+def _zone_regions() -> dict[str, list[str]]:
+    regions: dict[str, list[str]] = {}
+    for name in all_timezones():
+        regions.setdefault(name.split("/")[0], []).append(name)
+    return regions

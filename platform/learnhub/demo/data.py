@@ -138,12 +138,28 @@ def _organisation(name: str, short_name: str | None = None, website: str | None 
     return found
 
 
-def _link(
-    programme: catalogue.Programme, organisation: catalogue.Organisation, role: str, position: int
-) -> None:
-    programme.organisation_links.append(
-        catalogue.ProgrammeOrganisation(organisation=organisation, role=role, position=position)
-    )
+def _link(programme: catalogue.Programme, **roles: list[catalogue.Organisation]) -> None:
+    """The programme's organisations by role, each role's in the order given."""
+    for role, organisations in roles.items():
+        for position, organisation in enumerate(organisations):
+            programme.organisation_links.append(
+                catalogue.ProgrammeOrganisation(
+                    organisation=organisation, role=role, position=position
+                )
+            )
+
+
+VIDEOS = "https://video.example.org/learnhub-demo"
+FILES = "https://files.example.org/learnhub-demo"
+#: What both demo programmes are: published, online, in English.
+PUBLISHED_ONLINE_IN_ENGLISH = {"format": "online", "language": "English", "status": "published"}
+
+
+def _user(email: str, name: str, role: str, works_at: tuple[str, str, str] | None = None) -> User:
+    """A demo account; `works_at` is its organisation, city and country."""
+    user = User(email=email, full_name=name, role=role, timezone="UTC")
+    user.organisation_name, user.city, user.country = works_at or (None, None, None)
+    return user
 
 
 def load_demo(today: date | None = None) -> dict[str, str]:
@@ -182,6 +198,7 @@ def load_demo(today: date | None = None) -> dict[str, str]:
     webinar = catalogue.Programme(
         slug="creating-a-net-zero-community",
         kind="webinar",
+        capacity=300,
         title="Creating a Net Zero Community",
         summary=(
             "How to design good public policies that foster a favourable climate for green "
@@ -190,17 +207,12 @@ def load_demo(today: date | None = None) -> dict[str, str]:
         ),
         description=NET_ZERO_DESCRIPTION,
         topic=topic,
-        format="online",
-        language="English",
         timezone="Asia/Shanghai",
-        status="published",
-        capacity=300,
+        **PUBLISHED_ONLINE_IN_ENGLISH,
     )
-    _link(webinar, hub_chengdu, "host", 0)
-    _link(webinar, c40, "supporter", 0)
-    _link(webinar, chengdu_commission, "supporter", 1)
-    _link(webinar, metropolis, "alliance", 0)
-    _link(webinar, c40, "alliance", 1)
+    _link(
+        webinar, host=[hub_chengdu], supporter=[c40, chengdu_commission], alliance=[metropolis, c40]
+    )
     webinar_day = today + timedelta(days=12)
     webinar_session = catalogue.Session(
         title="Pathways to Near-Net-Zero Communities",
@@ -247,41 +259,31 @@ def load_demo(today: date | None = None) -> dict[str, str]:
                 person=person, role="speaker", contribution=contribution, position=position
             )
         )
-    webinar.materials += [
-        catalogue.Material(
-            kind="programme",
-            title="Programme of the event",
-            url="https://files.example.org/learnhub-demo/net-zero-community-programme.pdf",
-            visibility="public",
-            position=0,
-        ),
-        catalogue.Material(
-            kind="recording",
-            title="Recording of the event",
-            url="https://video.example.org/learnhub-demo/net-zero-community-recording",
-            visibility="public",
-            position=1,
-        ),
-    ]
+    for position, (kind, title, url) in enumerate(
+        [
+            ("programme", "Programme of the event", f"{FILES}/net-zero-community-programme.pdf"),
+            ("recording", "Recording of the event", f"{VIDEOS}/net-zero-community-recording"),
+        ]
+    ):
+        webinar.materials.append(
+            catalogue.Material(
+                kind=kind, title=title, url=url, visibility="public", position=position
+            )
+        )
 
     resilient = catalogue.Programme(
         slug="resilient-city-2nd-edition",
         kind="programme",
+        capacity=60,
         title="On-line training program on Resilient City",
         edition="2nd edition",
         summary=RESILIENT_SUMMARY,
         description=RESILIENT_DESCRIPTION,
         topic=topic,
-        format="online",
-        language="English",
         timezone="Asia/Seoul",
-        status="published",
-        capacity=60,
+        **PUBLISHED_ONLINE_IN_ENGLISH,
     )
-    _link(resilient, shrdc, "host", 0)
-    _link(resilient, uclg, "partner", 0)
-    _link(resilient, uclg_aspac, "partner", 1)
-    _link(resilient, metropolis, "alliance", 0)
+    _link(resilient, host=[shrdc], partner=[uclg, uclg_aspac], alliance=[metropolis])
     modules = []
     for position, (title, theme, summary, body) in enumerate(MODULES, start=1):
         module = catalogue.Module(
@@ -338,46 +340,41 @@ def load_demo(today: date | None = None) -> dict[str, str]:
     )
     for index, (module, (_, theme, _, _)) in enumerate(zip(modules, MODULES, strict=True)):
         slug = theme.lower()
-        resilient.materials += [
-            catalogue.Material(
-                module=module,
-                kind="recording",
-                title=f"{module.title}: lecture recording",
-                url=f"https://video.example.org/learnhub-demo/resilient-city-{slug}",
-                visibility="registered",
-                position=10 + index * 2,
-            ),
-            catalogue.Material(
-                module=module,
-                kind="policy_case",
-                title=f"{module.title}: policy case for discussion",
-                url=f"https://files.example.org/learnhub-demo/resilient-city-{slug}-policy-case",
-                visibility="registered",
-                position=11 + index * 2,
-            ),
-        ]
+        for offset, (kind, title, url) in enumerate(
+            [
+                ("recording", "lecture recording", f"{VIDEOS}/resilient-city-{slug}"),
+                (
+                    "policy_case",
+                    "policy case for discussion",
+                    f"{FILES}/resilient-city-{slug}-policy-case",
+                ),
+            ]
+        ):
+            resilient.materials.append(
+                catalogue.Material(
+                    module=module,
+                    kind=kind,
+                    title=f"{module.title}: {title}",
+                    url=url,
+                    visibility="registered",
+                    position=10 + index * 2 + offset,
+                )
+            )
     db.session.add_all([webinar, resilient])
 
-    organiser = User(
-        email=ORGANISER_EMAIL,
-        full_name="Olivia Organiser",
-        organisation_name="Metropolis",
-        city="Barcelona",
-        country="Spain",
-        timezone="Europe/Madrid",
-        role="organiser",
+    organiser = _user(
+        ORGANISER_EMAIL, "Olivia Organiser", "organiser", ("Metropolis", "Barcelona", "Spain")
     )
+    organiser.timezone = "Europe/Madrid"
     set_password(organiser, ORGANISER_PASSWORD)
-    participant = User(
-        email=PARTICIPANT_EMAIL,
-        full_name="Paula Participante",
-        organisation_name="Prefeitura de São Paulo",
-        city="São Paulo",
-        country="Brazil",
-        timezone="America/Sao_Paulo",
-        role="participant",
+    participant = _user(
+        PARTICIPANT_EMAIL,
+        "Paula Participante",
+        "participant",
+        ("Prefeitura de São Paulo", "São Paulo", "Brazil"),
     )
-    admin = User(email=ADMIN_EMAIL, full_name="Ada Administrator", timezone="UTC", role="admin")
+    participant.timezone = "America/Sao_Paulo"
+    admin = _user(ADMIN_EMAIL, "Ada Administrator", "admin")
     set_password(admin, ADMIN_PASSWORD)
     db.session.add_all([organiser, participant, admin])
     db.session.flush()

@@ -24,7 +24,6 @@ def queue_certificate_email(certificate: Certificate, registration: Registration
         dedupe_key=f"certificate:{certificate.id}",
         to=registration.user,
         subject=lazy_gettext("Your certificate: %(title)s", title=certificate.programme_title),
-        template="certificate_issued",
         context={
             "certificate": certificate,
             "pdf_url": external_url("learning.my_certificate", slug=programme.slug),
@@ -46,15 +45,11 @@ def queue_discussion_digest(
         )
         for post in posts
     ]
+    settings_url = external_url("catalogue.programme", slug=programme.slug) + "#learning"
     return queue_email(
         kind="discussion_digest",
         dedupe_key=f"digest:{subscription.id}:{posts[-1].id}",
         to=subscription.user,
         subject=lazy_gettext("New in the discussions: %(title)s", title=programme.title),
-        template="discussion_digest",
-        context={
-            "programme": programme,
-            "items": items,
-            "settings_url": external_url("catalogue.programme", slug=programme.slug) + "#learning",
-        },
+        context={"programme": programme, "items": items, "settings_url": settings_url},
     )

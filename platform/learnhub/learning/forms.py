@@ -3,13 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import (
-    BooleanField,
-    HiddenField,
-    RadioField,
-    SelectChoice,
-    TextAreaField,
-)
+from wtforms import BooleanField, HiddenField, RadioField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..forms import parse_id, strip
@@ -19,16 +13,32 @@ from .services.discussions import MAX_POST_LENGTH, MODERATION_ACTIONS
 class PostForm(FlaskForm):
     body = TextAreaField(
         "Your post",
-        filters=[strip],
         validators=[
             DataRequired("Write something before posting."),
             Length(max=MAX_POST_LENGTH, message=f"Posts are at most {MAX_POST_LENGTH} characters."),
         ],
+        filters=[strip],
     )
     parent_id = HiddenField(validators=[Optional()])
 
     def parent(self) -> int | None:
         return parse_id(self.parent_id.data)
+
+
+class CertificateCodeForm(FlaskForm):
+    """The code printed on a certificate, typed to check it (a GET form: nothing changes)."""
+
+    class Meta:
+        csrf = False
+
+    code = StringField(
+        "Certificate code",
+        filters=[strip],
+        validators=[
+            DataRequired("Type the code printed on the certificate, for example ABCD-EFGH-JKMN."),
+            Length(max=40, message="A certificate code is 14 characters, like ABCD-EFGH-JKMN."),
+        ],
+    )
 
 
 class ToggleForm(FlaskForm):

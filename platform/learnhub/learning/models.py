@@ -5,23 +5,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (
-    CheckConstraint,
-    ForeignKey,
-    Index,
-    String,
-    Text,
-    UniqueConstraint,
-    false,
-    text,
-)
+from sqlalchemy import false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.schema import CheckConstraint, ForeignKey, Index, UniqueConstraint
+from sqlalchemy.types import String, Text
 
 from ..accounts.models import User
 from ..catalogue.models import Module, Programme
 from ..extensions import Model
 from ..registration.models import Registration
-from ..types import RegistrationKey, SurrogateKey, UTCDateTime, one_of, utcnow
+from ..types import NowByDefault, ProgrammeKey, RegistrationKey, SurrogateKey, UTCDateTime, one_of
 
 COMPLETION_SOURCES = ("manual", "items")
 CERTIFICATE_SOURCES = ("rule", "organiser")
@@ -38,7 +31,7 @@ class MaterialView(Model):
     #: The material opened.
     material_id: Mapped[int] = mapped_column(ForeignKey("material.id", ondelete="CASCADE"))
     #: When it was first opened.
-    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    opened_at: Mapped[NowByDefault]
 
 
 class ModuleCompletion(Model):
@@ -57,7 +50,7 @@ class ModuleCompletion(Model):
     #: "manual" (marked complete) or "items" (its required items were opened).
     source: Mapped[str] = mapped_column(String(20))
     #: When it was completed.
-    completed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    completed_at: Mapped[NowByDefault]
 
 
 class DiscussionPost(Model):
@@ -81,7 +74,7 @@ class DiscussionPost(Model):
     #: Plain text as written; shown escaped, with links made clickable.
     body: Mapped[str] = mapped_column(Text)
     #: When it was written.
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[NowByDefault]
     #: Pinned posts come first (organisers pin).
     pinned: Mapped[bool] = mapped_column(default=False, server_default=false())
     #: When an organiser hid it; hidden posts are shown to organisers only.
@@ -104,7 +97,7 @@ class DiscussionLock(Model):
         ForeignKey("user_account.id", ondelete="SET NULL")
     )
     #: When it was locked.
-    locked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    locked_at: Mapped[NowByDefault]
 
 
 class DigestSubscription(Model):
@@ -116,9 +109,7 @@ class DigestSubscription(Model):
     #: The subscriber.
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
     #: The programme whose discussions they follow.
-    programme_id: Mapped[int] = mapped_column(
-        ForeignKey("programme.id", ondelete="CASCADE"), index=True
-    )
+    programme_id: Mapped[ProgrammeKey]
     #: The highest post id already included in a digest (or existing when they subscribed).
     last_post_id: Mapped[int] = mapped_column(default=0)
 
@@ -154,9 +145,7 @@ class Certificate(Model):
     #: The registration it certifies (one valid certificate per participant and programme).
     registration_id: Mapped[RegistrationKey]
     #: The programme, for listing.
-    programme_id: Mapped[int] = mapped_column(
-        ForeignKey("programme.id", ondelete="CASCADE"), index=True
-    )
+    programme_id: Mapped[ProgrammeKey]
     #: The participant's name as printed.
     holder_name: Mapped[str] = mapped_column(String(200))
     #: The programme's title as printed.
@@ -173,7 +162,7 @@ class Certificate(Model):
     #: The organiser's reason for issuing by hand.
     issue_reason: Mapped[str | None] = mapped_column(Text)
     #: When it was issued.
-    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    issued_at: Mapped[NowByDefault]
     #: When it was revoked; a revoked certificate is shown as revoked, never re-issued by rule.
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Why it was revoked.

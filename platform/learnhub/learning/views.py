@@ -31,7 +31,15 @@ from ..forms import ActionForm, ConfirmForm, confirmation_page, parse_id
 from ..links import external_url
 from ..pagination import requested_page
 from ..use_cases import attempt, run_use_case
-from .forms import IssueForm, ModerateForm, PostForm, RevokeForm, ToggleForm, settings_form
+from .forms import (
+    CertificateCodeForm,
+    IssueForm,
+    ModerateForm,
+    PostForm,
+    RevokeForm,
+    ToggleForm,
+    settings_form,
+)
 from .models import Certificate
 from .pdf import certificate_pdf
 from .services import certificates, completion, digests, discussions, organiser_settings
@@ -159,13 +167,26 @@ def _pdf_response(certificate):
     return response
 
 
+@bp.get("/certificates")
+def check_certificate():
+    """The field to type a certificate's code; a typed code opens its check."""
+    form = CertificateCodeForm(request.args)
+    if not request.args:
+        return render_template("learning/verify.html", form=form, checked=False)
+    if form.validate():
+        return redirect(url_for("learning.verify", code=form.code.data))
+    return render_template("learning/verify.html", form=form, checked=False), 422
+
+
 @bp.get("/certificates/<code>")
 def verify(code: str):
     """Anyone can check a code: valid, revoked, or unknown (404)."""
     certificate = certificates.certificate_by_code(code[:40])
-    if certificate is None:
-        return render_template("learning/verify.html", certificate=None, code=code[:40]), 404
-    return render_template("learning/verify.html", certificate=certificate, code=certificate.code)
+    form = CertificateCodeForm(data={"code": code[:40]})
+    page = render_template(
+        "learning/verify.html", certificate=certificate, code=code[:40], form=form, checked=True
+    )
+    return page, 200 if certificate else 404
 
 
 # --- organisers ----------------------------------------------------------------------------

@@ -1,15 +1,6 @@
 from flask_wtf import FlaskForm
-from wtforms import (
-    BooleanField,
-    DateField,
-    SelectChoice,
-    SelectField,
-    SelectMultipleField,
-    StringField,
-    TextAreaField,
-    TimeField,
-    URLField,
-)
+from wtforms import BooleanField, DateField, StringField, TextAreaField, TimeField, URLField
+from wtforms.fields.choices import SelectChoice, SelectField, SelectMultipleField
 from wtforms.validators import URL, DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 

@@ -4,20 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (
-    JSON,
-    CheckConstraint,
-    ForeignKey,
-    Index,
-    String,
-    Text,
-    UniqueConstraint,
-    text,
-)
+from sqlalchemy import text
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.schema import CheckConstraint, ForeignKey, Index, UniqueConstraint
+from sqlalchemy.types import JSON, String, Text
 
 from ..extensions import Model
-from ..types import UTCDateTime, one_of, utcnow
+from ..types import NowByDefault, ProgrammeKey, SurrogateKey, UserKey, UTCDateTime, one_of
 
 OUTBOX_STATUSES = ("queued", "sending", "sent", "failed", "skipped")
 #: Kinds of email a person may switch off; transactional ones (confirmation, sign-in) are not.
@@ -40,7 +33,7 @@ class OutboxMessage(Model):
         ),
     )
     #: Surrogate key; tasks receive it.
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[SurrogateKey]
     #: What makes the message unique, e.g. "reminder:12:345:60"; the same key is never sent twice.
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     #: confirmation, magic_link, reminder...
@@ -83,7 +76,7 @@ class OutboxMessage(Model):
     #: Delivery attempts made so far.
     attempts: Mapped[int] = mapped_column(default=0)
     #: Earliest time of the next attempt (backoff after a transient failure).
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    next_attempt_at: Mapped[NowByDefault]
     #: When a worker claimed it; a claim older than the lease is taken to be lost.
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Why it failed or was skipped (server reply or rule).
@@ -91,7 +84,7 @@ class OutboxMessage(Model):
     #: The Message-ID header it was sent with.
     message_id: Mapped[str | None] = mapped_column(String(300))
     #: When it was written.
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[NowByDefault]
     #: When the mail server accepted it.
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -101,7 +94,7 @@ class DevMailboxMessage(Model):
 
     __tablename__ = "dev_mailbox_message"
     #: Surrogate key.
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[SurrogateKey]
     #: The outbox row it came from.
     outbox_id: Mapped[int | None] = mapped_column(
         ForeignKey("outbox_message.id", ondelete="SET NULL")
@@ -113,7 +106,7 @@ class DevMailboxMessage(Model):
     #: The whole MIME message as the SMTP server would have received it.
     raw: Mapped[str] = mapped_column(Text)
     #: When the worker delivered it.
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    received_at: Mapped[NowByDefault]
 
 
 class WorkerHeartbeat(Model):
@@ -137,7 +130,7 @@ class ReminderPolicy(Model):
     #: Minutes before each session, comma-separated, e.g. "10080,1440,60"; empty means none.
     offsets_minutes: Mapped[str] = mapped_column(String(200))
     #: When organisers last changed it.
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[NowByDefault]
 
     @property
     def offsets(self) -> tuple[int, ...]:
@@ -165,7 +158,7 @@ class ReminderRun(Model):
     #: How many reminders the run wrote.
     planned: Mapped[int] = mapped_column(default=0)
     #: When the run was closed.
-    completed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    completed_at: Mapped[NowByDefault]
 
 
 class NotificationPreference(Model):
@@ -177,7 +170,7 @@ class NotificationPreference(Model):
         one_of("category", OPTIONAL_CATEGORIES, "category"),
     )
     #: Surrogate key.
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[SurrogateKey]
     #: Whose choice.
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
     #: "reminders" or "announcements".
@@ -185,7 +178,7 @@ class NotificationPreference(Model):
     #: Whether they receive it.
     enabled: Mapped[bool] = mapped_column()
     #: When they last changed it.
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[NowByDefault]
 
 
 class CalendarFeed(Model):
@@ -193,15 +186,13 @@ class CalendarFeed(Model):
 
     __tablename__ = "calendar_feed"
     #: Surrogate key.
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[SurrogateKey]
     #: Whose feed.
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
-    )
+    user_id: Mapped[UserKey]
     #: SHA-256 of the secret token in the feed URL.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     #: When it was made.
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[NowByDefault]
     #: When it was revoked; a revoked feed answers 404.
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -219,11 +210,9 @@ class Announcement(Model):
         ),
     )
     #: Surrogate key.
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[SurrogateKey]
     #: The programme.
-    programme_id: Mapped[int] = mapped_column(
-        ForeignKey("programme.id", ondelete="CASCADE"), index=True
-    )
+    programme_id: Mapped[ProgrammeKey]
     #: Who wrote it.
     author_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL")
@@ -241,6 +230,6 @@ class Announcement(Model):
     #: How many emails were written.
     recipients: Mapped[int] = mapped_column(default=0)
     #: When it was written.
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[NowByDefault]
     #: When the organiser sent it.
     queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -25,23 +25,32 @@ from ..forms import ActionForm, ConfirmForm, confirmation_page, parse_id
 from ..timefmt import format_moment, zone
 from ..use_cases import attempt, run_use_case
 from . import announcements, policy
-from .forms import (
-    AnnouncementForm,
-    RecordingForm,
-    ReminderPolicyForm,
-    ScheduleForm,
-)
+from .forms import AnnouncementForm, RecordingForm, ReminderPolicyForm, ScheduleForm
 from .models import Announcement
 
 organiser_bp = Blueprint("notifications_organiser", __name__, url_prefix="/organiser")
 admin_bp = Blueprint("outbox_admin", __name__, url_prefix="/admin")
 #: Rows a page of a list shows (announcements, failed emails).
 PAGE_SIZE = 100
+#: Where a session's pages are (schedule, cancel, recording).
+SESSION_PATH = "/programmes/<slug>/sessions/<int:session_id>"
 
 
 # --- organisers: reminders, announcements, deliveries, session changes ----------------------
 
 guard_programmes(organiser_bp)
+
+
+def _posted_confirmation() -> ConfirmForm:
+    """The confirmation half of a posted page (whether it is confirmed, the note's length)."""
+    confirm = ConfirmForm()
+    confirm.validate()
+    return confirm
+
+
+def _programme_page(name: str, **context) -> str:
+    """`notifications/<name>.html` about the programme the request is on."""
+    return render_template(f"notifications/{name}.html", programme=g.programme, **context)
 
 
 @organiser_bp.route("/programmes/<slug>/reminders", methods=["GET", "POST"])
@@ -65,12 +74,7 @@ def reminders(slug: str):
         if saved:
             flash("Reminder settings saved.", "success")
             return redirect(request.path)
-    return render_template(
-        "notifications/organiser_reminders.html",
-        programme=g.programme,
-        sessions=sessions,
-        form=form,
-    )
+    return _programme_page("organiser_reminders", sessions=sessions, form=form)
 
 
 @organiser_bp.route(
@@ -109,9 +113,8 @@ def announcements_page(slug: str):
     )
     status = 422 if request.method == "POST" else 200
     return (
-        render_template(
-            "notifications/organiser_announcements.html",
-            programme=g.programme,
+        _programme_page(
+            "organiser_announcements",
             form=form,
             history=history,
             labels=announcements.AUDIENCE_LABELS,
@@ -131,9 +134,8 @@ def _announcement_or_404(announcement_id: int) -> Announcement:
 @requires("manage_programme")
 def announcement(slug: str, announcement_id: int):
     found = _announcement_or_404(announcement_id)
-    return render_template(
-        "notifications/organiser_announcement.html",
-        programme=g.programme,
+    return _programme_page(
+        "organiser_announcement",
         announcement=found,
         preview=announcements.preview(found, g.programme, current_user),
         label=announcements.AUDIENCE_LABELS[found.audience],
@@ -166,14 +168,10 @@ def send_announcement(slug: str, announcement_id: int):
 @requires("manage_registrations")
 def deliveries(slug: str):
     page, rows = policy.delivery_report(g.programme.id, request.args.get("page", 1, type=int))
-    return render_template(
-        "notifications/organiser_deliveries.html", programme=g.programme, page=page, rows=rows
-    )
+    return _programme_page("organiser_deliveries", page=page, rows=rows)
 
 
-@organiser_bp.route(
-    "/programmes/<slug>/sessions/<int:session_id>/schedule", methods=["GET", "POST"]
-)
+@organiser_bp.route(f"{SESSION_PATH}/schedule", methods=["GET", "POST"])
 @requires("manage_programme")
 def schedule(slug: str, session_id: int):
     session = g.session  # loaded, and checked to belong here, by require_programme_right
@@ -181,8 +179,7 @@ def schedule(slug: str, session_id: int):
     if request.method == "GET":
         _fill_schedule(form, session)
     if form.validate_on_submit():
-        confirm = ConfirmForm()
-        confirm.validate()  # the note's length
+        confirm = _posted_confirmation()
         valid, instants = run_use_case(form, _instants, form, session.timezone)
         if valid and instants is not None:
             try:
@@ -202,12 +199,8 @@ def schedule(slug: str, session_id: int):
             if moved:
                 flash("Session moved; registrants get a calendar update.", "success")
                 return redirect(request.path)
-    return render_template(
-        "notifications/organiser_schedule.html",
-        programme=g.programme,
-        session=session,
-        form=form,
-        cancel_form=ActionForm(),
+    return _programme_page(
+        "organiser_schedule", session=session, form=form, cancel_form=ActionForm()
     )
 
 
@@ -238,22 +231,27 @@ def _instants(form: ScheduleForm, timezone: str):
         raise AuthoringError(error.message, _SCHEDULE_FIELDS.get(error.field or "")) from error
 
 
+def _ask_before_emailing(form: ConfirmForm, *, told: str, **page):
+    """The page that asks before an action that emails the programme's confirmed registrants;
+    `told` says how they are told."""
+    count = g.programme.confirmed_count
+    told = f"{count} confirmed registrant{'' if count == 1 else 's'}, {told}"
+    return confirmation_page(form, programme=g.programme, told=told, note=True, **page)
+
+
 def _confirm_move(confirm: ConfirmForm, form: ScheduleForm, session, starts_at, ends_at):
-    told = g.programme.confirmed_count
-    return confirmation_page(
+    return _ask_before_emailing(
         confirm,
-        programme=g.programme,
         title=f"Move “{session.title}”?",
         happens=[
             f"From {format_moment(session.starts_at, session.timezone)} to "
             f"{format_moment(starts_at, session.timezone)} (ends "
             f"{format_moment(ends_at, session.timezone)}). Reminders follow the new time.",
         ],
-        told=f"{told} confirmed registrant{'' if told == 1 else 's'}, by email with the old "
+        told="by email with the old "
         "and the new time and a calendar update that moves the event in their calendars.",
         button="Move the session and email them",
         back=request.path,
-        note=True,
         carry={
             "day": form.day.raw_data[0] if form.day.raw_data else "",
             "starts": form.starts.raw_data[0] if form.starts.raw_data else "",
@@ -265,27 +263,23 @@ def _confirm_move(confirm: ConfirmForm, form: ScheduleForm, session, starts_at, 
 
 
 def _confirm_cancel(form: ConfirmForm, session):
-    told = g.programme.confirmed_count
-    return confirmation_page(
+    return _ask_before_emailing(
         form,
-        programme=g.programme,
         title=f"Cancel “{session.title}”?",
         happens=[
             f"The session of {format_moment(session.starts_at, session.timezone)} is marked "
             "cancelled everywhere it is listed and leaves the programme's totals; its "
             "reminders are not sent.",
         ],
-        told=f"{told} confirmed registrant{'' if told == 1 else 's'}, by email with a calendar "
-        "update that removes it from their calendars.",
+        told="by email with a calendar update that removes it from their calendars.",
         button="Cancel the session and email them",
         back=url_for(
             "notifications_organiser.schedule", slug=g.programme.slug, session_id=session.id
         ),
-        note=True,
     )
 
 
-@organiser_bp.post("/programmes/<slug>/sessions/<int:session_id>/cancel")
+@organiser_bp.post(f"{SESSION_PATH}/cancel")
 @requires("manage_programme")
 def cancel_session(slug: str, session_id: int):
     form = ConfirmForm()
@@ -309,31 +303,25 @@ def cancel_session(slug: str, session_id: int):
 
 
 def _confirm_recording(form: ConfirmForm, session, recording: RecordingForm):
-    told = g.programme.confirmed_count
-    return confirmation_page(
+    return _ask_before_emailing(
         form,
-        programme=g.programme,
         title=f"Send the recording of “{session.title}”?",
         happens=[f"The recording {recording.url.data} is added to the session and the programme."],
-        told=f"{told} confirmed registrant{'' if told == 1 else 's'}, by email: those who "
+        told="by email: those who "
         "attended and those who missed it, with the link and the guidebook.",
         button="Add the recording and email them",
         back=request.path,
-        note=True,
         carry={"url": recording.url.data, "title": recording.title.data or ""},
     )
 
 
-@organiser_bp.route(
-    "/programmes/<slug>/sessions/<int:session_id>/recording", methods=["GET", "POST"]
-)
+@organiser_bp.route(f"{SESSION_PATH}/recording", methods=["GET", "POST"])
 @requires("manage_programme")
 def recording(slug: str, session_id: int):
     session = g.session  # loaded, and checked to belong here, by require_programme_right
     form = RecordingForm()
     if form.validate_on_submit():
-        confirm = ConfirmForm()
-        confirm.validate()  # the note's length
+        confirm = _posted_confirmation()
         if not confirm.is_confirmed:
             return _confirm_recording(confirm, session, form)
         added, _ = run_use_case(
@@ -350,9 +338,7 @@ def recording(slug: str, session_id: int):
             flash("Recording added; registrants get the follow-up email.", "success")
             back = "organiser.programme" if may("organiser.programme", g.programme) else None
             return redirect(url_for(back or "organiser.edit_programme", slug=g.programme.slug))
-    return render_template(
-        "notifications/organiser_recording.html", programme=g.programme, session=session, form=form
-    )
+    return _programme_page("organiser_recording", session=session, form=form)
 
 
 # --- administrators: failed messages -----------------------------------------------------------

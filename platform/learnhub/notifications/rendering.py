@@ -14,13 +14,7 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import (
-    announcements,
-    registration_emails,
-    reminder_emails,
-    session_emails,
-    template_emails,
-)
+from . import announcements, registration_emails, reminder_emails, session_emails, template_emails
 from .compose import Unwritable, Written
 
 

@@ -28,8 +28,8 @@ def queue_email(
     dedupe_key: str,
     to: User,
     subject: str,
-    template: str,
     context: dict,
+    template: str | None = None,
     ics: str | None = None,
     registration: Registration | None = None,
     session: Session | None = None,
@@ -37,7 +37,8 @@ def queue_email(
     category: str | None = None,
     reply_to: str | None = None,
 ) -> OutboxMessage:
-    """Add the outbox row of an email written from `email/<template>.txt` and `.html`.
+    """Add the outbox row of an email written from `email/<template>.txt` and `.html`
+    (`template` defaults to the kind).
 
     The worker renders it in the recipient's language when it claims the row: pass the
     subject as a `lazy_gettext(...)` string so that it is translated then (a plain string,
@@ -48,7 +49,7 @@ def queue_email(
     subject_args = _subject_args(subject)
     render_args = {
         "email": "template",
-        "template": template,
+        "template": template or kind,
         "subject": subject_args,
         "context": _encoded(context),
     }

@@ -4,25 +4,14 @@
 
 from __future__ import annotations
 
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..extensions import csrf
 from ..forms import ActionForm
 from ..links import external_url
 from . import calendar, preferences
-from .forms import (
-    EmailPreferencesForm,
-)
+from .forms import EmailPreferencesForm
 from .models import OPTIONAL_CATEGORIES
 
 bp = Blueprint("notifications", __name__)

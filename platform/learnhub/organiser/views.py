@@ -19,7 +19,7 @@ from ..registration import services as registration
 from ..registration.models import Registration
 from ..timefmt import local_to_utc, utc_to_local
 from ..use_cases import attempt, run_use_case, show
-from . import services
+from . import dashboard, services
 from .blueprint import bp
 from .forms import (
     DecisionForm,
@@ -36,15 +36,21 @@ STATE_VALUES = ("pending", "confirmed", "waitlisted", "cancelled", "rejected")
 @bp.get("/")
 def home():
     programmes = services.managed_programmes(current_user, requested_page())
-    return show("organiser/home.html", programmes=programmes)
+    return show(
+        "organiser/home.html", programmes=programmes, lines=dashboard.home_figures(programmes)
+    )
 
 
 @bp.get("/programmes/<slug>")
 @requires("manage_registrations")
 def programme(slug: str):
+    overview = dashboard.programme_dashboard(g.programme)
     return show(
         "organiser/programme.html",
-        **_seats(),
+        programme=g.programme,
+        counts=overview.counts,
+        seats_left=seats_left(g.programme, overview.counts.get("confirmed", 0)),
+        overview=overview,
         registrations=services.confirmed_page(g.programme.id, requested_page()),
     )
 

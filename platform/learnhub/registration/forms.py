@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+from flask import url_for
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 from wtforms import (
     BooleanField,
     Field,
@@ -14,18 +16,33 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..accounts.forms import PersonForm
-from ..forms import email_field, one_line, strip, timezone_field
+from ..accounts.forms import PersonForm, zone_text_field
+from ..forms import email_field, one_line, strip
 from .models import RegistrationQuestion
 from .questions import MAX_LONG, MAX_SHORT, choices_for
 
 
+class _ConsentLabel(str):
+    """The consent sentence; as HTML its "privacy notice" links to the notice (/privacy)."""
+
+    SENTENCE = (
+        "I agree that LearnHub and the organisers keep my details to run this programme, "
+        "as described in the {}."
+    )
+
+    def __new__(cls) -> _ConsentLabel:
+        return super().__new__(cls, cls.SENTENCE.format("privacy notice"))
+
+    def __html__(self) -> str:
+        link = Markup('<a href="{}">privacy notice</a>').format(url_for("catalogue.privacy"))
+        return Markup(escape(self.SENTENCE)).format(link)
+
+
 class RegistrationForm(PersonForm):
     email = email_field()
-    timezone = timezone_field("Your time zone")
+    timezone = zone_text_field("Your time zone")
     consent = BooleanField(
-        "I agree that LearnHub and the organisers keep my details to run this programme, "
-        "as described in the privacy notice.",
+        _ConsentLabel(),
         validators=[DataRequired(message="Please accept the privacy notice to register.")],
     )
 

@@ -4,22 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (
-    CheckConstraint,
-    ForeignKey,
-    Index,
-    String,
-    Text,
-    UniqueConstraint,
-    false,
-    text,
-)
+from sqlalchemy import false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.schema import CheckConstraint, ForeignKey, Index, UniqueConstraint
+from sqlalchemy.types import String, Text
 
 from ..accounts.models import User
 from ..catalogue.models import Programme
 from ..extensions import Model
-from ..types import UTCDateTime, one_of, utcnow
+from ..types import NowByDefault, ProgrammeKey, SurrogateKey, UserKey, UTCDateTime, one_of
 
 REGISTRATION_STATUSES = ("pending", "confirmed", "waitlisted", "cancelled", "rejected")
 #: The states that hold a seat, a place in the queue or a request: a person has at most one.
@@ -60,13 +53,11 @@ class Registration(Model):
         ),
     )
     #: Surrogate key.
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[SurrogateKey]
     #: The programme.
     programme_id: Mapped[int] = mapped_column(ForeignKey("programme.id", ondelete="CASCADE"))
     #: The participant.
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
-    )
+    user_id: Mapped[UserKey]
     #: pending, confirmed, waitlisted, cancelled or rejected.
     status: Mapped[str] = mapped_column(String(20))
     #: Queue key while waitlisted (lower is served first); NULL in every other state.
@@ -74,7 +65,7 @@ class Registration(Model):
     #: Raised by every state transition; the transition's email is keyed by it.
     version: Mapped[int] = mapped_column(default=1, server_default="1")
     #: When the person registered.
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[NowByDefault]
     #: When the seat was confirmed; reminders whose instant came before it are not sent.
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: When the registration was cancelled.
@@ -101,11 +92,9 @@ class RegistrationQuestion(Model):
         CheckConstraint("position >= 1", name="position_positive"),
     )
     #: Surrogate key.
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[SurrogateKey]
     #: The programme that asks it.
-    programme_id: Mapped[int] = mapped_column(
-        ForeignKey("programme.id", ondelete="CASCADE"), index=True
-    )
+    programme_id: Mapped[ProgrammeKey]
     #: 1-based order on the form.
     position: Mapped[int] = mapped_column()
     #: The question as shown to participants.
@@ -128,7 +117,7 @@ class RegistrationAnswer(Model):
     __tablename__ = "registration_answer"
     __table_args__ = (UniqueConstraint("registration_id", "question_id"),)
     #: Surrogate key.
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[SurrogateKey]
     #: The registration it belongs to.
     registration_id: Mapped[int] = mapped_column(
         ForeignKey("registration.id", ondelete="CASCADE"), index=True

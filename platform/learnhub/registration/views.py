@@ -30,7 +30,7 @@ from ..learning import services as learning
 from ..notifications.ics import programme_calendar
 from ..notifications.policy import reminder_promise
 from ..pagination import requested_page
-from ..templating import viewer_timezone
+from ..templating import viewer_timezone, viewer_timezone_known
 from ..use_cases import attempt, run_use_case
 from . import services
 from .errors import AnswersRefused
@@ -41,8 +41,9 @@ from .questions import answer_problems
 bp = Blueprint("registration", __name__)
 
 
-def _prefill(form: RegistrationForm, programme) -> None:
-    form.timezone.data = viewer_timezone() if viewer_timezone() != "UTC" else programme.timezone
+def _prefill(form: RegistrationForm) -> None:
+    # The viewer's zone when known (their choice or tz.js's guess), else left for them to give.
+    form.timezone.data = viewer_timezone() if viewer_timezone_known() else ""
     if current_user.is_authenticated:
         form.full_name.data = current_user.full_name
         form.email.data = current_user.email
@@ -74,7 +75,7 @@ def register(slug: str):
         abort(404)
     page = _with_the_questions(form, services.questions_of(programme.id))
     if request.method == "GET":
-        _prefill(page, programme)
+        _prefill(page)
     return (
         render_template(
             "registration/register.html",

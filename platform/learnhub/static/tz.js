@@ -1,15 +1,29 @@
-// Progressive enhancement: guess the reader's time zone so the next pages show their local
-// times, and pre-select it in forms that ask for it. Pages work the same without this file.
+// Progressive enhancement: the reader's time zone from the browser. Pages work the same
+// without this file (they say "Times in UTC" and offer a zone field).
+// - Remembers it in the "tz" cookie (zone names are plain cookie characters).
+// - On the first page where it runs, a page that marked its times as UTC for want of a zone
+//   ([data-zone-unknown]: only GET pages do) is loaded once more, in the reader's zone.
+// - Fills zone fields left empty ([data-guess-timezone]: a text field or a select).
 (function () {
   var zone;
   try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) { return; }
   if (!zone) { return; }
-  if (document.cookie.split("; ").every(function (c) { return c.indexOf("tz=") !== 0; })) {
-    // Zone names ("America/Sao_Paulo") are plain cookie characters: written as they are.
-    document.cookie = "tz=" + zone + "; path=/; max-age=31536000; SameSite=Lax";
+  function hasZoneCookie() {
+    return document.cookie.split("; ").some(function (c) { return c.indexOf("tz=") === 0; });
   }
-  var selects = document.querySelectorAll("select[data-guess-timezone]");
-  Array.prototype.forEach.call(selects, function (select) {
-    if (select.querySelector('option[value="' + zone + '"]')) { select.value = zone; }
+  if (!hasZoneCookie()) {
+    document.cookie = "tz=" + zone + "; path=/; max-age=31536000; SameSite=Lax";
+    if (zone !== "UTC" && hasZoneCookie() && document.querySelector("[data-zone-unknown]")) {
+      window.location.replace(window.location.href);
+      return;
+    }
+  }
+  var fields = document.querySelectorAll("[data-guess-timezone]");
+  Array.prototype.forEach.call(fields, function (field) {
+    if (field.tagName === "SELECT") {
+      if (field.querySelector('option[value="' + zone + '"]')) { field.value = zone; }
+    } else if (!field.value) {
+      field.value = zone;
+    }
   });
 })();

@@ -32,9 +32,11 @@ from .participant import (
     release_places_of_deleted_account,
 )
 from .reading import (
+    Standing,
     own_registration,
     questions_of,
     registrations_of,
+    standing_in,
     viewer_can_access_registered_material,
     viewer_is_confirmed,
     waitlist_places,
@@ -54,6 +56,7 @@ __all__ = [
     "RegistrationResult",
     "RegistrationSettings",
     "Seats",
+    "Standing",
     "approve",
     "cancel",
     "cancel_with_link",
@@ -71,6 +74,7 @@ __all__ = [
     "reject",
     "release_places_of_deleted_account",
     "seats_of",
+    "standing_in",
     "update_registration_settings",
     "viewer_can_access_registered_material",
     "viewer_is_confirmed",

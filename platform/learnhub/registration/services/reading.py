@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from flask_login import current_user
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import exists, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from ...accounts.models import ProgrammeTeamMember, User
 from ...catalogue.models import Programme
 from ...extensions import db
 from ...pagination import page_of
 from ..models import Registration, RegistrationQuestion
-from .seats import waitlist_place
+from .seats import waitlist_place, waitlisted_ahead
 
 
 def questions_of(programme_id: int) -> list[RegistrationQuestion]:
@@ -80,3 +81,33 @@ def viewer_is_confirmed(programme: Programme) -> bool:
         )
     )
     return status == "confirmed"
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A person's active registration in a programme, as their programme page states it."""
+
+    registration_id: int
+    status: str  # "confirmed", "waitlisted" or "pending"
+    place: int | None  # on the waiting list, 1-based; None otherwise
+
+
+def standing_in(programme_id: int, user: User) -> Standing | None:
+    """The person's pending, confirmed or waitlisted registration with their place in the
+    queue (one statement), or None: never registered, cancelled or rejected."""
+    if not user.is_authenticated:
+        return None
+    place = waitlisted_ahead(
+        aliased(Registration), Registration.programme_id, Registration.waitlist_position
+    ).scalar_subquery()
+    row = db.session.execute(
+        select(Registration.id, Registration.status, place).where(
+            Registration.programme_id == programme_id,
+            Registration.user_id == user.id,
+            Registration.status.in_(("confirmed", "waitlisted", "pending")),
+        )
+    ).first()
+    if row is None:
+        return None
+    registration_id, status, ahead_count = row
+    return Standing(registration_id, status, ahead_count + 1 if status == "waitlisted" else None)

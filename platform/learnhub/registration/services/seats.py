@@ -4,8 +4,9 @@ it is made under (rule 5 of ARCHITECTURE.md)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Select, bindparam, func, select
 
 from ...catalogue.models import Programme
 from ...database import begin_write_transaction, is_postgres
@@ -111,17 +112,25 @@ def lock_registration(registration_id: int) -> tuple[Registration, Programme] | 
     return registration, programme
 
 
+def waitlisted_ahead(counted: Any, programme_id: Any, position: Any) -> Select[Any]:
+    """How many of the programme's waitlisted rows (`counted`: Registration or an alias of it)
+    hold a queue key below `position` (a value, or an outer query's column)."""
+    return (
+        select(func.count())
+        .select_from(counted)
+        .where(
+            counted.programme_id == programme_id,
+            counted.status == "waitlisted",
+            counted.waitlist_position < position,
+        )
+    )
+
+
 def waitlist_place(registration: Registration) -> int | None:
     """1-based place in the queue (what the participant is told), None when not waitlisted."""
     if registration.status != "waitlisted" or registration.waitlist_position is None:
         return None
     ahead = db.session.scalar(
-        select(func.count())
-        .select_from(Registration)
-        .where(
-            Registration.programme_id == registration.programme_id,
-            Registration.status == "waitlisted",
-            Registration.waitlist_position < registration.waitlist_position,
-        )
+        waitlisted_ahead(Registration, registration.programme_id, registration.waitlist_position)
     )
     return (ahead or 0) + 1
