@@ -259,6 +259,24 @@ def make_check_in(session: Session, *, code: str | None = None, grace_minutes: i
     )
 
 
+def make_certificate(registration: Registration, code: str = "ABCD-EFGH-JKMN", **fields):
+    """A certificate issued by hand to `registration`'s holder (fields override any column)."""
+    from learnhub.learning.models import Certificate
+
+    fields.setdefault("source", "organiser")
+    fields.setdefault("issue_reason", "test")
+    return save(
+        Certificate(
+            code=code,
+            registration_id=registration.id,
+            programme_id=registration.programme_id,
+            holder_name=registration.user.full_name,
+            programme_title=registration.programme.title,
+            **fields,
+        )
+    )
+
+
 def past_programme(sessions: int = 2, **fields) -> Programme:
     """A programme whose sessions took place: the first two weeks ago, then weekly."""
     fields.setdefault("first_session_in", -timedelta(days=14))

@@ -12,7 +12,7 @@ from werkzeug.routing import IntegerConverter, UnicodeConverter, ValidationError
 
 from .config import BaseConfig, load_config
 from .database import MAX_ID
-from .extensions import cache, csrf, db, limiter, login_manager, migrate
+from .extensions import cache, compress, csrf, db, limiter, login_manager, migrate
 from .tasking import celery_init_app
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -37,6 +37,7 @@ def create_app(config: BaseConfig | dict | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     cache.init_app(app)
+    compress.init_app(app)
     celery_init_app(app)
 
     from . import database
@@ -44,7 +45,7 @@ def create_app(config: BaseConfig | dict | None = None) -> Flask:
     database.init_app(app)
     _register_blueprints(app)
 
-    from . import i18n, security, templating
+    from . import i18n, security, static_assets, templating
     from .cli import register_cli
     from .notifications import handover
 
@@ -52,6 +53,7 @@ def create_app(config: BaseConfig | dict | None = None) -> Flask:
     handover.init_app(app)
     templating.init_app(app)
     security.init_app(app)
+    static_assets.init_app(app)
     register_cli(app)
     _register_error_pages(app)
     return app

@@ -3,6 +3,7 @@
 from typing import TYPE_CHECKING
 
 from flask_caching import Cache
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -39,3 +40,5 @@ csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
 #: The programme page's rendered parts (catalogue/page_cache.py): settings CACHE_* in config.py.
 cache = Cache()
+#: Responses compressed with brotli or gzip, as the browser accepts (settings COMPRESS_*).
+compress = Compress()
