@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from learnhub.extensions import db
 from learnhub.registration.models import Registration
 from tests import factories as f
@@ -49,7 +51,7 @@ def test_a_refused_form_has_an_error_summary_first_linking_each_field(client):
     links = re.findall(r'<a href="#([\w-]+)">([^<]*)</a>', summary.group(1))
     assert [target for target, _ in links] == ["full_name", "timezone", "consent"]
     assert "Choose a time zone from the list." in links[1][1]
-    assert 'src="/static/error-summary.js"' in main
+    assert 'src="/static/error-summary.js?v=' in main
     for target, _ in links:
         assert f'id="{target}"' in main  # each link leads to its field
 
@@ -109,7 +111,24 @@ def test_a_visitor_whose_zone_is_unknown_is_told_times_are_in_utc(client):
 
 def test_the_catalogue_filters_apply_on_change_and_keep_their_button_without_js(client):
     html = client.get("/").get_data(as_text=True)
-    assert "data-submit-on-change" in html and 'src="/static/filters.js"' in html
+    assert "data-submit-on-change" in html and 'src="/static/filters.js?v=' in html
     assert '<button type="submit">Filter</button>' in html
     script = client.get("/static/filters.js")
     assert script.status_code == 200 and b"form.submit()" in script.data
+
+
+@pytest.mark.parametrize(
+    ("typed", "zone"),
+    [
+        ("America/Sao_Paulo", "America/Sao_Paulo"),
+        ("america/sao paulo", "America/Sao_Paulo"),
+        ("São Paulo", "America/Sao_Paulo"),
+        ("  seoul ", "Asia/Seoul"),
+        ("kuala_lumpur", "Asia/Kuala_Lumpur"),
+        ("Chengdu", "Chengdu"),  # no zone of that city: kept, for the validator to refuse
+    ],
+)
+def test_a_zone_may_be_typed_as_its_city_alone(typed, zone):
+    from learnhub.accounts.forms import canonical_zone
+
+    assert canonical_zone(typed) == zone

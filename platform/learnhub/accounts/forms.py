@@ -1,3 +1,4 @@
+import unicodedata
 from functools import lru_cache
 
 from flask_wtf import FlaskForm
@@ -19,27 +20,41 @@ from .services import LANGUAGES, MIN_PASSWORD_LENGTH
 #: What a refused zone is told; the list is /timezones (catalogue.timezones).
 ZONE_REFUSED = (
     "Choose a time zone from the list. Type it as Region/City, for example "
-    "America/Sao_Paulo, Asia/Jakarta or Europe/Madrid."
+    "America/Sao_Paulo, Asia/Jakarta or Europe/Madrid (the city alone is enough)."
 )
+
+
+def _folded(text: str) -> str:
+    """Lower case, accents off, "_" as a space, one space between words: "São_Paulo" is
+    "sao paulo"."""
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return " ".join(plain.replace("_", " ").lower().split())
 
 
 @lru_cache(maxsize=1)
 def _zones_by_spelling() -> dict[str, str]:
-    """Each zone under its lower-case name, with spaces for underscores too."""
+    """Each zone under its folded name, and under its city's alone where no other zone has
+    that city ("Sao Paulo", "seoul", "Kuala Lumpur")."""
     names: dict[str, str] = {}
+    cities: dict[str, list[str]] = {}
     for name in all_timezones():
-        names[name.lower()] = name
-        names[name.lower().replace("_", " ")] = name
+        names[_folded(name)] = name
+        if "/" in name:
+            cities.setdefault(_folded(name.rsplit("/", 1)[1]), []).append(name)
+    for city, zones in cities.items():
+        if len(zones) == 1:
+            names.setdefault(city, zones[0])
     return names
 
 
 def canonical_zone(value: str | None) -> str | None:
-    """A typed zone as the list writes it ("america/sao paulo" is "America/Sao_Paulo"); what
-    is not a zone is kept as typed (up to 64 characters), for the validator to refuse."""
+    """A typed zone as the list writes it ("america/sao paulo" and "São Paulo" are
+    "America/Sao_Paulo"); what is not a zone is kept as typed (up to 64 characters), for the
+    validator to refuse."""
     if value is None:
         return None
     typed = " ".join(value.split())[:64]
-    return _zones_by_spelling().get(typed.lower(), typed)
+    return _zones_by_spelling().get(_folded(typed), typed)
 
 
 def _known_zone(_form, field) -> None:
@@ -54,7 +69,12 @@ def zone_text_field(label: str = "Time zone") -> StringField:
         label,
         filters=[canonical_zone],
         validators=[InputRequired(message=ZONE_REFUSED), _known_zone],
-        render_kw={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "none"},
+        render_kw={
+            "autocomplete": "off",
+            "spellcheck": "false",
+            "autocapitalize": "none",
+            "data-zone-search": "",  # tz.js offers the zones as suggestions
+        },
     )
 
 
