@@ -40,7 +40,7 @@ AXE_WIDE = {
 #: Routes that answer files, feeds or probes, not pages (any other download is passed over).
 NOT_PAGES = {"static", "health.healthz", "metrics.metrics", "catalogue.download_material"}
 #: Who a page is for, when more than one role may open it.
-PREFERENCE = ("anonymous", "organiser", "participant", "admin")
+PREFERENCE = ("anonymous", "participant", "organiser", "admin")
 #: Pages seen twice: as a visitor and as the programme's participant.
 ALSO_AS_PARTICIPANT = {"catalogue.programme", "catalogue.module"}
 
