@@ -60,26 +60,28 @@ def sanitise_markdown(text: str | None) -> str:
 
 
 def viewer_timezone() -> str:
-    """The zone the current viewer reads times in: their profile, their choice, or UTC."""
+    """The zone the current viewer reads times in: the browser's (or the one they chose to
+    see times in), else their profile's, else UTC."""
     return _viewer_zone()[0]
 
 
 def viewer_timezone_known() -> bool:
-    """False when times fall back to UTC: no profile zone, no choice (tz.js has not run)."""
+    """False when times fall back to UTC: no zone from the browser (tz.js has not run), none
+    chosen, no profile."""
     return _viewer_zone()[1]
 
 
 def _viewer_zone() -> tuple[str, bool]:
-    if (
-        has_request_context()
-        and current_user.is_authenticated
-        and timefmt.is_valid_timezone(current_user.timezone)
-    ):
-        return current_user.timezone, True
-    chosen = request.cookies.get(VIEWER_TZ_COOKIE) if has_request_context() else None
+    if not has_request_context():
+        return "UTC", False
+    chosen = request.cookies.get(VIEWER_TZ_COOKIE)
     if chosen and "%" in chosen:  # written percent-encoded by an earlier tz.js
         chosen = unquote(chosen)
-    return (chosen, True) if timefmt.is_valid_timezone(chosen) else ("UTC", False)
+    if timefmt.is_valid_timezone(chosen):
+        return chosen, True
+    if current_user.is_authenticated and timefmt.is_valid_timezone(current_user.timezone):
+        return current_user.timezone, True
+    return "UTC", False
 
 
 def note_form_error(field_id: str | None, message: str) -> str:
