@@ -7,8 +7,16 @@ from functools import cache
 
 from flask import render_template
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, SelectChoice, SelectField, TextAreaField
+from wtforms import (
+    EmailField,
+    HiddenField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from .database import MAX_ID
 from .timefmt import all_timezones, is_valid_timezone
@@ -159,3 +167,11 @@ def confirmation_page(
         with_note=note,
         carry=carry or {},
     )
+
+
+class CheckboxListField(SelectMultipleField):
+    """A multiple choice shown as a list of checkboxes: the same form data as a multiple
+    select (organisers' lists of rows add a search box: templates/organiser/_checklist.html)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()

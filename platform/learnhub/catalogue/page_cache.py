@@ -147,15 +147,10 @@ class _ZoneChoice(Form):
 
 
 def timezone_chooser(zone: str) -> Markup:
-    """The label and the zone field holding `zone`, kept per zone (a text field: the select of
-    every zone it replaced was 31 KB of the page)."""
-    chooser_key = key("zone chooser", zone)
-    html = lookup(chooser_key)
-    if html is None:
-        field = _ZoneChoice(timezone=zone).timezone
-        html = Markup(f"{field.label()} {field()}")
-        keep(chooser_key, html)
-    return html
+    """The label and the zone field holding `zone` (a text field renders in microseconds: the
+    select of every zone it replaced was kept per zone)."""
+    field = _ZoneChoice(timezone=zone).timezone
+    return Markup(f"{field.label()} {field()}")
 
 
 def cached_parts(programme_id: int, content_version: int, load) -> PageParts:

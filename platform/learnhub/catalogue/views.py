@@ -233,7 +233,7 @@ def privacy():
     config = current_app.config
     return render_template(
         "privacy.html",
-        operator=config.get("OPERATOR_NAME") or "the organisation that runs this LearnHub site",
+        operator=config["OPERATOR_NAME"],
         retention_days=config["DATA_RETENTION_DAYS"],
         session_days=config["PERMANENT_SESSION_LIFETIME"].days,
         link_minutes=config["MAGIC_LINK_MINUTES"],

@@ -1,17 +1,11 @@
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, StringField, TextAreaField, TimeField, URLField
-from wtforms.fields.choices import SelectChoice, SelectField, SelectMultipleField
+from wtforms.fields.choices import SelectChoice, SelectField
 from wtforms.validators import URL, DataRequired, Length, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..forms import coerce_id, drop_nul, one_line, plausible_year, strip
+from ..forms import CheckboxListField, coerce_id, drop_nul, one_line, plausible_year, strip
 from .announcements import AUDIENCE_LABELS
 from .policy import OFFSET_CHOICES
-
-
-class CheckboxListField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class EmailPreferencesForm(FlaskForm):

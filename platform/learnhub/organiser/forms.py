@@ -31,10 +31,10 @@ from wtforms.validators import (
     Optional,
     ValidationError,
 )
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..catalogue.uploads import UploadError, check_image, check_upload
 from ..forms import (
+    CheckboxListField,
     coerce_id,
     coerce_optional_id,
     email_field,
@@ -91,17 +91,10 @@ def row_choice(label: str) -> SelectField:
     return SelectField(label, coerce=coerce_optional_id, choices=[], validate_choice=False)
 
 
-class CheckListField(SelectMultipleField):
-    """A multiple choice shown as a list of checkboxes (templates/organiser/_checklist.html,
-    with a search box from static/filter_list.js): the same form data as a multiple select."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-
-def rows_choice(label: str) -> CheckListField:
-    """A checkable list of rows (its choices set by the page); the use case checks them."""
-    return CheckListField(label, coerce=coerce_id, validate_choice=False)
+def rows_choice(label: str) -> CheckboxListField:
+    """A checkable list of rows (its choices set by the page, with a search box from
+    static/filter_list.js); the use case checks them."""
+    return CheckboxListField(label, coerce=coerce_id, validate_choice=False)
 
 
 def _needed(required: bool):
